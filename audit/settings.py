@@ -2,7 +2,8 @@
 
 Precedence (highest first): keyword arguments, environment variables, the TOML file named by
 ``A11Y_SETTINGS_FILE`` (default ``settings.toml`` in the working directory, if it exists), defaults.
-Environment variables use the field name in upper case (``DATABASE_URL``, ``DATA_DIR``, ``TILES``...).
+Environment variables use the field name in upper case (``DATABASE_URL``, ``DATA_DIR``,
+``TILES``...).
 """
 
 from __future__ import annotations

@@ -1,0 +1,65 @@
+"""Who is acting, and what each role may do.
+
+Role checks are enforced here, in the library, for every write: the UI hiding a button is a
+convenience, not the protection. The permission table is data (one row per operation).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, Literal
+
+from audit.errors import PermissionDenied
+
+Role = Literal["anonymous", "inspector", "bureau", "admin", "system"]
+ROLES: Final[tuple[Role, ...]] = ("anonymous", "inspector", "bureau", "admin", "system")
+USER_ROLES: Final[tuple[Role, ...]] = ("inspector", "bureau", "admin")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The acting party of an operation: a signed-in user, an anonymous resident or the system."""
+
+    user_id: int | None
+    username: str
+    role: Role
+
+    @property
+    def label(self) -> str:
+        return f"{self.role}:{self.username}"
+
+
+ANONYMOUS: Final = Actor(None, "anonymous", "anonymous")
+SYSTEM: Final = Actor(None, "system", "system")
+
+# operation -> roles allowed. "system" is the CLI, seeding or importer acting for the operator.
+PERMISSIONS: Final[dict[str, frozenset[Role]]] = {
+    "facility.create": frozenset({"inspector", "admin", "system"}),
+    "facility.update": frozenset({"inspector", "admin", "system"}),
+    "audit.submit": frozenset({"inspector", "admin", "system"}),
+    "audit.draft": frozenset({"inspector", "admin", "system"}),
+    "photo.add": frozenset({"inspector", "admin", "system", "anonymous", "bureau"}),
+    "report.create": frozenset({"anonymous", "inspector", "bureau", "admin", "system"}),
+    "report.support": frozenset({"anonymous", "inspector", "bureau", "admin", "system"}),
+    "report.reopen": frozenset({"anonymous", "inspector", "bureau", "admin", "system"}),
+    "report.moderate": frozenset({"bureau", "admin", "system"}),
+    "report.read_contact": frozenset({"bureau", "admin", "system"}),
+    "workorder.manage": frozenset({"bureau", "admin", "system"}),
+    "user.manage": frozenset({"admin", "system"}),
+    "data.import": frozenset({"inspector", "admin", "system"}),
+    "data.export_private": frozenset({"bureau", "admin", "system"}),
+}
+
+
+def require(actor: Actor, operation: str) -> None:
+    """Raise :class:`PermissionDenied` unless ``actor``'s role may perform ``operation``."""
+    allowed = PERMISSIONS.get(operation)
+    if allowed is None:
+        msg = f"unknown operation {operation!r}; known: {', '.join(sorted(PERMISSIONS))}"
+        raise KeyError(msg)
+    if actor.role not in allowed:
+        msg = (
+            f"role {actor.role!r} may not perform {operation!r} "
+            f"(allowed: {', '.join(sorted(allowed))})"
+        )
+        raise PermissionDenied(msg)

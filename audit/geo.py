@@ -1,0 +1,53 @@
+"""Small geodesic helpers shared by storage and domain code (no database, no UI)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from audit.errors import InputError, Problem
+
+EARTH_RADIUS_M = 6_371_008.8  # IUGG mean radius
+
+
+def haversine_m(
+    lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLike
+) -> NDArray[np.float64]:
+    """Great-circle distance in metres (vectorised)."""
+    lon1r, lat1r, lon2r, lat2r = (
+        np.radians(np.asarray(a, dtype=float)) for a in (lon1, lat1, lon2, lat2)
+    )
+    a = (
+        np.sin((lat2r - lat1r) / 2) ** 2
+        + np.cos(lat1r) * np.cos(lat2r) * np.sin((lon2r - lon1r) / 2) ** 2
+    )
+    return np.asarray(2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(a)), dtype=float)
+
+
+def degree_box(lat: float, radius_m: float) -> tuple[float, float]:
+    """Half-widths (dlon, dlat) in degrees of a box that contains a circle of ``radius_m``."""
+    dlat = math.degrees(radius_m / EARTH_RADIUS_M)
+    dlon = dlat / max(math.cos(math.radians(lat)), 1e-6)
+    return dlon * 1.01, dlat * 1.01
+
+
+def check_lon_lat(lon: object, lat: object, *, field: str = "location") -> tuple[float, float]:
+    """Validate one WGS84 coordinate pair, naming the field and the allowed ranges."""
+    problems: list[Problem] = []
+    values: list[float] = []
+    for name, value, limit in ((f"{field}.lon", lon, 180.0), (f"{field}.lat", lat, 90.0)):
+        try:
+            number = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            problems.append(Problem(name, value, "a number in decimal degrees (WGS84)"))
+            continue
+        if not math.isfinite(number) or abs(number) > limit:
+            hint = " (lon and lat swapped?)" if name.endswith("lat") and abs(number) <= 180 else ""
+            problems.append(Problem(name, value, f"between -{limit:g} and {limit:g}{hint}"))
+            continue
+        values.append(number)
+    if problems:
+        raise InputError(problems)
+    return values[0], values[1]

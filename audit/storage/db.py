@@ -1,0 +1,128 @@
+"""Engine factory and unit-of-work sessions for SQLite (default) and PostgreSQL/PostGIS.
+
+SQLite runs in WAL mode with foreign keys on and a busy timeout; write sessions start with
+``BEGIN IMMEDIATE`` so that concurrent writers queue instead of failing on a lock upgrade.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from sqlalchemy import event
+
+from audit.errors import StorageUnavailable
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+_IMMEDIATE = "audit_begin_immediate"
+
+
+def redact(url: str) -> str:
+    """The URL without its password, safe for messages and logs."""
+    return sa.make_url(url).render_as_string(hide_password=True)
+
+
+def _configure_sqlite(engine: sa.Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (SQLAlchemy pysqlite recipe)
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        immediate = conn.get_execution_options().get(_IMMEDIATE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def make_engine(url: str, **kwargs: Any) -> sa.Engine:
+    """Create an engine for ``url`` with the project's per-backend settings."""
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return sa.create_engine(url, **kwargs)
+
+
+@dataclass
+class Database:
+    """An engine plus a session factory; open one session per user action."""
+
+    engine: sa.Engine
+    factory: so.sessionmaker[so.Session]
+
+    @property
+    def url(self) -> str:
+        return redact(self.engine.url.render_as_string(hide_password=False))
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def session(self, *, write: bool = False) -> Iterator[so.Session]:
+        """A session that commits on success and rolls back on any error.
+
+        ``write=True`` takes the SQLite write lock up front (no effect on PostgreSQL).
+        """
+        try:
+            session = self.factory()
+            if write and self.dialect == "sqlite":
+                session.connection(execution_options={_IMMEDIATE: True})
+        except sa.exc.OperationalError as exc:
+            raise StorageUnavailable(self._outage_message(exc)) from exc
+        try:
+            yield session
+            session.commit()
+        except sa.exc.OperationalError as exc:
+            session.rollback()
+            if _is_connection_error(exc):
+                raise StorageUnavailable(self._outage_message(exc)) from exc
+            raise
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def ping(self) -> None:
+        """Raise :class:`StorageUnavailable` with a clear message if the database is unreachable."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+        except sa.exc.OperationalError as exc:
+            raise StorageUnavailable(self._outage_message(exc)) from exc
+
+    def _outage_message(self, exc: Exception) -> str:
+        first = str(getattr(exc, "orig", exc)).strip().splitlines()[0:1]
+        reason = first[0] if first else type(exc).__name__
+        return f"database {self.url} is unavailable ({reason}); check that it is running"
+
+
+def _is_connection_error(exc: sa.exc.OperationalError) -> bool:
+    return bool(exc.connection_invalidated) or "connect" in str(exc.orig).lower()
+
+
+def open_database(url: str | None = None, **engine_kwargs: Any) -> Database:
+    """Open the database at ``url`` (default: from settings). Does not migrate."""
+    if url is None:
+        from audit.settings import get_settings
+
+        url = get_settings().effective_database_url
+    engine = make_engine(url, **engine_kwargs)
+    factory = so.sessionmaker(bind=engine, expire_on_commit=False)
+    return Database(engine=engine, factory=factory)

@@ -1,0 +1,277 @@
+"""SQLAlchemy 2 typed ORM models.
+
+WGS84 lon/lat columns are the source of truth on every backend. On PostgreSQL a PostGIS
+``geom`` column (POINT, SRID 4326) mirrors them with a GiST index for spatial queries; on SQLite
+the same column holds the EWKT text, so the repository gives the same results on both.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from geoalchemy2 import Geometry
+from sqlalchemy.types import JSON
+
+
+class PointType(sa.TypeDecorator[str]):
+    """A WGS84 point: PostGIS ``geometry(POINT, 4326)`` on PostgreSQL, EWKT text elsewhere.
+
+    Values are bound as EWKT strings (``SRID=4326;POINT(lon lat)``), which PostGIS parses on
+    insert; a plain TypeDecorator keeps GeoAlchemy2's SpatiaLite hooks away from SQLite.
+    """
+
+    impl = sa.String
+    cache_ok = True
+    # GeoAlchemy2's DDL hooks look for these on any column whose type resolves to a geometry;
+    # our GiST index is created by the migration instead.
+    spatial_index = False
+    use_N_D_index = False
+
+    def load_dialect_impl(self, dialect: sa.Dialect | None) -> sa.types.TypeEngine[Any]:
+        if dialect is None:
+            return sa.String()
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(Geometry("POINT", srid=4326, spatial_index=False))
+        return dialect.type_descriptor(sa.String())
+
+    def process_bind_param(self, value: str | None, dialect: sa.Dialect) -> str | None:
+        return value
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> str | None:
+        return None if value is None else str(value)
+
+
+POINT_4326 = PointType()
+
+# GiST indexes that only PostgreSQL has (created by migration 0001); model/migration comparisons
+# skip them.
+POSTGIS_ONLY_INDEXES = frozenset({"ix_facilities_geom", "ix_reports_geom"})
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class TZDateTime(sa.TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite has no timezone type)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            msg = f"naive datetime {value!r}: pass a timezone-aware UTC datetime"
+            raise ValueError(msg)
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def point_ewkt(lon: float, lat: float) -> str:
+    return f"SRID=4326;POINT({lon!r} {lat!r})"
+
+
+class Base(so.DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: TZDateTime,
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    username: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    display_name: so.Mapped[str] = so.mapped_column(sa.String(128), default="")
+    role: so.Mapped[str] = so.mapped_column(sa.String(16))
+    password_hash: so.Mapped[str] = so.mapped_column(sa.String(255))
+    is_active: so.Mapped[bool] = so.mapped_column(default=True)
+    failed_logins: so.Mapped[int] = so.mapped_column(default=0)
+    locked_until: so.Mapped[datetime | None]
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    is_demo: so.Mapped[bool] = so.mapped_column(default=False)
+
+
+class Facility(Base):
+    __tablename__ = "facilities"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    facility_type: so.Mapped[str] = so.mapped_column(sa.String(32), index=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    lon: so.Mapped[float]
+    lat: so.Mapped[float]
+    geom: so.Mapped[str | None] = so.mapped_column(POINT_4326, deferred=True)
+    district_code: so.Mapped[str | None] = so.mapped_column(sa.String(12), index=True)
+    address: so.Mapped[str] = so.mapped_column(sa.String(500), default="")
+    street_u: so.Mapped[int | None] = so.mapped_column(sa.BigInteger)
+    street_v: so.Mapped[int | None] = so.mapped_column(sa.BigInteger)
+    street_key: so.Mapped[int | None]
+    street_name: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    snap_distance_m: so.Mapped[float | None]
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    created_by: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    version: so.Mapped[int] = so.mapped_column(default=1)
+    is_demo: so.Mapped[bool] = so.mapped_column(default=False, index=True)
+
+    __table_args__ = (sa.Index("ix_facilities_lon_lat", "lon", "lat"),)
+
+
+class Audit(Base):
+    __tablename__ = "audits"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    facility_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("facilities.id"), index=True)
+    inspector_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    inspector_name: so.Mapped[str] = so.mapped_column(sa.String(128), default="")
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    submitted_at: so.Mapped[datetime | None] = so.mapped_column(index=True)
+    status: so.Mapped[str] = so.mapped_column(sa.String(16), default="submitted")
+    sequence: so.Mapped[int] = so.mapped_column(default=1)
+    ruleset_id: so.Mapped[str] = so.mapped_column(sa.String(64))
+    ruleset_version: so.Mapped[str] = so.mapped_column(sa.String(64))
+    measurements: so.Mapped[dict[str, Any]] = so.mapped_column(JSON)
+    notes: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    verdict: so.Mapped[str | None] = so.mapped_column(sa.String(16), index=True)
+    score: so.Mapped[float | None]
+    n_fail: so.Mapped[int] = so.mapped_column(default=0)
+    evaluation: so.Mapped[dict[str, Any] | None] = so.mapped_column(JSON)
+    idempotency_key: so.Mapped[str | None] = so.mapped_column(sa.String(128), unique=True)
+    source: so.Mapped[str] = so.mapped_column(sa.String(16), default="app")
+    gps_accuracy_m: so.Mapped[float | None]
+    row_version: so.Mapped[int] = so.mapped_column(default=1)
+    is_demo: so.Mapped[bool] = so.mapped_column(default=False)
+
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": row_version}
+
+
+class Photo(Base):
+    __tablename__ = "photos"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    sha256: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    mime: so.Mapped[str] = so.mapped_column(sa.String(64))
+    size_bytes: so.Mapped[int]
+    width: so.Mapped[int | None]
+    height: so.Mapped[int | None]
+    path: so.Mapped[str] = so.mapped_column(sa.String(500))
+    thumb_path: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+
+class AuditPhoto(Base):
+    __tablename__ = "audit_photos"
+
+    audit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("audits.id"), primary_key=True)
+    photo_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("photos.id"), primary_key=True)
+
+
+class Report(Base):
+    """A resident's barrier report: only public fields here; contact details live apart."""
+
+    __tablename__ = "reports"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    code: so.Mapped[str] = so.mapped_column(sa.String(16), unique=True)
+    category: so.Mapped[str] = so.mapped_column(sa.String(40), index=True)
+    description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    location_text: so.Mapped[str] = so.mapped_column(sa.String(500), default="")
+    lon: so.Mapped[float | None]
+    lat: so.Mapped[float | None]
+    geom: so.Mapped[str | None] = so.mapped_column(POINT_4326, deferred=True)
+    district_code: so.Mapped[str | None] = so.mapped_column(sa.String(12), index=True)
+    status: so.Mapped[str] = so.mapped_column(sa.String(16), default="new", index=True)
+    public_reason: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    duplicate_of_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("reports.id"))
+    facility_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("facilities.id"))
+    photo_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("photos.id"))
+    support_count: so.Mapped[int] = so.mapped_column(default=0)
+    client_key: so.Mapped[str] = so.mapped_column(sa.String(64), default="", index=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow, index=True)
+    updated_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    row_version: so.Mapped[int] = so.mapped_column(default=1)
+    is_demo: so.Mapped[bool] = so.mapped_column(default=False)
+
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": row_version}
+
+
+class ReportContact(Base):
+    """Private contact details of a reporter: never exported or shown to non-bureau roles."""
+
+    __tablename__ = "report_contacts"
+
+    report_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("reports.id"), primary_key=True)
+    contact: so.Mapped[str] = so.mapped_column(sa.String(200))
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+
+class ReportSupport(Base):
+    """A "me too" on a report, optionally with a comment."""
+
+    __tablename__ = "report_supports"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    report_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("reports.id"), index=True)
+    comment: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    client_key: so.Mapped[str] = so.mapped_column(sa.String(64), default="")
+    idempotency_key: so.Mapped[str | None] = so.mapped_column(sa.String(128), unique=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+
+class WorkOrder(Base):
+    __tablename__ = "work_orders"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    facility_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("facilities.id"), index=True
+    )
+    report_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("reports.id"))
+    title: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
+    responsible_unit: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    due_date: so.Mapped[date | None] = so.mapped_column(sa.Date)
+    cost_yuan: so.Mapped[float | None]
+    status: so.Mapped[str] = so.mapped_column(sa.String(16), default="planned", index=True)
+    verified_audit_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("audits.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    updated_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    done_at: so.Mapped[datetime | None]
+    verified_at: so.Mapped[datetime | None]
+    row_version: so.Mapped[int] = so.mapped_column(default=1)
+    is_demo: so.Mapped[bool] = so.mapped_column(default=False)
+
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": row_version}
+
+
+class ChangeLog(Base):
+    """Append-only history: who changed what, when, with the before and after state."""
+
+    __tablename__ = "change_log"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    at: so.Mapped[datetime] = so.mapped_column(default=utcnow, index=True)
+    actor: so.Mapped[str] = so.mapped_column(sa.String(128))
+    entity: so.Mapped[str] = so.mapped_column(sa.String(32))
+    entity_id: so.Mapped[int | None]
+    action: so.Mapped[str] = so.mapped_column(sa.String(32))
+    before: so.Mapped[dict[str, Any] | None] = so.mapped_column(JSON)
+    after: so.Mapped[dict[str, Any] | None] = so.mapped_column(JSON)
+
+    __table_args__ = (sa.Index("ix_change_log_entity", "entity", "entity_id"),)
+
+
+class AppMeta(Base):
+    """Key/value facts about this database (e.g. that it holds demo data, and its seed)."""
+
+    __tablename__ = "app_meta"
+
+    key: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
+    value: so.Mapped[str] = so.mapped_column(sa.Text)

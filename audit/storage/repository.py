@@ -1,0 +1,701 @@
+"""Repository: sessions in, plain domain records out.
+
+Every write checks the acting role (:mod:`audit.actors`), validates its input before touching the
+database, and appends to the change log in the same transaction, so a failure leaves nothing
+half-written and no edit destroys history.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from audit.actors import SYSTEM, Actor, require
+from audit.errors import ConflictError, InputError, NotFoundError, Problem
+from audit.geo import check_lon_lat, degree_box, haversine_m
+from audit.storage.orm import (
+    AppMeta,
+    Audit,
+    AuditPhoto,
+    ChangeLog,
+    Facility,
+    Photo,
+    Report,
+    point_ewkt,
+    utcnow,
+)
+
+if TYPE_CHECKING:
+    from audit.rules import Ruleset
+
+AUDIT_STATUSES = ("draft", "submitted")
+VERDICTS = ("compliant", "non_compliant", "incomplete", "unaudited")
+MAX_NAME_LEN = 200
+MAX_ADDRESS_LEN = 500
+MAX_NOTES_LEN = 5000
+
+
+@dataclass(frozen=True)
+class StreetRef:
+    """The street a point was snapped to (from :mod:`geodata.snap`)."""
+
+    u: int | None
+    v: int | None
+    key: int | None
+    name: str | None
+    distance_m: float | None
+
+
+@dataclass(frozen=True)
+class FacilityRecord:
+    id: int
+    facility_type: str
+    name: str
+    lon: float
+    lat: float
+    district_code: str | None
+    address: str
+    street_name: str | None
+    snap_distance_m: float | None
+    version: int
+    is_demo: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: Facility) -> FacilityRecord:
+        return cls(
+            id=row.id,
+            facility_type=row.facility_type,
+            name=row.name,
+            lon=row.lon,
+            lat=row.lat,
+            district_code=row.district_code,
+            address=row.address,
+            street_name=row.street_name,
+            snap_distance_m=row.snap_distance_m,
+            version=row.version,
+            is_demo=row.is_demo,
+            created_at=row.created_at,
+        )
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    id: int
+    facility_id: int
+    sequence: int
+    status: str
+    created_at: datetime
+    submitted_at: datetime | None
+    inspector_name: str
+    measurements: dict[str, Any]
+    notes: str
+    verdict: str | None
+    score: float | None
+    n_fail: int
+    ruleset_id: str
+    ruleset_version: str
+    row_version: int
+    idempotency_key: str | None
+    source: str
+    is_demo: bool
+    evaluation: dict[str, Any] | None = field(default=None, repr=False)
+
+    @classmethod
+    def of(cls, row: Audit) -> AuditRecord:
+        return cls(
+            id=row.id,
+            facility_id=row.facility_id,
+            sequence=row.sequence,
+            status=row.status,
+            created_at=row.created_at,
+            submitted_at=row.submitted_at,
+            inspector_name=row.inspector_name,
+            measurements=dict(row.measurements),
+            notes=row.notes,
+            verdict=row.verdict,
+            score=row.score,
+            n_fail=row.n_fail,
+            ruleset_id=row.ruleset_id,
+            ruleset_version=row.ruleset_version,
+            row_version=row.row_version,
+            idempotency_key=row.idempotency_key,
+            source=row.source,
+            is_demo=row.is_demo,
+            evaluation=row.evaluation,
+        )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _check_text(problems: list[Problem], name: str, value: str, limit: int) -> None:
+    if not isinstance(value, str):
+        problems.append(Problem(name, value, "text"))
+    elif len(value) > limit:
+        problems.append(
+            Problem(name, f"{value[:20]}… ({len(value)} characters)", f"at most {limit} characters")
+        )
+
+
+class Repository:
+    """Data access for one unit of work. Create one per user action with an open session."""
+
+    def __init__(self, session: so.Session, actor: Actor = SYSTEM) -> None:
+        self.session = session
+        self.actor = actor
+
+    # ------------------------------------------------------------------ change log
+    def log(
+        self,
+        entity: str,
+        entity_id: int | None,
+        action: str,
+        before: Mapping[str, Any] | None = None,
+        after: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Append one entry to the change log (same transaction as the change)."""
+        self.session.add(
+            ChangeLog(
+                actor=self.actor.label,
+                entity=entity,
+                entity_id=entity_id,
+                action=action,
+                before=_jsonable(dict(before)) if before is not None else None,
+                after=_jsonable(dict(after)) if after is not None else None,
+            )
+        )
+
+    def history(self, entity: str, entity_id: int) -> list[dict[str, Any]]:
+        """The change-log entries of one record, oldest first."""
+        rows = self.session.scalars(
+            sa.select(ChangeLog)
+            .where(ChangeLog.entity == entity, ChangeLog.entity_id == entity_id)
+            .order_by(ChangeLog.id)
+        )
+        return [
+            {"at": r.at, "actor": r.actor, "action": r.action, "before": r.before, "after": r.after}
+            for r in rows
+        ]
+
+    # ------------------------------------------------------------------ meta
+    def get_meta(self, key: str) -> str | None:
+        row = self.session.get(AppMeta, key)
+        return None if row is None else row.value
+
+    def set_meta(self, key: str, value: str) -> None:
+        row = self.session.get(AppMeta, key)
+        if row is None:
+            self.session.add(AppMeta(key=key, value=value))
+        else:
+            row.value = value
+
+    def has_demo_data(self) -> bool:
+        """True when the database holds any synthetic demo record (the UI labels it)."""
+        if self.get_meta("demo_seed") is not None:
+            return True
+        return bool(self.session.scalar(sa.select(sa.exists().where(Facility.is_demo.is_(True)))))
+
+    # ------------------------------------------------------------------ facilities
+    def create_facility(
+        self,
+        facility_type: str,
+        lon: float,
+        lat: float,
+        *,
+        name: str = "",
+        address: str = "",
+        district_code: str | None = None,
+        street: StreetRef | None = None,
+        is_demo: bool = False,
+    ) -> FacilityRecord:
+        """Create a facility at a WGS84 point; validates everything before writing."""
+        require(self.actor, "facility.create")
+        from audit.model import FACILITY_TYPES
+
+        problems: list[Problem] = []
+        if facility_type not in FACILITY_TYPES:
+            problems.append(
+                Problem("facility_type", facility_type, f"one of {', '.join(FACILITY_TYPES)}")
+            )
+        _check_text(problems, "name", name, MAX_NAME_LEN)
+        _check_text(problems, "address", address, MAX_ADDRESS_LEN)
+        try:
+            lon, lat = check_lon_lat(lon, lat)
+        except InputError as exc:
+            problems.extend(exc.problems)
+        if problems:
+            raise InputError(problems, "facility")
+        row = Facility(
+            facility_type=facility_type,
+            name=name.strip(),
+            lon=lon,
+            lat=lat,
+            geom=point_ewkt(lon, lat),
+            district_code=district_code,
+            address=address.strip(),
+            created_by=self.actor.user_id,
+            is_demo=is_demo,
+        )
+        if street is not None:
+            row.street_u, row.street_v, row.street_key = street.u, street.v, street.key
+            row.street_name, row.snap_distance_m = street.name, street.distance_m
+        self.session.add(row)
+        self.session.flush()
+        record = FacilityRecord.of(row)
+        self.log("facility", row.id, "create", None, asdict(record))
+        return record
+
+    def _facility_row(self, facility_id: int) -> Facility:
+        row = self.session.get(Facility, facility_id)
+        if row is None:
+            msg = f"facility {facility_id} does not exist"
+            raise NotFoundError(msg)
+        return row
+
+    def get_facility(self, facility_id: int) -> FacilityRecord:
+        return FacilityRecord.of(self._facility_row(facility_id))
+
+    def nearby_facilities(
+        self, facility_type: str | None, lon: float, lat: float, radius_m: float
+    ) -> list[tuple[FacilityRecord, float]]:
+        """Facilities (of a type, if given) within ``radius_m`` metres, nearest first.
+
+        PostgreSQL pre-filters with the GiST index; the final distance is the same haversine on
+        every backend, so both give identical answers.
+        """
+        lon, lat = check_lon_lat(lon, lat)
+        stmt = sa.select(Facility)
+        if facility_type is not None:
+            stmt = stmt.where(Facility.facility_type == facility_type)
+        if self.session.get_bind().dialect.name == "postgresql":
+            here = sa.func.ST_GeogFromText(sa.bindparam("here", point_ewkt(lon, lat)))
+            stmt = stmt.where(
+                sa.func.ST_DWithin(
+                    sa.literal_column("facilities.geom::geography"), here, radius_m * 1.01
+                )
+            )
+        else:
+            dlon, dlat = degree_box(lat, radius_m)
+            stmt = stmt.where(
+                Facility.lon.between(lon - dlon, lon + dlon),
+                Facility.lat.between(lat - dlat, lat + dlat),
+            )
+        rows = list(self.session.scalars(stmt))
+        if not rows:
+            return []
+        dist = haversine_m(lon, lat, [r.lon for r in rows], [r.lat for r in rows])
+        found = [
+            (FacilityRecord.of(r), float(d))
+            for r, d in zip(rows, dist, strict=True)
+            if d <= radius_m
+        ]
+        return sorted(found, key=lambda pair: (pair[1], pair[0].id))
+
+    # ------------------------------------------------------------------ audits
+    def submit_audit(
+        self,
+        facility_id: int,
+        measurements: Mapping[str, Any],
+        *,
+        idempotency_key: str | None = None,
+        notes: str = "",
+        status: str = "submitted",
+        expected_facility_version: int | None = None,
+        submitted_at: datetime | None = None,
+        source: str = "app",
+        gps_accuracy_m: float | None = None,
+        photo_ids: Sequence[int] = (),
+        ruleset: Ruleset | None = None,
+        is_demo: bool = False,
+    ) -> AuditRecord:
+        """Record an audit of measurements; the verdict is computed, never entered.
+
+        - Same ``idempotency_key`` again returns the audit already stored (one audit, not two).
+        - ``expected_facility_version`` guards against overwriting another inspector's work:
+          if the facility changed since the caller read it, :class:`ConflictError` is raised.
+        - A submitted audit of a facility that already has one is a new version (re-audit).
+        """
+        require(self.actor, "audit.submit" if status == "submitted" else "audit.draft")
+        if idempotency_key:
+            existing = self._audit_by_key(idempotency_key)
+            if existing is not None:
+                return self._replay(existing, facility_id, measurements)
+        problems: list[Problem] = []
+        if status not in AUDIT_STATUSES:
+            problems.append(Problem("status", status, f"one of {', '.join(AUDIT_STATUSES)}"))
+        _check_text(problems, "notes", notes, MAX_NOTES_LEN)
+        if idempotency_key is not None and not (0 < len(idempotency_key) <= 128):
+            problems.append(Problem("idempotency_key", idempotency_key, "1 to 128 characters"))
+        if problems:
+            raise InputError(problems, "audit")
+        facility = self._facility_row(facility_id)
+        evaluation = self._evaluate(facility.facility_type, measurements, ruleset)
+        if expected_facility_version is not None and facility.version != expected_facility_version:
+            msg = (
+                f"facility {facility_id} was changed by someone else (version {facility.version}, "
+                f"you edited version {expected_facility_version}); reload it and enter your "
+                "measurements again — nothing was overwritten"
+            )
+            raise ConflictError(msg)
+        sequence = 1 + (
+            self.session.scalar(
+                sa.select(sa.func.count()).where(
+                    Audit.facility_id == facility_id, Audit.status == "submitted"
+                )
+            )
+            or 0
+        )
+        row = Audit(
+            facility_id=facility_id,
+            inspector_id=self.actor.user_id,
+            inspector_name=self.actor.username,
+            status=status,
+            sequence=sequence if status == "submitted" else 0,
+            submitted_at=(submitted_at or utcnow()) if status == "submitted" else None,
+            ruleset_id=evaluation.ruleset_id,
+            ruleset_version=evaluation.ruleset_version,
+            measurements=_jsonable(evaluation_measurements(evaluation, measurements)),
+            notes=notes,
+            verdict=evaluation.verdict,
+            score=evaluation.score,
+            n_fail=sum(1 for f in evaluation.findings if f.status == "fail"),
+            evaluation=evaluation.to_dict(),
+            idempotency_key=idempotency_key,
+            source=source,
+            gps_accuracy_m=gps_accuracy_m,
+            is_demo=is_demo,
+        )
+        if status == "submitted":
+            self._bump_facility_version(facility)
+        try:
+            with self.session.begin_nested():
+                self.session.add(row)
+                self.session.flush()
+        except sa.exc.IntegrityError:
+            # a concurrent writer stored the same idempotency key first
+            if idempotency_key:
+                existing = self._audit_by_key(idempotency_key)
+                if existing is not None:
+                    return self._replay(existing, facility_id, measurements)
+            raise
+        for photo_id in photo_ids:
+            self.attach_photo(row.id, photo_id)
+        record = AuditRecord.of(row)
+        self.log("audit", row.id, "create", None, _audit_log_view(record))
+        return record
+
+    def update_draft(
+        self,
+        audit_id: int,
+        measurements: Mapping[str, Any],
+        *,
+        expected_row_version: int,
+        notes: str | None = None,
+        submit: bool = False,
+    ) -> AuditRecord:
+        """Change a draft audit; ``ConflictError`` if someone saved it since you read it."""
+        require(self.actor, "audit.submit" if submit else "audit.draft")
+        row = self.session.get(Audit, audit_id)
+        if row is None:
+            msg = f"audit {audit_id} does not exist"
+            raise NotFoundError(msg)
+        if row.status != "draft":
+            msg = f"audit {audit_id} is already submitted; record a re-audit instead of editing it"
+            raise ConflictError(msg)
+        if row.row_version != expected_row_version:
+            msg = (
+                f"audit {audit_id} was saved by someone else (version {row.row_version}, "
+                f"you edited version {expected_row_version}); reload it — nothing was overwritten"
+            )
+            raise ConflictError(msg)
+        facility = self._facility_row(row.facility_id)
+        evaluation = self._evaluate(facility.facility_type, measurements, None)
+        before = _audit_log_view(AuditRecord.of(row))
+        row.measurements = _jsonable(evaluation_measurements(evaluation, measurements))
+        row.evaluation = evaluation.to_dict()
+        row.verdict, row.score = evaluation.verdict, evaluation.score
+        row.n_fail = sum(1 for f in evaluation.findings if f.status == "fail")
+        row.ruleset_id, row.ruleset_version = evaluation.ruleset_id, evaluation.ruleset_version
+        if notes is not None:
+            problems: list[Problem] = []
+            _check_text(problems, "notes", notes, MAX_NOTES_LEN)
+            if problems:
+                raise InputError(problems, "audit")
+            row.notes = notes
+        if submit:
+            row.status = "submitted"
+            row.submitted_at = utcnow()
+            row.sequence = 1 + (
+                self.session.scalar(
+                    sa.select(sa.func.count()).where(
+                        Audit.facility_id == row.facility_id, Audit.status == "submitted"
+                    )
+                )
+                or 0
+            )
+            self._bump_facility_version(facility)
+        try:
+            self.session.flush()
+        except so.exc.StaleDataError as exc:
+            msg = f"audit {audit_id} was saved by someone else at the same moment; reload it"
+            raise ConflictError(msg) from exc
+        record = AuditRecord.of(row)
+        self.log("audit", row.id, "submit" if submit else "update", before, _audit_log_view(record))
+        return record
+
+    def _bump_facility_version(self, facility: Facility) -> None:
+        result = self.session.execute(
+            sa.update(Facility)
+            .where(Facility.id == facility.id, Facility.version == facility.version)
+            .values(version=facility.version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            msg = (
+                f"facility {facility.id} was changed by someone else at the same moment; reload it"
+            )
+            raise ConflictError(msg)
+        self.session.refresh(facility, ["version"])
+
+    def _evaluate(
+        self, facility_type: str, measurements: Mapping[str, Any], ruleset: Ruleset | None
+    ) -> Any:
+        from audit.scoring import evaluate
+
+        return evaluate(facility_type, measurements, ruleset=ruleset)
+
+    def _audit_by_key(self, key: str) -> Audit | None:
+        return self.session.scalar(sa.select(Audit).where(Audit.idempotency_key == key))
+
+    def _replay(
+        self, existing: Audit, facility_id: int, measurements: Mapping[str, Any]
+    ) -> AuditRecord:
+        if existing.facility_id != facility_id:
+            msg = (
+                f"idempotency key {existing.idempotency_key!r} was already used for an audit of "
+                f"facility {existing.facility_id}, not {facility_id}; use a new key for a new audit"
+            )
+            raise ConflictError(msg)
+        return AuditRecord.of(existing)
+
+    def get_audit(self, audit_id: int) -> AuditRecord:
+        row = self.session.get(Audit, audit_id)
+        if row is None:
+            msg = f"audit {audit_id} does not exist"
+            raise NotFoundError(msg)
+        return AuditRecord.of(row)
+
+    def audit_history(self, facility_id: int, *, include_drafts: bool = False) -> list[AuditRecord]:
+        """Audits of one facility, newest first."""
+        stmt = sa.select(Audit).where(Audit.facility_id == facility_id)
+        if not include_drafts:
+            stmt = stmt.where(Audit.status == "submitted")
+        stmt = stmt.order_by(Audit.sequence.desc(), Audit.id.desc())
+        return [AuditRecord.of(r) for r in self.session.scalars(stmt)]
+
+    def latest_audit(self, facility_id: int) -> AuditRecord | None:
+        history = self.audit_history(facility_id)
+        return history[0] if history else None
+
+    def count_audits(self, *, status: str | None = "submitted") -> int:
+        stmt = sa.select(sa.func.count()).select_from(Audit)
+        if status is not None:
+            stmt = stmt.where(Audit.status == status)
+        return int(self.session.scalar(stmt) or 0)
+
+    # ------------------------------------------------------------------ photos
+    def attach_photo(self, audit_id: int, photo_id: int) -> None:
+        require(self.actor, "photo.add")
+        if self.session.get(AuditPhoto, (audit_id, photo_id)) is None:
+            self.session.add(AuditPhoto(audit_id=audit_id, photo_id=photo_id))
+            self.session.flush()
+            self.log("audit", audit_id, "attach_photo", None, {"photo_id": photo_id})
+
+    def photos_of_facility(self, facility_id: int) -> list[dict[str, Any]]:
+        rows = self.session.execute(
+            sa.select(Photo, Audit.id)
+            .join(AuditPhoto, AuditPhoto.photo_id == Photo.id)
+            .join(Audit, Audit.id == AuditPhoto.audit_id)
+            .where(Audit.facility_id == facility_id)
+            .order_by(Audit.id.desc(), Photo.id)
+        ).all()
+        return [
+            {
+                "photo_id": p.id,
+                "audit_id": audit_id,
+                "sha256": p.sha256,
+                "mime": p.mime,
+                "path": p.path,
+                "thumb_path": p.thumb_path,
+                "width": p.width,
+                "height": p.height,
+            }
+            for p, audit_id in rows
+        ]
+
+    # ------------------------------------------------------------------ read models for the UI
+    def _latest_audit_subquery(self) -> sa.Subquery:
+        ranked = (
+            sa.select(
+                Audit.id.label("audit_id"),
+                Audit.facility_id,
+                sa.func.row_number()
+                .over(
+                    partition_by=Audit.facility_id,
+                    order_by=(Audit.sequence.desc(), Audit.id.desc()),
+                )
+                .label("rn"),
+            )
+            .where(Audit.status == "submitted")
+            .subquery()
+        )
+        return sa.select(ranked.c.audit_id, ranked.c.facility_id).where(ranked.c.rn == 1).subquery()
+
+    def facility_frame(
+        self,
+        *,
+        facility_types: Iterable[str] | None = None,
+        districts: Iterable[str] | None = None,
+        verdicts: Iterable[str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> pd.DataFrame:
+        """One row per facility with its latest submitted audit's verdict (for maps and tables).
+
+        ``since``/``until`` filter on the latest audit's time; an unaudited facility is kept only
+        when no date filter is given.
+        """
+        latest = self._latest_audit_subquery()
+        stmt = (
+            sa.select(
+                Facility.id.label("facility_id"),
+                Facility.facility_type,
+                Facility.name,
+                Facility.lon,
+                Facility.lat,
+                Facility.district_code,
+                Facility.address,
+                Facility.street_name,
+                sa.func.coalesce(Audit.verdict, "unaudited").label("verdict"),
+                Audit.score,
+                sa.func.coalesce(Audit.n_fail, 0).label("n_fail"),
+                Audit.submitted_at.label("audited_at"),
+                Audit.id.label("audit_id"),
+                Facility.is_demo,
+            )
+            .outerjoin(latest, latest.c.facility_id == Facility.id)
+            .outerjoin(Audit, Audit.id == latest.c.audit_id)
+            .order_by(Facility.id)
+        )
+        if facility_types is not None:
+            stmt = stmt.where(Facility.facility_type.in_(list(facility_types)))
+        if districts is not None:
+            stmt = stmt.where(Facility.district_code.in_(list(districts)))
+        if verdicts is not None:
+            stmt = stmt.where(sa.func.coalesce(Audit.verdict, "unaudited").in_(list(verdicts)))
+        if since is not None:
+            stmt = stmt.where(Audit.submitted_at >= since)
+        if until is not None:
+            stmt = stmt.where(Audit.submitted_at <= until)
+        rows = self.session.execute(stmt).all()
+        frame = pd.DataFrame(rows, columns=list(stmt.selected_columns.keys()))
+        frame["score"] = pd.to_numeric(frame["score"], errors="coerce").astype(float)
+        frame["n_fail"] = frame["n_fail"].astype(int)
+        frame["audited_at"] = pd.to_datetime(frame["audited_at"], utc=True)
+        frame["is_demo"] = frame["is_demo"].astype(bool)
+        frame["audit_id"] = frame["audit_id"].astype("Int64")
+        return frame
+
+    def facility_detail(self, facility_id: int) -> dict[str, Any]:
+        """Everything the facility panel shows: the facility, its audits newest first, photos."""
+        facility = self.get_facility(facility_id)
+        audits = [
+            {
+                "audit_id": a.id,
+                "version": a.sequence,
+                "submitted_at": a.submitted_at,
+                "inspector": a.inspector_name,
+                "status": a.status,
+                "measurements": a.measurements,
+                "notes": a.notes,
+                "evaluation": a.evaluation,
+                "ruleset_id": a.ruleset_id,
+                "ruleset_version": a.ruleset_version,
+            }
+            for a in self.audit_history(facility_id)
+        ]
+        return {
+            "facility": asdict(facility),
+            "audits": audits,
+            "photos": self.photos_of_facility(facility_id),
+        }
+
+    def report_frame(
+        self,
+        *,
+        categories: Iterable[str] | None = None,
+        districts: Iterable[str] | None = None,
+        statuses: Iterable[str] | None = None,
+        public_only: bool = True,
+    ) -> pd.DataFrame:
+        """Resident reports (public fields only; contact details are never in this frame)."""
+        stmt = sa.select(
+            Report.id.label("report_id"),
+            Report.code,
+            Report.category,
+            Report.lon,
+            Report.lat,
+            Report.district_code,
+            Report.status,
+            Report.support_count,
+            Report.created_at,
+            Report.description,
+            Report.location_text,
+            Report.is_demo,
+        ).order_by(Report.id)
+        if categories is not None:
+            stmt = stmt.where(Report.category.in_(list(categories)))
+        if districts is not None:
+            stmt = stmt.where(Report.district_code.in_(list(districts)))
+        if statuses is not None:
+            stmt = stmt.where(Report.status.in_(list(statuses)))
+        if public_only:
+            stmt = stmt.where(Report.status.not_in(["rejected", "duplicate"]))
+        rows = self.session.execute(stmt).all()
+        frame = pd.DataFrame(rows, columns=list(stmt.selected_columns.keys()))
+        frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
+        frame["is_demo"] = frame["is_demo"].astype(bool)
+        return frame
+
+
+def evaluation_measurements(evaluation: Any, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The validated measurements to store (what the evaluation used, units in field names)."""
+    used = getattr(evaluation, "measurements", None)
+    if isinstance(used, Mapping):
+        return dict(used)
+    from audit.model import validate_measurements
+
+    return validate_measurements(evaluation.facility_type, raw)
+
+
+def _audit_log_view(record: AuditRecord) -> dict[str, Any]:
+    view = asdict(record)
+    view.pop("evaluation", None)
+    return view
