@@ -1,0 +1,72 @@
+"""Entry point of the app: page config, session state, navigation by role. Routes only.
+
+Pages are registered in ``PAGES`` below: adding a page is one line
+``PageSpec(group, "ui/pages/<file>.py", "nav.<key>", icon)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from audit.errors import AuditError
+from ui import cache, state, widgets
+from ui.i18n import t
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One page: navigation group key, script path, title key, Material icon, default flag."""
+
+    group: str
+    path: str
+    title_key: str
+    icon: str
+    default: bool = False
+
+
+#: Role groups in navigation order (keys into the ``nav.group`` catalogue table).
+GROUPS: tuple[str, ...] = ("public", "inspector", "bureau", "admin")
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("public", "ui/pages/map.py", "nav.map", ":material/map:", default=True),
+)
+
+
+def main() -> None:
+    """Build the navigation and run the selected page."""
+    st.set_page_config(page_title=t("app.title"), page_icon=":material/accessible:",
+                       layout="wide")
+    state.init_state()
+    widgets.sidebar()
+    navigation: dict[str, list[st.Page]] = {}
+    for group in GROUPS:
+        pages = [
+            st.Page(spec.path, title=t(spec.title_key), icon=spec.icon, default=spec.default,
+                    url_path=spec.path.rsplit("/", 1)[-1].removesuffix(".py"))
+            for spec in PAGES
+            if spec.group == group
+        ]
+        if pages:
+            navigation[t(f"nav.group.{group}")] = pages
+    page = st.navigation(navigation)
+    st.sidebar.caption(t("app.title"))
+    try:
+        demo = cache.has_demo_data()
+    except (AuditError, ImportError, AttributeError) as exc:
+        st.error(t("app.storage_error", error=str(exc)))
+        st.stop()
+    network, _ = _network_info()
+    widgets.provenance_banner(demo_data=demo, network=network)
+    page.run()
+
+
+def _network_info() -> tuple[dict[str, object] | None, str | None]:
+    try:
+        return cache.network_info(), None
+    except (AuditError, ImportError, AttributeError, OSError, ValueError) as exc:
+        return None, str(exc)
+
+
+main()

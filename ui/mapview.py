@@ -1,0 +1,499 @@
+"""Pure folium map builders: DataFrames in, ``folium.Map`` out. No streamlit here.
+
+Facilities and reports are drawn by one marker-cluster layer each, built in the browser from a
+compact JSON array (``FastMarkerCluster`` style, with bulk ``addLayers`` and chunked loading) so
+20,000 facilities stay usable. Every verdict has its own colour **and** shape **and** glyph
+(✓ ✗ ? –), and the tooltip says the verdict in words. All text that comes from data (names,
+addresses, report descriptions typed by the public) is HTML-escaped before it reaches Leaflet,
+which inserts tooltip strings as HTML.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import folium
+import geopandas as gpd
+import pandas as pd
+from branca.element import MacroElement
+from folium.plugins import FastMarkerCluster
+from folium.template import Template
+
+from audit.errors import InputError, Problem
+from ui.assets import STREAMLIT_STATIC_URL, localise
+from ui.i18n import translate
+
+VERDICTS: tuple[str, ...] = ("non_compliant", "incomplete", "compliant", "unaudited")
+
+
+@dataclass(frozen=True)
+class MarkerStyle:
+    """How one category is drawn: CSS shape class, fill colour and glyph (never colour alone)."""
+
+    shape: str  # circle | square | diamond | pin
+    colour: str  # fill; white glyph on it has >= 4.5:1 contrast
+    glyph: str
+
+
+VERDICT_STYLES: dict[str, MarkerStyle] = {
+    "compliant": MarkerStyle("circle", "#1b6e34", "✓"),
+    "non_compliant": MarkerStyle("square", "#b3261e", "✗"),
+    "incomplete": MarkerStyle("diamond", "#7a4a00", "?"),
+    "unaudited": MarkerStyle("circle", "#55595e", "–"),
+}
+
+REPORT_STATUS_STYLES: dict[str, MarkerStyle] = {
+    "new": MarkerStyle("pin", "#6a1b9a", "!"),
+    "confirmed": MarkerStyle("pin", "#6a1b9a", "!"),
+    "in_progress": MarkerStyle("pin", "#0b5394", "…"),
+    "fixed": MarkerStyle("pin", "#1b6e34", "✓"),
+    "resolved": MarkerStyle("pin", "#1b6e34", "✓"),
+    "rejected": MarkerStyle("pin", "#55595e", "✗"),
+    "duplicate": MarkerStyle("pin", "#55595e", "="),
+    "closed": MarkerStyle("pin", "#55595e", "✓"),
+}
+OTHER_REPORT_STYLE = MarkerStyle("pin", "#55595e", "!")
+
+#: Decimal places kept for coordinates sent to the browser (1e-5 degree is about 1 m).
+COORD_DECIMALS = 5
+#: Douglas-Peucker tolerance (degrees) for boundaries and the network: about 10 m / 5 m.
+BOUNDARY_SIMPLIFY_DEG = 1e-4
+NETWORK_SIMPLIFY_DEG = 5e-5
+#: Longest report description shown in a tooltip, in characters.
+REPORT_TOOLTIP_CHARS = 80
+#: Cluster radius (px) and zoom from which markers are never clustered.
+CLUSTER_RADIUS_PX = 50
+CLUSTER_OFF_AT_ZOOM = 17
+#: Centre of Yangjiang city (WGS84), used only when no boundary is given.
+YANGJIANG_CENTRE = (21.86, 111.98)
+DEFAULT_ZOOM = 9
+
+TIANDITU_URL = (
+    "https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+    "&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILECOL={{x}}&TILEROW={{y}}"
+    "&TILEMATRIX={{z}}&tk={key}"
+)
+TILE_CHOICES: tuple[str, ...] = ("none", "osm", "tianditu")
+
+_TOOLTIP_ID = re.compile(r"^\s*\[(\d+)\]")
+
+MARKER_CSS = """
+<style>
+.a11y-mk{display:flex;align-items:center;justify-content:center;color:#fff;
+  font:bold 13px/1 system-ui,sans-serif;border:2px solid #fff;box-shadow:0 0 0 1px #1a1a1a;
+  box-sizing:border-box;width:22px;height:22px}
+.a11y-mk.circle{border-radius:50%}
+.a11y-mk.square{border-radius:2px}
+.a11y-mk.diamond{transform:rotate(45deg);width:19px;height:19px;margin:1px}
+.a11y-mk.diamond span{transform:rotate(-45deg)}
+.a11y-mk.pin{border-radius:50% 50% 50% 0;}
+.a11y-cluster{background:#ffffff;border:3px solid #1a1a1a;border-radius:50%;color:#1a1a1a;
+  font:bold 13px/1 system-ui,sans-serif;display:flex;align-items:center;
+  justify-content:center;width:36px;height:36px;box-sizing:border-box}
+.a11y-cluster.reports{border-style:dashed;border-color:#6a1b9a;color:#4a0d6e}
+.a11y-legend{position:absolute;z-index:1000;bottom:24px;left:8px;background:#fff;
+  color:#1a1a1a;border:1px solid #1a1a1a;border-radius:4px;padding:6px 8px;
+  font:13px/1.4 system-ui,sans-serif;max-width:60%}
+.a11y-legend h2{font-size:13px;margin:0 0 2px 0;font-weight:bold}
+.a11y-legend ul{list-style:none;margin:0 0 4px 0;padding:0}
+.a11y-legend li{display:flex;align-items:center;gap:6px;margin:2px 0}
+.a11y-legend .a11y-mk{width:18px;height:18px;font-size:11px}
+.a11y-legend .a11y-mk.diamond{width:15px;height:15px}
+.a11y-legend .line{display:inline-block;width:18px;height:0;border-top:3px solid}
+.a11y-legend .synthetic{color:#7a4a00;font-weight:bold}
+.leaflet-container{background:#f4f1ea}
+</style>
+"""
+
+
+def _e(value: Any) -> str:
+    """HTML-escape any value for Leaflet tooltips/popups (NaN and None become empty)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return html.escape(str(value), quote=True)
+
+
+def facility_type_label(facility_type: str, lang: str) -> str:
+    """The facility type's label from the ruleset model, or the type code if it has none."""
+    try:
+        from audit.model import FACILITY_LABELS
+    except ImportError:  # the rules engine is not installed in this checkout
+        return facility_type
+    labels = FACILITY_LABELS.get(facility_type)
+    if not labels:
+        return facility_type
+    return labels[0] if lang == "zh-Hans" else labels[1]
+
+
+def verdict_label(verdict: str, lang: str) -> str:
+    """The verdict in words (used in tooltips, the legend and the detail panel)."""
+    if verdict in VERDICT_STYLES:
+        return translate(lang, f"verdict.{verdict}")
+    return verdict
+
+
+def report_status_label(status: str, lang: str) -> str:
+    """The report status in words; an unknown status code is shown as it is."""
+    try:
+        return translate(lang, f"report_status.{status}")
+    except KeyError:
+        return status
+
+
+def facility_tooltip(row: Any, lang: str) -> str:
+    """Escaped tooltip text ``[id] name · type · verdict``; the page parses the id back."""
+    return (
+        f"[{int(row.facility_id)}] {_e(row.name)} · "
+        f"{_e(facility_type_label(str(row.facility_type), lang))} · "
+        f"{_e(verdict_label(str(row.verdict), lang))}"
+    )
+
+
+def facility_id_from_tooltip(text: str | None) -> int | None:
+    """The facility id encoded at the start of a facility tooltip, else None."""
+    if not text:
+        return None
+    match = _TOOLTIP_ID.match(text)
+    return int(match.group(1)) if match else None
+
+
+def _marker_callback(styles: dict[str, MarkerStyle], other: MarkerStyle) -> str:
+    """JS callback turning a row [lat, lon, style_key, escaped tooltip] into a divIcon marker.
+
+    The marker's title (read by screen readers, shown on hover) is the tooltip unescaped in JS
+    and assigned as a DOM property, never parsed as HTML.
+    """
+    table = {k: [s.shape, s.colour, s.glyph] for k, s in styles.items()}
+    fallback = [other.shape, other.colour, other.glyph]
+    return (
+        "function (row) {"
+        f"var styles = {json.dumps(table)}; var other = {json.dumps(fallback)};"
+        "var s = styles[row[2]] || other;"
+        "var icon = L.divIcon({className: '', iconSize: [22, 22], iconAnchor: [11, 11],"
+        "html: '<div class=\"a11y-mk ' + s[0] + '\" style=\"background:' + s[1] + '\">"
+        "<span aria-hidden=\"true\">' + s[2] + '</span></div>'});"
+        "var plain = row[3].replace(/&lt;/g, '<').replace(/&gt;/g, '>')"
+        ".replace(/&quot;/g, '\"').replace(/&#x27;/g, \"'\").replace(/&amp;/g, '&');"
+        "var marker = L.marker(new L.LatLng(row[0], row[1]), {icon: icon, keyboard: true,"
+        " title: plain, alt: plain});"
+        "marker.bindTooltip(row[3]);"
+        "return marker;}"
+    )
+
+
+def _cluster_icon(css_class: str) -> str:
+    """Neutral cluster icons (black/white), so cluster colour is never read as a verdict."""
+    return (
+        "function (cluster) { return L.divIcon({html: '<div class=\"a11y-cluster "
+        f"{css_class}\"><span>' + cluster.getChildCount() + '</span></div>',"
+        "className: '', iconSize: [36, 36]}); }"
+    )
+
+
+class BulkMarkerCluster(FastMarkerCluster):
+    """FastMarkerCluster that adds all markers at once with chunked loading (much faster)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = (function(){
+                var callback = {{ this.callback_js }};
+                var data = {{ this.data|tojson }};
+                var cluster = L.markerClusterGroup({{ this.options|tojavascript }});
+                {%- if this.icon_create_function is not none %}
+                cluster.options.iconCreateFunction = {{ this.icon_create_function.strip() }};
+                {%- endif %}
+                var markers = new Array(data.length);
+                for (var i = 0; i < data.length; i++) { markers[i] = callback(data[i]); }
+                cluster.addLayers(markers);
+                cluster.addTo({{ this._parent.get_name() }});
+                return cluster;
+            })();
+        {% endmacro %}"""
+    )
+
+    def __init__(self, data: list[list[Any]], callback: str, **kwargs: Any) -> None:
+        super().__init__(data, callback=callback, **kwargs)
+        self.callback_js = callback
+
+
+class _Html(MacroElement):
+    """Raw HTML added to the map container (legend, marker CSS)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            (function(){
+                var box = document.createElement('div');
+                box.innerHTML = {{ this.content|tojson }};
+                while (box.firstChild) {
+                    {{ this._parent.get_name() }}.getContainer().appendChild(box.firstChild);
+                }
+            })();
+        {% endmacro %}"""
+    )
+
+    def __init__(self, content: str) -> None:
+        super().__init__()
+        self._name = "Html"
+        self.content = content
+
+
+class _Attribution(MacroElement):
+    """Adds a data attribution (boundaries, OSM, synthetic network) to Leaflet's control."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            {{ this._parent.get_name() }}.attributionControl.addAttribution(
+                {{ this.text|tojson }});
+        {% endmacro %}"""
+    )
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._name = "Attribution"
+        self.text = text
+
+
+def facility_rows(facilities: pd.DataFrame, lang: str) -> list[list[Any]]:
+    """Compact browser rows ``[lat, lon, verdict, escaped tooltip]`` for the facility layer."""
+    if facilities.empty:
+        return []
+    frame = facilities.dropna(subset=["lat", "lon"])
+    lats = frame["lat"].astype(float).round(COORD_DECIMALS).tolist()
+    lons = frame["lon"].astype(float).round(COORD_DECIMALS).tolist()
+    rows: list[list[Any]] = []
+    for lat, lon, row in zip(lats, lons, frame.itertuples(index=False), strict=True):
+        rows.append([lat, lon, str(row.verdict), facility_tooltip(row, lang)])
+    return rows
+
+
+def report_rows(reports: pd.DataFrame, lang: str) -> list[list[Any]]:
+    """Compact browser rows ``[lat, lon, status, escaped tooltip]`` for the report layer."""
+    if reports.empty:
+        return []
+    frame = reports.dropna(subset=["lat", "lon"])
+    lats = frame["lat"].astype(float).round(COORD_DECIMALS).tolist()
+    lons = frame["lon"].astype(float).round(COORD_DECIMALS).tolist()
+    rows: list[list[Any]] = []
+    for lat, lon, row in zip(lats, lons, frame.itertuples(index=False), strict=True):
+        desc = str(row.description or "")
+        if len(desc) > REPORT_TOOLTIP_CHARS:
+            desc = desc[:REPORT_TOOLTIP_CHARS] + "…"
+        plain = translate(
+            lang,
+            "map.report_tooltip",
+            code=row.code,
+            status=report_status_label(str(row.status), lang),
+            count=int(row.support_count),
+            description=desc,
+        )
+        rows.append([lat, lon, str(row.status), _e(plain)])
+    return rows
+
+
+def _legend_item(style: MarkerStyle, label: str) -> str:
+    return (
+        f'<li><span class="a11y-mk {style.shape}" style="background:{style.colour}">'
+        f'<span aria-hidden="true">{_e(style.glyph)}</span></span>{_e(label)}</li>'
+    )
+
+
+def legend_html(
+    lang: str,
+    *,
+    verdict_counts: dict[str, int],
+    report_statuses: Sequence[str],
+    network_label: str | None,
+    show_gaps: bool,
+) -> str:
+    """The map legend: verdict glyphs with counts, report statuses, lines; all text escaped."""
+    items = [
+        _legend_item(
+            VERDICT_STYLES[v],
+            translate(lang, "map.legend.count", label=verdict_label(v, lang),
+                      count=verdict_counts.get(v, 0)),
+        )
+        for v in VERDICTS
+    ]
+    title = _e(translate(lang, "map.legend.title"))
+    parts = [
+        f'<div class="a11y-legend" role="region" aria-label="{title}">',
+        f"<h2>{_e(translate(lang, 'map.legend.facilities'))}</h2><ul>{''.join(items)}</ul>",
+    ]
+    if report_statuses:
+        report_items = [
+            _legend_item(
+                REPORT_STATUS_STYLES.get(s, OTHER_REPORT_STYLE), report_status_label(s, lang)
+            )
+            for s in report_statuses
+        ]
+        parts.append(
+            f"<h2>{_e(translate(lang, 'map.legend.reports'))}</h2><ul>{''.join(report_items)}</ul>"
+        )
+    lines = [
+        f'<li><span class="line" style="border-color:#1a1a1a"></span>'
+        f"{_e(translate(lang, 'map.layer.districts'))}</li>"
+    ]
+    if network_label is not None:
+        lines.append(
+            f'<li><span class="line" style="border-color:#3d5a80;border-top-width:2px"></span>'
+            f"{_e(network_label)}</li>"
+        )
+    if show_gaps:
+        lines.append(
+            f'<li><span class="line" style="border-color:#d1495b;border-top-style:dashed"></span>'
+            f"{_e(translate(lang, 'map.layer.gaps'))}</li>"
+        )
+    parts.append(f"<ul>{''.join(lines)}</ul></div>")
+    return "".join(parts)
+
+
+def _geojson_of(gdf: gpd.GeoDataFrame, simplify_deg: float, keep: Sequence[str]) -> dict[str, Any]:
+    """GeoJSON dict of ``gdf`` in WGS84, simplified and rounded, with only ``keep`` columns."""
+    if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
+        gdf = gdf.to_crs(4326)
+    out = gdf[[c for c in keep if c in gdf.columns]].copy()
+    geoms = gdf.geometry.simplify(simplify_deg, preserve_topology=True)
+    out = gpd.GeoDataFrame(out, geometry=geoms.set_precision(10**-COORD_DECIMALS), crs=4326)
+    return json.loads(out.to_json(drop_id=True))
+
+
+def add_tiles(fmap: folium.Map, tiles: str, tianditu_key: str = "") -> None:
+    """Add the configured basemap: none (vector only), OpenStreetMap or 天地图 (WGS84 ``_w``)."""
+    if tiles not in TILE_CHOICES:
+        raise InputError(Problem("tiles", tiles, f"one of {', '.join(TILE_CHOICES)}"))
+    if tiles == "osm":
+        folium.TileLayer("OpenStreetMap", name="OpenStreetMap").add_to(fmap)
+    elif tiles == "tianditu":
+        if not tianditu_key:
+            raise InputError(
+                Problem("tianditu_key", tianditu_key, "a 天地图 API key when tiles = tianditu")
+            )
+        key = quote(tianditu_key, safe="")
+        for layer, name, overlay in (("vec", "天地图", False), ("cva", "天地图注记", True)):
+            folium.TileLayer(
+                tiles=TIANDITU_URL.format(layer=layer, key=key),
+                attr="&copy; 天地图 Tianditu",
+                name=name,
+                subdomains="01234567",
+                overlay=overlay,
+                max_zoom=18,
+            ).add_to(fmap)
+
+
+def build_map(
+    facilities: pd.DataFrame,
+    *,
+    lang: str,
+    districts: gpd.GeoDataFrame | None = None,
+    reports: pd.DataFrame | None = None,
+    network_edges: gpd.GeoDataFrame | None = None,
+    network_label: str | None = None,
+    gaps: gpd.GeoDataFrame | None = None,
+    attribution: str = "",
+    tiles: str = "none",
+    tianditu_key: str = "",
+    asset_base_url: str = STREAMLIT_STATIC_URL,
+) -> folium.Map:
+    """The whole public map: boundaries, network, coverage gaps, facilities, reports, legend.
+
+    ``facilities`` / ``reports`` follow ``Repository.facility_frame`` / ``report_frame``.
+    ``network_label`` names the network layer (it says "synthetic" for the demo network).
+    Every JS/CSS resource points at ``asset_base_url`` (see :func:`ui.assets.localise`).
+    """
+    fmap = folium.Map(
+        location=YANGJIANG_CENTRE,
+        zoom_start=DEFAULT_ZOOM,
+        tiles=None,
+        prefer_canvas=True,
+        control_scale=True,
+    )
+    add_tiles(fmap, tiles, tianditu_key)
+    fmap.get_root().header.add_child(folium.Element(MARKER_CSS), name="a11y_marker_css")
+
+    if districts is not None and not districts.empty:
+        name_col = "name_zh" if lang == "zh-Hans" else "name_en"
+        data = _geojson_of(districts, BOUNDARY_SIMPLIFY_DEG, ["adcode", name_col])
+        folium.GeoJson(
+            data,
+            name=translate(lang, "map.layer.districts"),
+            style_function=lambda _f: {
+                "color": "#1a1a1a", "weight": 2, "fill": True, "fillOpacity": 0.03,
+            },
+            tooltip=folium.GeoJsonTooltip(fields=[name_col], labels=False)
+            if name_col in districts.columns
+            else None,
+        ).add_to(fmap)
+        minx, miny, maxx, maxy = districts.to_crs(4326).total_bounds
+        fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+
+    if network_edges is not None and not network_edges.empty:
+        data = _geojson_of(network_edges, NETWORK_SIMPLIFY_DEG, [])
+        folium.GeoJson(
+            data,
+            name=network_label or translate(lang, "map.layer.network"),
+            style_function=lambda _f: {"color": "#3d5a80", "weight": 1.5, "opacity": 0.8},
+            interactive=False,
+        ).add_to(fmap)
+
+    if gaps is not None and not gaps.empty:
+        data = _geojson_of(gaps, NETWORK_SIMPLIFY_DEG, [])
+        folium.GeoJson(
+            data,
+            name=translate(lang, "map.layer.gaps"),
+            style_function=lambda _f: {
+                "color": "#d1495b", "weight": 3, "dashArray": "6 4", "fillOpacity": 0.15,
+            },
+            interactive=False,
+        ).add_to(fmap)
+
+    BulkMarkerCluster(
+        facility_rows(facilities, lang),
+        callback=_marker_callback(VERDICT_STYLES, VERDICT_STYLES["unaudited"]),
+        name=translate(lang, "map.layer.facilities"),
+        icon_create_function=_cluster_icon("facilities"),
+        chunkedLoading=True,
+        maxClusterRadius=CLUSTER_RADIUS_PX,
+        disableClusteringAtZoom=CLUSTER_OFF_AT_ZOOM,
+        spiderfyOnMaxZoom=False,
+    ).add_to(fmap)
+
+    statuses: list[str] = []
+    if reports is not None and not reports.empty:
+        statuses = sorted(reports["status"].astype(str).unique())
+        BulkMarkerCluster(
+            report_rows(reports, lang),
+            callback=_marker_callback(REPORT_STATUS_STYLES, OTHER_REPORT_STYLE),
+            name=translate(lang, "map.layer.reports"),
+            icon_create_function=_cluster_icon("reports"),
+            chunkedLoading=True,
+            maxClusterRadius=CLUSTER_RADIUS_PX,
+            disableClusteringAtZoom=CLUSTER_OFF_AT_ZOOM,
+            spiderfyOnMaxZoom=False,
+        ).add_to(fmap)
+
+    counts = facilities["verdict"].value_counts().to_dict() if not facilities.empty else {}
+    fmap.add_child(
+        _Html(
+            legend_html(
+                lang,
+                verdict_counts={str(k): int(v) for k, v in counts.items()},
+                report_statuses=statuses,
+                network_label=network_label if network_edges is not None else None,
+                show_gaps=gaps is not None and not gaps.empty,
+            )
+        )
+    )
+    if attribution:
+        fmap.add_child(_Attribution(_e(attribution)))
+    folium.LayerControl(collapsed=True).add_to(fmap)
+    return localise(fmap, asset_base_url)

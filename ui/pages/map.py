@@ -1,0 +1,184 @@
+"""Public map page (landing page): filters → facility/report frames → folium map → detail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from audit.errors import AuditError
+from audit.settings import get_settings
+from ui import cache, state, widgets
+from ui.assets import missing_vendor_files
+from ui.i18n import current_language, pick, t
+from ui.mapview import VERDICTS, build_map, facility_id_from_tooltip, facility_type_label
+from ui.mapview import verdict_label as _verdict_label
+
+#: Most facilities listed in the keyboard/screen-reader picker at once.
+PICKER_LIMIT = 300
+MAP_HEIGHT_PX = 560
+
+
+def _optional(loader: Any, *args: Any) -> tuple[Any, str | None]:
+    """Call a cached loader of optional map context; return (value, error message)."""
+    try:
+        return loader(*args), None
+    except (ImportError, AttributeError, AuditError, OSError, ValueError) as exc:
+        return None, str(exc)
+
+
+def _filters(lang: str, districts: Any) -> dict[str, Any]:
+    """The filter widgets; returns plain values for ui.cache.facility_frame."""
+    all_types = sorted(cache.facility_frame()["facility_type"].astype(str).unique())
+    district_names: dict[str, str] = {}
+    if districts is not None:
+        for row in districts.itertuples(index=False):
+            district_names[str(row.adcode)] = pick(lang, str(row.name_zh), str(row.name_en))
+    st.markdown(f"#### {t('map.filter.heading')}")
+    cols = st.columns(4)
+    types = cols[0].multiselect(
+        t("map.filter.facility_type"),
+        all_types,
+        format_func=lambda c: facility_type_label(c, lang),
+        placeholder=t("map.filter.all"),
+        key="map_filter_types",
+    )
+    chosen_districts = cols[1].multiselect(
+        t("map.filter.district"),
+        list(district_names),
+        format_func=lambda c: district_names.get(c, c),
+        placeholder=t("map.filter.all"),
+        key="map_filter_districts",
+    )
+    verdicts = cols[2].multiselect(
+        t("map.filter.verdict"),
+        list(VERDICTS),
+        format_func=lambda v: _verdict_label(v, lang),
+        placeholder=t("map.filter.all"),
+        key="map_filter_verdicts",
+    )
+    dates = cols[3].date_input(
+        t("map.filter.date_range"), value=(), key="map_filter_dates", format="YYYY-MM-DD"
+    )
+    since = dates[0] if len(dates) > 0 else None
+    until = dates[1] if len(dates) > 1 else since
+    show_reports = st.toggle(t("map.filter.show_reports"), value=True, key="map_show_reports")
+    return {
+        "facility_types": tuple(types) or None,
+        "districts": tuple(chosen_districts) or None,
+        "verdicts": tuple(verdicts) or None,
+        "since": since,
+        "until": until,
+        "show_reports": show_reports,
+    }
+
+
+def _picker(frame: Any, lang: str) -> None:
+    """Keyboard/screen-reader friendly facility chooser (same selection as a map click)."""
+    query = st.text_input(t("map.pick.search"), key="map_pick_query").strip()
+    subset = frame
+    if query:
+        subset = frame[frame["name"].astype(str).str.contains(query, case=False, regex=False)]
+    order = subset.assign(_rank=subset["verdict"].map({v: i for i, v in enumerate(VERDICTS)}))
+    order = order.sort_values(["_rank", "name"])
+    ids = [int(i) for i in order["facility_id"].head(PICKER_LIMIT)]
+    selected = st.session_state.get(state.SELECTED_FACILITY)
+    if selected is not None and selected not in ids:
+        ids.insert(0, int(selected))
+    names = dict(zip(frame["facility_id"].astype(int), frame["name"].astype(str), strict=True))
+    verdicts = dict(zip(frame["facility_id"].astype(int), frame["verdict"].astype(str),
+                        strict=True))
+    if len(order) > PICKER_LIMIT:
+        st.caption(t("map.pick.truncated", limit=PICKER_LIMIT, total=len(order)))
+    st.selectbox(
+        t("map.pick.select"),
+        [None, *ids],
+        key=state.SELECTED_FACILITY,
+        format_func=lambda i: t("map.pick.none") if i is None else
+        f"{names.get(i, i)} · {_verdict_label(verdicts.get(i, ''), lang)}",
+    )
+
+
+def render() -> None:
+    """The map page."""
+    lang = current_language()
+    settings = get_settings()
+    st.title(t("map.title"))
+    missing = missing_vendor_files()
+    if missing:
+        st.error(t("map.assets_missing", paths=", ".join(str(p) for p in missing[:3])))
+        st.stop()
+
+    districts, district_error = _optional(cache.districts)
+    if district_error:
+        st.warning(t("map.districts_unavailable", error=district_error))
+    filters = _filters(lang, districts)
+    facilities = cache.facility_frame(
+        filters["facility_types"], filters["districts"], filters["verdicts"],
+        filters["since"], filters["until"],
+    )
+    reports = cache.report_frame(filters["districts"]) if filters["show_reports"] else None
+    edges, network_error = _optional(cache.network_edges)
+    info, _ = _optional(cache.network_info)
+    if network_error:
+        st.info(t("map.network_unavailable", error=network_error))
+    network_label = None
+    if info is not None:
+        label = pick(lang, info["label_zh"], info["label_en"]) or t("map.layer.network")
+        network_label = t("map.layer.network_synthetic", label=label) if info["synthetic"] \
+            else label
+    gaps, _ = _optional(cache.coverage_gaps)
+    attribution, _ = _optional(cache.boundary_attribution)
+
+    st.markdown(
+        t(
+            "map.summary",
+            shown=len(facilities),
+            reports=0 if reports is None else len(reports),
+        )
+    )
+    if facilities.empty:
+        st.info(t("map.no_facilities"))
+
+    tiles = settings.tiles
+    try:
+        fmap = build_map(
+            facilities, lang=lang, districts=districts, reports=reports,
+            network_edges=edges, network_label=network_label, gaps=gaps,
+            attribution=attribution or "", tiles=tiles, tianditu_key=settings.tianditu_key,
+        )
+    except AuditError as exc:
+        st.warning(t("map.tiles_error", error=str(exc)))
+        fmap = build_map(
+            facilities, lang=lang, districts=districts, reports=reports,
+            network_edges=edges, network_label=network_label, gaps=gaps,
+            attribution=attribution or "", tiles="none",
+        )
+    result = st_folium(
+        fmap,
+        key="facility_map",
+        height=MAP_HEIGHT_PX,
+        use_container_width=True,
+        returned_objects=["last_object_clicked_tooltip", "last_object_clicked_count"],
+    )
+    count = (result or {}).get("last_object_clicked_count") or 0
+    if count and count != st.session_state.get(state.LAST_MAP_CLICK):
+        st.session_state[state.LAST_MAP_CLICK] = count
+        clicked = facility_id_from_tooltip((result or {}).get("last_object_clicked_tooltip"))
+        if clicked is not None:
+            st.session_state[state.SELECTED_FACILITY] = clicked
+
+    st.markdown(f"### {t('map.pick.heading')}")
+    _picker(facilities, lang)
+    selected = st.session_state.get(state.SELECTED_FACILITY)
+    if selected is not None:
+        try:
+            detail = cache.facility_detail(int(selected))
+        except AuditError as exc:
+            st.error(t("map.detail_error", error=str(exc)))
+        else:
+            widgets.facility_detail(detail)
+
+
+render()

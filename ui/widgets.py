@@ -1,0 +1,184 @@
+"""Reusable Streamlit widgets: the sidebar, the demo-data banner, the facility detail panel.
+
+Each widget reads plain data (dicts, DataFrames) and renders it; text comes from the catalogues
+via :func:`ui.i18n.t`, rule titles from the ruleset (``title_zh`` / ``title_en``).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from audit.settings import get_settings
+from ui import state
+from ui.i18n import LANGUAGES, current_language, pick, t, translate
+from ui.mapview import facility_type_label, verdict_label
+
+#: Order of finding statuses in the detail panel: failing clauses first.
+STATUS_ORDER: dict[str, int] = {"fail": 0, "not_measured": 1, "pass": 2, "not_applicable": 3}
+SEVERITY_ORDER: dict[str, int] = {"critical": 0, "major": 1, "minor": 2}
+
+#: Root font size (CSS) when the large-text option is on; Streamlit sizes text in rem.
+LARGE_TEXT_CSS = "<style>html { font-size: 125% !important; }</style>"
+
+
+def sidebar() -> None:
+    """Language switch (中文 / English) and the large-text option; call once per run."""
+    with st.sidebar:
+        st.radio(
+            translate("zh-Hans", "sidebar.language"),
+            options=list(LANGUAGES),
+            key=state.LANG,
+            format_func=lambda code: translate(code, "language_name"),
+            horizontal=True,
+        )
+        st.toggle(t("sidebar.large_text"), key=state.LARGE_TEXT)
+    if st.session_state.get(state.LARGE_TEXT):
+        st.html(LARGE_TEXT_CSS)
+
+
+def provenance_banner(*, demo_data: bool, network: dict[str, Any] | None) -> None:
+    """Permanent labels for synthetic content, in the sidebar and on the page itself.
+
+    ``network`` is :func:`ui.cache.network_info` (or None when no network is loaded).
+    """
+    lang = current_language()
+    messages: list[str] = []
+    if demo_data:
+        messages.append(t("banner.demo_data"))
+    if network and network.get("synthetic"):
+        label = pick(lang, network.get("label_zh", ""), network.get("label_en", ""))
+        messages.append(t("banner.synthetic_network", label=label or t("map.layer.network")))
+    for message in messages:
+        st.sidebar.warning(message)
+        st.warning(message)
+
+
+def ordered_findings(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Findings with failing clauses first, then not measured, pass, not applicable;
+    within a status by severity (critical first), then clause."""
+    return sorted(
+        findings,
+        key=lambda f: (
+            STATUS_ORDER.get(str(f.get("status")), len(STATUS_ORDER)),
+            SEVERITY_ORDER.get(str(f.get("severity")), len(SEVERITY_ORDER)),
+            str(f.get("clause", "")),
+        ),
+    )
+
+
+def _fmt(value: Any) -> str:
+    """A measured value or threshold as short text (dicts as key=value pairs)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_fmt(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(_fmt(v) for v in value)
+    return str(value)
+
+
+def findings_table(findings: list[dict[str, Any]], lang: str) -> pd.DataFrame:
+    """The findings as a display table (failing first) with measured vs threshold."""
+    rows = []
+    for f in ordered_findings(findings):
+        title = pick(lang, str(f.get("title_zh", "")), str(f.get("title_en", "")))
+        if f.get("provisional"):
+            title = f"{title} ({translate(lang, 'detail.provisional_mark')})"
+        rows.append(
+            {
+                translate(lang, "detail.col.status"): translate(
+                    lang, f"finding_status.{f.get('status')}"
+                ),
+                translate(lang, "detail.col.severity"): translate(
+                    lang, f"severity.{f.get('severity')}"
+                ),
+                translate(lang, "detail.col.clause"): (
+                    f"{f.get('standard', '')} {f.get('clause', '')}".strip()
+                ),
+                translate(lang, "detail.col.title"): title,
+                translate(lang, "detail.col.measured"): _fmt(f.get("measured")),
+                translate(lang, "detail.col.threshold"): _fmt(f.get("threshold")),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _photo_path(photo: dict[str, Any]) -> Path | None:
+    for key in ("thumb_path", "path"):
+        raw = photo.get(key)
+        if not raw:
+            continue
+        path = Path(raw)
+        if not path.is_absolute():
+            path = get_settings().photo_dir / path
+        if path.is_file():
+            return path
+    return None
+
+
+def facility_detail(detail: dict[str, Any]) -> None:
+    """Render one facility: verdict, latest findings (failing first), photos, audit history."""
+    lang = current_language()
+    fac = detail["facility"]
+    st.subheader(str(fac["name"]))
+    st.markdown(
+        f"**{t('detail.type')}:** {facility_type_label(str(fac['facility_type']), lang)}  \n"
+        f"**{t('detail.verdict')}:** {verdict_label(str(fac['verdict']), lang)}  \n"
+        f"**{t('detail.address')}:** {fac.get('address') or '—'}",
+        help=None,
+    )
+    if fac.get("is_demo"):
+        st.caption(t("banner.demo_data"))
+    audits = detail.get("audits") or []
+    if not audits:
+        st.info(t("detail.no_audit"))
+    else:
+        latest = audits[0]
+        evaluation = latest.get("evaluation") or {}
+        st.markdown(f"#### {t('detail.findings')}")
+        st.caption(
+            t(
+                "detail.ruleset",
+                ruleset=evaluation.get("ruleset_id", "—"),
+                version=evaluation.get("ruleset_version", "—"),
+                date=_fmt(latest.get("submitted_at")),
+            )
+        )
+        findings = evaluation.get("findings") or []
+        if findings:
+            st.table(findings_table(findings, lang))
+            if any(f.get("provisional") for f in findings):
+                st.caption(t("detail.provisional_note"))
+        else:
+            st.info(t("detail.no_findings"))
+    st.markdown(f"#### {t('detail.photos')}")
+    photos = [p for p in (_photo_path(ph) for ph in detail.get("photos") or []) if p]
+    if photos:
+        st.image([str(p) for p in photos], width=200)
+    else:
+        st.caption(t("detail.no_photos"))
+    if audits:
+        st.markdown(f"#### {t('detail.history')}")
+        history = pd.DataFrame(
+            [
+                {
+                    t("detail.col.version"): a.get("version"),
+                    t("detail.col.submitted_at"): _fmt(a.get("submitted_at")),
+                    t("detail.col.inspector"): a.get("inspector") or "—",
+                    t("detail.col.audit_status"): a.get("status"),
+                    t("detail.verdict"): verdict_label(
+                        str((a.get("evaluation") or {}).get("verdict", "")), lang
+                    ),
+                    t("detail.col.score"): _fmt((a.get("evaluation") or {}).get("score")),
+                }
+                for a in audits
+            ]
+        )
+        st.table(history)
