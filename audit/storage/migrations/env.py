@@ -5,17 +5,8 @@ from __future__ import annotations
 from alembic import context
 from geoalchemy2 import alembic_helpers
 
-from audit.storage.orm import POSTGIS_ONLY_INDEXES, Base
-
-
-def include_object(
-    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
-) -> bool:
-    """GeoAlchemy2's filter, plus: PostGIS-only GiST indexes are not part of the ORM model."""
-    if type_ == "index" and name in POSTGIS_ONLY_INDEXES:
-        return False
-    return bool(alembic_helpers.include_object(obj, name, type_, reflected, compare_to))
-
+from audit.storage.migrations_support import include_object
+from audit.storage.orm import Base
 
 config = context.config
 engine = config.attributes["engine"]
