@@ -1,0 +1,278 @@
+"""Synthetic demo street network inside the real Yangjiang district boundaries.
+
+**Synthetic, not OpenStreetMap, not real streets.** It exists so the app can draw a network and
+compute coverage when neither an osmnx download nor a user-supplied OSM file is available. It is
+deterministic (fixed seed): perturbed, slightly rotated street grids around each district seat and
+each GeoNames town, clipped to the city outline, joined by meandering connecting roads along a
+Delaunay/minimum-spanning-tree skeleton. Street names are "演示路 N" (``name_en`` "Demo Rd N").
+
+Run ``python -m geodata.demo_network [--out FILE.graphml]`` to build it and print its size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import shapely
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import minimum_spanning_tree
+from scipy.spatial import Delaunay, cKDTree
+
+from geodata.crs import WGS84, lonlat_to_metric, metric_to_lonlat
+
+VERSION = 1
+SEED = 441700
+LABEL_ZH = "演示路网（合成，非OSM）"
+LABEL_EN = "synthetic demo network"
+
+# Generator parameters (metres): this is how the synthetic network looks, not an audit threshold.
+SEAT_TOWNS = {
+    "441702": "Yangjiang", "441704": "Dongcheng", "441721": "Zhize", "441781": "Chuncheng"
+}
+SEAT_RADIUS_M = 2600.0
+TOWN_RADIUS_M = (650.0, 1000.0)
+SEAT_SPACING_M = 150.0
+TOWN_SPACING_M = 125.0
+JITTER = 0.15  # share of the spacing
+DROP_SHARE = 0.07  # grid links removed at random for irregularity
+MERGE_DISTANCE_M = 1500.0  # towns closer than this to a bigger centre are absorbed by it
+ROAD_STEP_M = 400.0
+EXTRA_LINK_MAX_M = 9000.0  # Delaunay links shorter than this are added to the MST (loops)
+
+
+@dataclass(frozen=True)
+class _Centre:
+    name: str
+    x: float
+    y: float
+    radius: float
+    spacing: float
+
+
+def _centres(rng: np.random.Generator) -> list[_Centre]:
+    from geodata.districts import load_towns
+
+    towns = load_towns()
+    tx, ty = lonlat_to_metric(towns.geometry.x.to_numpy(), towns.geometry.y.to_numpy())
+    names = towns["name"].tolist()
+    seats = set(SEAT_TOWNS.values())
+    order = sorted(range(len(names)), key=lambda i: (names[i] not in seats, names[i]))
+    chosen: list[_Centre] = []
+    for i in order:
+        if any(np.hypot(c.x - tx[i], c.y - ty[i]) < MERGE_DISTANCE_M for c in chosen):
+            continue
+        if names[i] in seats:
+            chosen.append(_Centre(names[i], tx[i], ty[i], SEAT_RADIUS_M, SEAT_SPACING_M))
+        else:
+            r = float(rng.uniform(*TOWN_RADIUS_M))
+            chosen.append(_Centre(names[i], tx[i], ty[i], r, TOWN_SPACING_M))
+    return chosen
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.xs: list[float] = []
+        self.ys: list[float] = []
+        self.edges: list[tuple[int, int, str, int]] = []  # u, v, highway, street number
+        self.street = 0
+
+    def node(self, x: float, y: float) -> int:
+        self.xs.append(x)
+        self.ys.append(y)
+        return len(self.xs) - 1
+
+    def next_street(self) -> int:
+        self.street += 1
+        return self.street
+
+
+def _grid(
+    b: _Builder, c: _Centre, rng: np.random.Generator, city_m: shapely.Geometry,
+    covered: shapely.Geometry | None,
+) -> np.ndarray:
+    n = int(np.ceil(c.radius / c.spacing))
+    ii, jj = np.meshgrid(np.arange(-n, n + 1), np.arange(-n, n + 1), indexing="ij")
+    angle = rng.uniform(0, np.pi / 2)
+    gx = ii * c.spacing + rng.normal(0, JITTER * c.spacing, ii.shape)
+    gy = jj * c.spacing + rng.normal(0, JITTER * c.spacing, ii.shape)
+    x = c.x + gx * np.cos(angle) - gy * np.sin(angle)
+    y = c.y + gx * np.sin(angle) + gy * np.cos(angle)
+    # an irregular outline: radius modulated by angle
+    theta = np.arctan2(gy, gx)
+    phase = rng.uniform(0, 2 * np.pi, 3)
+    wobble = 1 + 0.18 * np.sin(3 * theta + phase[0]) + 0.1 * np.sin(5 * theta + phase[1])
+    keep = np.hypot(gx, gy) <= c.radius * wobble
+    keep &= shapely.contains_xy(city_m, x, y)
+    if covered is not None:
+        keep &= ~shapely.contains_xy(covered, x, y)
+    ids = np.full(ii.shape, -1, dtype=np.int64)
+    local: list[tuple[int, int, int]] = []
+    for a, bb in zip(*np.nonzero(keep), strict=True):
+        ids[a, bb] = b.node(float(x[a, bb]), float(y[a, bb]))
+    rows = {k: b.next_street() for k in range(ids.shape[1])}
+    cols = {k: b.next_street() for k in range(ids.shape[0])}
+    for a in range(ids.shape[0]):
+        for bb in range(ids.shape[1]):
+            u = ids[a, bb]
+            if u < 0:
+                continue
+            if a + 1 < ids.shape[0] and ids[a + 1, bb] >= 0 and rng.random() > DROP_SHARE:
+                local.append((u, ids[a + 1, bb], rows[bb]))
+            if bb + 1 < ids.shape[1] and ids[a, bb + 1] >= 0 and rng.random() > DROP_SHARE:
+                local.append((u, ids[a, bb + 1], cols[a]))
+    # keep the largest connected piece of this grid only
+    g = nx.Graph()
+    g.add_nodes_from(ids[ids >= 0].tolist())
+    g.add_edges_from((u, v) for u, v, _ in local)
+    if g.number_of_nodes() == 0:
+        return np.empty(0, dtype=np.int64)
+    main = max(nx.connected_components(g), key=len)
+    for u, v, s in local:
+        if u in main:
+            b.edges.append((u, v, "residential", s))
+    return np.array(sorted(main), dtype=np.int64)
+
+
+def _road(b: _Builder, u: int, v: int, rng: np.random.Generator) -> None:
+    x0, y0, x1, y1 = b.xs[u], b.ys[u], b.xs[v], b.ys[v]
+    dist = float(np.hypot(x1 - x0, y1 - y0))
+    steps = max(1, int(dist // ROAD_STEP_M))
+    t = np.linspace(0, 1, steps + 1)[1:-1]
+    nx_, ny_ = -(y1 - y0) / max(dist, 1.0), (x1 - x0) / max(dist, 1.0)
+    amp = rng.uniform(0.02, 0.06) * dist
+    bend = amp * np.sin(np.pi * t) * rng.choice([-1, 1]) + rng.normal(0, 25, t.shape)
+    street = b.next_street()
+    prev = u
+    for tk, off in zip(t, bend, strict=True):
+        w = b.node(x0 + tk * (x1 - x0) + off * nx_, y0 + tk * (y1 - y0) + off * ny_)
+        b.edges.append((prev, w, "secondary", street))
+        prev = w
+    b.edges.append((prev, v, "secondary", street))
+
+
+def build_demo_network(seed: int = SEED) -> nx.MultiDiGraph:
+    """Generate the synthetic demo network (osmnx-style ``MultiDiGraph``, EPSG:4326, metres)."""
+    from geodata.districts import load_city_outline
+
+    rng = np.random.default_rng(seed)
+    outline = load_city_outline().geometry.iloc[0]
+    city_m = shapely.transform(
+        outline, lambda c: np.column_stack(lonlat_to_metric(c[:, 0], c[:, 1]))
+    )
+    shapely.prepare(city_m)
+    b = _Builder()
+    centres = _centres(rng)
+    grids: list[np.ndarray] = []
+    covered: shapely.Geometry | None = None
+    for c in centres:
+        nodes = _grid(b, c, rng, city_m, covered)
+        grids.append(nodes)
+        if nodes.size >= 3:
+            hull = shapely.multipoints(
+                np.column_stack([np.asarray(b.xs)[nodes], np.asarray(b.ys)[nodes]])
+            ).convex_hull.buffer(c.spacing * 0.6)
+            covered = hull if covered is None else covered.union(hull)
+            shapely.prepare(covered)
+    live = [k for k, g in enumerate(grids) if g.size]
+    cx = np.array([centres[k].x for k in live])
+    cy = np.array([centres[k].y for k in live])
+    tri = Delaunay(np.column_stack([cx, cy]))
+    pairs: set[tuple[int, int]] = set()
+    for simplex in tri.simplices:
+        for a in range(3):
+            i, j = sorted((int(simplex[a]), int(simplex[(a + 1) % 3])))
+            pairs.add((i, j))
+    inside = []
+    city_buf = city_m.buffer(200)
+    for i, j in sorted(pairs):
+        line = shapely.LineString([(cx[i], cy[i]), (cx[j], cy[j])])
+        if city_buf.contains(line):
+            inside.append((i, j, line.length))
+    rows = [p[0] for p in inside]
+    cols = [p[1] for p in inside]
+    w = [p[2] for p in inside]
+    mst = minimum_spanning_tree(coo_matrix((w, (rows, cols)), shape=(len(live), len(live))))
+    mst_pairs = set(zip(*mst.nonzero(), strict=True))
+    xs = np.asarray(b.xs)
+    ys = np.asarray(b.ys)
+    for i, j, dist in inside:
+        if (i, j) not in mst_pairs and (j, i) not in mst_pairs and dist > EXTRA_LINK_MAX_M:
+            continue
+        gi, gj = grids[live[i]], grids[live[j]]
+        ti = cKDTree(np.column_stack([xs[gi], ys[gi]]))
+        tj = cKDTree(np.column_stack([xs[gj], ys[gj]]))
+        _, a = ti.query([cx[j], cy[j]])
+        _, c = tj.query([cx[i], cy[i]])
+        _road(b, int(gi[a]), int(gj[c]), rng)
+    return _to_graph(b, seed)
+
+
+def _to_graph(b: _Builder, seed: int) -> nx.MultiDiGraph:
+    x = np.asarray(b.xs)
+    y = np.asarray(b.ys)
+    lon, lat = metric_to_lonlat(x, y)
+    G = nx.MultiDiGraph(
+        crs=WGS84,
+        synthetic=True,
+        source_label_zh=LABEL_ZH,
+        source_label_en=LABEL_EN,
+        source="demo",
+        generator=f"geodata.demo_network v{VERSION} seed {seed}",
+        simplified=False,
+    )
+    used = sorted({n for e in b.edges for n in e[:2]})
+    for n in used:
+        G.add_node(n + 1, x=round(float(lon[n]), 7), y=round(float(lat[n]), 7))
+    for u, v, hw, s in b.edges:
+        length = round(float(np.hypot(x[u] - x[v], y[u] - y[v])), 3)
+        attrs = {"highway": hw, "name": f"演示路 {s}", "name_en": f"Demo Rd {s}",
+                 "length": length, "oneway": False, "synthetic": True}
+        G.add_edge(u + 1, v + 1, key=0, reversed=False, **attrs)
+        G.add_edge(v + 1, u + 1, key=0, reversed=True, **attrs)
+    ug = nx.Graph(G)
+    for n in G.nodes:
+        G.nodes[n]["street_count"] = ug.degree(n)
+    return G
+
+
+@lru_cache(maxsize=2)
+def _cached(seed: int) -> nx.MultiDiGraph:
+    return build_demo_network(seed)
+
+
+def demo_network(seed: int = SEED) -> nx.MultiDiGraph:
+    """The demo network (generated once per process and cached in memory; a copy is returned)."""
+    return _cached(seed).copy()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m geodata.demo_network``: build the network, print its size, optionally save."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--out", type=Path, help="write GraphML here (osmnx.save_graphml)")
+    args = parser.parse_args(argv)
+    t0 = time.perf_counter()
+    G = build_demo_network(args.seed)
+    dt = time.perf_counter() - t0
+    msg = (
+        f"{LABEL_ZH} / {LABEL_EN}: {G.number_of_nodes()} nodes, {G.number_of_edges()} "
+        f"directed edges, built in {dt:.2f} s (seed {args.seed})"
+    )
+    sys.stdout.write(msg + "\n")
+    if args.out:
+        import osmnx as ox
+
+        ox.save_graphml(G, args.out)
+        sys.stdout.write(f"saved {args.out}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
