@@ -1,4 +1,4 @@
-"""Message catalogues: every user-facing string of the app comes from ``ui/i18n/<lang>.toml``.
+"""Message catalogues: every user-facing string of the app comes from ``ui/i18n/<lang>*.toml``.
 
 ``translate(lang, key, **kw)`` is pure (usable by map builders and tests); ``t(key, **kw)`` reads
 the current language from ``st.session_state``. Keys are dotted paths into the TOML tables
@@ -37,8 +37,17 @@ def catalogue(lang: str) -> dict[str, str]:
     """The flattened catalogue of one language; raises InputError for an unknown language."""
     if lang not in LANGUAGES:
         raise InputError(Problem("language", lang, f"one of {', '.join(LANGUAGES)}"))
-    with (CATALOGUE_DIR / f"{lang}.toml").open("rb") as handle:
-        return _flatten(tomllib.load(handle))
+    merged: dict[str, str] = {}
+    # <lang>.toml holds the shell and map; each page area may own <lang>.<area>.toml
+    for path in [CATALOGUE_DIR / f"{lang}.toml", *sorted(CATALOGUE_DIR.glob(f"{lang}.*.toml"))]:
+        with path.open("rb") as handle:
+            flat = _flatten(tomllib.load(handle))
+        clash = sorted(set(flat) & set(merged))
+        if clash:
+            msg = f"catalogue {path.name} repeats keys already defined: {', '.join(clash[:5])}"
+            raise ValueError(msg)
+        merged.update(flat)
+    return merged
 
 
 def translate(lang: str, key: str, **kw: Any) -> str:
