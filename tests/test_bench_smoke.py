@@ -1,0 +1,23 @@
+"""Every benchmark runs at smoke size and returns well-formed rows (so benchmarks cannot rot)."""
+
+from __future__ import annotations
+
+import importlib
+import math
+
+import pytest
+
+from bench.__main__ import KEYS, modules, render
+
+
+@pytest.mark.parametrize("name", modules())
+def test_benchmark_runs_at_smoke_size(name: str) -> None:
+    rows = importlib.import_module(f"bench.{name}").run("smoke")
+    assert rows, f"{name} returned no figures"
+    for row in rows:
+        assert set(KEYS) <= set(row), f"{name}: row lacks {set(KEYS) - set(row)}"
+        assert isinstance(row["ours"], int | float) and math.isfinite(row["ours"])
+        assert row["ours"] >= 0
+        if row["baseline"] is not None and row["ratio"] is not None:
+            assert math.isfinite(row["ratio"]) and row["ratio"] > 0
+    assert name.removeprefix("bench_") in render([(name, rows, 0.0)], "smoke")
