@@ -5,8 +5,8 @@ compliant. They are snapped to their nearest network node; a multi-source Dijkst
 lengths (``scipy.sparse.csgraph.dijkstra(..., min_only=True)`` on a CSR matrix built once per graph)
 gives every node's network distance to the nearest one. Along each edge the distance at position
 ``s`` is ``min(d_u + s, d_v + L - s)``, so the covered length of an edge within threshold ``T`` is
-``min(L, max(0, T - d_u) + max(0, T - d_v))`` — partial edges count partially. Each two-way street is
-counted once; each edge is assigned to the district containing its midpoint.
+``min(L, max(0, T - d_u) + max(0, T - d_v))`` — partial edges count partially. Each two-way
+street is counted once; each edge is assigned to the district containing its midpoint.
 
 The "coverage gaps" layer lists the edges with any length beyond the largest threshold (default
 500 m), with ``beyond_m`` (that length) and ``dist_near_m`` (distance at the nearer end).
@@ -48,7 +48,7 @@ class _Prepared:
 class CoverageResult:
     """Coverage of one facility type.
 
-    ``node_distance_m``: network distance (m) per node (``inf`` when unreachable), indexed by node id.
+    ``node_distance_m``: network distance (m) per node (``inf`` if unreachable), indexed by node.
     ``nodes``: GeoDataFrame of nodes with ``distance_m`` (EPSG:4326).
     ``by_district``: GeoDataFrame per district with ``street_km`` and ``within_{T}m_km`` /
     ``within_{T}m_share`` for each threshold, district polygons as geometry.

@@ -21,6 +21,7 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import shapely
+from pyproj import Geod
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import minimum_spanning_tree
 from scipy.spatial import Delaunay, cKDTree
@@ -228,10 +229,16 @@ def _to_graph(b: _Builder, seed: int) -> nx.MultiDiGraph:
         simplified=False,
     )
     used = sorted({n for e in b.edges for n in e[:2]})
+    lon = np.round(lon, 7)
+    lat = np.round(lat, 7)
     for n in used:
-        G.add_node(n + 1, x=round(float(lon[n]), 7), y=round(float(lat[n]), 7))
-    for u, v, hw, s in b.edges:
-        length = round(float(np.hypot(x[u] - x[v], y[u] - y[v])), 3)
+        G.add_node(n + 1, x=float(lon[n]), y=float(lat[n]))
+    eu = np.array([e[0] for e in b.edges])
+    ev = np.array([e[1] for e in b.edges])
+    # ellipsoidal (WGS84) geodesic lengths in metres
+    _, _, lengths = Geod(ellps="WGS84").inv(lon[eu], lat[eu], lon[ev], lat[ev])
+    for (u, v, hw, s), length_m in zip(b.edges, lengths, strict=True):
+        length = round(float(length_m), 3)
         attrs = {"highway": hw, "name": f"演示路 {s}", "name_en": f"Demo Rd {s}",
                  "length": length, "oneway": False, "synthetic": True}
         G.add_edge(u + 1, v + 1, key=0, reversed=False, **attrs)
