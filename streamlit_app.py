@@ -36,7 +36,7 @@ PAGES: tuple[PageSpec, ...] = (
 
 def main() -> None:
     """Build the navigation and run the selected page."""
-    st.set_page_config(page_title=t("app.title"), page_icon=":material/accessible:",
+    st.set_page_config(page_title=t("app.title"), page_icon="♿",
                        layout="wide")
     state.init_state()
     widgets.sidebar()

@@ -109,9 +109,9 @@ def network() -> Any:
 @st.cache_data(show_spinner=False)
 def network_edges() -> gpd.GeoDataFrame:
     """Edge geometries of the street network (geometry column only)."""
-    import osmnx
+    import geodata
 
-    edges = osmnx.graph_to_gdfs(network(), nodes=False, fill_edge_geometry=True)
+    edges = geodata.edges_gdf(network())
     return edges[["geometry"]].reset_index(drop=True)
 
 

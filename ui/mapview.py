@@ -74,6 +74,8 @@ CLUSTER_OFF_AT_ZOOM = 17
 #: Centre of Yangjiang city (WGS84), used only when no boundary is given.
 YANGJIANG_CENTRE = (21.86, 111.98)
 DEFAULT_ZOOM = 9
+#: Deepest zoom (Leaflet needs it for clustering when there is no tile layer).
+MAX_ZOOM = 19
 
 TIANDITU_URL = (
     "https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
@@ -386,7 +388,7 @@ def add_tiles(fmap: folium.Map, tiles: str, tianditu_key: str = "") -> None:
                 name=name,
                 subdomains="01234567",
                 overlay=overlay,
-                max_zoom=18,
+                max_zoom=MAX_ZOOM,
             ).add_to(fmap)
 
 
@@ -416,6 +418,7 @@ def build_map(
         tiles=None,
         prefer_canvas=True,
         control_scale=True,
+        maxZoom=MAX_ZOOM,  # map option (folium's max_zoom only reaches its own tile layer)
     )
     add_tiles(fmap, tiles, tianditu_key)
     fmap.get_root().header.add_child(folium.Element(MARKER_CSS), name="a11y_marker_css")

@@ -1,0 +1,313 @@
+"""Reusable helpers for app and browser tests.
+
+- :func:`seed_database` migrates a fresh database under ``data_dir`` and fills it with the
+  project's demo data (``python -m audit demo seed``) or, while that command does not exist, with
+  a small labelled synthetic set made through the public Repository API.
+- :func:`run_app` starts ``streamlit run streamlit_app.py`` on a free localhost port with that
+  data directory and yields the URL once ``/_stcore/health`` answers.
+- Fixtures (import them into a test module: ``from browser_support import app_url, page``):
+  ``app_url`` (session), ``chromium_browser`` (session), ``page`` (function; 1024×768 unless
+  parametrised indirectly with ``viewport``), ``console_errors``.
+
+Chromium is /usr/bin/chromium (Debian). Without it the browser tests skip with a reason, except
+when ``CI=true``, where they fail. Every non-localhost request is aborted and recorded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+VIEWPORTS: dict[str, dict[str, int]] = {
+    "desktop": {"width": 1024, "height": 768},
+    "tablet": {"width": 768, "height": 1024},
+    "phone": {"width": 390, "height": 844},
+}
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+#: Seconds to wait for the app's health endpoint.
+STARTUP_TIMEOUT_S = 60.0
+#: Demo facilities seeded by the fallback (when `audit demo seed` is not available).
+FALLBACK_FACILITIES = 24
+
+
+def in_ci() -> bool:
+    """True when running in CI, where a missing Chromium or PostGIS is a failure."""
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip the test with ``reason`` on a laptop; fail it in CI."""
+    if in_ci():
+        pytest.fail(f"CI=true but {reason}")
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def app_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    """Environment for the CLI and the app: isolated data dir, no tiles, demo network."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "DATA_DIR": str(data_dir),
+            "DATABASE_URL": "",
+            "TILES": "none",
+            "NETWORK_SOURCE": "demo",
+            "LANGUAGE": "zh-Hans",
+            "A11Y_SETTINGS_FILE": str(data_dir / "no-settings.toml"),
+            "PYTHONPATH": str(REPO_ROOT),
+        }
+    )
+    env.update(extra)
+    return env
+
+
+def _cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "audit", *args],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False,
+    )
+
+
+def _fallback_seed(data_dir: Path) -> None:
+    """Labelled synthetic facilities (and audits when the rules engine is present)."""
+    import random
+
+    from audit.settings import Settings
+    from audit.storage import open_database
+    from audit.storage.repository import Repository
+
+    settings = Settings(data_dir=data_dir, database_url="")
+    rng = random.Random(5)
+    db = open_database(settings.effective_database_url)
+    from audit.model import FACILITY_TYPES
+
+    with db.session(write=True) as session:
+        repo = Repository(session)
+        for i in range(FALLBACK_FACILITIES):
+            ftype = FACILITY_TYPES[i % len(FACILITY_TYPES)]
+            fac = repo.create_facility(
+                ftype,
+                111.95 + rng.random() * 0.08,
+                21.83 + rng.random() * 0.06,
+                name=f"Demo {ftype} {i + 1}",
+                address=f"Synthetic address {i + 1}",
+                district_code="441702",
+                is_demo=True,
+            )
+            if i % 4 == 3:
+                continue  # some facilities stay unaudited
+            with contextlib.suppress(ImportError, AttributeError):
+                from audit.model import random_measurements
+
+                repo.submit_audit(fac.facility_id, random_measurements(ftype, rng),
+                                  is_demo=True)
+    db.engine.dispose()
+
+
+def seed_database(data_dir: Path) -> str:
+    """Migrate and seed a database under ``data_dir``; return which seeding was used."""
+    env = app_env(data_dir)
+    done = _cli(["db", "upgrade"], env)
+    if done.returncode != 0:
+        raise RuntimeError(f"db upgrade failed:\n{done.stdout}\n{done.stderr}")
+    demo = _cli(["demo", "seed"], env)
+    if demo.returncode == 0:
+        return "demo seed"
+    if "invalid choice" not in demo.stderr:
+        raise RuntimeError(f"demo seed failed:\n{demo.stdout}\n{demo.stderr}")
+    _fallback_seed(data_dir)
+    return "fallback"
+
+
+@contextlib.contextmanager
+def run_app(data_dir: Path, **env_extra: str) -> Iterator[str]:
+    """Run the Streamlit app on a free port; yield its base URL; stop it afterwards."""
+    port = free_port()
+    log = (data_dir / "streamlit.log").open("w")
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "streamlit_app.py"),
+            "--server.port", str(port), "--server.address", "127.0.0.1",
+            "--server.headless", "true", "--browser.gatherUsageStats", "false",
+            "--server.fileWatcherType", "none",
+        ],
+        cwd=REPO_ROOT, env=app_env(data_dir, **env_extra), stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(
+                    f"streamlit exited ({proc.returncode}):\n"
+                    + (data_dir / "streamlit.log").read_text()
+                )
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("streamlit did not become healthy in time")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def seeded_data_dir() -> Iterator[Path]:
+    """A temporary DATA_DIR holding a migrated, demo-seeded SQLite database."""
+    tmp = Path(tempfile.mkdtemp(prefix="a11y-app-"))
+    try:
+        seed_database(tmp)
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def app_url(seeded_data_dir: Path) -> Iterator[str]:
+    """Base URL of the app started once per test session with demo data."""
+    from ui.assets import missing_vendor_files
+
+    missing = missing_vendor_files()
+    if missing:
+        skip_or_fail(f"map assets not installed ({missing[0]}); run `python -m ui.install_assets`")
+    with run_app(seeded_data_dir) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def chromium_browser() -> Iterator[Any]:
+    """Debian Chromium driven by Playwright (skips without Chromium unless CI=true)."""
+    if not CHROMIUM.exists():
+        skip_or_fail(f"Chromium not found at {CHROMIUM}")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        skip_or_fail("playwright (python) is not installed")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@dataclass
+class PageRecorder:
+    """Console errors, page errors and aborted external requests seen by a page."""
+
+    console_errors: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
+
+
+def _is_local(url: str) -> bool:
+    parsed = urlparse(url)
+    if parsed.scheme in ("data", "blob", "about"):
+        return True
+    return parsed.hostname in LOCAL_HOSTS
+
+
+def open_page(browser: Any, viewport: dict[str, int]) -> tuple[Any, Any, PageRecorder]:
+    """A new context+page with external requests aborted and errors recorded."""
+    context = browser.new_context(viewport=viewport, locale="zh-CN")
+    recorder = PageRecorder()
+
+    def _route(route: Any) -> None:
+        if _is_local(route.request.url):
+            route.continue_()
+        else:
+            recorder.blocked.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", _route)
+    page = context.new_page()
+    page.on(
+        "console",
+        lambda msg: recorder.console_errors.append(msg.text) if msg.type == "error" else None,
+    )
+    page.on("pageerror", lambda exc: recorder.console_errors.append(str(exc)))
+    return context, page, recorder
+
+
+@pytest.fixture
+def viewport(request: pytest.FixtureRequest) -> dict[str, int]:
+    """The viewport of ``page`` (override with indirect parametrisation by name)."""
+    name = getattr(request, "param", "desktop")
+    return VIEWPORTS[name]
+
+
+@pytest.fixture
+def page(chromium_browser: Any, viewport: dict[str, int]) -> Iterator[tuple[Any, PageRecorder]]:
+    """(Playwright page, recorder) in a fresh context at ``viewport``."""
+    context, pg, recorder = open_page(chromium_browser, viewport)
+    try:
+        yield pg, recorder
+    finally:
+        context.close()
+
+
+def map_frame(pg: Any, timeout_ms: float = 30_000) -> Any:
+    """The streamlit-folium iframe's Frame, once its Leaflet map has drawn markers."""
+    selector = 'iframe[title="streamlit_folium.st_folium"]'
+    pg.wait_for_selector(selector, timeout=timeout_ms)
+    handle = pg.query_selector(selector)
+    frame = handle.content_frame()
+    frame.wait_for_selector(".leaflet-marker-icon", timeout=timeout_ms)
+    return frame
+
+
+AXE_JS = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def run_axe(frame: Any, *, exclude: list[str] | None = None) -> list[dict[str, Any]]:
+    """Inject axe-core into ``frame`` (page or iframe) and return its violations."""
+    if not AXE_JS.exists():
+        skip_or_fail(f"axe-core not installed at {AXE_JS}; run `npm ci`")
+    frame.add_script_tag(path=str(AXE_JS))
+    context = {"exclude": [[s] for s in exclude]} if exclude else None
+    return frame.evaluate(
+        """async (ctx) => {
+            const result = await axe.run(ctx || document, {resultTypes: ['violations']});
+            return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}));
+        }""",
+        context,
+    )
