@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -262,8 +262,8 @@ class Repository:
         self.log("facility", row.id, "create", None, asdict(record))
         return record
 
-    def _facility_row(self, facility_id: int) -> Facility:
-        row = self.session.get(Facility, facility_id)
+    def _facility_row(self, facility_id: int, *, for_update: bool = False) -> Facility:
+        row = self.session.get(Facility, facility_id, with_for_update=for_update or None)
         if row is None:
             msg = f"facility {facility_id} does not exist"
             raise NotFoundError(msg)
@@ -345,7 +345,9 @@ class Repository:
             problems.append(Problem("idempotency_key", idempotency_key, "1 to 128 characters"))
         if problems:
             raise InputError(problems, "audit")
-        facility = self._facility_row(facility_id)
+        # lock the facility row (PostgreSQL; SQLite write sessions hold the database lock) so the
+        # version check, the audit sequence number and the version bump are consistent
+        facility = self._facility_row(facility_id, for_update=status == "submitted")
         evaluation = self._evaluate(facility.facility_type, measurements, ruleset)
         if expected_facility_version is not None and facility.version != expected_facility_version:
             msg = (
@@ -425,7 +427,7 @@ class Repository:
                 f"you edited version {expected_row_version}); reload it — nothing was overwritten"
             )
             raise ConflictError(msg)
-        facility = self._facility_row(row.facility_id)
+        facility = self._facility_row(row.facility_id, for_update=submit)
         evaluation = self._evaluate(facility.facility_type, measurements, None)
         before = _audit_log_view(AuditRecord.of(row))
         row.measurements = _jsonable(evaluation_measurements(evaluation, measurements))
@@ -461,17 +463,13 @@ class Repository:
         return record
 
     def _bump_facility_version(self, facility: Facility) -> None:
-        result = self.session.execute(
+        """Increase the facility's version; the caller holds its row lock."""
+        self.session.execute(
             sa.update(Facility)
-            .where(Facility.id == facility.id, Facility.version == facility.version)
-            .values(version=facility.version + 1)
+            .where(Facility.id == facility.id)
+            .values(version=Facility.version + 1)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            msg = (
-                f"facility {facility.id} was changed by someone else at the same moment; reload it"
-            )
-            raise ConflictError(msg)
         self.session.refresh(facility, ["version"])
 
     def _evaluate(
@@ -696,6 +694,5 @@ def evaluation_measurements(evaluation: Any, raw: Mapping[str, Any]) -> dict[str
 
 
 def _audit_log_view(record: AuditRecord) -> dict[str, Any]:
-    view = asdict(record)
-    view.pop("evaluation", None)
-    return view
+    """The audit as logged: every field but the (re-computable) evaluation, shallow-copied."""
+    return {f.name: getattr(record, f.name) for f in fields(record) if f.name != "evaluation"}
