@@ -1,0 +1,94 @@
+"""``python -m audit users ...``: create, list, disable, enable and unlock accounts.
+
+The password is read from a hidden prompt (typed twice) or, for scripts, from standard input
+with ``--password-stdin``; it is never accepted as a command-line argument (which would leak
+into shell history and ``ps``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from audit.actors import SYSTEM, USER_ROLES
+from audit.auth import create_user, list_users, set_active, unlock_user
+from audit.errors import InputError, Problem
+from audit.settings import get_settings
+from audit.storage import Database, open_database
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("users", help="accounts: add | list | disable | enable | unlock")
+    sub = parser.add_subparsers(dest="users_command", required=True)
+    add = sub.add_parser("add", help="create an account (password from a prompt or stdin)")
+    add.add_argument("name", help="username: lower-case letters, digits, '.', '_' or '-'")
+    add.add_argument("--role", required=True, choices=list(USER_ROLES))
+    add.add_argument("--display-name", default="", help="name shown in audits")
+    add.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    add.set_defaults(func=_add)
+    lst = sub.add_parser("list", help="list accounts")
+    lst.set_defaults(func=_list)
+    for name, helptext, func in (
+        ("disable", "disable an account (its audits stay)", _disable),
+        ("enable", "re-enable a disabled account", _enable),
+        ("unlock", "clear a lock-out after failed sign-ins", _unlock),
+    ):
+        cmd = sub.add_parser(name, help=helptext)
+        cmd.add_argument("name")
+        cmd.set_defaults(func=func)
+
+
+def _db() -> Database:
+    return open_database(get_settings().effective_database_url)
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("password: ")
+    second = getpass.getpass("password again: ")
+    if first != second:
+        raise InputError(Problem("password", "(hidden)", "the same password typed twice"))
+    return first
+
+
+def _add(args: argparse.Namespace) -> int:
+    password = _read_password(args.password_stdin)
+    user = create_user(
+        _db(), SYSTEM, args.name, password, args.role, display_name=args.display_name
+    )
+    print(f"created {user.role} account {user.username!r} (id {user.id})")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    users = list_users(_db(), SYSTEM)
+    print(f"{'username':<24} {'role':<10} {'active':<7} {'locked until':<20} demo")
+    for u in users:
+        locked = f"{u.locked_until:%Y-%m-%d %H:%M}" if u.is_locked() and u.locked_until else "-"
+        print(
+            f"{u.username:<24} {u.role:<10} {'yes' if u.is_active else 'no':<7} {locked:<20} "
+            f"{'yes' if u.is_demo else 'no'}"
+        )
+    return 0
+
+
+def _disable(args: argparse.Namespace) -> int:
+    user = set_active(_db(), SYSTEM, args.name, False)
+    print(f"disabled {user.username!r}")
+    return 0
+
+
+def _enable(args: argparse.Namespace) -> int:
+    user = set_active(_db(), SYSTEM, args.name, True)
+    print(f"enabled {user.username!r}")
+    return 0
+
+
+def _unlock(args: argparse.Namespace) -> int:
+    user = unlock_user(_db(), SYSTEM, args.name)
+    print(f"unlocked {user.username!r}")
+    return 0

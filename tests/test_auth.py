@@ -1,0 +1,180 @@
+"""Accounts: hashing, roles, lock-out, disable, demo accounts, CLI (SQLite and PostGIS)."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sqlalchemy as sa
+
+from audit.actors import ANONYMOUS, SYSTEM, Actor
+from audit.auth import (
+    DEMO_ACCOUNTS,
+    AuthenticationFailed,
+    authenticate,
+    create_user,
+    disable_user,
+    get_user,
+    list_users,
+    seed_demo_accounts,
+    set_active,
+    unlock_user,
+)
+from audit.errors import InputError, PermissionDenied
+from audit.settings import Settings
+from audit.storage import Database
+from audit.storage.orm import ChangeLog, User, utcnow
+
+REPO = Path(__file__).resolve().parent.parent
+PW = "correct horse battery"
+
+
+def _settings(tmp_path: Path, **kw: object) -> Settings:
+    return Settings(data_dir=tmp_path, login_max_failures=3, login_lockout_s=600, **kw)
+
+
+def test_create_and_authenticate(db: Database, tmp_path: Path) -> None:
+    user = create_user(db, SYSTEM, "Li.Wei", PW, "inspector", display_name="李伟")
+    assert user.username == "li.wei" and user.role == "inspector"
+    actor = authenticate(db, "LI.WEI", PW, settings=_settings(tmp_path))
+    assert actor == Actor(user.id, "li.wei", "inspector")
+    with db.session() as s:
+        stored = s.scalar(sa.select(User.password_hash).where(User.id == user.id))
+    assert stored is not None and stored.startswith("$argon2id$") and PW not in stored
+
+
+def test_wrong_password_and_unknown_user_same_message(db: Database, tmp_path: Path) -> None:
+    create_user(db, SYSTEM, "insp1", PW, "inspector")
+    errors = []
+    for name, pw in (("insp1", "wrong password"), ("nobody", PW)):
+        with pytest.raises(AuthenticationFailed) as info:
+            authenticate(db, name, pw, settings=_settings(tmp_path))
+        errors.append(info.value)
+    assert {e.reason for e in errors} == {"bad_credentials"}
+    assert str(errors[0]) == str(errors[1])
+
+
+def test_lockout_after_max_failures_then_unlock(db: Database, tmp_path: Path) -> None:
+    cfg = _settings(tmp_path)
+    create_user(db, SYSTEM, "insp1", PW, "inspector")
+    now = utcnow()
+    for _ in range(2):
+        with pytest.raises(AuthenticationFailed) as info:
+            authenticate(db, "insp1", "bad-password", settings=cfg, now=now)
+        assert info.value.reason == "bad_credentials"
+    with pytest.raises(AuthenticationFailed) as info:
+        authenticate(db, "insp1", "bad-password", settings=cfg, now=now)
+    assert info.value.reason == "locked"
+    # even the right password is refused while locked
+    with pytest.raises(AuthenticationFailed) as info:
+        authenticate(db, "insp1", PW, settings=cfg, now=now + timedelta(seconds=10))
+    assert info.value.reason == "locked" and "unlock" in str(info.value)
+    # after the lock-out period it works again
+    assert authenticate(db, "insp1", PW, settings=cfg, now=now + timedelta(seconds=601))
+    # lock again and have an admin unlock it
+    for _ in range(3):
+        with pytest.raises(AuthenticationFailed):
+            authenticate(db, "insp1", "bad-password", settings=cfg)
+    assert get_user(db, "insp1").is_locked()  # type: ignore[union-attr]
+    unlock_user(db, SYSTEM, "insp1")
+    assert authenticate(db, "insp1", PW, settings=cfg).username == "insp1"
+
+
+def test_success_resets_failure_count(db: Database, tmp_path: Path) -> None:
+    cfg = _settings(tmp_path)
+    create_user(db, SYSTEM, "insp1", PW, "inspector")
+    for _ in range(2):
+        with pytest.raises(AuthenticationFailed):
+            authenticate(db, "insp1", "bad-password", settings=cfg)
+    authenticate(db, "insp1", PW, settings=cfg)
+    for _ in range(2):
+        with pytest.raises(AuthenticationFailed) as info:
+            authenticate(db, "insp1", "bad-password", settings=cfg)
+        assert info.value.reason == "bad_credentials"
+
+
+def test_disabled_account(db: Database, tmp_path: Path) -> None:
+    admin = create_user(db, SYSTEM, "boss", PW, "admin").actor()
+    create_user(db, SYSTEM, "insp1", PW, "inspector")
+    disable_user(db, admin, "insp1")
+    with pytest.raises(AuthenticationFailed) as info:
+        authenticate(db, "insp1", PW, settings=_settings(tmp_path))
+    assert info.value.reason == "disabled"
+    set_active(db, admin, "insp1", True)
+    assert authenticate(db, "insp1", PW, settings=_settings(tmp_path))
+    with pytest.raises(InputError):
+        disable_user(db, admin, "boss")  # not yourself
+
+
+def test_bad_input_reports_every_problem_and_writes_nothing(db: Database) -> None:
+    create_user(db, SYSTEM, "taken", PW, "bureau")
+    with pytest.raises(InputError) as info:
+        create_user(db, SYSTEM, "taken", "short", "mayor")
+    fields = [p.field for p in info.value.problems]
+    assert sorted(fields) == ["password", "role", "username"]
+    assert "short" not in str(info.value)  # the password is never echoed
+    assert [u.username for u in list_users(db, SYSTEM)] == ["taken"]
+
+
+def test_only_admins_manage_users(db: Database) -> None:
+    insp = create_user(db, SYSTEM, "insp1", PW, "inspector").actor()
+    for actor in (insp, ANONYMOUS, Actor(None, "b", "bureau")):
+        with pytest.raises(PermissionDenied):
+            create_user(db, actor, "new1", PW, "inspector")
+        with pytest.raises(PermissionDenied):
+            list_users(db, actor)
+
+
+def test_password_never_logged(db: Database, tmp_path: Path,
+                               caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    create_user(db, SYSTEM, "insp1", PW, "inspector")
+    with pytest.raises(AuthenticationFailed):
+        authenticate(db, "insp1", "secret-typo-123", settings=_settings(tmp_path))
+    authenticate(db, "insp1", PW, settings=_settings(tmp_path))
+    assert PW not in caplog.text and "secret-typo-123" not in caplog.text
+    with db.session() as s:
+        logged = " ".join(str(r.before) + str(r.after) for r in s.scalars(sa.select(ChangeLog)))
+    assert PW not in logged and "argon2" not in logged
+
+
+def test_demo_accounts_only_in_demo_mode(db: Database, tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    off = Settings(data_dir=tmp_path, demo_mode=False)
+    assert "not created" in seed_demo_accounts(db, rng, settings=off)
+    assert list_users(db, SYSTEM) == []
+    on = Settings(data_dir=tmp_path, demo_mode=True)
+    seed_demo_accounts(db, rng, settings=on)
+    seed_demo_accounts(db, rng, settings=on)  # idempotent
+    users = {u.username: u for u in list_users(db, SYSTEM)}
+    assert set(users) == {name for name, _, _ in DEMO_ACCOUNTS}
+    assert all(u.is_demo for u in users.values())
+    for name, role, password in DEMO_ACCOUNTS:
+        assert authenticate(db, name, password, settings=on).role == role
+
+
+def test_cli_users(tmp_path: Path) -> None:
+    env = {"DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "A11Y_SETTINGS_FILE": "/nonexistent"}
+
+    def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "audit", *args], input=stdin, env=env,
+                              cwd=REPO, capture_output=True, text=True, check=False)
+
+    assert run("db", "upgrade").returncode == 0
+    done = run("users", "add", "--role", "inspector", "zhang3", "--password-stdin",
+               stdin=PW + "\n")
+    assert done.returncode == 0, done.stderr
+    assert PW not in done.stdout + done.stderr
+    bad = run("users", "add", "--role", "inspector", "zhang3", "--password-stdin", stdin="x\n")
+    assert bad.returncode == 2 and "username" in bad.stderr and "password" in bad.stderr
+    assert run("users", "disable", "zhang3").returncode == 0
+    listing = run("users", "list")
+    assert listing.returncode == 0 and "zhang3" in listing.stdout
+    line = next(x for x in listing.stdout.splitlines() if x.startswith("zhang3"))
+    assert line.split()[1:3] == ["inspector", "no"]
+    assert run("users", "disable", "ghost").returncode != 0
