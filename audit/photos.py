@@ -1,0 +1,305 @@
+"""Photos of facilities and reports: checked, normalised, thumbnailed, stored content-addressed.
+
+:func:`store_photo` is the only way in. In order, it
+
+1. rejects a file larger than ``settings.photo_max_bytes`` **before reading or decoding it**;
+2. identifies the *real* type from the content with Pillow (JPEG, PNG, HEIC/HEIF via
+   ``pillow-heif``) — the file name and extension are ignored, so a text file renamed ``.jpg`` is
+   refused;
+3. rejects images with more than ``settings.photo_max_pixels`` pixels from the header alone
+   (decompression-bomb guard), before decoding the pixels;
+4. applies the EXIF orientation, and with ``strip_metadata=True`` drops all EXIF/XMP metadata
+   (GPS position, camera and phone model, time) — residents' photos must use that;
+5. stores the image under ``settings.photo_dir/<sha[:2]>/<sha256>.<ext>`` and a JPEG thumbnail
+   under ``thumbs/``, writing each to a temporary file and renaming it, then adds one ``photos``
+   row. The same content stored twice gives the same row. If writing fails (disk full,
+   permissions) a :class:`PhotoStorageError` says so and no row is left behind.
+
+HEIC photos are stored as JPEG (browsers cannot show HEIC). Stored paths are relative to
+``photo_dir``; :func:`photo_file` turns them back into absolute paths.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Final
+
+import sqlalchemy as sa
+from PIL import Image, ImageOps, UnidentifiedImageError
+from pillow_heif import register_heif_opener
+
+from audit.actors import Actor, require
+from audit.errors import AuditError, InputError, Problem
+from audit.settings import Settings, get_settings
+from audit.storage.orm import Photo
+
+if TYPE_CHECKING:
+    from audit.storage import Database
+
+register_heif_opener()
+
+#: Pillow format name → (stored MIME type, stored format, extension).
+ACCEPTED_FORMATS: Final[dict[str, tuple[str, str, str]]] = {
+    "JPEG": ("image/jpeg", "JPEG", "jpg"),
+    "PNG": ("image/png", "PNG", "png"),
+    "HEIF": ("image/jpeg", "JPEG", "jpg"),
+}
+ACCEPTED_TEXT: Final = "a JPEG, PNG or HEIC photo"
+THUMB_MAX_PX: Final = 320
+JPEG_QUALITY: Final = 90
+THUMB_QUALITY: Final = 80
+EXIF_ORIENTATION_TAG: Final = 0x0112
+THUMB_DIR: Final = "thumbs"
+
+
+class PhotoStorageError(AuditError, OSError):
+    """The photo could not be written to disk (full, read-only, missing); nothing was stored."""
+
+
+@dataclass(frozen=True)
+class StoredPhoto:
+    """What :func:`store_photo_info` returns: the row id and facts about the stored file."""
+
+    photo_id: int
+    sha256: str
+    mime: str
+    width: int
+    height: int
+    path: str
+    thumb_path: str
+    size_bytes: int
+    created: bool
+
+
+def _mb(n: int) -> str:
+    return f"{n / (1024 * 1024):.1f} MB"
+
+
+def _read_limited(data: bytes | IO[bytes], limit: int, name: str) -> bytes:
+    """The bytes of ``data``; raises InputError before reading when it is over ``limit``."""
+    if isinstance(data, bytes | bytearray | memoryview):
+        raw = bytes(data)
+        if len(raw) > limit:
+            raise InputError(Problem(name, _mb(len(raw)), f"at most {_mb(limit)}"), "photo")
+        return raw
+    size = getattr(data, "size", None)
+    if size is None:
+        try:
+            pos = data.tell()
+            data.seek(0, os.SEEK_END)
+            size = data.tell() - pos
+            data.seek(pos)
+        except (OSError, AttributeError, ValueError):
+            size = None
+    if size is not None and size > limit:
+        raise InputError(Problem(name, _mb(int(size)), f"at most {_mb(limit)}"), "photo")
+    raw = data.read(limit + 1)
+    if len(raw) > limit:
+        raise InputError(Problem(name, f"more than {_mb(limit)}", f"at most {_mb(limit)}"), "photo")
+    return raw
+
+
+def _open_checked(raw: bytes, name: str, max_pixels: int) -> Image.Image:
+    """Open (header only) and check the real type and pixel count."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(raw))
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning,
+            OSError, ValueError, SyntaxError):
+        raise InputError(
+            Problem(name, "content is not an image", ACCEPTED_TEXT + " (the real content "
+                    "is checked, not the file name)"), "photo"
+        ) from None
+    if image.format not in ACCEPTED_FORMATS:
+        raise InputError(Problem(name, f"{image.format} image", ACCEPTED_TEXT), "photo")
+    width, height = image.size
+    if width * height > max_pixels:
+        raise InputError(
+            Problem(name, f"{width} × {height} pixels",
+                    f"at most {max_pixels:,} pixels (larger images are refused as a "
+                    "decompression-bomb guard)"), "photo",
+        )
+    return image
+
+
+def _decode(image: Image.Image, name: str) -> Image.Image:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image.load()
+            return ImageOps.exif_transpose(image) or image
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombWarning,
+            Image.DecompressionBombError) as exc:
+        raise InputError(Problem(name, f"damaged image ({exc})", ACCEPTED_TEXT), "photo") from None
+
+
+def _encode(image: Image.Image, fmt: str, exif: bytes | None) -> bytes:
+    out = io.BytesIO()
+    if fmt == "JPEG":
+        if image.mode not in ("RGB", "L"):
+            image = image.convert("RGB")
+        kwargs: dict[str, object] = {"quality": JPEG_QUALITY}
+        if exif:
+            kwargs["exif"] = exif
+        image.save(out, format="JPEG", **kwargs)
+    else:
+        kwargs = {"optimize": True}
+        if exif:
+            kwargs["exif"] = exif
+        image.save(out, format="PNG", **kwargs)
+    return out.getvalue()
+
+
+def _thumbnail(image: Image.Image) -> bytes:
+    thumb = image.copy()
+    thumb.thumbnail((THUMB_MAX_PX, THUMB_MAX_PX))
+    if thumb.mode in ("RGBA", "LA", "P"):
+        rgba = thumb.convert("RGBA")
+        background = Image.new("RGB", rgba.size, "white")
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        thumb = background
+    elif thumb.mode != "RGB":
+        thumb = thumb.convert("RGB")
+    out = io.BytesIO()
+    thumb.save(out, format="JPEG", quality=THUMB_QUALITY)
+    return out.getvalue()
+
+
+def normalise_photo(
+    raw: bytes, *, strip_metadata: bool, settings: Settings, field: str = "photo"
+) -> tuple[bytes, bytes, str, str, int, int]:
+    """Check and normalise image bytes; returns (stored bytes, thumbnail, mime, ext, w, h).
+
+    Pure (no disk, no database): every check of :func:`store_photo` except the size of a stream.
+    """
+    if len(raw) > settings.photo_max_bytes:
+        raise InputError(
+            Problem(field, _mb(len(raw)), f"at most {_mb(settings.photo_max_bytes)}"), "photo"
+        )
+    image = _open_checked(raw, field, settings.photo_max_pixels)
+    source_format = str(image.format)
+    mime, fmt, ext = ACCEPTED_FORMATS[source_format]
+    exif = image.getexif()
+    rotated = exif.get(EXIF_ORIENTATION_TAG, 1) not in (1, None)
+    decoded = _decode(image, field)
+    keep_original = source_format == fmt and not rotated and not strip_metadata
+    if keep_original:
+        stored = raw
+    else:
+        kept_exif: bytes | None = None
+        if not strip_metadata and len(exif):
+            exif[EXIF_ORIENTATION_TAG] = 1
+            kept_exif = exif.tobytes()
+        if strip_metadata:
+            decoded.info.pop("exif", None)
+            decoded.info.pop("xmp", None)
+        stored = _encode(decoded, fmt, kept_exif)
+    width, height = decoded.size
+    return stored, _thumbnail(decoded), mime, ext, width, height
+
+
+def _atomic_write(path: Path, content: bytes) -> bool:
+    """Write ``content`` to ``path`` via a temporary file + rename; False if it already existed."""
+    if path.is_file() and path.stat().st_size == len(content):
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return True
+
+
+def photo_file(relative: str, settings: Settings | None = None) -> Path:
+    """The absolute path of a stored photo or thumbnail path (as kept in the ``photos`` row)."""
+    path = Path(relative)
+    return path if path.is_absolute() else (settings or get_settings()).photo_dir / path
+
+
+def store_photo_info(
+    db: Database,
+    actor: Actor,
+    data: bytes | IO[bytes],
+    *,
+    strip_metadata: bool = False,
+    settings: Settings | None = None,
+    field: str = "photo",
+) -> StoredPhoto:
+    """Like :func:`store_photo`, returning a :class:`StoredPhoto` with the file facts."""
+    require(actor, "photo.add")
+    cfg = settings or get_settings()
+    raw = _read_limited(data, cfg.photo_max_bytes, field)
+    stored, thumb, mime, ext, width, height = normalise_photo(
+        raw, strip_metadata=strip_metadata, settings=cfg, field=field
+    )
+    sha = hashlib.sha256(stored).hexdigest()
+    rel = f"{sha[:2]}/{sha}.{ext}"
+    rel_thumb = f"{THUMB_DIR}/{sha[:2]}/{sha}.jpg"
+    written: list[Path] = []
+    try:
+        for relative, content in ((rel, stored), (rel_thumb, thumb)):
+            target = cfg.photo_dir / relative
+            if _atomic_write(target, content):
+                written.append(target)
+    except OSError as exc:
+        for path in written:
+            with contextlib.suppress(OSError):
+                path.unlink()
+        msg = (
+            f"cannot store the photo under {cfg.photo_dir}: {exc.strerror or exc} "
+            "(disk full or not writable?); nothing was saved"
+        )
+        raise PhotoStorageError(msg) from exc
+    try:
+        with db.session(write=True) as session:
+            row = session.scalar(sa.select(Photo).where(Photo.sha256 == sha))
+            created = row is None
+            if row is None:
+                row = Photo(sha256=sha, mime=mime, size_bytes=len(stored), width=width,
+                            height=height, path=rel, thumb_path=rel_thumb)
+                session.add(row)
+                session.flush()
+            photo_id = row.id
+    except BaseException:
+        for path in written:
+            with contextlib.suppress(OSError):
+                path.unlink()
+        raise
+    return StoredPhoto(photo_id, sha, mime, width, height, rel, rel_thumb, len(stored), created)
+
+
+def store_photo(
+    db: Database,
+    actor: Actor,
+    data: bytes | IO[bytes],
+    *,
+    strip_metadata: bool = False,
+    settings: Settings | None = None,
+    field: str = "photo",
+) -> int:
+    """Check, normalise and store one photo; return its ``photos`` row id.
+
+    ``data`` is the file's bytes or a binary stream (a Streamlit ``UploadedFile`` works; its
+    ``size`` is checked before anything is read). ``strip_metadata=True`` removes EXIF/XMP
+    (GPS position, device, time) — use it for photos from the public. Raises
+    :class:`~audit.errors.InputError` (too large, not a JPEG/PNG/HEIC, too many pixels,
+    damaged) or :class:`PhotoStorageError` (disk); in both cases nothing is stored.
+    """
+    return store_photo_info(
+        db, actor, data, strip_metadata=strip_metadata, settings=settings, field=field
+    ).photo_id
