@@ -1,0 +1,451 @@
+"""Retrofit priority list and a budgeted plan chosen by an exact optimiser.
+
+Each candidate fix is a facility whose latest audit is non-compliant, or a resident report the
+bureau has verified (and that is not already covered by a facility candidate):
+
+- ``severity``  = Σ severity weight of the failing clauses (ruleset ``[scoring.weights]``); for a
+  report, the weight of the severity its category is assumed to have (``retrofit.toml``).
+- ``importance`` = 1 + Σ_c w_c · exp(−d_c / decay_m), where ``d_c`` is the **network** distance
+  (m) from the candidate to the nearest key destination of category ``c`` (hospital, school,
+  transit, government). Distances: the candidate is snapped to its nearest network node
+  (:func:`geodata.coverage.prepare` node tree) and a multi-source Dijkstra from the destinations
+  (:func:`geodata.coverage.node_distances`) gives the distance, plus the snap offset.
+- ``cost_yuan`` = base + per-item × failing clauses, from the unit-cost table per fix type.
+- ``priority`` = severity × importance ÷ (cost_yuan / unit_yuan).
+
+:func:`optimise_plan` picks the subset maximising Σ priority with Σ cost ≤ budget (city-wide, or
+one budget per district) as a 0/1 knapsack solved exactly by ``scipy.optimize.milp`` (HiGHS
+branch-and-cut); :func:`greedy_plan` (priority-per-yuan order) is kept as the baseline.
+Destinations come from a bureau CSV (setting ``destinations_file``); the bundled one is synthetic
+demo data and every result says so. Unit costs are assumptions (``retrofit.toml``).
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from audit.actors import SYSTEM, Actor
+from audit.errors import InputError, Problem
+from audit.model import FACILITY_LABELS, FACILITY_TYPES
+from audit.storage.orm import Report
+from audit.storage.repository import Repository
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+DEFAULT_PARAMS_FILE = DATA_DIR / "retrofit.toml"
+DEFAULT_DESTINATIONS_FILE = DATA_DIR / "demo_destinations.csv"
+#: report statuses meaning "the bureau verified this barrier and it is not fixed yet"
+#: (audit/reports.py: verify → confirmed → in_progress)
+VERIFIED_REPORT_STATUSES: tuple[str, ...] = ("confirmed", "in_progress")
+
+CANDIDATE_COLUMNS: tuple[str, ...] = (
+    "candidate_id", "kind", "facility_id", "report_id", "district_code", "fix_type", "name",
+    "lon", "lat", "n_fail", "severity", "importance", "cost_yuan", "priority", "is_demo",
+)
+
+
+def _setting(name: str, default: Any) -> Any:
+    from audit.settings import get_settings
+
+    return getattr(get_settings(), name, default)
+
+
+# ----------------------------------------------------------------------------- parameters
+
+
+def retrofit_params_path() -> Path:
+    """Setting ``retrofit_params_file`` or the bundled ``audit/data/retrofit.toml``."""
+    value = _setting("retrofit_params_file", None)
+    return Path(value) if value else DEFAULT_PARAMS_FILE
+
+
+def load_retrofit_params(path: Path | str | None = None) -> dict[str, Any]:
+    """Read and validate the retrofit parameters; every problem is reported at once."""
+    p = Path(path) if path is not None else retrofit_params_path()
+    return _params_cached(str(p), p.stat().st_mtime if p.is_file() else -1.0)
+
+
+@lru_cache(maxsize=4)
+def _params_cached(path: str, mtime: float) -> dict[str, Any]:
+    if mtime < 0:
+        raise InputError(Problem("retrofit_params_file", path, "an existing TOML file"))
+    try:
+        with open(path, "rb") as fh:
+            doc = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(Problem("retrofit_params_file", path, f"valid TOML ({exc})")) from exc
+    problems: list[Problem] = []
+
+    def positive(where: str, value: Any, zero_ok: bool = False) -> None:
+        ok = isinstance(value, int | float) and math.isfinite(value) and (
+            value >= 0 if zero_ok else value > 0)
+        if not ok:
+            problems.append(Problem(where, value, "a number ≥ 0" if zero_ok else "a number > 0"))
+
+    imp = doc.get("importance", {})
+    positive("importance.decay_m", imp.get("decay_m"))
+    positive("importance.max_snap_m", imp.get("max_snap_m"))
+    weights = imp.get("weights", {})
+    if not isinstance(weights, dict) or not weights:
+        problems.append(Problem("importance.weights", weights, "category = weight pairs"))
+        weights = {}
+    for cat, w in weights.items():
+        positive(f"importance.weights.{cat}", w, zero_ok=True)
+    positive("cost.unit_yuan", doc.get("cost", {}).get("unit_yuan"))
+    costs = doc.get("unit_costs", {})
+    for ftype in FACILITY_TYPES:
+        spec = costs.get(ftype)
+        if not isinstance(spec, dict):
+            problems.append(Problem(f"unit_costs.{ftype}", spec, "base_yuan and per_item_yuan"))
+            continue
+        positive(f"unit_costs.{ftype}.base_yuan", spec.get("base_yuan"))
+        positive(f"unit_costs.{ftype}.per_item_yuan", spec.get("per_item_yuan"), zero_ok=True)
+    for extra in sorted(set(costs) - set(FACILITY_TYPES)):
+        problems.append(
+            Problem(f"unit_costs.{extra}", extra, f"one of {', '.join(FACILITY_TYPES)}")
+        )
+    cats = dict(doc.get("report_categories", {}))
+    default = doc.get("report_default", {})
+    for name, spec in [("report_default", default), *((f"report_categories.{k}", v)
+                                                      for k, v in cats.items())]:
+        if not isinstance(spec, dict) or spec.get("fix_type") not in FACILITY_TYPES:
+            problems.append(Problem(f"{name}.fix_type", (spec or {}).get("fix_type"),
+                                    f"one of {', '.join(FACILITY_TYPES)}"))
+        if not isinstance(spec, dict) or not isinstance(spec.get("severity"), str):
+            problems.append(Problem(f"{name}.severity", (spec or {}).get("severity"),
+                                    "a ruleset severity name"))
+    if problems:
+        raise InputError(problems, f"retrofit parameters {path}")
+    return {
+        "decay_m": float(imp["decay_m"]),
+        "max_snap_m": float(imp["max_snap_m"]),
+        "weights": {str(k): float(v) for k, v in weights.items()},
+        "unit_yuan": float(doc["cost"]["unit_yuan"]),
+        "unit_costs": {k: {"base_yuan": float(v["base_yuan"]),
+                           "per_item_yuan": float(v["per_item_yuan"])} for k, v in costs.items()},
+        "report_default": dict(default),
+        "report_categories": cats,
+        "path": path,
+    }
+
+
+def destinations_path() -> Path:
+    """Setting ``destinations_file`` or the bundled SYNTHETIC demo destinations."""
+    value = _setting("destinations_file", None)
+    return Path(value) if value else DEFAULT_DESTINATIONS_FILE
+
+
+def load_destinations(
+    path: Path | str | None = None, categories: Mapping[str, float] | None = None
+) -> pd.DataFrame:
+    """Key destinations ``category, name, lon, lat, is_demo`` (``#`` lines are comments)."""
+    p = Path(path) if path is not None else destinations_path()
+    if not p.is_file():
+        raise InputError(Problem("destinations_file", str(p), "an existing CSV file"))
+    try:
+        frame = pd.read_csv(p, comment="#")
+    except (OSError, ValueError) as exc:
+        raise InputError(Problem("destinations_file", str(p), f"a readable CSV ({exc})")) from exc
+    problems: list[Problem] = []
+    missing = {"category", "lon", "lat"} - set(frame.columns)
+    if missing:
+        raise InputError(Problem("destinations_file columns", list(frame.columns),
+                                 "category, name, lon, lat[, is_demo]"))
+    cats = categories if categories is not None else load_retrofit_params()["weights"]
+    for i, row in frame.iterrows():
+        if row["category"] not in cats:
+            problems.append(Problem(f"destinations_file row {int(i) + 2} category",  # type: ignore[call-overload]
+                                    row["category"], f"one of {', '.join(cats)}"))
+        lon, lat = pd.to_numeric(row["lon"], "coerce"), pd.to_numeric(row["lat"], "coerce")
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            problems.append(Problem(f"destinations_file row {int(i) + 2} lon/lat",  # type: ignore[call-overload]
+                                    (row["lon"], row["lat"]), "WGS84 degrees"))
+    if problems:
+        raise InputError(problems, "destinations")
+    if "is_demo" not in frame.columns:
+        frame["is_demo"] = False
+    if "name" not in frame.columns:
+        frame["name"] = ""
+    frame["is_demo"] = frame["is_demo"].astype(str).str.lower().isin(["true", "1", "yes"])
+    return frame[["category", "name", "lon", "lat", "is_demo"]]
+
+
+# ----------------------------------------------------------------------------- importance
+
+
+def network_distances(G: Any, lons: Any, lats: Any, dest_lons: Any, dest_lats: Any,
+                      max_snap_m: float) -> np.ndarray:
+    """Network distance (m) from each point to the nearest destination; ``inf`` if none.
+
+    Points and destinations are snapped to their nearest network node (UTM 49N metres); a point
+    farther than ``max_snap_m`` from the network gets ``inf``.
+    """
+    from geodata.coverage import node_distances, prepare
+    from geodata.crs import lonlat_to_metric
+
+    lon = np.asarray(lons, float)
+    lat = np.asarray(lats, float)
+    out = np.full(lon.shape, np.inf)
+    if lon.size == 0 or np.size(dest_lons) == 0:
+        return out
+    d_node, _, _ = node_distances(G, dest_lons, dest_lats, max_snap_m=max_snap_m)
+    x, y = lonlat_to_metric(lon, lat)
+    snap, pos = prepare(G).node_tree.query(np.column_stack([x, y]))
+    ok = snap <= max_snap_m
+    out[ok] = d_node[pos[ok]] + snap[ok]
+    return out
+
+
+def location_importance(
+    G: Any, lons: Any, lats: Any, destinations: pd.DataFrame, params: Mapping[str, Any]
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """``1 + Σ_c w_c exp(−d_c/decay)`` per point, and the distances per category."""
+    lon = np.asarray(lons, float)
+    total = np.ones(lon.shape)
+    dists: dict[str, np.ndarray] = {}
+    for cat, weight in params["weights"].items():
+        sel = destinations[destinations["category"] == cat]
+        d = network_distances(G, lon, lats, sel["lon"].to_numpy(float),
+                              sel["lat"].to_numpy(float), params["max_snap_m"])
+        dists[cat] = d
+        total += weight * np.exp(-d / params["decay_m"])  # exp(-inf) = 0: no bonus
+    return total, dists
+
+
+# ----------------------------------------------------------------------------- candidates
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Candidate fixes with what their priority rests on."""
+
+    table: pd.DataFrame
+    destinations_source: str
+    destinations_synthetic: bool
+    network_synthetic: bool
+    params_source: str
+
+
+def build_candidates(
+    session: so.Session,
+    *,
+    G: Any = None,
+    destinations: pd.DataFrame | None = None,
+    params: Mapping[str, Any] | None = None,
+    weights: Mapping[str, float] | None = None,
+    districts: list[str] | None = None,
+    actor: Actor = SYSTEM,
+) -> Candidates:
+    """All candidate fixes with severity, importance, cost and priority (see module docstring)."""
+    from audit.rankings import gap_points_by_audit, severity_weights
+
+    p = dict(params) if params is not None else load_retrofit_params()
+    w = dict(weights) if weights is not None else severity_weights()
+    if G is None:
+        from geodata.network import resolve_network
+
+        G = resolve_network(str(_setting("network_source", "auto")), _setting("data_dir", "var"))
+    dest = destinations if destinations is not None else load_destinations(categories=p["weights"])
+    repo = Repository(session, actor)
+    fac = repo.facility_frame(verdicts=["non_compliant"], districts=districts)
+    gaps = gap_points_by_audit(session, w)
+    fac = fac.assign(
+        severity=fac["audit_id"].astype(float).map(gaps).fillna(0.0).to_numpy(float),
+        kind="facility",
+        report_id=pd.NA,
+        fix_type=fac["facility_type"],
+        candidate_id="F" + fac["facility_id"].astype(str),
+    )
+    rows = session.execute(
+        sa.select(Report.id, Report.category, Report.lon, Report.lat, Report.district_code,
+                  Report.facility_id, Report.code, Report.is_demo)
+        .where(Report.status.in_(VERIFIED_REPORT_STATUSES), Report.lon.is_not(None))
+        .order_by(Report.id)
+    ).all()
+    covered = set(fac["facility_id"].tolist())
+    rep_records = []
+    for rid, cat, lon, lat, dcode, fid, code, demo in rows:
+        if fid is not None and fid in covered:
+            continue  # the facility's own fix covers this report
+        spec = p["report_categories"].get(cat, p["report_default"])
+        sev = spec["severity"]
+        if sev not in w:
+            raise InputError(Problem(f"report_categories.{cat}.severity", sev,
+                                     f"one of {', '.join(w)}"))
+        if districts is not None and dcode not in districts:
+            continue
+        rep_records.append({
+            "candidate_id": f"R{rid}", "kind": "report", "facility_id": fid, "report_id": rid,
+            "district_code": dcode, "fix_type": spec["fix_type"], "name": f"{code} ({cat})",
+            "lon": lon, "lat": lat, "n_fail": 1, "severity": w[sev], "is_demo": bool(demo),
+        })
+    table = pd.concat(
+        [fac[["candidate_id", "kind", "facility_id", "report_id", "district_code", "fix_type",
+              "name", "lon", "lat", "n_fail", "severity", "is_demo"]],
+         pd.DataFrame(rep_records, columns=[c for c in CANDIDATE_COLUMNS
+                                            if c not in ("importance", "cost_yuan", "priority")])],
+        ignore_index=True,
+    ) if rep_records else fac[["candidate_id", "kind", "facility_id", "report_id",
+                               "district_code", "fix_type", "name", "lon", "lat", "n_fail",
+                               "severity", "is_demo"]].copy()
+    table = score_candidates(table, G, dest, p)
+    return Candidates(
+        table=table,
+        destinations_source=str(destinations_path()) if destinations is None else "given",
+        destinations_synthetic=bool(dest["is_demo"].any()),
+        network_synthetic=bool(G.graph.get("synthetic", False)),
+        params_source=str(p.get("path", "")),
+    )
+
+
+def score_candidates(table: pd.DataFrame, G: Any, destinations: pd.DataFrame,
+                     params: Mapping[str, Any]) -> pd.DataFrame:
+    """Add ``importance``, ``cost_yuan`` and ``priority`` to a candidate table."""
+    out = table.copy()
+    importance, dists = location_importance(G, out["lon"].to_numpy(float),
+                                            out["lat"].to_numpy(float), destinations, params)
+    out["importance"] = importance
+    for cat, d in dists.items():
+        out[f"dist_{cat}_m"] = np.where(np.isfinite(d), d, np.nan)
+    base = out["fix_type"].map(lambda t: params["unit_costs"][t]["base_yuan"]).astype(float)
+    per = out["fix_type"].map(lambda t: params["unit_costs"][t]["per_item_yuan"]).astype(float)
+    out["cost_yuan"] = (base + per * out["n_fail"].astype(float)).round(0)
+    out["priority"] = out["severity"] * out["importance"] / (out["cost_yuan"] / params["unit_yuan"])
+    out["type_zh"] = out["fix_type"].map(lambda t: FACILITY_LABELS[t][0])
+    return out.sort_values("priority", ascending=False, kind="stable").reset_index(drop=True)
+
+
+# ----------------------------------------------------------------------------- optimiser
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The chosen fixes and the totals; ``method`` is ``milp`` (exact) or ``greedy``."""
+
+    selected: pd.DataFrame
+    budget_yuan: float | dict[str, float]
+    total_cost_yuan: float
+    total_priority: float
+    method: str
+    status: str
+    notes: list[str] = field(default_factory=list)
+
+
+def _check_budget(budget: Any, candidates: pd.DataFrame) -> float | dict[str, float]:
+    problems: list[Problem] = []
+    if isinstance(budget, Mapping):
+        out: dict[str, float] = {}
+        for k, v in budget.items():
+            if not isinstance(v, int | float) or not math.isfinite(v) or v < 0:
+                problems.append(Problem(f"budget_yuan[{k}]", v, "a number of yuan ≥ 0"))
+            else:
+                out[str(k)] = float(v)
+        if problems:
+            raise InputError(problems, "budget")
+        return out
+    if isinstance(budget, bool) or not isinstance(budget, int | float) or not math.isfinite(
+            budget) or budget < 0:
+        raise InputError(Problem("budget_yuan", budget, "a number of yuan ≥ 0"), "budget")
+    missing = {"cost_yuan", "priority"} - set(candidates.columns)
+    if missing:
+        raise InputError(Problem("candidates", sorted(missing), "columns cost_yuan and priority"))
+    return float(budget)
+
+
+def optimise_plan(candidates: pd.DataFrame, budget_yuan: float | Mapping[str, float],
+                  *, time_limit_s: float = 60.0) -> Plan:
+    """Exact 0/1 knapsack: max Σ priority subject to Σ cost ≤ budget (HiGHS via scipy.milp).
+
+    ``budget_yuan`` is one city-wide number, or ``{district_code: yuan}`` for one budget per
+    district (candidates of districts without a budget are left out).
+    """
+    budget = _check_budget(budget_yuan, candidates)
+    c = candidates
+    if isinstance(budget, dict):
+        c = c[c["district_code"].astype(str).isin(list(budget))]
+    n = len(c)
+    if n == 0:
+        return Plan(c.iloc[0:0], budget, 0.0, 0.0, "milp", "no candidates")
+    cost = c["cost_yuan"].to_numpy(float)
+    value = c["priority"].to_numpy(float)
+    if isinstance(budget, dict):
+        groups = c["district_code"].astype(str).to_numpy()
+        keys = sorted(budget)
+        a = np.vstack([np.where(groups == k, cost, 0.0) for k in keys])
+        ub = np.array([budget[k] for k in keys])
+    else:
+        a = cost[None, :]
+        ub = np.array([budget])
+    res = milp(
+        c=-value,
+        constraints=LinearConstraint(a, -np.inf, ub),
+        integrality=np.ones(n),
+        bounds=Bounds(0, 1),
+        options={"time_limit": time_limit_s, "mip_rel_gap": 0.0, "disp": False},
+    )
+    if res.x is None:
+        raise RuntimeError(f"optimiser failed: {res.message}")
+    chosen = np.round(res.x).astype(bool)
+    sel = c[chosen]
+    notes = [] if res.status == 0 else [f"HiGHS: {res.message}"]
+    return Plan(sel.reset_index(drop=True), budget, float(cost[chosen].sum()),
+                float(value[chosen].sum()), "milp", "optimal" if res.status == 0 else "limit",
+                notes)
+
+
+def greedy_plan(candidates: pd.DataFrame, budget_yuan: float) -> Plan:
+    """Baseline: take candidates by priority per yuan while they fit (not optimal in general)."""
+    budget = _check_budget(budget_yuan, candidates)
+    if isinstance(budget, dict):
+        raise InputError(Problem("budget_yuan", budget, "one number for the greedy baseline"))
+    order = (candidates["priority"] / candidates["cost_yuan"]).to_numpy(float).argsort(
+        kind="stable")[::-1]
+    cost = candidates["cost_yuan"].to_numpy(float)
+    value = candidates["priority"].to_numpy(float)
+    take = np.zeros(len(candidates), bool)
+    spent = 0.0
+    for i in order:
+        if spent + cost[i] <= budget:
+            take[i] = True
+            spent += cost[i]
+    return Plan(candidates[take].reset_index(drop=True), budget, float(spent),
+                float(value[take].sum()), "greedy", "heuristic")
+
+
+def plan_summary(plan: Plan) -> pd.DataFrame:
+    """Chosen fixes, cost and priority per district and fix type."""
+    s = plan.selected
+    if s.empty:
+        return pd.DataFrame(columns=["district_code", "fix_type", "fixes", "cost_yuan", "priority"])
+    return (s.groupby(["district_code", "fix_type"])
+            .agg(fixes=("candidate_id", "size"), cost_yuan=("cost_yuan", "sum"),
+                 priority=("priority", "sum")).reset_index())
+
+
+__all__ = [
+    "CANDIDATE_COLUMNS",
+    "Candidates",
+    "Plan",
+    "build_candidates",
+    "destinations_path",
+    "greedy_plan",
+    "load_destinations",
+    "load_retrofit_params",
+    "location_importance",
+    "network_distances",
+    "optimise_plan",
+    "plan_summary",
+    "retrofit_params_path",
+    "score_candidates",
+]

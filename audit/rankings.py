@@ -1,0 +1,467 @@
+"""Fair rankings of accessibility gaps by district × facility type (the bureau's view).
+
+For each cell (district, facility type) of the latest submitted audit per facility:
+
+- ``audited``: facilities with a submitted audit; ``compliant`` / ``non_compliant`` /
+  ``incomplete`` split it by verdict; ``decided = compliant + non_compliant``.
+- ``compliance_rate = compliant / decided`` with a 95 % **Wilson** score interval
+  (``statsmodels.stats.proportion.proportion_confint(method="wilson")``); incomplete audits are
+  counted as audited but not as decided.
+- ``gap_points``: Σ over failing clauses of the clause's severity weight (the ruleset's
+  ``[scoring.weights]``); ``gap_per_audited = gap_points / audited``.
+- ``coverage = audited / expected`` where ``expected`` comes from the bureau's inventory targets
+  (CSV, setting ``inventory_targets_file``; defaults are documented assumptions) or from OSM
+  counts (:func:`expected_from_features`). A cell below ``coverage_threshold`` (setting,
+  default 30 %) is **not rankable**: it is listed, flagged and de-emphasised, never ranked.
+- ``rank``: 1 = largest ``gap_per_audited`` among rankable cells (ties: lower Wilson upper bound
+  of the compliance rate first).
+- ``resident_reports``: open resident reports in the cell, a SEPARATE figure read from the reports
+  table; it never enters the compliance figures or the rank (peers.md §5.6: never rank by raw
+  report counts).
+
+The formulas are in docs/RANKINGS.md. Everything is a pandas groupby over
+:meth:`Repository.facility_frame` plus one SQL aggregate of failing findings, so 50,000 audits
+rank in well under a second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from statsmodels.stats.proportion import proportion_confint
+
+from audit.actors import SYSTEM, Actor
+from audit.errors import InputError, Problem
+from audit.model import FACILITY_LABELS, FACILITY_TYPES
+from audit.storage.orm import Report
+from audit.storage.repository import Repository
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+DEFAULT_INVENTORY_FILE = DATA_DIR / "inventory_targets.csv"
+CONFIDENCE_ALPHA = 0.05  # 95 % interval: a convention of the report, not a tunable threshold
+GROUP_KEYS: tuple[str, ...] = ("district_code", "facility_type")
+#: report statuses that count as open / unresolved in the separate resident-report figure
+CLOSED_REPORT_STATUSES: tuple[str, ...] = ("rejected", "duplicate", "fixed")
+
+COLUMNS: tuple[str, ...] = (
+    "district_code", "district_zh", "district_en", "facility_type", "type_zh", "type_en",
+    "audited", "decided", "compliant", "non_compliant", "incomplete", "compliance_rate",
+    "ci_low", "ci_high", "gap_points", "gap_per_audited", "expected", "expected_source",
+    "coverage", "rankable", "rank", "resident_reports", "is_demo",
+)
+
+
+@dataclass(frozen=True)
+class RankingResult:
+    """A ranking table plus what it rests on (shown beside it in the UI and the report)."""
+
+    table: pd.DataFrame
+    group_by: tuple[str, ...]
+    coverage_threshold: float
+    weights: Mapping[str, float]
+    expected_source: str
+    is_demo: bool
+    n_audits: int
+
+
+# ----------------------------------------------------------------------------- inputs
+
+
+def severity_weights() -> dict[str, float]:
+    """The severity weights of the bundled ruleset (``[scoring.weights]``)."""
+    from audit.rules.loader import default_ruleset
+
+    return {k: float(v) for k, v in default_ruleset().weights.items()}
+
+
+def _setting(name: str, default: Any) -> Any:
+    from audit.settings import get_settings
+
+    return getattr(get_settings(), name, default)
+
+
+def inventory_targets_path() -> Path:
+    """The inventory targets file: setting ``inventory_targets_file`` or the bundled default."""
+    value = _setting("inventory_targets_file", None)
+    return Path(value) if value else DEFAULT_INVENTORY_FILE
+
+
+def load_inventory_targets(path: Path | str | None = None) -> pd.DataFrame:
+    """Read ``district_code, facility_type, expected[, basis]`` (``#`` lines are comments).
+
+    Raises :class:`InputError` listing every bad row (unknown type, negative or non-integer
+    count, duplicate cell) or a missing/unreadable file.
+    """
+    p = Path(path) if path is not None else inventory_targets_path()
+    return _load_targets_cached(str(p), p.stat().st_mtime if p.is_file() else -1.0)
+
+
+@lru_cache(maxsize=4)
+def _load_targets_cached(path: str, mtime: float) -> pd.DataFrame:
+    if mtime < 0:
+        raise InputError(Problem("inventory_targets_file", path, "an existing CSV file"))
+    try:
+        raw = pd.read_csv(path, comment="#", dtype={"district_code": str, "facility_type": str})
+    except (OSError, ValueError) as exc:
+        problem = Problem("inventory_targets_file", path, f"a readable CSV ({exc})")
+        raise InputError(problem) from exc
+    problems: list[Problem] = []
+    missing = {"district_code", "facility_type", "expected"} - set(raw.columns)
+    if missing:
+        problems.append(Problem("inventory_targets_file columns", list(raw.columns),
+                                "district_code, facility_type, expected[, basis]"))
+        raise InputError(problems, "inventory targets")
+    expected = pd.to_numeric(raw["expected"], errors="coerce")
+    for i, row in raw.iterrows():
+        where = f"inventory_targets_file row {int(i) + 2}"  # type: ignore[call-overload]
+        if row["facility_type"] not in FACILITY_TYPES:
+            problems.append(Problem(f"{where} facility_type", row["facility_type"],
+                                    f"one of {', '.join(FACILITY_TYPES)}"))
+        value = expected.iloc[int(i)]  # type: ignore[call-overload]
+        if not (np.isfinite(value) and value >= 0 and float(value).is_integer()):
+            problems.append(Problem(f"{where} expected", row["expected"],
+                                    "a whole number ≥ 0"))
+    dup = raw.duplicated(["district_code", "facility_type"], keep=False)
+    for _, row in raw[dup].iterrows():
+        problems.append(Problem("inventory_targets_file cell",
+                                f"{row['district_code']}/{row['facility_type']}",
+                                "each district × type once"))
+    if problems:
+        raise InputError(problems, "inventory targets")
+    out = raw.assign(expected=expected.astype(int))
+    if "basis" not in out.columns:
+        out["basis"] = ""
+    return out[["district_code", "facility_type", "expected", "basis"]].reset_index(drop=True)
+
+
+def expected_from_features(features: pd.DataFrame) -> pd.DataFrame:
+    """Expected counts from mapped features (e.g. OSM objects of a real extract).
+
+    ``features`` needs ``facility_type`` and ``lon``/``lat`` (WGS84) or ``district_code``.
+    Returns the same columns as :func:`load_inventory_targets` with ``basis = "OSM count"``.
+    """
+    frame = features.copy()
+    if "district_code" not in frame.columns:
+        import geodata
+
+        frame["district_code"] = geodata.district_of_many(
+            frame["lon"].to_numpy(float), frame["lat"].to_numpy(float), outside="none"
+        )
+    frame = frame.dropna(subset=["district_code"])
+    counts = frame.groupby(["district_code", "facility_type"]).size().rename("expected")
+    out = counts.reset_index()
+    out["basis"] = "OSM count"
+    return out
+
+
+# ----------------------------------------------------------------------------- SQL helpers
+
+
+def _latest_ids_sql() -> str:
+    return (
+        "SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY facility_id "
+        "ORDER BY sequence DESC, id DESC) AS rn FROM audits WHERE status = 'submitted') "
+        "AS ranked WHERE rn = 1"
+    )
+
+
+def failing_severity_counts(session: so.Session) -> pd.DataFrame:
+    """Failing findings per latest non-compliant audit and severity: ``audit_id, severity, n``.
+
+    The JSON of each stored evaluation is unnested in the database (SQLite ``json_each``,
+    PostgreSQL ``json_array_elements``), so Python never parses 50,000 evaluations.
+    """
+    dialect = session.get_bind().dialect.name
+    latest = _latest_ids_sql()
+    if dialect == "postgresql":
+        sql = (
+            "SELECT a.id AS audit_id, f->>'severity' AS severity, COUNT(*) AS n FROM audits a "
+            "CROSS JOIN LATERAL json_array_elements(a.evaluation->'findings') AS f "
+            f"WHERE a.verdict = 'non_compliant' AND a.id IN ({latest}) "
+            "AND f->>'status' = 'fail' GROUP BY a.id, f->>'severity'"
+        )
+    else:
+        sql = (
+            "SELECT a.id AS audit_id, json_extract(f.value, '$.severity') AS severity, "
+            "COUNT(*) AS n FROM audits a, json_each(a.evaluation, '$.findings') AS f "
+            f"WHERE a.verdict = 'non_compliant' AND a.id IN ({latest}) "
+            "AND json_extract(f.value, '$.status') = 'fail' GROUP BY a.id, severity"
+        )
+    rows = session.execute(sa.text(sql)).all()
+    return pd.DataFrame(rows, columns=["audit_id", "severity", "n"])
+
+
+def gap_points_by_audit(
+    session: so.Session, weights: Mapping[str, float] | None = None
+) -> pd.Series:
+    """Severity-weighted gap points of each latest non-compliant audit, indexed by audit id."""
+    w = dict(weights) if weights is not None else severity_weights()
+    counts = failing_severity_counts(session)
+    if counts.empty:
+        return pd.Series(dtype=float, name="gap_points")
+    unknown = sorted(set(counts["severity"]) - set(w))
+    if unknown:
+        raise InputError(Problem("severity", unknown, f"one of {', '.join(sorted(w))}"))
+    pts = counts["n"].to_numpy(float) * counts["severity"].map(w).to_numpy(float)
+    return pd.Series(pts, index=counts["audit_id"].to_numpy()).groupby(level=0).sum().rename(
+        "gap_points"
+    )
+
+
+def report_counts(
+    session: so.Session, *, closed_statuses: Sequence[str] = CLOSED_REPORT_STATUSES
+) -> pd.DataFrame:
+    """Open resident reports per district and category (read directly from ``reports``).
+
+    Only public columns are read; contact details live in another table and are never touched.
+    """
+    stmt = (
+        sa.select(Report.district_code, Report.category, sa.func.count().label("n"))
+        .where(Report.status.not_in(list(closed_statuses)))
+        .group_by(Report.district_code, Report.category)
+    )
+    rows = session.execute(stmt).all()
+    return pd.DataFrame(rows, columns=["district_code", "category", "n"])
+
+
+def _report_fix_types() -> dict[str, str]:
+    """Report category → facility type (categories of :mod:`audit.reports`; "other" has none)."""
+    from audit.reports import REPORT_CATEGORIES
+
+    return {k: c.facility_type for k, c in REPORT_CATEGORIES.items() if c.facility_type}
+
+
+# ----------------------------------------------------------------------------- ranking
+
+
+def _check_group_by(group_by: Iterable[str]) -> tuple[str, ...]:
+    keys = tuple(group_by)
+    if not keys or any(k not in GROUP_KEYS for k in keys) or len(set(keys)) != len(keys):
+        raise InputError(Problem("group_by", list(keys),
+                                 f"a non-empty subset of {', '.join(GROUP_KEYS)}"))
+    return tuple(k for k in GROUP_KEYS if k in keys)
+
+
+def wilson_interval(successes: Any, trials: Any) -> tuple[np.ndarray, np.ndarray]:
+    """95 % Wilson score interval (statsmodels); NaN where ``trials`` is 0."""
+    k = np.asarray(successes, dtype=float)
+    n = np.asarray(trials, dtype=float)
+    safe = np.where(n > 0, n, 1.0)
+    low, high = proportion_confint(k, safe, alpha=CONFIDENCE_ALPHA, method="wilson")
+    low = np.where(n > 0, low, np.nan)
+    high = np.where(n > 0, high, np.nan)
+    return np.asarray(low, float), np.asarray(high, float)
+
+
+def rank_frame(
+    facilities: pd.DataFrame,
+    gap_by_audit: pd.Series,
+    expected: pd.DataFrame,
+    *,
+    reports: pd.DataFrame | None = None,
+    report_fix_types: Mapping[str, str] | None = None,
+    group_by: Iterable[str] = GROUP_KEYS,
+    coverage_threshold: float = 0.30,
+    districts: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The ranking table from plain frames (pure; :func:`compute_rankings` feeds it the database).
+
+    ``facilities``: :meth:`Repository.facility_frame` output; ``gap_by_audit``: gap points per
+    audit id; ``expected``: ``district_code, facility_type, expected``; ``reports``:
+    ``district_code, category, n`` (resident reports, kept separate).
+    """
+    keys = _check_group_by(group_by)
+    if not 0 <= coverage_threshold <= 1:
+        raise InputError(Problem("coverage_threshold", coverage_threshold, "a share in [0, 1]"))
+    f = facilities[facilities["verdict"] != "unaudited"]
+    f = f.assign(
+        compliant=(f["verdict"] == "compliant").astype(int),
+        non_compliant=(f["verdict"] == "non_compliant").astype(int),
+        incomplete=(f["verdict"] == "incomplete").astype(int),
+        gap_points=f["audit_id"].astype("float").map(gap_by_audit).fillna(0.0).to_numpy(float),
+        audited=1,
+        is_demo=f["is_demo"].astype(bool),
+    )
+    # every district × type cell is listed, audited or not, so gaps in coverage stay visible
+    import geodata
+
+    dist = districts if districts is not None else geodata.load_districts()
+    codes = [str(c) for c in dist["adcode"]]
+    extra = sorted(set(f["district_code"].dropna().astype(str)) - set(codes))
+    full = pd.MultiIndex.from_product([codes + extra, list(FACILITY_TYPES)], names=GROUP_KEYS)
+    base = (
+        f.groupby(list(GROUP_KEYS))[
+            ["audited", "compliant", "non_compliant", "incomplete", "gap_points", "is_demo"]
+        ]
+        .agg({"audited": "sum", "compliant": "sum", "non_compliant": "sum",
+              "incomplete": "sum", "gap_points": "sum", "is_demo": "any"})
+        .reindex(full)
+    )
+    base[["audited", "compliant", "non_compliant", "incomplete"]] = (
+        base[["audited", "compliant", "non_compliant", "incomplete"]].fillna(0).astype(int)
+    )
+    base["gap_points"] = base["gap_points"].fillna(0.0)
+    base["is_demo"] = base["is_demo"].fillna(False).astype(bool)
+    exp = expected.assign(district_code=expected["district_code"].astype(str)).set_index(
+        list(GROUP_KEYS)
+    )
+    base["expected"] = exp["expected"].reindex(full).to_numpy()
+    if reports is not None and not reports.empty:
+        fix = dict(report_fix_types or {})
+        rep = reports.assign(facility_type=reports["category"].map(
+            lambda c: c if c in FACILITY_TYPES else fix.get(c)))
+        rep = rep.dropna(subset=["district_code", "facility_type"])
+        counts = rep.groupby(list(GROUP_KEYS))["n"].sum()
+        base["resident_reports"] = counts.reindex(full).fillna(0).astype(int).to_numpy()
+    else:
+        base["resident_reports"] = 0
+    table = (
+        base.groupby(level=list(keys))
+        .agg({"audited": "sum", "compliant": "sum", "non_compliant": "sum", "incomplete": "sum",
+              "gap_points": "sum", "is_demo": "any", "resident_reports": "sum",
+              "expected": lambda s: s.sum(min_count=len(s))})
+        .reset_index()
+    )
+    table["decided"] = table["compliant"] + table["non_compliant"]
+    decided = table["decided"].where(table["decided"] > 0)
+    table["compliance_rate"] = np.where(table["decided"] > 0, table["compliant"] / decided, np.nan)
+    table["ci_low"], table["ci_high"] = wilson_interval(table["compliant"], table["decided"])
+    table["gap_per_audited"] = np.where(
+        table["audited"] > 0, table["gap_points"] / table["audited"].where(table["audited"] > 0),
+        np.nan,
+    )
+    expd = table["expected"].astype(float)
+    table["coverage"] = np.where(expd > 0, table["audited"] / expd.where(expd > 0), np.nan)
+    table["rankable"] = (table["coverage"] >= coverage_threshold) & (table["decided"] > 0)
+    ranked = table[table["rankable"]].sort_values(
+        ["gap_per_audited", "ci_high"], ascending=[False, True], kind="stable"
+    )
+    table["rank"] = pd.Series(range(1, len(ranked) + 1), index=ranked.index, dtype="Int64")
+    table["rank"] = table["rank"].astype("Int64")
+    names = dist.set_index(dist["adcode"].astype(str))
+    if "district_code" in keys:
+        table["district_zh"] = table["district_code"].map(names["name_zh"]).fillna(
+            table["district_code"])
+        table["district_en"] = table["district_code"].map(names["name_en"]).fillna(
+            table["district_code"])
+    else:
+        table["district_code"], table["district_zh"], table["district_en"] = "*", "全市", "City"
+    if "facility_type" in keys:
+        table["type_zh"] = table["facility_type"].map(lambda t: FACILITY_LABELS[t][0])
+        table["type_en"] = table["facility_type"].map(lambda t: FACILITY_LABELS[t][1])
+    else:
+        table["facility_type"], table["type_zh"], table["type_en"] = "*", "全部类型", "All types"
+    table["expected"] = table["expected"].astype("Int64")
+    table["expected_source"] = ""
+    order = table["rank"].fillna(10**9).astype(int)
+    table = table.assign(_o=order).sort_values(["_o", *keys], kind="stable").drop(columns="_o")
+    return table[list(COLUMNS)].reset_index(drop=True)
+
+
+def compute_rankings(
+    session: so.Session,
+    *,
+    actor: Actor = SYSTEM,
+    group_by: Iterable[str] = GROUP_KEYS,
+    coverage_threshold: float | None = None,
+    expected: pd.DataFrame | None = None,
+    weights: Mapping[str, float] | None = None,
+    facility_types: Iterable[str] | None = None,
+    districts: Iterable[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> RankingResult:
+    """Rankings from the database (see the module docstring for every column).
+
+    ``expected`` overrides the inventory targets (e.g. :func:`expected_from_features` on a real
+    OSM extract); ``coverage_threshold`` defaults to the ``coverage_threshold`` setting.
+    """
+    keys = _check_group_by(group_by)
+    threshold = (
+        float(coverage_threshold) if coverage_threshold is not None
+        else float(_setting("coverage_threshold", 0.30))
+    )
+    repo = Repository(session, actor)
+    facilities = repo.facility_frame(
+        facility_types=facility_types, districts=districts, since=since, until=until
+    )
+    w = dict(weights) if weights is not None else severity_weights()
+    gaps = gap_points_by_audit(session, w)
+    source = "OSM/features" if expected is not None else str(inventory_targets_path())
+    exp = expected if expected is not None else load_inventory_targets()
+    table = rank_frame(
+        facilities, gaps, exp, reports=report_counts(session),
+        report_fix_types=_report_fix_types(), group_by=keys, coverage_threshold=threshold,
+    )
+    table["expected_source"] = source
+    if facility_types is not None and "facility_type" in keys:
+        table = table[table["facility_type"].isin(list(facility_types))]
+    if districts is not None and "district_code" in keys:
+        table = table[table["district_code"].isin([str(d) for d in districts])]
+    table = table.reset_index(drop=True)
+    return RankingResult(
+        table=table,
+        group_by=keys,
+        coverage_threshold=threshold,
+        weights=w,
+        expected_source=source,
+        is_demo=bool(repo.has_demo_data()),
+        n_audits=int((facilities["verdict"] != "unaudited").sum()),
+    )
+
+
+def naive_rankings(
+    session: so.Session, weights: Mapping[str, float]
+) -> dict[tuple[str, str], dict[str, float]]:
+    """Baseline for the benchmark: one Python pass per facility, parsing each evaluation.
+
+    Gives the same audited / non-compliant / gap-point figures as :func:`compute_rankings`.
+    """
+    from audit.storage.orm import Audit
+
+    latest: dict[int, Audit] = {}
+    for a in session.scalars(sa.select(Audit).where(Audit.status == "submitted")):
+        cur = latest.get(a.facility_id)
+        if cur is None or (a.sequence, a.id) > (cur.sequence, cur.id):
+            latest[a.facility_id] = a
+    from audit.storage.orm import Facility
+
+    out: dict[tuple[str, str], dict[str, float]] = {}
+    for fac in session.scalars(sa.select(Facility)):
+        a = latest.get(fac.id)
+        if a is None:
+            continue
+        cell = out.setdefault((str(fac.district_code), fac.facility_type),
+                              {"audited": 0, "non_compliant": 0, "gap_points": 0.0})
+        cell["audited"] += 1
+        if a.verdict == "non_compliant":
+            cell["non_compliant"] += 1
+            for finding in (a.evaluation or {}).get("findings", []):
+                if finding.get("status") == "fail":
+                    cell["gap_points"] += weights[finding["severity"]]
+    return out
+
+
+__all__ = [
+    "COLUMNS",
+    "RankingResult",
+    "compute_rankings",
+    "expected_from_features",
+    "gap_points_by_audit",
+    "inventory_targets_path",
+    "load_inventory_targets",
+    "naive_rankings",
+    "rank_frame",
+    "report_counts",
+    "severity_weights",
+    "wilson_interval",
+]
