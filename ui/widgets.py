@@ -71,10 +71,17 @@ def ordered_findings(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     )
 
 
-def _fmt(value: Any) -> str:
-    """A measured value or threshold as short text (dicts as key=value pairs)."""
+def _fmt(value: Any, lang: str = "en") -> str:
+    """A measured value or threshold as short text.
+
+    Ruleset dicts carry ready-made text (``text_zh``/``text_en``, else ``text``); other dicts
+    are shown as key=value pairs.
+    """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
+    if isinstance(value, dict) and ("text_zh" in value or "text" in value):
+        text = pick(lang, str(value.get("text_zh") or ""), str(value.get("text_en") or ""))
+        return text or str(value.get("text") or "—")
     if isinstance(value, bool):
         return "✓" if value else "✗"
     if isinstance(value, dict):
@@ -99,12 +106,12 @@ def findings_table(findings: list[dict[str, Any]], lang: str) -> pd.DataFrame:
                 translate(lang, "detail.col.severity"): translate(
                     lang, f"severity.{f.get('severity')}"
                 ),
-                translate(lang, "detail.col.clause"): (
-                    f"{f.get('standard', '')} {f.get('clause', '')}".strip()
-                ),
+                translate(lang, "detail.col.clause"): str(
+                    f.get("reference") or f"{f.get('standard', '')} {f.get('clause', '')}"
+                ).strip(),
                 translate(lang, "detail.col.title"): title,
-                translate(lang, "detail.col.measured"): _fmt(f.get("measured")),
-                translate(lang, "detail.col.threshold"): _fmt(f.get("threshold")),
+                translate(lang, "detail.col.measured"): _fmt(f.get("measured"), lang),
+                translate(lang, "detail.col.threshold"): _fmt(f.get("threshold"), lang),
             }
         )
     return pd.DataFrame(rows)
@@ -127,16 +134,18 @@ def facility_detail(detail: dict[str, Any]) -> None:
     """Render one facility: verdict, latest findings (failing first), photos, audit history."""
     lang = current_language()
     fac = detail["facility"]
+    audits = detail.get("audits") or []
+    latest_eval = (audits[0].get("evaluation") or {}) if audits else {}
+    verdict = str(fac.get("verdict") or latest_eval.get("verdict") or "unaudited")
     st.subheader(str(fac["name"]))
     st.markdown(
         f"**{t('detail.type')}:** {facility_type_label(str(fac['facility_type']), lang)}  \n"
-        f"**{t('detail.verdict')}:** {verdict_label(str(fac['verdict']), lang)}  \n"
+        f"**{t('detail.verdict')}:** {verdict_label(verdict, lang)}  \n"
         f"**{t('detail.address')}:** {fac.get('address') or '—'}",
         help=None,
     )
     if fac.get("is_demo"):
         st.caption(t("banner.demo_data"))
-    audits = detail.get("audits") or []
     if not audits:
         st.info(t("detail.no_audit"))
     else:
