@@ -29,7 +29,7 @@ from scipy.spatial import cKDTree
 
 from audit.errors import InputError, Problem
 from geodata.crs import WGS84, check_lonlat, lonlat_to_metric, require_crs
-from geodata.graphindex import GraphIndex, graph_index
+from geodata.graphindex import _INVALIDATE_HOOKS, GraphIndex, graph_index, signature
 from geodata.snap import DEFAULT_MAX_DISTANCE_M
 
 DEFAULT_THRESHOLDS_M: tuple[float, ...] = (300.0, 500.0)  # issue 4: shares within 300 m and 500 m
@@ -40,8 +40,7 @@ class _Prepared:
     signature: tuple[int, int]
     csr_rev: csr_matrix  # reversed graph: distances *to* sources along directed edges
     node_tree: cKDTree
-    edge_district: np.ndarray
-    boundary_key: str
+    edge_district: dict[str, np.ndarray] = field(default_factory=dict)  # by boundary key
 
 
 @dataclass
@@ -78,36 +77,42 @@ def _edge_weights(idx: GraphIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return df.r.to_numpy(), df.c.to_numpy(), w
 
 
-def prepare(
-    G: nx.MultiDiGraph, districts: gpd.GeoDataFrame | None = None
-) -> _Prepared:
-    """Build (or fetch from cache) the CSR matrix, node tree and edge districts of ``G``."""
+def prepare(G: nx.MultiDiGraph) -> _Prepared:
+    """Build (or fetch from the per-graph cache) the CSR matrix and node KD-tree of ``G``."""
     idx = graph_index(G)
-    key = "none" if districts is None else str(tuple(districts["adcode"])) + str(
-        shapely.area(districts.geometry.values).round(8).tolist()
-    )
-    sig = (G.number_of_nodes(), G.number_of_edges())
+    sig = signature(G)
     cached = _PREPARED.get(G)
-    if cached is not None and cached.signature == sig and cached.boundary_key == key:
-        return cached
     if cached is not None and cached.signature == sig:
-        csr, tree = cached.csr_rev, cached.node_tree
-    else:
-        r, c, w = _edge_weights(idx)
-        n = len(idx.node_ids)
-        csr = csr_matrix((w, (r, c)), shape=(n, n))
-        tree = cKDTree(np.column_stack([idx.node_x, idx.node_y]))
-    edge_district = np.full(len(idx.edge_u), None, dtype=object)
-    if districts is not None:
+        return cached
+    r, c, w = _edge_weights(idx)
+    n = len(idx.node_ids)
+    csr = csr_matrix((w, (r, c)), shape=(n, n))
+    tree = cKDTree(np.column_stack([idx.node_x, idx.node_y]))
+    prepared = _Prepared(sig, csr, tree)
+    _PREPARED[G] = prepared
+    return prepared
+
+
+def edge_districts(G: nx.MultiDiGraph, districts: gpd.GeoDataFrame) -> np.ndarray:
+    """District code of each edge's midpoint (``None`` outside), cached per graph and boundary."""
+    prep = prepare(G)
+    key = str(tuple(districts["adcode"])) + str(
+        np.round(shapely.area(districts.geometry.values), 10).tolist()
+    )
+    if key not in prep.edge_district:
+        idx = graph_index(G)
         mid = shapely.line_interpolate_point(idx.edge_geom, 0.5, normalized=True)
         tree_d = shapely.STRtree(districts.geometry.values)
         inp, hit = tree_d.query(mid, predicate="intersects")
         codes = districts["adcode"].to_numpy(dtype=object)
+        out = np.full(len(idx.edge_u), None, dtype=object)
         order = np.argsort(inp, kind="stable")[::-1]
-        edge_district[inp[order]] = codes[hit[order]]
-    prepared = _Prepared(sig, csr, tree, edge_district, key)
-    _PREPARED[G] = prepared
-    return prepared
+        out[inp[order]] = codes[hit[order]]
+        prep.edge_district[key] = out
+    return prep.edge_district[key]
+
+
+_INVALIDATE_HOOKS.append(lambda G: _PREPARED.pop(G, None))
 
 
 def node_distances(
@@ -116,9 +121,11 @@ def node_distances(
     source_lats: Any,
     *,
     max_snap_m: float = DEFAULT_MAX_DISTANCE_M,
+    limit_m: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Network distance (m) from every node (index order) to the nearest source.
 
+    With ``limit_m`` the search stops there (nodes farther get ``inf``; several times faster).
     Returns ``(distances, used_source_positions, unsnapped_source_positions)``.
     """
     idx = graph_index(G)
@@ -133,7 +140,8 @@ def node_distances(
     if used.size == 0:
         return np.full(len(idx.node_ids), np.inf), used, np.flatnonzero(~near)
     sources = np.unique(node_pos[near])
-    d = dijkstra(prep.csr_rev, directed=True, indices=sources, min_only=True)
+    limit = np.inf if limit_m is None else float(limit_m)
+    d = dijkstra(prep.csr_rev, directed=True, indices=sources, min_only=True, limit=limit)
     return np.asarray(d, float), used, np.flatnonzero(~near)
 
 
@@ -160,13 +168,13 @@ def network_coverage(
     require_crs(districts_gdf, WGS84, "districts_gdf")
     ts = tuple(sorted(ts))
     idx = graph_index(G)
-    prep = prepare(G, districts_gdf)
+    edge_district = edge_districts(G, districts_gdf)
     d, used, unsnapped = node_distances(G, source_lons, source_lats, max_snap_m=max_snap_m)
     du = d[idx.edge_u]
     dv = d[idx.edge_v]
     length = idx.edge_length
     und = idx.undirected
-    frame: dict[str, Any] = {"adcode": prep.edge_district[und], "street_km": length[und] / 1000.0}
+    frame: dict[str, Any] = {"adcode": edge_district[und], "street_km": length[und] / 1000.0}
     for t in ts:
         cov = np.minimum(
             length, np.clip(t - du, 0, None) + np.clip(t - dv, 0, None)
@@ -191,7 +199,7 @@ def network_coverage(
             "v": idx.node_ids[idx.edge_v[gap]],
             "key": idx.edge_key[gap],
             "street_name": idx.edge_name[gap],
-            "adcode": prep.edge_district[gap],
+            "adcode": edge_district[gap],
             "length_m": length[gap],
             "beyond_m": beyond[gap],
             "dist_near_m": np.minimum(du, dv)[gap],

@@ -16,7 +16,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from geodata.crs import check_lonlat, lonlat_to_metric
-from geodata.graphindex import graph_index
+from geodata.graphindex import _INVALIDATE_HOOKS, graph_index, signature
 
 DEFAULT_MAX_DISTANCE_M = 100.0  # mirrors audit.settings.Settings.snap_limit_m's default
 COLUMNS = ["u", "v", "key", "distance_m", "street_name", "nearest_node", "snapped"]
@@ -71,12 +71,15 @@ _SNAPPERS: weakref.WeakKeyDictionary[Any, tuple[tuple[int, int], Snapper]] = (
 
 def snapper_for(G: nx.MultiDiGraph) -> Snapper:
     """The cached :class:`Snapper` of ``G`` (rebuilt if the graph's size changed)."""
-    sig = (G.number_of_nodes(), G.number_of_edges())
+    sig = signature(G)
     cached = _SNAPPERS.get(G)
     if cached is None or cached[0] != sig:
         cached = (sig, Snapper(G))
         _SNAPPERS[G] = cached
     return cached[1]
+
+
+_INVALIDATE_HOOKS.append(lambda G: _SNAPPERS.pop(G, None))
 
 
 def snap_points(

@@ -11,7 +11,7 @@ import shapely
 
 import geodata
 from audit.errors import InputError
-from geodata.coverage import network_coverage
+from geodata.coverage import network_coverage, node_distances
 from geodata.crs import lonlat_to_metric, metric_to_lonlat
 from geodata.network import load_network
 from geodata.snap import Snapper, snap_points, snapper_for
@@ -83,6 +83,8 @@ def test_coverage_on_a_line_counts_partial_edges() -> None:
     d = geodata.load_districts()
     r = network_coverage(G, [lon0], [lat0], d)
     assert r.node_distance_m.tolist() == [0, 200, 400, 800, 1800]
+    limited, _, _ = node_distances(G, [lon0], [lat0], limit_m=500)
+    assert limited.tolist() == [0, 200, 400, np.inf, np.inf]
     row = r.by_district.set_index("adcode").loc["441702"]
     assert row["street_km"] == pytest.approx(1.8)
     assert row["within_300m_km"] == pytest.approx(0.3)
@@ -99,6 +101,13 @@ def test_coverage_on_a_line_counts_partial_edges() -> None:
     assert none.sources_unsnapped.tolist() == [0] and np.isinf(none.node_distance_m).all()
     assert none.by_district.set_index("adcode").loc["441702", "within_500m_km"] == 0
     assert len(none.gaps) == 4
+    # editing a graph in place and invalidating rebuilds the cached index
+    from geodata.graphindex import graph_index, invalidate
+
+    G.add_edge(4, 0, 0, length=50.0)  # one-way: node 4 can now reach the source in 50 m
+    invalidate(G)
+    assert network_coverage(G, [lon0], [lat0], d).node_distance_m[4] == 50
+    assert len(graph_index(G).edge_u) == 9
 
 
 def test_coverage_matches_networkx_on_the_demo_network(demo: nx.MultiDiGraph) -> None:
