@@ -310,7 +310,7 @@ def rank_frame(
         base[["audited", "compliant", "non_compliant", "incomplete"]].fillna(0).astype(int)
     )
     base["gap_points"] = base["gap_points"].fillna(0.0)
-    base["is_demo"] = base["is_demo"].fillna(False).astype(bool)
+    base["is_demo"] = base["is_demo"].astype("boolean").fillna(False).astype(bool)
     exp = expected.assign(district_code=expected["district_code"].astype(str)).set_index(
         list(GROUP_KEYS)
     )
@@ -328,7 +328,7 @@ def rank_frame(
         base.groupby(level=list(keys))
         .agg({"audited": "sum", "compliant": "sum", "non_compliant": "sum", "incomplete": "sum",
               "gap_points": "sum", "is_demo": "any", "resident_reports": "sum",
-              "expected": lambda s: s.sum(min_count=len(s))})
+              "expected": lambda s: s.sum(min_count=1)})
         .reset_index()
     )
     table["decided"] = table["compliant"] + table["non_compliant"]
