@@ -1,0 +1,202 @@
+"""XLSForm generation from the measurement schema, for offline capture with ODK Collect/KoboCollect.
+
+One source of truth: the same :data:`audit.model.SCHEMAS` drive the app's form, this XLSForm and
+the importer (:mod:`audit.odk_import`). The form has
+
+- bilingual labels, hints and constraint messages (``label::中文 (zh)`` / ``label::English (en)``);
+- a facility-type choice with one group per type (``relevant`` on the choice), or — with
+  ``per_type=True`` — one workbook per facility type;
+- a ``geopoint`` with ``capture-accuracy`` set to ``settings.gps_accuracy_limit_m`` (Collect
+  keeps averaging until the fix is that good) and a constraint on the accuracy;
+- numeric constraints equal to the schema's allowed ranges, with messages naming the range and
+  unit; booleans as ``yes`` / ``no`` / ``not_checked`` (not checked is not "no");
+- up to :data:`PHOTO_QUESTIONS` photo questions and free-text notes.
+
+Group names are the facility types and question names are the schema's field names, so an export
+column ``ramp-running_slope_pct`` (ODK Central) or ``ramp/running_slope_pct`` (Kobo) maps straight
+back to a field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Final
+
+from openpyxl import Workbook
+
+from audit.model import FACILITY_LABELS, FACILITY_TYPES, SCHEMAS, MeasurementField
+from audit.settings import Settings, get_settings
+
+ZH: Final = "中文 (zh)"
+EN: Final = "English (en)"
+LANGS: Final = (ZH, EN)
+FORM_ID_PREFIX: Final = "yj_a11y_audit"
+FORM_VERSION: Final = "2025.1"
+PHOTO_QUESTIONS: Final = 3
+TYPE_LIST: Final = "facility_type"
+BOOL_LIST: Final = "yes_no_unchecked"
+BOOL_YES: Final = "yes"
+BOOL_NO: Final = "no"
+BOOL_NOT_CHECKED: Final = "not_checked"
+LOCATION_FIELD: Final = "location"
+META_FIELDS: Final = ("facility_type", "facility_name", "address", LOCATION_FIELD, "notes")
+PHOTO_FIELDS: Final = tuple(f"photo_{i}" for i in range(1, PHOTO_QUESTIONS + 1))
+
+SURVEY_COLUMNS: Final = (
+    "type", "name",
+    f"label::{ZH}", f"label::{EN}", f"hint::{ZH}", f"hint::{EN}",
+    "required", "relevant", "constraint",
+    f"constraint_message::{ZH}", f"constraint_message::{EN}",
+    "appearance", "parameters", "calculation",
+)
+CHOICE_COLUMNS: Final = ("list_name", "name", f"label::{ZH}", f"label::{EN}")
+
+
+def _fmt(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def _row(**values: Any) -> dict[str, Any]:
+    return values
+
+
+def _field_rows(spec: MeasurementField, facility_type: str) -> tuple[dict[str, Any], list[Any]]:
+    """One survey row for a measurement field, plus its choice rows."""
+    unit = f" ({spec.unit})" if spec.unit else ""
+    row = _row(
+        name=spec.name,
+        **{f"label::{ZH}": spec.label_zh + unit, f"label::{EN}": spec.label_en + unit,
+           f"hint::{ZH}": spec.help_zh, f"hint::{EN}": spec.help_en},
+    )
+    choices: list[Any] = []
+    if spec.kind == "bool":
+        row["type"] = f"select_one {BOOL_LIST}"
+        row["appearance"] = "horizontal"
+        if spec.default is not None:
+            row[f"hint::{ZH}"] = (spec.help_zh + " 未勾选按“否”处理。").strip()
+            row[f"hint::{EN}"] = (spec.help_en + " Not checked counts as no.").strip()
+    elif spec.kind == "choice":
+        list_name = f"{facility_type}_{spec.name}"
+        row["type"] = f"select_one {list_name}"
+        choices = [
+            (list_name, key, zh, en)
+            for key, (zh, en) in zip(spec.choices, spec.choice_labels, strict=True)
+        ]
+    else:
+        row["type"] = "integer" if spec.kind == "integer" else "decimal"
+        lo, hi = _fmt(spec.minimum), _fmt(spec.maximum)
+        row["constraint"] = f". >= {lo} and . <= {hi}"
+        row[f"constraint_message::{ZH}"] = f"应在 {lo} 到 {hi}{unit} 之间：请检查数值和单位。"
+        row[f"constraint_message::{EN}"] = (
+            f"Must be from {lo} to {hi}{unit}: check the value and the unit."
+        )
+    return row, choices
+
+
+def form_rows(
+    facility_types: Iterable[str] | None = None, *, settings: Settings | None = None
+) -> tuple[list[dict[str, Any]], list[tuple[str, str, str, str]], dict[str, str]]:
+    """(survey rows, choice rows, settings row) of a form covering ``facility_types``.
+
+    With one type the type question is a fixed ``calculate``; with several it is a choice and
+    each type's questions sit in a group shown only for that type.
+    """
+    cfg = settings or get_settings()
+    types = list(facility_types) if facility_types is not None else list(FACILITY_TYPES)
+    single = len(types) == 1
+    limit = _fmt(cfg.gps_accuracy_limit_m)
+    survey: list[dict[str, Any]] = [_row(type="start", name="start"), _row(type="end", name="end")]
+    choices: list[tuple[str, str, str, str]] = [
+        (BOOL_LIST, BOOL_YES, "是", "Yes"),
+        (BOOL_LIST, BOOL_NO, "否", "No"),
+        (BOOL_LIST, BOOL_NOT_CHECKED, "未检查", "Not checked"),
+    ]
+    if single:
+        survey.append(_row(type="calculate", name="facility_type", calculation=f"'{types[0]}'"))
+    else:
+        survey.append(_row(type=f"select_one {TYPE_LIST}", name="facility_type", required="yes",
+                           **{f"label::{ZH}": "设施类型", f"label::{EN}": "Facility type"}))
+        choices.extend((TYPE_LIST, t, FACILITY_LABELS[t][0], FACILITY_LABELS[t][1])
+                       for t in types)
+    survey += [
+        _row(type="text", name="facility_name",
+             **{f"label::{ZH}": "设施名称（可选）", f"label::{EN}": "Facility name (optional)"}),
+        _row(type="text", name="address",
+             **{f"label::{ZH}": "地址或位置描述（可选）",
+                f"label::{EN}": "Address or place description (optional)"}),
+        _row(type="geopoint", name=LOCATION_FIELD, required="yes",
+             parameters=f"capture-accuracy={limit} warning-accuracy={limit}",
+             constraint=f"selected-at(., 3) <= {limit}",
+             **{f"label::{ZH}": "位置（GPS）", f"label::{EN}": "Location (GPS)",
+                f"hint::{ZH}": f"请在开阔处等待精度优于 {limit} 米。",
+                f"hint::{EN}": f"Wait in the open until the accuracy is better than {limit} m.",
+                f"constraint_message::{ZH}": f"GPS 精度须优于 {limit} 米，请稍候重试。",
+                f"constraint_message::{EN}": f"GPS accuracy must be within {limit} m; "
+                "wait and try again."}),
+    ]
+    for ftype in types:
+        zh, en = FACILITY_LABELS[ftype]
+        survey.append(_row(type="begin_group", name=ftype,
+                           relevant="" if single else f"${{facility_type}} = '{ftype}'",
+                           **{f"label::{ZH}": f"{zh}：测量",
+                              f"label::{EN}": f"{en}: measurements"}))
+        for spec in SCHEMAS[ftype]:
+            row, extra = _field_rows(spec, ftype)
+            survey.append(row)
+            choices.extend(extra)
+        survey.append(_row(type="end_group", name=ftype))
+    for i, name in enumerate(PHOTO_FIELDS, start=1):
+        survey.append(_row(type="image", name=name, parameters="max-pixels=2048",
+                           **{f"label::{ZH}": f"照片 {i}", f"label::{EN}": f"Photo {i}"}))
+    survey.append(_row(type="text", name="notes", appearance="multiline",
+                       **{f"label::{ZH}": "备注", f"label::{EN}": "Notes"}))
+    form_id = f"{FORM_ID_PREFIX}_{types[0]}" if single else FORM_ID_PREFIX
+    title_zh = (f"无障碍设施督导：{FACILITY_LABELS[types[0]][0]}" if single
+                else "阳江无障碍设施督导")
+    settings_row = {"form_title": title_zh, "form_id": form_id, "version": FORM_VERSION,
+                    "default_language": ZH, "instance_name": "concat(${facility_type}, ' ', "
+                    "${facility_name})"}
+    return survey, choices, settings_row
+
+
+def write_xlsform(
+    path: Path | str,
+    facility_types: Iterable[str] | None = None,
+    *,
+    settings: Settings | None = None,
+) -> Path:
+    """Write one XLSForm workbook to ``path`` and return it."""
+    survey, choices, settings_row = form_rows(facility_types, settings=settings)
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "survey"
+    sheet.append(list(SURVEY_COLUMNS))
+    for row in survey:
+        sheet.append([row.get(c, "") or None for c in SURVEY_COLUMNS])
+    sheet = book.create_sheet("choices")
+    sheet.append(list(CHOICE_COLUMNS))
+    for choice in choices:
+        sheet.append(list(choice))
+    sheet = book.create_sheet("settings")
+    sheet.append(list(settings_row))
+    sheet.append(list(settings_row.values()))
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    book.save(out)
+    return out
+
+
+def write_xlsforms(
+    out: Path | str, *, per_type: bool = False, settings: Settings | None = None
+) -> list[Path]:
+    """One form for all types at ``out``, or (``per_type``) one per type beside it."""
+    target = Path(out)
+    if not per_type:
+        return [write_xlsform(target, settings=settings)]
+    return [
+        write_xlsform(target.with_name(f"{target.stem}_{ftype}{target.suffix}"), [ftype],
+                      settings=settings)
+        for ftype in FACILITY_TYPES
+    ]
