@@ -41,12 +41,22 @@ class Snapper:
         lon, lat = check_lonlat(lons, lats)
         x, y = lonlat_to_metric(lon, lat)
         pts = shapely.points(x, y)
-        (inp, hit), dist = self._tree.query_nearest(pts, return_distance=True, all_matches=False)
         n = lon.size
         e = np.full(n, -1, dtype=np.int64)
         d = np.full(n, np.inf)
+        # a bounded search first (prunes the tree), then an unbounded one for the points left
+        (inp, hit), dist = self._tree.query_nearest(
+            pts, max_distance=max_distance_m, return_distance=True, all_matches=False
+        )
         e[inp] = self._edges[hit]
         d[inp] = dist
+        rest = np.flatnonzero(e < 0)
+        if rest.size:
+            (inp, hit), dist = self._tree.query_nearest(
+                pts[rest], return_distance=True, all_matches=False
+            )
+            e[rest[inp]] = self._edges[hit]
+            d[rest[inp]] = dist
         idx = self._idx
         _, node_pos = self._nodes.query(np.column_stack([x, y]))
         ok = e >= 0
