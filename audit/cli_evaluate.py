@@ -47,7 +47,9 @@ def _read_measurements(args: argparse.Namespace) -> dict[str, Any]:
         try:
             text = args.file.read_text(encoding="utf-8")
         except OSError as exc:
-            raise InputError(Problem("--file", str(args.file), f"a readable file ({exc.strerror})"))
+            raise InputError(
+                Problem("--file", str(args.file), f"a readable file ({exc.strerror})")
+            ) from None
         where = "--file"
     elif args.json_text == "-":
         text, where = sys.stdin.read(), "--json -"

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
 from audit.errors import InputError, Problem
@@ -233,8 +233,9 @@ SCHEMAS: dict[str, tuple[MeasurementField, ...]] = {
         _bool("has_open_side", "有临空侧", "Has an open (unwalled) side", p_true=0.5),
         _bool("edge_protection", "临空侧设安全阻挡措施", "Edge protection on the open side"),
         _bool("surface_non_slip", "坡面平整、防滑", "Surface even and non-slip", p_true=0.8),
-        _bool("in_dwelling", "位于住宅户内或客房内", "Inside a dwelling or guest room", default=False,
-              p_true=0.05, help_zh="户内坡道不执行 1.20 m 净宽要求；一般场所请保持“否”。",
+        _bool("in_dwelling", "位于住宅户内或客房内", "Inside a dwelling or guest room",
+              default=False, p_true=0.05,
+              help_zh="户内坡道不执行 1.20 m 净宽要求；一般场所请保持“否”。",
               help_en="The 1.20 m width rule does not apply inside dwellings; leave unticked "
               "elsewhere."),
     ),
@@ -583,7 +584,8 @@ def random_measurements(
     if good is not None:
         _demo_repair(facility_type, out)
     if facility_type == "parking":
-        out["accessible_spaces"] = min(out["accessible_spaces"], out["total_spaces"])  # type: ignore[type-var]
+        out["accessible_spaces"] = min(int(out["accessible_spaces"]),  # type: ignore[call-overload]
+                                       int(out["total_spaces"]))  # type: ignore[call-overload]
     for a, b in IMPLICATIONS[facility_type]:
         if out.get(a) is True and out.get(b) is False:
             out[b] = True
@@ -596,7 +598,7 @@ def _demo_targets(facility_type: str) -> dict[str, Any]:
     return _demo_targets_cached(facility_type)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _demo_targets_cached(facility_type: str) -> dict[str, Any]:
     from audit.rules import default_ruleset  # lazy: the rules import this module
 

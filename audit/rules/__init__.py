@@ -1,4 +1,4 @@
-"""Versioned rulesets as data: ``load_ruleset(name_or_path)`` and the cached ``default_ruleset()``."""
+"""Versioned rulesets as data: ``load_ruleset(name_or_path)`` and the cached ``default_ruleset``."""
 
 from __future__ import annotations
 

@@ -353,7 +353,8 @@ def _rule(row: Mapping[str, Any], loc: str, file: str, problems: list[Problem]) 
     if "verification" in row and row["verification"] not in VERIFICATION_LEVELS:
         bad("verification", row["verification"], "one of " + ", ".join(VERIFICATION_LEVELS))
 
-    facility, when = None, ()
+    facility: str | None = None
+    when: tuple[Condition, ...] = ()
     applies = row.get("applies_to")
     if "applies_to" in row:
         if not isinstance(applies, dict):
