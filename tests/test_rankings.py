@@ -57,7 +57,8 @@ def test_figures_per_cell_on_both_backends(db: Database) -> None:
         res = compute_rankings(s, expected=EXPECTED, weights=WEIGHTS, coverage_threshold=0.3)
     t = res.table
     jc = _cell(t, "441702", "curb_ramp")
-    assert (jc.audited, jc.decided, jc.compliant, jc.non_compliant, jc.incomplete) == (5, 4, 3, 1, 1)
+    counts = (jc.audited, jc.decided, jc.compliant, jc.non_compliant, jc.incomplete)
+    assert counts == (5, 4, 3, 1, 1)
     assert jc.compliance_rate == pytest.approx(0.75)
     # Wilson 95 % for 3/4 (statsmodels reference values)
     assert (jc.ci_low, jc.ci_high) == pytest.approx((0.30064, 0.95441), abs=1e-4)

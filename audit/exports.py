@@ -1,0 +1,232 @@
+"""Exports of facilities, audits with findings, resident reports and work orders.
+
+Formats: ``csv`` (a folder of CSV files), ``xlsx`` (one workbook, one sheet per table),
+``geojson`` (a folder of GeoJSON files, findings as CSV), ``gpkg`` (one GeoPackage, one layer per
+table). Every table has a ``demo_data`` column (True for synthetic demo records); every export has
+a file-level note — an ``about`` sheet/layer/CSV (plus README.txt for folders, the GeoJSON
+``description`` member and GeoPackage layer metadata) — giving the data attribution
+(:func:`geodata.registry.attribution`) and whether the database holds synthetic demo data.
+
+Resident reports are exported with their PUBLIC fields only; the private ``report_contacts``
+table is never read here. A write goes to a temporary sibling first and is moved into place at
+the end, so a failure never leaves a partial export behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from audit.actors import SYSTEM, Actor
+from audit.errors import InputError, Problem
+from audit.storage.orm import Audit, Facility
+from audit.storage.repository import Repository
+
+FORMATS: tuple[str, ...] = ("csv", "xlsx", "geojson", "gpkg")
+TABLES: tuple[str, ...] = ("facilities", "audits", "findings", "reports", "work_orders")
+DEMO_NOTE_ZH = "本导出包含合成演示数据（非真实数据）"
+DEMO_NOTE_EN = "This export contains SYNTHETIC demo data (not real)"
+
+
+def export_tables(session: so.Session, actor: Actor = SYSTEM) -> dict[str, pd.DataFrame]:
+    """The tables every export holds (plain pandas; lon/lat WGS84 where there is a place)."""
+    from audit.workorders import work_order_frame
+
+    repo = Repository(session, actor)
+    facilities = repo.facility_frame()
+    facilities = facilities.rename(columns={"verdict": "latest_verdict", "score": "latest_score",
+                                            "audit_id": "latest_audit_id"})
+    rows = session.execute(
+        sa.select(Audit.id, Audit.facility_id, Facility.facility_type, Facility.district_code,
+                  Facility.lon, Facility.lat, Audit.sequence, Audit.submitted_at,
+                  Audit.inspector_name, Audit.source, Audit.ruleset_id, Audit.ruleset_version,
+                  Audit.verdict, Audit.score, Audit.n_fail, Audit.is_demo, Audit.evaluation)
+        .join(Facility, Facility.id == Audit.facility_id)
+        .where(Audit.status == "submitted")
+        .order_by(Audit.id)
+    ).all()
+    audit_cols = ["audit_id", "facility_id", "facility_type", "district_code", "lon", "lat",
+                  "sequence", "submitted_at", "inspector_name", "source", "ruleset_id",
+                  "ruleset_version", "verdict", "score", "n_fail", "is_demo"]
+    audits = pd.DataFrame([r[:-1] for r in rows], columns=audit_cols)
+    finding_rows: list[dict[str, Any]] = []
+    for r in rows:
+        for f in (r[-1] or {}).get("findings", []):
+            finding_rows.append({
+                "audit_id": r[0], "facility_id": r[1], "lon": r[4], "lat": r[5],
+                "rule_id": f.get("rule_id"), "standard": f.get("standard"),
+                "clause": f.get("clause"), "status": f.get("status"),
+                "severity": f.get("severity"), "provisional": bool(f.get("provisional", False)),
+                "title_zh": f.get("title_zh"), "title_en": f.get("title_en"),
+                "measured": json.dumps(f.get("measured"), ensure_ascii=False),
+                "threshold": (f.get("threshold") or {}).get("text", ""),
+                "is_demo": bool(r[15]),
+            })
+    findings = pd.DataFrame(finding_rows, columns=[
+        "audit_id", "facility_id", "lon", "lat", "rule_id", "standard", "clause", "status",
+        "severity", "provisional", "title_zh", "title_en", "measured", "threshold", "is_demo"])
+    reports = repo.report_frame(public_only=True)  # public fields only, never contacts
+    orders = work_order_frame(session)
+    out = {"facilities": facilities, "audits": audits, "findings": findings,
+           "reports": reports, "work_orders": orders}
+    for name, frame in out.items():
+        frame = frame.copy()
+        frame["demo_data"] = frame["is_demo"].astype(bool) if "is_demo" in frame else False
+        out[name] = frame.drop(columns=["is_demo"], errors="ignore")
+    return out
+
+
+def about(session: so.Session, actor: Actor = SYSTEM) -> dict[str, str]:
+    """The file-level note: attribution, demo flag, time, scope."""
+    from geodata.registry import attribution
+
+    demo = Repository(session, actor).has_demo_data()
+    return {
+        "title": "阳江无障碍设施督导地图 数据导出 / Yangjiang accessibility audit export",
+        "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "attribution": attribution(),
+        "demo_data": "true" if demo else "false",
+        "demo_note": f"{DEMO_NOTE_ZH} / {DEMO_NOTE_EN}" if demo else "",
+        "coordinates": "WGS84 (EPSG:4326) lon/lat",
+        "privacy": "resident reports: public fields only; reporters' contact details are never "
+                   "exported / 居民反映仅含公开字段，不导出联系方式",
+    }
+
+
+def _check_target(fmt: str, out: Path | str) -> Path:
+    problems: list[Problem] = []
+    if fmt not in FORMATS:
+        problems.append(Problem("format", fmt, f"one of {', '.join(FORMATS)}"))
+    path = Path(out).expanduser()
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        problems.append(Problem("out", str(path), "a path in an existing folder"))
+    elif not os.access(parent, os.W_OK):
+        problems.append(Problem("out", str(path), "a path in a folder you may write to"))
+    if path.is_dir() and fmt in ("xlsx", "gpkg"):
+        problems.append(Problem("out", str(path), f"a file name for {fmt}, not a folder"))
+    if path.is_dir() and fmt in ("csv", "geojson") and any(path.iterdir()):
+        problems.append(Problem("out", str(path), "a new or empty folder"))
+    if problems:
+        raise InputError(problems, "export")
+    return path
+
+
+def _excel_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for col in out.columns:
+        if isinstance(out[col].dtype, pd.DatetimeTZDtype):
+            out[col] = out[col].dt.tz_convert(UTC).dt.tz_localize(None)
+        elif out[col].dtype == object:
+            out[col] = out[col].map(
+                lambda v: v.replace(tzinfo=None) if isinstance(v, datetime) else v)
+    return out
+
+
+def _geo(frame: pd.DataFrame) -> gpd.GeoDataFrame:
+    lon = pd.to_numeric(frame.get("lon"), errors="coerce") if "lon" in frame else None
+    lat = pd.to_numeric(frame.get("lat"), errors="coerce") if "lat" in frame else None
+    geom = gpd.points_from_xy(lon, lat) if lon is not None else None
+    gdf = gpd.GeoDataFrame(frame.copy(), geometry=geom, crs="EPSG:4326")
+    for col in gdf.columns:
+        if col != "geometry" and gdf[col].dtype == object:
+            gdf[col] = gdf[col].map(
+                lambda v: v.isoformat() if isinstance(v, datetime | pd.Timestamp) else v)
+        if isinstance(gdf[col].dtype, pd.DatetimeTZDtype):
+            gdf[col] = gdf[col].dt.strftime("%Y-%m-%dT%H:%M:%S%z")
+    if "due_date" in gdf:
+        gdf["due_date"] = gdf["due_date"].map(lambda d: d.isoformat() if d is not None else None)
+    return gdf
+
+
+def _readme(note: Mapping[str, str]) -> str:
+    return "\n".join(f"{k}: {v}" for k, v in note.items()) + "\n"
+
+
+def write_export(tables: Mapping[str, pd.DataFrame], note: Mapping[str, str], fmt: str,
+                 out: Path | str) -> Path:
+    """Write ``tables`` and the ``note`` in ``fmt`` to ``out`` atomically; returns the path."""
+    import pyogrio
+
+    path = _check_target(fmt, out)
+    work = Path(tempfile.mkdtemp(prefix=".export-", dir=path.parent))
+    about_frame = pd.DataFrame({"key": list(note), "value": list(note.values())})
+    try:
+        if fmt == "csv":
+            target = work / "out"
+            target.mkdir()
+            for name, frame in tables.items():
+                frame.to_csv(target / f"{name}.csv", index=False, encoding="utf-8-sig")
+            about_frame.to_csv(target / "about.csv", index=False, encoding="utf-8-sig")
+            (target / "README.txt").write_text(_readme(note), encoding="utf-8")
+        elif fmt == "xlsx":
+            target = work / "out.xlsx"
+            with pd.ExcelWriter(target, engine="openpyxl") as xw:
+                about_frame.to_excel(xw, sheet_name="about", index=False)
+                for name, frame in tables.items():
+                    _excel_safe(frame).to_excel(xw, sheet_name=name, index=False)
+        elif fmt == "geojson":
+            target = work / "out"
+            target.mkdir()
+            desc = f"{note['attribution']} | demo_data={note['demo_data']} {note['demo_note']}"
+            for name, frame in tables.items():
+                pyogrio.write_dataframe(_geo(frame), target / f"{name}.geojson",
+                                        driver="GeoJSON", layer_options={"DESCRIPTION": desc})
+            about_frame.to_csv(target / "about.csv", index=False, encoding="utf-8-sig")
+            (target / "README.txt").write_text(_readme(note), encoding="utf-8")
+        else:
+            target = work / "out.gpkg"
+            for name, frame in tables.items():
+                pyogrio.write_dataframe(_geo(frame), target, layer=name, driver="GPKG",
+                                        metadata=dict(note))
+            pyogrio.write_dataframe(about_frame, target, layer="about", driver="GPKG")
+        if path.is_dir():
+            path.rmdir()  # empty folder (checked above)
+        os.replace(target, path)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return path
+
+
+def export_database(session: so.Session, fmt: str, out: Path | str,
+                    actor: Actor = SYSTEM) -> Path:
+    """Export everything in ``fmt`` to ``out`` (see the module docstring)."""
+    _check_target(fmt, out)
+    return write_export(export_tables(session, actor), about(session, actor), fmt, out)
+
+
+def export_plan_xlsx(selected: pd.DataFrame, summary: pd.DataFrame, note: Mapping[str, str],
+                     out: Path | str) -> Path:
+    """The retrofit plan as an Excel workbook (about, plan, summary sheets), written atomically."""
+    return write_export({"plan": selected, "summary": summary}, note, "xlsx", out)
+
+
+def plan_xlsx_bytes(selected: pd.DataFrame, summary: pd.DataFrame,
+                    note: Mapping[str, str]) -> bytes:
+    """The plan workbook as bytes (for a download button)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        p = export_plan_xlsx(selected, summary, note, Path(tmp) / "plan.xlsx")
+        return p.read_bytes()
+
+
+__all__ = [
+    "FORMATS",
+    "TABLES",
+    "about",
+    "export_database",
+    "export_plan_xlsx",
+    "export_tables",
+    "plan_xlsx_bytes",
+    "write_export",
+]
