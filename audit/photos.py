@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Final
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from PIL import Image, ImageOps, UnidentifiedImageError
 from pillow_heif import register_heif_opener
 
@@ -231,19 +232,9 @@ def photo_file(relative: str, settings: Settings | None = None) -> Path:
     return path if path.is_absolute() else (settings or get_settings()).photo_dir / path
 
 
-def store_photo_info(
-    db: Database,
-    actor: Actor,
-    data: bytes | IO[bytes],
-    *,
-    strip_metadata: bool = False,
-    settings: Settings | None = None,
-    field: str = "photo",
-) -> StoredPhoto:
-    """Like :func:`store_photo`, returning a :class:`StoredPhoto` with the file facts."""
-    require(actor, "photo.add")
-    cfg = settings or get_settings()
-    raw = _read_limited(data, cfg.photo_max_bytes, field)
+def _write_files(
+    raw: bytes, *, strip_metadata: bool, cfg: Settings, field: str
+) -> tuple[tuple[str, str, int, int, str, str, int], list[Path]]:
     stored, thumb, mime, ext, width, height = normalise_photo(
         raw, strip_metadata=strip_metadata, settings=cfg, field=field
     )
@@ -257,30 +248,79 @@ def store_photo_info(
             if _atomic_write(target, content):
                 written.append(target)
     except OSError as exc:
-        for path in written:
-            with contextlib.suppress(OSError):
-                path.unlink()
+        remove_files(written)
         msg = (
             f"cannot store the photo under {cfg.photo_dir}: {exc.strerror or exc} "
             "(disk full or not writable?); nothing was saved"
         )
         raise PhotoStorageError(msg) from exc
+    return (sha, mime, width, height, rel, rel_thumb, len(stored)), written
+
+
+def remove_files(paths: list[Path]) -> None:
+    """Remove files written for photos whose database transaction did not commit."""
+    for path in paths:
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+def add_photo(
+    session: so.Session,
+    actor: Actor,
+    data: bytes | IO[bytes],
+    *,
+    strip_metadata: bool = False,
+    settings: Settings | None = None,
+    field: str = "photo",
+    written: list[Path] | None = None,
+) -> StoredPhoto:
+    """Store a photo's files and add its row **in the caller's transaction**.
+
+    For bulk imports that must be all-or-nothing: pass a list as ``written``; if the transaction
+    rolls back, call :func:`remove_files` on it so no new file is left behind.
+    """
+    require(actor, "photo.add")
+    cfg = settings or get_settings()
+    raw = _read_limited(data, cfg.photo_max_bytes, field)
+    (sha, mime, width, height, rel, rel_thumb, size), new_files = _write_files(
+        raw, strip_metadata=strip_metadata, cfg=cfg, field=field
+    )
+    if written is not None:
+        written.extend(new_files)
     try:
-        with db.session(write=True) as session:
-            row = session.scalar(sa.select(Photo).where(Photo.sha256 == sha))
-            created = row is None
-            if row is None:
-                row = Photo(sha256=sha, mime=mime, size_bytes=len(stored), width=width,
-                            height=height, path=rel, thumb_path=rel_thumb)
+        row = session.scalar(sa.select(Photo).where(Photo.sha256 == sha))
+        created = row is None
+        if row is None:
+            with session.begin_nested():
+                row = Photo(sha256=sha, mime=mime, size_bytes=size, width=width, height=height,
+                            path=rel, thumb_path=rel_thumb)
                 session.add(row)
                 session.flush()
-            photo_id = row.id
     except BaseException:
-        for path in written:
-            with contextlib.suppress(OSError):
-                path.unlink()
+        remove_files(new_files)
         raise
-    return StoredPhoto(photo_id, sha, mime, width, height, rel, rel_thumb, len(stored), created)
+    return StoredPhoto(row.id, sha, mime, width, height, rel, rel_thumb, size, created)
+
+
+def store_photo_info(
+    db: Database,
+    actor: Actor,
+    data: bytes | IO[bytes],
+    *,
+    strip_metadata: bool = False,
+    settings: Settings | None = None,
+    field: str = "photo",
+) -> StoredPhoto:
+    """Like :func:`store_photo`, returning a :class:`StoredPhoto` with the file facts."""
+    require(actor, "photo.add")
+    written: list[Path] = []
+    try:
+        with db.session(write=True) as session:
+            return add_photo(session, actor, data, strip_metadata=strip_metadata,
+                             settings=settings, field=field, written=written)
+    except BaseException:
+        remove_files(written)
+        raise
 
 
 def store_photo(

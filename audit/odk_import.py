@@ -1,0 +1,414 @@
+"""Import submissions of the generated XLSForm exported from ODK Central or KoboToolbox.
+
+Accepted files:
+
+- ODK Central CSV (``<form>.csv`` from the submissions zip; columns ``ramp-running_slope_pct``,
+  ``location-Latitude``/``-Longitude``/``-Accuracy``, ``meta-instanceID``, ``SubmissionDate``);
+- ODK Central OData JSON (``{"value": [...]}``; nested groups, GeoJSON ``location``, ``__id``);
+- KoboToolbox CSV (``ramp/running_slope_pct`` or bare names, ``;`` or ``,`` separated;
+  ``_location_latitude``... or a ``location`` "lat lon alt accuracy" string; ``_submission_time``)
+- KoboToolbox JSON (``{"results": [...]}`` or a list; ``meta/instanceID``, ``_geolocation``).
+
+Rules:
+
+- **All or nothing per file**: every row is validated first; if any is bad, an
+  :class:`ImportRejected` error lists *every* bad row with field, value and reason, and nothing is
+  written. Otherwise all rows go in one transaction.
+- **Idempotent** on the submission's ``instanceID``, used as the audit's idempotency key:
+  importing the same file twice adds nothing the second time.
+- A submission within ``duplicate_radius_m`` of a facility of the same type is recorded as a
+  re-audit of that facility; otherwise a facility is created, snapped to its street and district.
+- Coordinates are WGS84 (what GPS gives) unless ``crs`` says GCJ-02 or BD-09.
+- Photos named in ``photo_1..3`` are read from the attachments zip and checked like uploads.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any, Final
+
+from audit.actors import Actor, require
+from audit.errors import InputError, Problem
+from audit.inspect import gps_needs_confirmation, snap_location, to_wgs84_point
+from audit.model import FACILITY_TYPES, schema, validate_measurements
+from audit.settings import Settings, get_settings
+from audit.xlsform import BOOL_NO, BOOL_NOT_CHECKED, BOOL_YES, LOCATION_FIELD, PHOTO_FIELDS
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from audit.storage import Database
+
+Progress = Callable[[int, int], None]
+ID_KEYS: Final = ("meta/instanceID", "meta-instanceID", "instanceID", "__id", "KEY")
+TIME_KEYS: Final = ("SubmissionDate", "_submission_time", "__system/submissionDate", "end")
+MAX_FILE_BYTES: Final = 200 * 1024 * 1024
+SEPARATORS: Final = ("/", "-", ".")
+_BOOL_WORDS: Final = {BOOL_YES: True, BOOL_NO: False, BOOL_NOT_CHECKED: None}
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One bad value in one submission: row number (1 = first data row), field, value, reason."""
+
+    row: int
+    instance_id: str
+    field: str
+    value: Any
+    reason: str
+
+    def __str__(self) -> str:
+        return f"row {self.row} ({self.instance_id or 'no instanceID'}): `{self.field}` = " \
+               f"{self.value!r}: {self.reason}"
+
+
+class ImportRejected(InputError):
+    """The file has bad rows; ``rows`` lists each (nothing was imported)."""
+
+    def __init__(self, rows: list[RowProblem], source: str) -> None:
+        self.rows = rows
+        problems = [Problem(f"row {r.row}: {r.field}", r.value, r.reason) for r in rows]
+        super().__init__(problems, f"{source}: {len({r.row for r in rows})} bad row(s), "
+                                   "nothing imported")
+
+
+@dataclass
+class ImportReport:
+    """What an import did."""
+
+    source: str
+    rows: int = 0
+    imported: int = 0
+    already_imported: int = 0
+    created_facilities: int = 0
+    reaudits: int = 0
+    photos: int = 0
+    audit_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One validated submission, ready to store."""
+
+    row: int
+    instance_id: str
+    facility_type: str
+    lon: float
+    lat: float
+    accuracy_m: float | None
+    measurements: dict[str, Any]
+    name: str
+    address: str
+    notes: str
+    submitted_at: datetime | None
+    photos: tuple[str, ...]
+
+
+# ---------------------------------------------------------------------------- reading
+def read_records(path: Path | str) -> list[dict[str, Any]]:
+    """Rows of an export as flat dicts with ``/``-joined keys (CSV or JSON, Central or Kobo)."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(Problem("file", str(p), "an existing CSV or JSON export file"))
+    if p.stat().st_size > MAX_FILE_BYTES:
+        raise InputError(Problem("file", str(p), f"at most {MAX_FILE_BYTES // 2**20} MB"))
+    text = p.read_bytes().decode("utf-8-sig", errors="replace")
+    stripped = text.lstrip()
+    if p.suffix.lower() == ".json" or stripped.startswith(("{", "[")):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(Problem("file", p.name, f"valid JSON ({exc})")) from None
+        if isinstance(data, dict):
+            data = data.get("value", data.get("results", data.get("data")))
+        if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+            raise InputError(Problem("file", p.name, 'a JSON list of submissions, {"value": '
+                                     '[...]} (ODK Central) or {"results": [...]} (Kobo)'))
+        return [_flatten(r) for r in data]
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+    if not reader.fieldnames:
+        raise InputError(Problem("file", p.name, "a CSV file with a header row"))
+    return [dict(r) for r in reader]
+
+
+def _flatten(obj: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in obj.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value.get("type") != "Point":
+            out.update(_flatten(value, f"{name}/"))
+        else:
+            out[name] = value
+    return out
+
+
+def _split(key: str) -> tuple[str, str]:
+    """("group", "name") of a column name like ``ramp-rise_mm``, ``ramp/rise_mm`` or ``rise_mm``."""
+    for sep in SEPARATORS:
+        if sep in key:
+            head, _, tail = key.rpartition(sep)
+            return head.rpartition(sep)[2], tail
+    return "", key
+
+
+def _lookup(rec: Mapping[str, Any], *names: str) -> Any:
+    for n in names:
+        if n in rec and rec[n] not in (None, ""):
+            return rec[n]
+    wanted = set(names)
+    for key, value in rec.items():
+        if _split(key)[1] in wanted and value not in (None, ""):
+            return value
+    return None
+
+
+def _location(rec: Mapping[str, Any]) -> tuple[Any, Any, Any]:
+    """(lon, lat, accuracy) from any of the export layouts (values still unchecked)."""
+    for key, value in rec.items():
+        if _split(key)[1] == LOCATION_FIELD and isinstance(value, dict):  # GeoJSON point
+            coords = value.get("coordinates") or []
+            props = value.get("properties") or {}
+            return (coords[0] if coords else None, coords[1] if len(coords) > 1 else None,
+                    props.get("accuracy"))
+    lat = _lookup(rec, "location-Latitude", "location/Latitude", "_location_latitude")
+    lon = _lookup(rec, "location-Longitude", "location/Longitude", "_location_longitude")
+    acc = _lookup(rec, "location-Accuracy", "location/Accuracy", "_location_precision")
+    if lat is not None and lon is not None:
+        return lon, lat, acc
+    raw = _lookup(rec, LOCATION_FIELD)
+    if isinstance(raw, str) and raw.strip():
+        parts = raw.split()
+        if len(parts) >= 2:
+            return parts[1], parts[0], parts[3] if len(parts) > 3 else None
+        return raw, None, None
+    geo = rec.get("_geolocation")
+    if isinstance(geo, list) and len(geo) == 2 and None not in geo:
+        return geo[1], geo[0], acc
+    return None, None, None
+
+
+def _time(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# ---------------------------------------------------------------------------- validating
+def parse_submission(
+    rec: Mapping[str, Any], row: int, *, crs: str, settings: Settings,
+    attachments: set[str] | None, accept_poor_gps: bool = False,
+) -> tuple[Submission | None, list[RowProblem]]:
+    """Validate one record; return (submission or None, every problem in it)."""
+    iid = str(_lookup(rec, *ID_KEYS) or "").strip()
+    problems: list[RowProblem] = []
+
+    def bad(name: str, value: Any, reason: str) -> None:
+        problems.append(RowProblem(row, iid, name, value, reason))
+
+    if not iid:
+        bad("instanceID", None, "the submission's meta/instanceID (every ODK/Kobo export has it)")
+    elif len(iid) > 128:
+        bad("instanceID", iid[:20] + "…", "at most 128 characters")
+    ftype = str(_lookup(rec, "facility_type") or "").strip()
+    if ftype not in FACILITY_TYPES:
+        bad("facility_type", ftype or None, "one of " + ", ".join(FACILITY_TYPES))
+    lon = lat = accuracy = None
+    raw_lon, raw_lat, raw_acc = _location(rec)
+    if raw_lon is None or raw_lat is None:
+        bad(LOCATION_FIELD, None, "a GPS position (latitude and longitude)")
+    else:
+        try:
+            lon, lat = to_wgs84_point(raw_lon, raw_lat, crs)
+            from geodata import district_of
+
+            district_of(lon, lat, boundary_file=settings.boundary_file)
+        except InputError as exc:
+            lon = lat = None
+            for p in exc.problems:
+                bad(LOCATION_FIELD, p.value, p.allowed)
+    if raw_acc not in (None, ""):
+        try:
+            accuracy = float(raw_acc)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            bad("location accuracy", raw_acc, "a number of metres")
+    if (accuracy is not None and gps_needs_confirmation(accuracy, settings)
+            and not accept_poor_gps):
+        bad("location accuracy", accuracy,
+            f"at most {settings.gps_accuracy_limit_m:g} m (re-import with --accept-poor-gps "
+            "to accept poorer fixes)")
+    measurements: dict[str, Any] = {}
+    if ftype in FACILITY_TYPES:
+        fields = schema(ftype)
+        raw: dict[str, Any] = {}
+        for key, value in rec.items():
+            group, name = _split(key)
+            if name in fields and group in (ftype, "") and value not in (None, ""):
+                spec = fields[name]
+                if spec.kind == "bool" and isinstance(value, str) and value in _BOOL_WORDS:
+                    value = _BOOL_WORDS[value]
+                    if value is None:
+                        continue
+                raw[name] = value
+        try:
+            validate_measurements(ftype, raw)
+            measurements = raw
+        except InputError as exc:
+            for p in exc.problems:
+                bad(p.field, p.value, p.allowed)
+    photos: list[str] = []
+    for name in PHOTO_FIELDS:
+        value = _lookup(rec, name)
+        if value in (None, ""):
+            continue
+        base = PurePosixPath(str(value)).name
+        if attachments is None:
+            continue  # photos skipped when no attachments zip is given
+        if base not in attachments:
+            bad(name, base, "a file in the attachments zip")
+        else:
+            photos.append(base)
+    if problems:
+        return None, problems
+    assert lon is not None and lat is not None
+    return Submission(
+        row=row, instance_id=iid, facility_type=ftype, lon=lon, lat=lat, accuracy_m=accuracy,
+        measurements=measurements, name=str(_lookup(rec, "facility_name") or "")[:200],
+        address=str(_lookup(rec, "address") or "")[:500],
+        notes=str(_lookup(rec, "notes") or ""),
+        submitted_at=_time(_lookup(rec, *TIME_KEYS)), photos=tuple(photos),
+    ), []
+
+
+def _zip_index(archive: zipfile.ZipFile) -> dict[str, str]:
+    return {PurePosixPath(n).name: n for n in archive.namelist() if not n.endswith("/")}
+
+
+# ---------------------------------------------------------------------------- importing
+def import_odk(
+    db: Database,
+    actor: Actor,
+    path: Path | str,
+    *,
+    attachments: Path | str | None = None,
+    crs: str = "wgs84",
+    network: nx.MultiDiGraph | None = None,
+    progress: Progress | None = None,
+    accept_poor_gps: bool = False,
+    settings: Settings | None = None,
+) -> ImportReport:
+    """Validate and import one export file in one transaction; see the module docstring.
+
+    ``progress(done, total)`` is called while validating and storing (the page's progress bar).
+    Raises :class:`ImportRejected` listing every bad row when any row is bad.
+    """
+    from audit.photos import add_photo, remove_files
+    from audit.storage.repository import Repository
+
+    require(actor, "data.import")
+    cfg = settings or get_settings()
+    source = Path(path).name
+    records = read_records(path)
+    archive = zipfile.ZipFile(attachments) if attachments else None
+    try:
+        index = _zip_index(archive) if archive else None
+        total = len(records)
+        subs: list[Submission] = []
+        bad_rows: list[RowProblem] = []
+        seen: dict[str, int] = {}
+        for i, rec in enumerate(records, start=1):
+            sub, problems = parse_submission(
+                rec, i, crs=crs, settings=cfg, attachments=set(index) if index is not None
+                else None, accept_poor_gps=accept_poor_gps,
+            )
+            bad_rows.extend(problems)
+            if sub is not None:
+                if sub.instance_id in seen:
+                    first = seen[sub.instance_id]
+                    bad_rows.append(RowProblem(i, sub.instance_id, "instanceID", sub.instance_id,
+                                               f"unique in the file (also row {first})"))
+                seen[sub.instance_id] = i
+                subs.append(sub)
+            if progress:
+                progress(i, 2 * total)
+        if bad_rows:
+            raise ImportRejected(bad_rows, source)
+        report = ImportReport(source=source, rows=total)
+        written: list[Path] = []
+        try:
+            with db.session(write=True) as session:
+                repo = Repository(session, actor)
+                for j, sub in enumerate(subs, start=1):
+                    _store(repo, actor, sub, archive, index, network, cfg, report, written,
+                           add_photo)
+                    if progress:
+                        progress(total + j, 2 * total)
+        except BaseException:
+            remove_files(written)
+            raise
+        if progress:
+            progress(2 * total, 2 * total)
+        return report
+    finally:
+        if archive is not None:
+            archive.close()
+
+
+def _store(
+    repo: Any, actor: Actor, sub: Submission, archive: zipfile.ZipFile | None,
+    index: dict[str, str] | None, network: Any, cfg: Settings, report: ImportReport,
+    written: list[Path], add_photo: Any,
+) -> None:
+    existing = repo._audit_by_key(sub.instance_id)
+    if existing is not None:
+        report.already_imported += 1
+        return
+    near = repo.nearby_facilities(sub.facility_type, sub.lon, sub.lat, cfg.duplicate_radius_m)
+    if near:
+        facility = near[0][0]
+        report.reaudits += 1
+    else:
+        street, district = snap_location(sub.lon, sub.lat, network, settings=cfg)
+        facility = repo.create_facility(sub.facility_type, sub.lon, sub.lat, name=sub.name,
+                                        address=sub.address, district_code=district,
+                                        street=street)
+        report.created_facilities += 1
+    photo_ids: list[int] = []
+    for name in sub.photos:
+        assert archive is not None and index is not None
+        try:
+            data = archive.read(index[name])
+            stored = add_photo(repo.session, actor, data, settings=cfg, field=name,
+                               written=written)
+        except InputError as exc:
+            raise ImportRejected([RowProblem(sub.row, sub.instance_id, name, p.value, p.allowed)
+                                  for p in exc.problems], report.source) from None
+        photo_ids.append(stored.photo_id)
+    record = repo.submit_audit(
+        facility.id, sub.measurements, idempotency_key=sub.instance_id, notes=sub.notes,
+        submitted_at=sub.submitted_at, source="odk", gps_accuracy_m=sub.accuracy_m,
+        photo_ids=photo_ids,
+    )
+    report.imported += 1
+    report.photos += len(photo_ids)
+    report.audit_ids.append(record.id)
+
+
+def problems_table(rows: Iterable[RowProblem]) -> list[dict[str, Any]]:
+    """The validation report as plain rows (for a table on the page or a CSV)."""
+    return [{"row": r.row, "instance_id": r.instance_id, "field": r.field,
+             "value": r.value, "reason": r.reason} for r in rows]
