@@ -31,6 +31,9 @@ GROUPS: tuple[str, ...] = ("public", "inspector", "bureau", "admin")
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("public", "ui/pages/map.py", "nav.map", ":material/map:", default=True),
+    PageSpec("public", "ui/pages/report.py", "reports.nav.report", ":material/report:"),
+    PageSpec("public", "ui/pages/report_status.py", "reports.nav.status", ":material/search:"),
+    PageSpec("bureau", "ui/pages/review.py", "reports.nav.review", ":material/fact_check:"),
 )
 
 

@@ -483,6 +483,39 @@ def create_report(
     return ReportReceipt(row.id, row.code, row.status, district, row.lon, row.lat)
 
 
+def file_report(
+    db: Database,
+    actor: Actor,
+    *,
+    photo: Any = None,
+    client_key: str = "",
+    settings: Settings | None = None,
+    **fields: Any,
+) -> ReportReceipt:
+    """Everything the report page does on submit: validate, check the rate limit, store the
+    optional photo with its metadata (EXIF GPS, device, time) stripped, then create the report.
+
+    Nothing is stored when the input or the rate limit fails; the photo is checked (real type,
+    size, pixel count) by :func:`audit.photos.store_photo` before the report is written.
+    """
+    require(actor, "report.create")
+    settings = settings or get_settings()
+    _require_client_key(actor, client_key)
+    validate_report(**fields)
+    with db.session() as s:
+        _check_rate(Repository(s, actor), client_key, settings, utcnow(), Report)
+    photo_id: int | None = None
+    if photo is not None:
+        from audit.photos import store_photo
+
+        photo_id = store_photo(db, actor, photo, strip_metadata=True, settings=settings)
+    with db.session(write=True) as s:
+        return create_report(
+            Repository(s, actor), photo_id=photo_id, client_key=client_key, settings=settings,
+            **fields,
+        )
+
+
 # ---------------------------------------------------------------------------------- duplicates
 
 
@@ -1159,6 +1192,7 @@ __all__ = [
     "create_report",
     "create_work_order_for",
     "district_counts",
+    "file_report",
     "find_duplicates",
     "link_facility",
     "mark_duplicate",

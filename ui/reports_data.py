@@ -1,0 +1,141 @@
+"""Helpers shared by the report pages: the client key, units of work, labels, error messages.
+
+User text is never rendered as Markdown or HTML here: :func:`plain` writes it with ``st.text``,
+so a description such as ``<img src=x onerror=alert(1)>`` or ``[x](javascript:…)`` shows
+literally.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import streamlit as st
+
+from audit import reports as R
+from audit.actors import ANONYMOUS, Actor
+from audit.errors import AuditError, ConflictError, InputError, NotFoundError, PermissionDenied
+from audit.settings import get_settings
+from audit.storage.repository import Repository
+from ui import cache
+from ui.i18n import current_language, pick, t
+from ui.mapview import report_status_label
+
+#: Session key of the per-session fallback identity (when the server sees no client IP).
+SESSION_IDENTITY = "report_session_identity"
+
+
+def client_key() -> str:
+    """A salted hash identifying this client for the rate limit; the raw IP is never stored.
+
+    Uses the client IP Streamlit sees (``st.context.ip_address``); when there is none (the app
+    runs on localhost, or in tests) a random per-session identity stands in.
+    """
+    ip: object = None
+    try:
+        ip = st.context.ip_address
+    except (AttributeError, RuntimeError):
+        ip = None
+    if not isinstance(ip, str) or not ip:
+        if SESSION_IDENTITY not in st.session_state:
+            st.session_state[SESSION_IDENTITY] = secrets.token_hex(16)
+        ip = "session:" + str(st.session_state[SESSION_IDENTITY])
+    return R.client_key_for(str(ip), get_settings().data_dir)
+
+
+def database() -> Any:
+    """The app's Database."""
+    return cache.get_database()
+
+
+@contextmanager
+def repository(actor: Actor = ANONYMOUS, *, write: bool = False) -> Iterator[Repository]:
+    """A Repository on a fresh session (committed on success, rolled back on error)."""
+    with database().session(write=write) as session:
+        yield Repository(session, actor)
+
+
+def category_label(key: str) -> str:
+    """The category in the session's language."""
+    return R.category_label(key, current_language())
+
+
+def status_label(status: str) -> str:
+    """The report status in words."""
+    return report_status_label(status, current_language())
+
+
+def district_label(code: str | None) -> str:
+    """The district name, or "no district" for typed-only or outside points."""
+    from geodata.districts import DISTRICTS
+
+    if code is None or code not in DISTRICTS:
+        return t("reports.counts.no_district")
+    zh, en = DISTRICTS[code]
+    return pick(current_language(), zh, en)
+
+
+def plain(label: str, value: object) -> None:
+    """A caption (from the catalogue) followed by user text shown literally, never parsed."""
+    st.caption(label)
+    st.text(str(value) if value not in (None, "") else "—")
+
+
+_LIMITS: dict[str, dict[str, Any]] = {
+    "location_text": {"min": R.MIN_LOCATION_CHARS, "max": R.MAX_LOCATION_CHARS},
+    "description": {"max": R.MAX_DESCRIPTION_CHARS},
+    "contact": {"max": R.MAX_CONTACT_CHARS},
+    "comment": {"max": R.MAX_COMMENT_CHARS},
+    "reason": {"max": R.MAX_REASON_CHARS},
+    "note": {"max": R.MAX_REASON_CHARS},
+}
+_KNOWN = {"category", "location", "location_text", "description", "contact", "comment",
+          "reason", "note", "code", "status", "original", "facility_id", "photo"}
+
+
+def error_messages(exc: Exception) -> list[str]:
+    """Catalogue messages for a library error (one per problem); never a traceback."""
+    if isinstance(exc, InputError):
+        out: list[str] = []
+        for problem in exc.problems:
+            name = problem.field.split(".")[0].split("[")[0]
+            if name == "rate_limit":
+                settings = get_settings()
+                out.append(t("reports.error.rate_limit", limit=settings.report_rate_limit,
+                             minutes=max(1, settings.report_rate_window_s // 60)))
+            elif name == "photo" or name.startswith("photo"):
+                out.append(t("reports.error.photo", detail=problem.allowed))
+            elif name in _KNOWN:
+                out.append(t(f"reports.error.{name}", **_LIMITS.get(name, {})))
+            else:
+                out.append(t("reports.error.other", detail=f"{problem.field}: {problem.allowed}"))
+        return out
+    if isinstance(exc, NotFoundError):
+        return [t("reports.error.not_found")]
+    if isinstance(exc, ConflictError):
+        return [t("reports.error.conflict")]
+    if isinstance(exc, PermissionDenied):
+        return [t("reports.error.permission")]
+    return [t("reports.error.storage", detail=str(exc))]
+
+
+def show_error(exc: Exception) -> None:
+    """Show a library error in the user's language (text, not Markdown)."""
+    messages = error_messages(exc)
+    st.error(t("reports.error.heading") + "\n\n" + "\n".join(f"- {m}" for m in messages))
+
+
+__all__ = [
+    "AuditError",
+    "category_label",
+    "client_key",
+    "database",
+    "district_label",
+    "error_messages",
+    "plain",
+    "repository",
+    "show_error",
+    "status_label",
+]
