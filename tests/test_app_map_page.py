@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
+from browser_support import app_env, seed_database
 from streamlit.testing.v1 import AppTest
 
 from audit.settings import get_settings
-from browser_support import app_env, seed_database
 from ui import state
 
 REPO = Path(__file__).resolve().parent.parent
