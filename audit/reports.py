@@ -23,7 +23,7 @@ import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
@@ -902,23 +902,41 @@ def reopen_report(
     return _finish(repo, row, "reopen", before, {"comment": text})
 
 
-def create_work_order_for(repo: Repository, report_id: int | str, **kwargs: Any) -> Any:
-    """Bureau: open a work order for a report through :mod:`audit.workorders`, if installed.
+def create_work_order_for(
+    repo: Repository,
+    report: int | str,
+    *,
+    responsible_unit: str,
+    due_date: date,
+    title: str = "",
+    cost_yuan: float | None = None,
+    now: datetime | None = None,
+) -> Any:
+    """Bureau: open a work order for a report through :mod:`audit.workorders`.
 
-    Raises ``NotImplementedError`` naming the missing module when it is not; the report's
-    facility link (see :func:`link_facility`) is the record of the decision meanwhile.
+    The order carries the report's linked facility (if any). A new or confirmed report moves to
+    in progress. Both steps are logged; the work order's own log is kept by that module.
     """
     require(repo.actor, "workorder.manage")
-    row = _report_row(repo, report_id)
-    try:
-        from audit import workorders  # type: ignore[attr-defined]
-    except ImportError as exc:
-        msg = "audit.workorders is not available in this installation; link the facility instead"
-        raise NotImplementedError(msg) from exc
-    order = workorders.create_work_order(  # type: ignore[attr-defined]
-        repo, facility_id=row.facility_id, report_id=row.id, **kwargs
+    require(repo.actor, "report.moderate")
+    from audit import workorders
+
+    row = _report_row(repo, report)
+    if row.status not in OPEN_STATUSES:
+        raise InputError(
+            Problem("status", row.status,
+                    f"work orders are for open reports ({', '.join(OPEN_STATUSES)})"),
+            f"report {row.code}",
+        )
+    order = workorders.create_work_order(
+        repo.session, repo.actor, report_id=row.id, facility_id=row.facility_id,
+        title=title or f"{row.code} {REPORT_CATEGORIES[row.category].label_zh}",
+        responsible_unit=responsible_unit, due_date=due_date, cost_yuan=cost_yuan,
+        is_demo=row.is_demo,
     )
-    repo.log("report", row.id, "work_order", None, {"work_order": getattr(order, "id", None)})
+    repo.log("report", row.id, "work_order", None, {"work_order_id": order.id})
+    if row.status in TRANSITIONS["start"].from_statuses:
+        start_work(repo, row.id, now=now)
     return order
 
 

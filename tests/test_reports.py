@@ -368,3 +368,27 @@ def test_seed_demo_reports_is_deterministic_and_labelled(tmp_path: Path) -> None
     assert frame["is_demo"].all()
     assert frame["description"].str.contains("演示").all()
     assert {"new", "confirmed", "fixed", "rejected", "duplicate"} <= set(frame["status"])
+
+
+def test_work_order_for_a_report_moves_it_in_progress(db: Database) -> None:
+    from datetime import date
+
+    from audit.storage.orm import WorkOrder
+
+    got = _create(db, lon=HERE[0], lat=HERE[1])
+    with db.session(write=True) as s:
+        fac = Repository(s, SYSTEM).create_facility("tactile_paving", HERE[0], HERE[1])
+    with db.session(write=True) as s:
+        with pytest.raises(PermissionDenied):
+            R.create_work_order_for(Repository(s, INSPECTOR), got.report_id,
+                                    responsible_unit="江城区城管", due_date=date(2026, 3, 1))
+        R.link_facility(Repository(s, BUREAU), got.report_id, fac.id)
+        order = R.create_work_order_for(Repository(s, BUREAU), got.code,
+                                        responsible_unit="江城区城管", due_date=date(2026, 3, 1))
+    with db.session() as s:
+        row = s.get(WorkOrder, order.id)
+        report = s.get(Report, got.report_id)
+        actions = [h["action"] for h in Repository(s).history("report", got.report_id)]
+    assert row is not None and row.report_id == got.report_id and row.facility_id == fac.id
+    assert report is not None and report.status == "in_progress"
+    assert actions[-2:] == ["work_order", "start"]

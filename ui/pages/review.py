@@ -37,9 +37,6 @@ def _act(actor: Actor, action: str, func: Any, *args: Any, **kwargs: Any) -> Non
     except (AuditError, ValueError) as exc:
         D.show_error(exc)
         return
-    except NotImplementedError:
-        st.session_state[MESSAGE] = t("reports.review.work_order_missing")
-        st.rerun()
     st.session_state[MESSAGE] = t("reports.review.done", action=t(f"reports.action.{action}"))
     st.session_state.pop(CONTACT_SHOWN, None)
     cache.report_frame.clear()
@@ -100,6 +97,7 @@ def _detail(actor: Actor, row: pd.Series) -> None:
                      expected_row_version=version)
         _duplicate_form(actor, view, report_id, version)
         _link_form(actor, view, report_id, version)
+        _work_order_form(actor, report_id)
     if status in ("fixed", "rejected"):
         with st.form("review_reopen"):
             comment = st.text_input(t("reports.review.comment"), max_chars=R.MAX_COMMENT_CHARS)
@@ -149,8 +147,18 @@ def _link_form(actor: Actor, view: dict[str, Any], report_id: int, version: int)
         if st.form_submit_button(t("reports.review.link")) and choice is not None:
             _act(actor, "link_facility", R.link_facility, report_id, int(choice),
                  expected_row_version=version)
+
+
+def _work_order_form(actor: Actor, report_id: int) -> None:
+    with st.form("review_work_order"):
+        unit = st.text_input(t("reports.review.unit"), max_chars=200)
+        due = st.date_input(t("reports.review.due"), value=None, format="YYYY-MM-DD")
         if st.form_submit_button(t("reports.review.work_order")):
-            _act(actor, "work_order", R.create_work_order_for, report_id)
+            if due is None:
+                st.error(t("reports.review.due_missing"))
+                return
+            _act(actor, "work_order", R.create_work_order_for, report_id,
+                 responsible_unit=unit, due_date=due)
 
 
 def render() -> None:
