@@ -34,6 +34,9 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("public", "ui/pages/report.py", "reports.nav.report", ":material/report:"),
     PageSpec("public", "ui/pages/report_status.py", "reports.nav.status", ":material/search:"),
     PageSpec("bureau", "ui/pages/review.py", "reports.nav.review", ":material/fact_check:"),
+    PageSpec("public", "ui/pages/rankings.py", "bureau.nav.rankings", ":material/leaderboard:"),
+    PageSpec("bureau", "ui/pages/priorities.py", "bureau.nav.priorities", ":material/savings:"),
+    PageSpec("bureau", "ui/pages/workorders.py", "bureau.nav.workorders", ":material/build:"),
 )
 
 

@@ -1,0 +1,95 @@
+"""Bureau pages in Streamlit's AppTest: rankings (public), plan and work orders (bureau only)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import streamlit as st
+from browser_support import app_env, seed_database
+from streamlit.testing.v1 import AppTest
+
+from audit.settings import get_settings
+
+REPO = Path(__file__).resolve().parent.parent
+TIMEOUT_S = 90
+BUREAU_USER = {"user_id": 1, "username": "chen", "role": "bureau", "signed_in_at": 4e9}
+
+
+@pytest.fixture(scope="module")
+def data_dir() -> Iterator[Path]:
+    tmp = Path(tempfile.mkdtemp(prefix="a11y-bureau-apptest-"))
+    seed_database(tmp)
+    from audit.storage import open_database
+    from audit.workorders import seed_demo_workorders
+
+    db = open_database(f"sqlite:///{tmp / 'audit.sqlite3'}")
+    seed_demo_workorders(db, np.random.default_rng(1))
+    db.engine.dispose()
+    yield tmp
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture
+def app(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
+    for key, value in app_env(data_dir).items():
+        if key != "PYTHONPATH" and os.environ.get(key) != value:
+            monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(REPO / "streamlit_app.py"), default_timeout=TIMEOUT_S)
+    yield at
+    get_settings.cache_clear()
+    st.cache_resource.clear()
+
+
+def test_rankings_page_is_public_and_labels_demo_and_thin_cells(app: AppTest) -> None:
+    app.switch_page("ui/pages/rankings.py").run()
+    assert not app.exception
+    assert [t.value for t in app.title] == ["无障碍缺口排名（区县 × 设施类型）"]
+    assert any("演示数据（合成）：排名" in w.value for w in app.warning)
+    table = app.dataframe[0].value
+    assert len(table) == 4 * 7
+    flags = set(table["可排名"])
+    assert flags <= {"参与排名", "覆盖不足，不排名"} and "参与排名" in flags
+    ranked = table[table["可排名"] == "参与排名"]["排名"].dropna().astype(int).tolist()
+    assert ranked == list(range(1, len(ranked) + 1))
+    app.radio(key="rank_group").set_value("district").run()
+    assert not app.exception and len(app.dataframe[0].value) == 4
+
+
+def test_plan_and_work_orders_need_the_bureau_role(app: AppTest) -> None:
+    app.switch_page("ui/pages/priorities.py").run()
+    assert not app.exception
+    assert not any(t.value == "整改优先级与预算方案" for t in app.title)  # sign-in shown instead
+
+
+def test_plan_page_optimises_within_budget(app: AppTest) -> None:
+    app.session_state["auth_user"] = BUREAU_USER
+    app.switch_page("ui/pages/priorities.py").run()
+    assert not app.exception
+    assert any("合成演示数据" in w.value for w in app.warning)
+    app.number_input(key="plan_budget").set_value(200_000.0)
+    app.button[0].click().run()  # the form's submit button
+    assert not app.exception
+    done = [s.value for s in app.success]
+    assert done and "选中" in done[0]
+    chosen = app.dataframe[0].value
+    assert 0 < chosen["估算费用（元）"].sum() <= 200_000
+
+
+def test_work_orders_page_lists_overdue_and_refuses_bad_verify(app: AppTest) -> None:
+    app.session_state["auth_user"] = BUREAU_USER
+    app.switch_page("ui/pages/workorders.py").run()
+    assert not app.exception
+    assert any(s.value.startswith("逾期工单") for s in app.subheader)
+    app.number_input(key="wo_oid").set_value(1)  # demo order 1 is planned
+    app.selectbox(key="wo_new_status").set_value("verified")
+    app.button[1].click().run()
+    assert any("未能完成" in e.value for e in app.error)

@@ -1,0 +1,86 @@
+"""Bureau page: retrofit priority list and the exact budgeted plan, with an Excel download."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from audit.errors import InputError
+from ui import bureau_data, cache
+from ui.auth import require_role
+from ui.i18n import t
+from ui.state import LANG
+
+DEFAULT_BUDGET_YUAN = 500_000.0  # the form's starting value; the bureau types its own budget
+
+
+def _table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    return pd.DataFrame({
+        t("bureau.col.candidate"): frame["candidate_id"],
+        t("bureau.col.district"): frame["district_code"],
+        t("bureau.col.type"): frame["type_zh"] if lang.startswith("zh") else frame["fix_type"],
+        t("bureau.col.name"): frame["name"],
+        t("bureau.col.severity"): frame["severity"],
+        t("bureau.col.importance"): frame["importance"].round(2),
+        t("bureau.col.cost"): frame["cost_yuan"],
+        t("bureau.col.priority"): frame["priority"].round(2),
+    })
+
+
+def main() -> None:
+    require_role("bureau", "admin")
+    lang = st.session_state.get(LANG, "zh-Hans")
+    st.title(t("bureau.plan.title"))
+    st.caption(t("bureau.plan.intro"))
+    data = bureau_data.candidates()
+    if data["destinations_synthetic"]:
+        st.warning(t("bureau.plan.synthetic"))
+    if data["network_synthetic"]:
+        st.info(t("bureau.plan.synthetic_network"))
+    cand: pd.DataFrame = data["table"]
+    if cand.empty:
+        st.info(t("bureau.plan.none"))
+        return
+    districts = cache.districts()
+    names = dict(zip(districts["adcode"], districts["name_zh" if lang.startswith("zh")
+                                                     else "name_en"], strict=True))
+    with st.form("plan_form"):
+        budget = st.number_input(t("bureau.plan.budget"), value=DEFAULT_BUDGET_YUAN, step=10_000.0,
+                                 key="plan_budget")
+        scope = st.selectbox(t("bureau.plan.scope"), ["*", *names],
+                             format_func=lambda c: t("bureau.plan.citywide") if c == "*"
+                             else names[c], key="plan_scope")
+        run = st.form_submit_button(t("bureau.plan.run"))
+    if run:
+        from audit.priority import greedy_plan, optimise_plan, plan_summary
+
+        pool = cand if scope == "*" else cand[cand["district_code"] == scope]
+        try:
+            plan = optimise_plan(pool, budget)
+            greedy = greedy_plan(pool, budget)
+        except InputError as exc:
+            st.error(t("bureau.plan.bad_budget", error=str(exc)))
+            return
+        st.success(t("bureau.plan.summary", n=len(plan.selected),
+                     cost=f"{plan.total_cost_yuan:,.0f}", priority=f"{plan.total_priority:.1f}",
+                     greedy=f"{greedy.total_priority:.1f}"))
+        st.dataframe(_table(plan.selected, lang), hide_index=True, use_container_width=True)
+        from audit.exports import plan_xlsx_bytes
+
+        with cache.get_database().session() as s:
+            from audit.exports import about
+
+            note = about(s)
+        note["assumptions"] = (f"unit costs: {data['params_source']}; destinations: "
+                               f"{data['destinations_source']}"
+                               + (" (SYNTHETIC)" if data["destinations_synthetic"] else ""))
+        st.download_button(t("bureau.plan.download"),
+                           plan_xlsx_bytes(plan.selected, plan_summary(plan), note),
+                           file_name="retrofit_plan.xlsx", key="plan_download",
+                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml"
+                                ".sheet")
+    with st.expander(t("bureau.plan.candidates", n=len(cand))):
+        st.dataframe(_table(cand, lang), hide_index=True, use_container_width=True)
+
+
+main()

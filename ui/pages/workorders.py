@@ -1,0 +1,71 @@
+"""Bureau page: work orders — overdue list, all orders, time to fix, create, change status."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import streamlit as st
+
+from audit.errors import AuditError
+from audit.workorders import STATUSES, create_work_order, set_status, time_to_fix
+from ui import bureau_data, cache
+from ui.auth import require_role
+from ui.i18n import t
+
+DEFAULT_DUE_DAYS = 60  # the form's starting due date: today + this many days
+
+
+def main() -> None:
+    actor = require_role("bureau", "admin")
+    st.title(t("bureau.wo.title"))
+    orders = bureau_data.work_orders()
+    status_label = {s: t(f"bureau.wo.status.{s}") for s in STATUSES}
+    if orders.empty:
+        st.info(t("bureau.wo.empty"))
+    else:
+        view = orders.assign(status=orders["status"].map(status_label))
+        cols = ["work_order_id", "title", "responsible_unit", "due_date", "status",
+                "days_overdue", "district_code", "facility_type", "cost_yuan", "is_demo"]
+        overdue = view[view["overdue"]]
+        st.subheader(t("bureau.wo.overdue", n=len(overdue)))
+        st.dataframe(overdue[cols], hide_index=True, use_container_width=True)
+        st.subheader(t("bureau.wo.all"))
+        st.dataframe(view[cols], hide_index=True, use_container_width=True)
+        st.subheader(t("bureau.wo.ttf"))
+        with cache.get_database().session() as s:
+            st.dataframe(time_to_fix(s), hide_index=True, use_container_width=True)
+    left, right = st.columns(2)
+    with left, st.form("wo_create"):
+        st.subheader(t("bureau.wo.create"))
+        fid = st.number_input(t("bureau.wo.facility_id"), min_value=0, step=1, key="wo_fid")
+        rid = st.number_input(t("bureau.wo.report_id"), min_value=0, step=1, key="wo_rid")
+        title = st.text_input(t("bureau.wo.wo_title"), key="wo_title")
+        unit = st.text_input(t("bureau.wo.unit"), key="wo_unit")
+        due = st.date_input(t("bureau.wo.due"), value=date.today() + timedelta(DEFAULT_DUE_DAYS),
+                            key="wo_due")
+        cost = st.number_input(t("bureau.wo.cost"), min_value=0.0, step=1000.0, key="wo_cost")
+        if st.form_submit_button(t("bureau.wo.submit")):
+            try:
+                with cache.get_database().session(write=True) as s:
+                    rec = create_work_order(
+                        s, actor, facility_id=int(fid) or None, report_id=int(rid) or None,
+                        title=title, responsible_unit=unit, due_date=due, cost_yuan=cost)
+                st.success(t("bureau.wo.created", id=rec.id))
+            except AuditError as exc:
+                st.error(t("bureau.wo.error", error=str(exc)))
+    with right, st.form("wo_status"):
+        st.subheader(t("bureau.wo.change"))
+        oid = st.number_input(t("bureau.wo.order"), min_value=1, step=1, key="wo_oid")
+        new = st.selectbox(t("bureau.wo.new_status"), list(STATUSES),
+                           format_func=status_label.get, key="wo_new_status")
+        st.caption(t("bureau.wo.verify_help"))
+        if st.form_submit_button(t("bureau.wo.apply")):
+            try:
+                with cache.get_database().session(write=True) as s:
+                    rec = set_status(s, actor, int(oid), new)
+                st.success(t("bureau.wo.changed", id=rec.id, status=status_label[rec.status]))
+            except AuditError as exc:
+                st.error(t("bureau.wo.error", error=str(exc)))
+
+
+main()
