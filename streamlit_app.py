@@ -37,6 +37,8 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("public", "ui/pages/rankings.py", "bureau.nav.rankings", ":material/leaderboard:"),
     PageSpec("bureau", "ui/pages/priorities.py", "bureau.nav.priorities", ":material/savings:"),
     PageSpec("bureau", "ui/pages/workorders.py", "bureau.nav.workorders", ":material/build:"),
+    PageSpec("inspector", "ui/pages/audits.py", "inspect.nav.audits", ":material/checklist:"),
+    PageSpec("admin", "ui/pages/admin.py", "admin.nav.title", ":material/manage_accounts:"),
 )
 
 

@@ -1,0 +1,172 @@
+"""AppTest of sign-in and the inspector page through the real app (streamlit_app.py navigation)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from audit.actors import SYSTEM
+from audit.auth import create_user
+from audit.inspect import AuditRequest, save_audit
+from audit.settings import get_settings
+from audit.storage import Database, open_database, upgrade_to_head
+from audit.storage.repository import Repository
+
+APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
+AUDIT_PAGE = "ui/pages/audits.py"
+ADMIN_PAGE = "ui/pages/admin.py"
+PW = "inspector-password-1"
+SPOT = "111.98000, 21.86000"
+
+
+@pytest.fixture
+def app_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
+    from ui import cache
+
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", "")
+    monkeypatch.setenv("NETWORK_SOURCE", "demo")
+    monkeypatch.setenv("TILES", "none")
+    monkeypatch.setenv("LOGIN_MAX_FAILURES", "2")
+    monkeypatch.setenv("A11Y_SETTINGS_FILE", str(tmp_path / "none.toml"))
+    get_settings.cache_clear()
+    for loader in (cache.get_database, cache.facility_frame, cache.facility_detail,
+                   cache.has_demo_data):
+        loader.clear()
+    db = open_database(get_settings().effective_database_url)
+    upgrade_to_head(db)
+    create_user(db, SYSTEM, "insp", PW, "inspector")
+    create_user(db, SYSTEM, "boss", PW, "admin")
+    yield db
+    db.engine.dispose()
+    cache.get_database.clear()
+    get_settings.cache_clear()
+
+
+def _text(at: AppTest) -> str:
+    kinds = ("markdown", "caption", "success", "info", "warning", "error", "title")
+    return "\n".join(str(e.value) for k in kinds for e in getattr(at, k))
+
+
+def _open(page: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _sign_in(at: AppTest, username: str = "insp", password: str = PW) -> AppTest:
+    at.text_input(key="sign_in_username").set_value(username)
+    at.text_input(key="sign_in_password").set_value(password)
+    next(b for b in at.button if b.label == "登录").click()
+    return at.run()
+
+
+def _counts(db: Database) -> tuple[int, int]:
+    with db.session() as s:
+        repo = Repository(s)
+        return len(repo.facility_frame()), repo.count_audits(status=None)
+
+
+def test_sign_in_required_wrong_password_and_lockout(app_db: Database) -> None:
+    at = _open(AUDIT_PAGE)
+    assert at.text_input(key="sign_in_password") is not None
+    assert "设施督导" not in [str(x.value) for x in at.title]
+    at = _sign_in(at, password="wrong-password")
+    assert "用户名或密码错误" in _text(at)
+    at = _sign_in(at, password="wrong-password")
+    assert "已锁定" in _text(at)
+    at = _sign_in(at)  # right password, but locked
+    assert "已锁定" in _text(at)
+
+
+def test_expired_session_shows_sign_in(app_db: Database) -> None:
+    at = _sign_in(_open(AUDIT_PAGE))
+    assert "设施督导" in [str(x.value) for x in at.title]
+    at.session_state["auth_user"] = {**at.session_state["auth_user"],
+                                      "signed_in_at": time.time() - 9 * 3600}
+    at.run()
+    assert "登录已过期" in _text(at)
+    assert "设施督导" not in [str(x.value) for x in at.title]
+
+
+def test_bureau_cannot_audit(app_db: Database) -> None:
+    create_user(app_db, SYSTEM, "buro", PW, "bureau")
+    at = _sign_in(_open(AUDIT_PAGE), "buro")
+    assert "无权使用此页面" in _text(at)
+
+
+def _locate_typed(at: AppTest) -> AppTest:
+    at.radio(key="insp_loc_mode").set_value("typed").run()
+    at.text_input(key="insp_coords").set_value(SPOT)
+    next(b for b in at.button if b.key == "insp_use_coords").click()
+    return at.run()
+
+
+def _field(at: AppTest, name: str) -> object:
+    form = at.session_state["insp_form_id"]
+    return at.number_input(key=f"{form}:ramp:{name}")
+
+
+def test_audit_live_verdict_submit_once(app_db: Database) -> None:
+    at = _locate_typed(_sign_in(_open(AUDIT_PAGE)))
+    assert "已选位置：111.980000, 21.860000" in _text(at)
+    _field(at, "running_slope_pct").set_value(10.0)  # type: ignore[attr-defined]
+    _field(at, "rise_mm").set_value(400.0)  # type: ignore[attr-defined]
+    at.run()
+    assert "2.3.1" in "\n".join(str(e.value) for e in at.error)
+    # an impossible value is flagged inline and blocks saving
+    _field(at, "clear_width_mm").set_value(-5.0)  # type: ignore[attr-defined]
+    at.run()
+    assert "超出允许范围" in _text(at)
+    submit = next(b for b in at.button if b.label == "提交督导记录")
+    assert submit.disabled
+    _field(at, "clear_width_mm").set_value(None)  # type: ignore[attr-defined]
+    at.run()
+    form = at.session_state["insp_form_id"]
+    next(b for b in at.button if b.label == "提交督导记录").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert "不符合" in _text(at) and _counts(app_db) == (1, 1)
+    assert at.session_state["insp_form_id"] != form  # a new form instance
+    # the same form instance submitted again (a double tap replayed) stores nothing new
+    with app_db.session() as s:
+        key = Repository(s).latest_audit(1).idempotency_key  # type: ignore[union-attr]
+    assert key == f"{form}:submitted"
+
+
+def test_duplicate_offer_and_conflict(app_db: Database) -> None:
+    from audit.actors import Actor
+
+    first = save_audit(app_db, Actor(1, "insp", "inspector"), AuditRequest(
+        "ramp", {"running_slope_pct": 10, "rise_mm": 400}, lon=111.98, lat=21.86))
+    at = _locate_typed(_sign_in(_open(AUDIT_PAGE)))
+    assert "米内已有 1 个同类设施" in _text(at)
+    next(b for b in at.button if b.key == f"insp_dup_{first.facility.id}").click()
+    at.run()
+    assert f"正在复查设施 #{first.facility.id}" in _text(at)
+    # meanwhile another inspector re-audits the same facility
+    save_audit(app_db, Actor(2, "boss", "admin"), AuditRequest(
+        "ramp", {"running_slope_pct": 7, "rise_mm": 400}, facility_id=first.facility.id,
+        expected_facility_version=first.facility.version))
+    _field(at, "running_slope_pct").set_value(8.0)  # type: ignore[attr-defined]
+    at.run()
+    next(b for b in at.button if b.label == "提交督导记录").click()
+    at.run()
+    assert "其他人修改了该设施" in _text(at)
+    assert _counts(app_db) == (1, 2)
+
+
+def test_admin_creates_user(app_db: Database) -> None:
+    at = _sign_in(_open(ADMIN_PAGE), "boss")
+    inputs = {i.label: i for i in at.text_input}
+    inputs["用户名"].set_value("new.inspector")
+    inputs["密码"].set_value("a-long-password")
+    next(b for b in at.button if b.label == "创建").click()
+    at.run()
+    assert "已创建账户 new.inspector" in _text(at)

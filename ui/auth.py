@@ -1,0 +1,124 @@
+"""Sign-in for the app: who is using this browser session, and page guards by role.
+
+Stable API for every page (inspector, bureau, admin):
+
+- ``current_actor() -> Actor`` — the signed-in user as an :class:`audit.actors.Actor`, or
+  :data:`audit.actors.ANONYMOUS` when nobody is signed in or the sign-in is older than
+  ``settings.session_ttl_s`` (then the session is cleared and the next guard says it expired).
+- ``require_role(*roles) -> Actor`` — at the top of a page: returns the actor when its role is
+  one of ``roles``; otherwise shows the sign-in form (or a "not allowed" message for a signed-in
+  user of another role) and calls ``st.stop()``.
+- ``sign_in_form()`` / ``sign_out_button()`` — the widgets themselves.
+
+The library checks roles again on every write (:func:`audit.actors.require`); these guards only
+decide what a page shows. Session state keeps plain data only (user id, name, role, sign-in time).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import streamlit as st
+
+from audit.actors import ANONYMOUS, Actor
+from audit.auth import AuthenticationFailed, authenticate
+from audit.errors import AuditError
+from audit.settings import get_settings
+from ui import cache
+from ui.i18n import t
+
+#: Session-state key of the signed-in user: {"user_id", "username", "role", "signed_in_at"}.
+AUTH_KEY = "auth_user"
+#: Set when a sign-in expired, so the guard can say why the form is shown again.
+EXPIRED_KEY = "auth_expired"
+
+
+def _now() -> float:
+    return time.time()
+
+
+def current_actor() -> Actor:
+    """The signed-in user, or ANONYMOUS (nobody signed in, or the sign-in has expired)."""
+    user: dict[str, Any] | None = st.session_state.get(AUTH_KEY)
+    if not user:
+        return ANONYMOUS
+    age = _now() - float(user.get("signed_in_at", 0))
+    if age > get_settings().session_ttl_s:
+        del st.session_state[AUTH_KEY]
+        st.session_state[EXPIRED_KEY] = True
+        return ANONYMOUS
+    return Actor(int(user["user_id"]), str(user["username"]), user["role"])
+
+
+def sign_in(username: str, password: str) -> Actor:
+    """Check the credentials and remember the user in this session (raises on failure)."""
+    actor = authenticate(cache.get_database(), username, password)
+    st.session_state[AUTH_KEY] = {
+        "user_id": actor.user_id,
+        "username": actor.username,
+        "role": actor.role,
+        "signed_in_at": _now(),
+    }
+    st.session_state.pop(EXPIRED_KEY, None)
+    return actor
+
+
+def sign_out() -> None:
+    """Forget the signed-in user (and any per-user form state)."""
+    st.session_state.pop(AUTH_KEY, None)
+    st.session_state.pop(EXPIRED_KEY, None)
+
+
+def sign_in_form() -> None:
+    """The sign-in form; on success the page reruns signed in."""
+    if st.session_state.get(EXPIRED_KEY):
+        st.info(t("auth.expired"))
+    with st.form("sign_in_form"):
+        st.markdown(f"#### {t('auth.heading')}")
+        username = st.text_input(t("auth.username"), key="sign_in_username",
+                                 autocomplete="username")
+        password = st.text_input(t("auth.password"), type="password", key="sign_in_password",
+                                 autocomplete="current-password")
+        submitted = st.form_submit_button(t("auth.sign_in"), type="primary")
+    if not submitted:
+        return
+    try:
+        sign_in(username, password)
+    except AuthenticationFailed as exc:
+        if exc.reason == "locked" and exc.locked_until is not None:
+            st.error(t("auth.error.locked", until=f"{exc.locked_until:%H:%M} UTC"))
+        else:
+            st.error(t(f"auth.error.{exc.reason}"))
+        return
+    except AuditError as exc:
+        st.error(t("auth.error.storage", error=str(exc)))
+        return
+    st.rerun()
+
+
+def sign_out_button() -> None:
+    """'Signed in as …' and a sign-out button in the sidebar (nothing when signed out)."""
+    actor = current_actor()
+    if actor.user_id is None:
+        return
+    with st.sidebar:
+        st.caption(t("auth.signed_in_as", name=actor.username, role=t(f"auth.role.{actor.role}")))
+        if st.button(t("auth.sign_out"), key="sign_out_button"):
+            sign_out()
+            st.rerun()
+
+
+def require_role(*roles: str) -> Actor:
+    """Return the actor if its role is one of ``roles``; otherwise show sign-in and stop."""
+    actor = current_actor()
+    if actor.role in roles:
+        sign_out_button()
+        return actor
+    if actor.user_id is None:
+        sign_in_form()
+    else:
+        sign_out_button()
+        st.error(t("auth.forbidden", role=t(f"auth.role.{actor.role}")))
+    st.stop()
+    raise RuntimeError("unreachable: st.stop() ends the script run")  # pragma: no cover

@@ -1,0 +1,71 @@
+"""Admin page: create accounts, disable/enable them, clear lock-outs. Thin: widgets → audit.auth."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from audit.actors import USER_ROLES
+from audit.auth import create_user, list_users, set_active, unlock_user
+from audit.errors import AuditError, InputError
+from ui import cache
+from ui.auth import require_role
+from ui.i18n import t
+
+
+def _create(actor: object) -> None:
+    with st.form("admin_create_user", clear_on_submit=True):
+        st.markdown(f"#### {t('admin.create.heading')}")
+        cols = st.columns(2)
+        username = cols[0].text_input(t("auth.username"))
+        display = cols[1].text_input(t("admin.display_name"))
+        role = cols[0].selectbox(t("admin.role"), USER_ROLES,
+                                 format_func=lambda r: t(f"auth.role.{r}"))
+        password = cols[1].text_input(t("auth.password"), type="password",
+                                      autocomplete="new-password")
+        submitted = st.form_submit_button(t("admin.create.button"), type="primary")
+    if not submitted:
+        return
+    try:
+        user = create_user(cache.get_database(), actor, username, password, role,  # type: ignore[arg-type]
+                           display_name=display)
+    except InputError as exc:
+        st.error(t("inspect.error.input") + "\n\n" + "\n".join(
+            f"- {t('inspect.problem', field=p.field, value=p.value, allowed=p.allowed)}"
+            for p in exc.problems))
+        return
+    st.success(t("admin.create.done", name=user.username, role=t(f"auth.role.{user.role}")))
+
+
+def main() -> None:
+    actor = require_role("admin")
+    st.title(t("admin.title"))
+    _create(actor)
+    st.markdown(f"#### {t('admin.users.heading')}")
+    db = cache.get_database()
+    for user in list_users(db, actor):
+        cols = st.columns([3, 2, 2, 2, 2])
+        demo = f" · {t('admin.demo')}" if user.is_demo else ""
+        cols[0].markdown(f"**{user.username}** {user.display_name}{demo}")
+        cols[1].markdown(t(f"auth.role.{user.role}"))
+        status = t("admin.active") if user.is_active else t("admin.disabled")
+        if user.is_locked():
+            status += " · " + t("admin.locked")
+        cols[2].markdown(status)
+        try:
+            if user.is_active and user.id != actor.user_id:
+                if cols[3].button(t("admin.disable"), key=f"admin_disable_{user.id}"):
+                    set_active(db, actor, user.username, False)
+                    st.rerun()
+            elif not user.is_active and cols[3].button(t("admin.enable"),
+                                                      key=f"admin_enable_{user.id}"):
+                set_active(db, actor, user.username, True)
+                st.rerun()
+            if user.is_locked() and cols[4].button(t("admin.unlock"),
+                                                   key=f"admin_unlock_{user.id}"):
+                unlock_user(db, actor, user.username)
+                st.rerun()
+        except AuditError as exc:
+            st.error(t("inspect.error.other", error=str(exc)))
+
+
+main()

@@ -1,0 +1,364 @@
+"""Inspector page: locate a facility, measure, see failing clauses live, add photos, submit.
+
+Thin page: widgets → :func:`audit.inspect.save_audit` (and :func:`audit.photos.store_photo`,
+:func:`audit.odk_import.import_odk`) → render. Session state holds ids and plain values only.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+import folium
+import streamlit as st
+from streamlit_folium import st_folium
+
+from audit.errors import AuditError, ConflictError, InputError, NotFoundError
+from audit.inspect import (
+    CRS_CHOICES,
+    AuditRequest,
+    DuplicateFacility,
+    find_duplicates,
+    gps_needs_confirmation,
+    parse_pasted_coordinates,
+    save_audit,
+)
+from audit.model import FACILITY_TYPES
+from audit.settings import get_settings
+from ui import cache, state
+from ui.assets import localise
+from ui.auth import require_role
+from ui.i18n import current_language, t
+from ui.inspect_form import evaluation_panel, history_panel, measurement_inputs
+from ui.mapview import YANGJIANG_CENTRE, add_tiles, facility_type_label, verdict_label
+
+FORM_ID = "insp_form_id"
+LOCATION = "insp_location"
+FACILITY = "insp_facility_id"
+FACILITY_VERSION = "insp_facility_version"
+DRAFT = "insp_draft"
+ALLOW_DUP = "insp_allow_duplicate"
+LAST_CLICK = "insp_last_click"
+RESULT = "insp_result"
+MAP_ZOOM = 15
+MAP_HEIGHT_PX = 420
+PHOTO_TYPES = ["jpg", "jpeg", "png", "heic", "heif"]
+
+
+def _init() -> None:
+    st.session_state.setdefault(FORM_ID, uuid.uuid4().hex)
+    for key in (LOCATION, FACILITY, FACILITY_VERSION, DRAFT, LAST_CLICK, RESULT):
+        st.session_state.setdefault(key, None)
+    st.session_state.setdefault(ALLOW_DUP, False)
+
+
+def _new_form() -> None:
+    """Start a fresh form instance (new idempotency key, empty widgets)."""
+    st.session_state[FORM_ID] = uuid.uuid4().hex
+    for key in (LOCATION, FACILITY, FACILITY_VERSION, DRAFT, LAST_CLICK):
+        st.session_state[key] = None
+    st.session_state[ALLOW_DUP] = False
+
+
+def _start_reaudit(facility_id: int) -> None:
+    detail = cache.facility_detail(facility_id)
+    st.session_state[FACILITY] = facility_id
+    st.session_state[FACILITY_VERSION] = int(detail["facility"]["version"])
+
+
+def _set_location(lon: float, lat: float, source: str, accuracy: float | None = None) -> None:
+    st.session_state[LOCATION] = {"lon": lon, "lat": lat, "source": source, "accuracy": accuracy}
+    st.session_state[ALLOW_DUP] = False
+
+
+def _location_map(facility_type: str) -> None:
+    """Tap the map to place the facility (st_folium's last_clicked)."""
+    loc = st.session_state[LOCATION]
+    centre = (loc["lat"], loc["lon"]) if loc else YANGJIANG_CENTRE
+    fmap = folium.Map(location=centre, zoom_start=MAP_ZOOM, tiles=None, control_scale=True)
+    settings = get_settings()
+    try:
+        add_tiles(fmap, settings.tiles, settings.tianditu_key)
+    except AuditError:
+        add_tiles(fmap, "none")
+    frame = cache.facility_frame((facility_type,))
+    for row in frame.itertuples(index=False):
+        folium.CircleMarker((row.lat, row.lon), radius=6, color="#3d5a80", fill=True,
+                            tooltip=f"[{row.facility_id}] {row.name}").add_to(fmap)
+    if loc:
+        folium.Marker((loc["lat"], loc["lon"]), tooltip=t("inspect.loc.chosen")).add_to(fmap)
+    localise(fmap)
+    result = st_folium(fmap, key="insp_map", height=MAP_HEIGHT_PX, use_container_width=True,
+                       returned_objects=["last_clicked"])
+    clicked = (result or {}).get("last_clicked")
+    if clicked and clicked != st.session_state[LAST_CLICK]:
+        st.session_state[LAST_CLICK] = clicked
+        _set_location(float(clicked["lng"]), float(clicked["lat"]), "map")
+        st.rerun()
+
+
+def _location_typed() -> None:
+    cols = st.columns([3, 1, 1])
+    text = cols[0].text_input(t("inspect.loc.paste"), key="insp_coords",
+                              placeholder="111.98000, 21.86000")
+    crs = cols[1].selectbox(t("inspect.loc.crs"), CRS_CHOICES, key="insp_crs",
+                            format_func=lambda c: t(f"inspect.crs.{c}"))
+    if cols[2].button(t("inspect.loc.use"), key="insp_use_coords"):
+        try:
+            lon, lat = parse_pasted_coordinates(text, crs)
+        except InputError as exc:
+            _problems(exc)
+            return
+        _set_location(lon, lat, "typed")
+
+
+def _location_gps() -> None:
+    st.caption(t("inspect.loc.gps_help"))
+    cols = st.columns([3, 1, 1])
+    text = cols[0].text_input(t("inspect.loc.gps_coords"), key="insp_gps_coords")
+    accuracy = cols[1].number_input(t("inspect.loc.accuracy"), min_value=0.0, value=None,
+                                    key="insp_gps_acc")
+    if cols[2].button(t("inspect.loc.use"), key="insp_use_gps"):
+        try:
+            lon, lat = parse_pasted_coordinates(text, "wgs84")
+        except InputError as exc:
+            _problems(exc)
+            return
+        _set_location(lon, lat, "gps", accuracy)
+
+
+def _problems(exc: InputError) -> None:
+    lines = "\n".join(f"- {t('inspect.problem', field=p.field, value=p.value, allowed=p.allowed)}"
+                      for p in exc.problems)
+    st.error(f"{t('inspect.error.input')}\n\n{lines}")
+
+
+def _duplicates(facility_type: str) -> bool:
+    """Offer a re-audit of a nearby facility of the same type; True when the form may proceed."""
+    loc = st.session_state[LOCATION]
+    if loc is None or st.session_state[ALLOW_DUP]:
+        return True
+    near = find_duplicates(cache.get_database(), facility_type, loc["lon"], loc["lat"])
+    if not near:
+        return True
+    lang = current_language()
+    st.warning(t("inspect.dup.found", n=len(near), radius=f"{get_settings().duplicate_radius_m:g}"))
+    for fac, dist in near:
+        label = t("inspect.dup.reaudit", id=fac.id, name=fac.name or
+                  facility_type_label(fac.facility_type, lang), dist=f"{dist:.0f}")
+        if st.button(label, key=f"insp_dup_{fac.id}"):
+            _start_reaudit(fac.id)
+            st.rerun()
+    if st.button(t("inspect.dup.different"), key="insp_dup_new"):
+        st.session_state[ALLOW_DUP] = True
+        st.rerun()
+    return False
+
+
+def _store_photos(files: list[Any], actor: Any) -> list[int]:
+    from audit.photos import store_photo
+
+    return [store_photo(cache.get_database(), actor, f, field=f.name) for f in files]
+
+
+def _save(actor: Any, facility_type: str, raw: dict[str, Any], notes: str, name: str,
+          address: str, files: list[Any], status: str, gps_ok: bool) -> None:
+    loc = st.session_state[LOCATION] or {}
+    draft = st.session_state[DRAFT]
+    try:
+        photo_ids = _store_photos(files, actor)
+        request = AuditRequest(
+            facility_type=facility_type,
+            measurements={k: v for k, v in raw.items() if v is not None},
+            facility_id=st.session_state[FACILITY],
+            lon=loc.get("lon"), lat=loc.get("lat"), location_source=loc.get("source", "map"),
+            gps_accuracy_m=loc.get("accuracy"), gps_confirmed=gps_ok,
+            name=name, address=address, notes=notes, status=status,  # type: ignore[arg-type]
+            idempotency_key=f"{st.session_state[FORM_ID]}:{status}" if not draft else None,
+            expected_facility_version=st.session_state[FACILITY_VERSION],
+            draft_audit_id=draft["audit_id"] if draft else None,
+            draft_row_version=draft["row_version"] if draft else None,
+            photo_ids=photo_ids, allow_duplicate=bool(st.session_state[ALLOW_DUP]),
+        )
+        result = save_audit(cache.get_database(), actor, request, network=_network())
+    except DuplicateFacility:
+        st.session_state[ALLOW_DUP] = False
+        st.warning(t("inspect.dup.on_save"))
+        return
+    except ConflictError as exc:
+        st.error(t("inspect.error.conflict", detail=str(exc)))
+        return
+    except InputError as exc:
+        _problems(exc)
+        return
+    except (NotFoundError, AuditError, OSError) as exc:
+        st.error(t("inspect.error.other", error=str(exc)))
+        return
+    cache.facility_frame.clear()
+    cache.facility_detail.clear()
+    st.session_state[state.SELECTED_FACILITY] = result.facility.id
+    lang = current_language()
+    st.session_state[RESULT] = {
+        "audit_id": result.audit.id, "facility_id": result.facility.id,
+        "status": result.audit.status, "verdict": verdict_label(str(result.audit.verdict), lang),
+        "sequence": result.audit.sequence, "replayed": result.replayed,
+    }
+    if status == "draft":
+        st.session_state[DRAFT] = {"audit_id": result.audit.id,
+                                   "row_version": result.audit.row_version}
+        st.session_state[FACILITY] = result.facility.id
+        st.session_state[FACILITY_VERSION] = result.facility.version
+    else:
+        _new_form()
+    st.rerun()
+
+
+def _network() -> Any:
+    try:
+        return cache.network()
+    except (AuditError, OSError, ValueError):
+        return None
+
+
+def _import_section(actor: Any) -> None:
+    from audit.odk_import import ImportRejected, import_odk, problems_table
+
+    with st.expander(t("inspect.import.heading")):
+        st.caption(t("inspect.import.help"))
+        export = st.file_uploader(t("inspect.import.file"), type=["csv", "json"],
+                                  key="insp_odk_file")
+        zip_file = st.file_uploader(t("inspect.import.zip"), type=["zip"], key="insp_odk_zip")
+        crs = st.selectbox(t("inspect.loc.crs"), CRS_CHOICES, key="insp_odk_crs",
+                           format_func=lambda c: t(f"inspect.crs.{c}"))
+        if not st.button(t("inspect.import.run"), key="insp_odk_run", disabled=export is None):
+            return
+        assert export is not None
+        bar = st.progress(0.0, text=t("inspect.import.progress"))
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / Path(export.name).name
+            path.write_bytes(export.getvalue())
+            zpath = None
+            if zip_file is not None:
+                zpath = Path(tmp) / "attachments.zip"
+                zpath.write_bytes(zip_file.getvalue())
+            try:
+                report = import_odk(
+                    cache.get_database(), actor, path, attachments=zpath, crs=crs,
+                    network=_network(),
+                    progress=lambda d, n: bar.progress(d / max(n, 1),
+                                                       text=t("inspect.import.progress")),
+                )
+            except ImportRejected as exc:
+                st.error(t("inspect.import.rejected", n=len({r.row for r in exc.rows})))
+                st.dataframe(problems_table(exc.rows), hide_index=True)
+                return
+            except (InputError, AuditError) as exc:
+                st.error(t("inspect.error.other", error=str(exc)))
+                return
+        cache.facility_frame.clear()
+        st.success(t("inspect.import.done", imported=report.imported,
+                     created=report.created_facilities, reaudits=report.reaudits,
+                     photos=report.photos, skipped=report.already_imported))
+
+
+def main() -> None:
+    actor = require_role("inspector", "admin")
+    _init()
+    lang = current_language()
+    st.title(t("inspect.title"))
+    done = st.session_state[RESULT]
+    if done:
+        key = "inspect.saved.replayed" if done["replayed"] else f"inspect.saved.{done['status']}"
+        st.success(t(key, id=done["audit_id"], facility=done["facility_id"],
+                     verdict=done["verdict"], version=done["sequence"]))
+    facility_id = st.session_state[FACILITY]
+    selected = st.session_state.get(state.SELECTED_FACILITY)
+    if facility_id is None and selected and st.button(
+            t("inspect.reaudit_selected", id=selected), key="insp_reaudit_sel"):
+        _start_reaudit(int(selected))
+        st.rerun()
+    form = st.session_state[FORM_ID]
+    if facility_id is not None:
+        detail = cache.facility_detail(int(facility_id))
+        fac = detail["facility"]
+        facility_type = str(fac["facility_type"])
+        st.info(t("inspect.reauditing", id=facility_id, name=fac.get("name") or "—",
+                  type=facility_type_label(facility_type, lang)))
+        if st.button(t("inspect.new_facility"), key="insp_cancel_reaudit"):
+            _new_form()
+            st.rerun()
+    else:
+        facility_type = st.selectbox(t("inspect.type"), FACILITY_TYPES, key="insp_type",
+                                     format_func=lambda c: facility_type_label(c, lang))
+        st.markdown(f"#### {t('inspect.loc.heading')}")
+        mode = st.radio(t("inspect.loc.mode"), ["map", "typed", "gps"], horizontal=True,
+                        key="insp_loc_mode", format_func=lambda m: t(f"inspect.loc.{m}"))
+        if mode == "map":
+            _location_map(facility_type)
+        elif mode == "typed":
+            _location_typed()
+        else:
+            _location_gps()
+        loc = st.session_state[LOCATION]
+        if loc:
+            acc = "" if loc["accuracy"] is None else t("inspect.loc.acc_shown",
+                                                      acc=f"{loc['accuracy']:.0f}")
+            st.markdown(t("inspect.loc.current", lon=f"{loc['lon']:.6f}",
+                          lat=f"{loc['lat']:.6f}") + acc)
+        else:
+            st.caption(t("inspect.loc.none"))
+        if not _duplicates(facility_type):
+            return
+    gps_ok = False
+    loc = st.session_state[LOCATION]
+    if facility_id is None and loc and loc["source"] == "gps" and gps_needs_confirmation(
+            loc["accuracy"]):
+        st.warning(t("inspect.loc.poor_gps", limit=f"{get_settings().gps_accuracy_limit_m:g}"))
+        gps_ok = st.checkbox(t("inspect.loc.confirm_gps"), key=f"insp_gps_ok:{form}")
+    name = address = ""
+    if facility_id is None:
+        cols = st.columns(2)
+        name = cols[0].text_input(t("inspect.name"), key=f"insp_name:{form}")
+        address = cols[1].text_input(t("inspect.address"), key=f"insp_address:{form}")
+    st.markdown(f"#### {t('inspect.measurements')}")
+    left, right = st.columns([3, 2])
+    with left:
+        raw, problems = measurement_inputs(facility_type, form)
+        notes = st.text_area(t("inspect.notes"), key=f"insp_notes:{form}")
+        files = st.file_uploader(t("inspect.photos"), type=PHOTO_TYPES,
+                                 accept_multiple_files=True, key=f"insp_photos:{form}")
+        if st.toggle(t("inspect.camera"), key=f"insp_cam_on:{form}"):
+            shot = st.camera_input(t("inspect.camera"), key=f"insp_cam:{form}")
+            if shot is not None:
+                files = [*(files or []), shot]
+    with right:
+        evaluation_panel(facility_type, raw)
+    cols = st.columns(2)
+    blocked = bool(problems)
+    if cols[0].button(t("inspect.save_draft"), key=f"insp_draft_btn:{form}", disabled=blocked):
+        _save(actor, facility_type, raw, notes, name, address, list(files or []), "draft", gps_ok)
+    if cols[1].button(t("inspect.submit"), key=f"insp_submit_btn:{form}", type="primary",
+                      disabled=blocked):
+        _save(actor, facility_type, raw, notes, name, address, list(files or []), "submitted",
+              gps_ok)
+    if blocked:
+        st.caption(t("inspect.fix_first"))
+    if facility_id is not None:
+        history_panel(facility_type, _history(int(facility_id)))
+    _import_section(actor)
+
+
+def _history(facility_id: int) -> list[dict[str, Any]]:
+    from audit.inspect import facility_history
+
+    return [
+        {"sequence": a.sequence, "submitted_at": a.submitted_at, "inspector_name":
+         a.inspector_name, "verdict": a.verdict, "source": a.source,
+         "measurements": a.measurements, "notes": a.notes, "evaluation": a.evaluation}
+        for a in facility_history(cache.get_database(), facility_id)
+    ]
+
+
+main()
