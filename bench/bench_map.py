@@ -1,4 +1,4 @@
-"""Map payload size and time-to-markers in headless Chromium: our map vs one folium.Marker per point.
+"""Map payload size and time-to-markers in Chromium: our map vs one folium.Marker per point.
 
 Both maps are written as standalone HTML files using the locally installed assets
 (``static/vendor``) and loaded from a localhost HTTP server; every non-localhost request is
@@ -111,7 +111,7 @@ class _Server:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         return
 
 

@@ -17,6 +17,7 @@ from ui.mapview import (
     build_map,
     facility_id_from_tooltip,
     facility_rows,
+    facility_tooltip,
     report_rows,
 )
 
@@ -103,20 +104,28 @@ def test_localise_does_not_mutate_folium_class_lists() -> None:
 
 
 def test_user_text_is_escaped_in_rows() -> None:
-    rows = facility_rows(_facilities(), "en")
-    assert "<img" not in rows[0][3] and "&lt;img" in rows[0][3]
-    assert rows[1][3].startswith("[2] B&amp;B")
-    rep = report_rows(_reports(), "en")[0][3]
+    rows = facility_rows(_facilities(), ["parking", "ramp", "toilet"])
+    assert "<img" not in rows[0][4] and "&lt;img" in rows[0][4]
+    assert rows[1][4].startswith("B&amp;B")
+    rep = report_rows(_reports(), ["new"])[0][5]
     assert "<script" not in rep and "&lt;/script&gt;" in rep
     html = _render(reports=_reports())
     assert "<img src=x" not in html and "<script>alert" not in html
 
 
-def test_rows_carry_verdict_and_parseable_id() -> None:
-    rows = facility_rows(_facilities(), "en")
-    assert [r[2] for r in rows] == ["compliant", "non_compliant", "incomplete", "unaudited"]
-    assert [facility_id_from_tooltip(r[3]) for r in rows] == [1, 2, 3, 4]
-    assert "Non-compliant" in rows[1][3]
+def test_rows_carry_verdict_type_and_id() -> None:
+    types = ["parking", "ramp", "toilet"]
+    rows = facility_rows(_facilities(), types)
+    order = list(VERDICT_STYLES)
+    assert [order[r[2]] for r in rows] == ["compliant", "non_compliant", "incomplete", "unaudited"]
+    assert [r[3] for r in rows] == [1, 2, 3, 4]
+    assert [types[r[5]] for r in rows] == ["ramp", "toilet", "parking", "ramp"]
+
+
+def test_tooltip_id_round_trip() -> None:
+    row = next(_facilities().itertuples(index=False))
+    assert facility_id_from_tooltip(facility_tooltip(row, "en")) == 1
+    assert "Compliant" in facility_tooltip(row, "en")
     assert facility_id_from_tooltip("no id") is None
     assert facility_id_from_tooltip(None) is None
 
@@ -139,7 +148,8 @@ def test_legend_layers_and_labels_in_english() -> None:
 def test_filtered_frame_sends_only_those_points() -> None:
     full = _render()
     only = build_map(_facilities().iloc[[1]], lang="en").get_root().render()
-    assert '"[1] ' in full and '"[1] ' not in only and '"[2] ' in only
+    assert "onerror" in full and "onerror" not in only  # facility 1's (escaped) name
+    assert "B\\u0026amp;B" in only
 
 
 def test_tiles_setting() -> None:

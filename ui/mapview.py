@@ -67,7 +67,7 @@ COORD_DECIMALS = 5
 BOUNDARY_SIMPLIFY_DEG = 1e-4
 NETWORK_SIMPLIFY_DEG = 5e-5
 #: Longest report description shown in a tooltip, in characters.
-REPORT_TOOLTIP_CHARS = 80
+REPORT_TOOLTIP_CHARS = 60
 #: Cluster radius (px) and zoom from which markers are never clustered.
 CLUSTER_RADIUS_PX = 50
 CLUSTER_OFF_AT_ZOOM = 17
@@ -166,27 +166,51 @@ def facility_id_from_tooltip(text: str | None) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _marker_callback(styles: dict[str, MarkerStyle], other: MarkerStyle) -> str:
-    """JS callback turning a row [lat, lon, style_key, escaped tooltip] into a divIcon marker.
+def _style_table(styles: dict[str, MarkerStyle], labels: dict[str, str]) -> list[list[str]]:
+    return [[st.shape, st.colour, st.glyph, _e(labels[k])] for k, st in styles.items()]
 
-    The marker's title (read by screen readers, shown on hover) is the tooltip unescaped in JS
-    and assigned as a DOM property, never parsed as HTML.
+
+_MARKER_JS = (
+    "var s = S[row[2]] || S[S.length - 1];"
+    "var icon = L.divIcon({className: '', iconSize: [22, 22], iconAnchor: [11, 11],"
+    "html: '<div class=\"a11y-mk ' + s[0] + '\" style=\"background:' + s[1] + '\">"
+    "<span aria-hidden=\"true\">' + s[2] + '</span></div>'});"
+    "var plain = tip.replace(/&lt;/g, '<').replace(/&gt;/g, '>')"
+    ".replace(/&quot;/g, '\"').replace(/&#x27;/g, \"'\").replace(/&amp;/g, '&');"
+    "var marker = L.marker(new L.LatLng(row[0], row[1]), {icon: icon, keyboard: true,"
+    " title: plain, alt: plain});"
+    "marker.bindTooltip(tip);"
+    "return marker;}"
+)
+
+
+def _facility_callback(lang: str, types: list[str]) -> str:
+    """JS callback for rows ``[lat, lon, verdict_idx, id, escaped name, type_idx]``.
+
+    The tooltip ``[id] name · type · verdict`` is composed in the browser from escaped lookup
+    tables (so each row stays small); the marker's title is the same text unescaped and set as
+    a DOM property, never parsed as HTML.
     """
-    table = {k: [s.shape, s.colour, s.glyph] for k, s in styles.items()}
-    fallback = [other.shape, other.colour, other.glyph]
+    table = _style_table(VERDICT_STYLES, {v: verdict_label(v, lang) for v in VERDICT_STYLES})
+    type_labels = [_e(facility_type_label(t, lang)) for t in types]
     return (
-        "function (row) {"
-        f"var styles = {json.dumps(table)}; var other = {json.dumps(fallback)};"
-        "var s = styles[row[2]] || other;"
-        "var icon = L.divIcon({className: '', iconSize: [22, 22], iconAnchor: [11, 11],"
-        "html: '<div class=\"a11y-mk ' + s[0] + '\" style=\"background:' + s[1] + '\">"
-        "<span aria-hidden=\"true\">' + s[2] + '</span></div>'});"
-        "var plain = row[3].replace(/&lt;/g, '<').replace(/&gt;/g, '>')"
-        ".replace(/&quot;/g, '\"').replace(/&#x27;/g, \"'\").replace(/&amp;/g, '&');"
-        "var marker = L.marker(new L.LatLng(row[0], row[1]), {icon: icon, keyboard: true,"
-        " title: plain, alt: plain});"
-        "marker.bindTooltip(row[3]);"
-        "return marker;}"
+        f"function (row) {{ var S = {json.dumps(table)}; var T = {json.dumps(type_labels)};"
+        "var tip = '[' + row[3] + '] ' + row[4] + ' · ' + T[row[5]] + ' · '"
+        " + (S[row[2]] || S[S.length - 1])[3];" + _MARKER_JS
+    )
+
+
+def _report_callback(lang: str, statuses: list[str]) -> str:
+    """JS callback for rows ``[lat, lon, status_idx, escaped code, count, escaped text]``."""
+    styles = {s: REPORT_STATUS_STYLES.get(s, OTHER_REPORT_STYLE) for s in statuses}
+    table = _style_table(styles, {s: report_status_label(s, lang) for s in statuses})
+    table.append([OTHER_REPORT_STYLE.shape, OTHER_REPORT_STYLE.colour, OTHER_REPORT_STYLE.glyph,
+                  ""])
+    template = _e(translate(lang, "map.report_tooltip"))
+    return (
+        f"function (row) {{ var S = {json.dumps(table)}; var F = {json.dumps(template)};"
+        "var tip = F.replace('{code}', row[3]).replace('{status}', (S[row[2]] || [])[3] || '')"
+        ".replace('{count}', row[4]).replace('{description}', row[5]);" + _MARKER_JS
     )
 
 
@@ -265,24 +289,32 @@ class _Attribution(MacroElement):
         self.text = text
 
 
-def facility_rows(facilities: pd.DataFrame, lang: str) -> list[list[Any]]:
-    """Compact browser rows ``[lat, lon, verdict, escaped tooltip]`` for the facility layer."""
+def facility_rows(facilities: pd.DataFrame, types: list[str]) -> list[list[Any]]:
+    """Compact browser rows ``[lat, lon, verdict_idx, id, escaped name, type_idx]``.
+
+    ``verdict_idx`` indexes :data:`VERDICT_STYLES` (unknown verdicts get the last style);
+    ``type_idx`` indexes ``types``.
+    """
     if facilities.empty:
         return []
     frame = facilities.dropna(subset=["lat", "lon"])
+    verdict_idx = {v: i for i, v in enumerate(VERDICT_STYLES)}
+    type_idx = {t: i for i, t in enumerate(types)}
     lats = frame["lat"].astype(float).round(COORD_DECIMALS).tolist()
     lons = frame["lon"].astype(float).round(COORD_DECIMALS).tolist()
-    rows: list[list[Any]] = []
-    for lat, lon, row in zip(lats, lons, frame.itertuples(index=False), strict=True):
-        rows.append([lat, lon, str(row.verdict), facility_tooltip(row, lang)])
-    return rows
+    return [
+        [lat, lon, verdict_idx.get(str(row.verdict), len(verdict_idx) - 1),
+         int(row.facility_id), _e(row.name), type_idx.get(str(row.facility_type), 0)]
+        for lat, lon, row in zip(lats, lons, frame.itertuples(index=False), strict=True)
+    ]
 
 
-def report_rows(reports: pd.DataFrame, lang: str) -> list[list[Any]]:
-    """Compact browser rows ``[lat, lon, status, escaped tooltip]`` for the report layer."""
+def report_rows(reports: pd.DataFrame, statuses: list[str]) -> list[list[Any]]:
+    """Compact browser rows ``[lat, lon, status_idx, escaped code, count, escaped text]``."""
     if reports.empty:
         return []
     frame = reports.dropna(subset=["lat", "lon"])
+    status_idx = {s: i for i, s in enumerate(statuses)}
     lats = frame["lat"].astype(float).round(COORD_DECIMALS).tolist()
     lons = frame["lon"].astype(float).round(COORD_DECIMALS).tolist()
     rows: list[list[Any]] = []
@@ -290,15 +322,8 @@ def report_rows(reports: pd.DataFrame, lang: str) -> list[list[Any]]:
         desc = str(row.description or "")
         if len(desc) > REPORT_TOOLTIP_CHARS:
             desc = desc[:REPORT_TOOLTIP_CHARS] + "…"
-        plain = translate(
-            lang,
-            "map.report_tooltip",
-            code=row.code,
-            status=report_status_label(str(row.status), lang),
-            count=int(row.support_count),
-            description=desc,
-        )
-        rows.append([lat, lon, str(row.status), _e(plain)])
+        rows.append([lat, lon, status_idx.get(str(row.status), len(statuses)), _e(row.code),
+                     int(row.support_count), _e(desc)])
     return rows
 
 
@@ -459,9 +484,10 @@ def build_map(
             interactive=False,
         ).add_to(fmap)
 
+    types = sorted(facilities["facility_type"].astype(str).unique()) if len(facilities) else []
     BulkMarkerCluster(
-        facility_rows(facilities, lang),
-        callback=_marker_callback(VERDICT_STYLES, VERDICT_STYLES["unaudited"]),
+        facility_rows(facilities, types),
+        callback=_facility_callback(lang, types),
         name=translate(lang, "map.layer.facilities"),
         icon_create_function=_cluster_icon("facilities"),
         chunkedLoading=True,
@@ -474,8 +500,8 @@ def build_map(
     if reports is not None and not reports.empty:
         statuses = sorted(reports["status"].astype(str).unique())
         BulkMarkerCluster(
-            report_rows(reports, lang),
-            callback=_marker_callback(REPORT_STATUS_STYLES, OTHER_REPORT_STYLE),
+            report_rows(reports, statuses),
+            callback=_report_callback(lang, statuses),
             name=translate(lang, "map.layer.reports"),
             icon_create_function=_cluster_icon("reports"),
             chunkedLoading=True,
