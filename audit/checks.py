@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 
 PASS, FAIL, NOT_APPLICABLE, NOT_MEASURED = 0, 1, 2, 3
 STATUS_NAMES: tuple[str, ...] = ("pass", "fail", "not_applicable", "not_measured")
-STATUS_CODES: dict[str, int] = {name: i for i, name in enumerate(STATUS_NAMES)}
 
 #: unit -> (dimension, factor to the dimension's base unit). "ratio" is handled apart.
 UNITS: dict[str, tuple[str, Fraction]] = {
@@ -100,14 +99,6 @@ class Quantity:
 
     def to_dict(self) -> dict[str, Any]:
         return {"value": self.value, "unit": self.unit, "given": self.given}
-
-
-def le(x: Any, q: Quantity) -> Any:
-    return x <= q.lo
-
-
-def ge(x: Any, q: Quantity) -> Any:
-    return x >= q.hi
 
 
 def compare(op: str, x: Any, q: Quantity) -> Any:

@@ -388,7 +388,7 @@ def schema(facility_type: str) -> dict[str, MeasurementField]:
     """Fields of one facility type by name; raises :class:`InputError` for an unknown type."""
     try:
         return _FIELDS[facility_type]
-    except KeyError:
+    except (KeyError, TypeError):  # TypeError: an unhashable value such as a list
         raise InputError(
             Problem("facility_type", facility_type, "one of " + ", ".join(FACILITY_TYPES))
         ) from None
@@ -457,7 +457,7 @@ def coerce_value(spec: MeasurementField, value: object) -> object:
     else:
         try:
             number = float(value)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise _Bad(spec.allowed_text()) from None
     if math.isnan(number) or not (spec.minimum <= number <= spec.maximum):  # type: ignore[operator]
         raise _Bad(spec.allowed_text())
@@ -592,14 +592,10 @@ def random_measurements(
     return {k: v for k, v in out.items() if rng.random() >= missing_rate}
 
 
+@cache
 def _demo_targets(facility_type: str) -> dict[str, Any]:
     """Compliant targets per field from the default ruleset: (lo, hi) intervals for numbers,
     the expected value for flags, the allowed choices for choices."""
-    return _demo_targets_cached(facility_type)
-
-
-@cache
-def _demo_targets_cached(facility_type: str) -> dict[str, Any]:
     from audit.rules import default_ruleset  # lazy: the rules import this module
 
     targets: dict[str, Any] = {}

@@ -238,13 +238,13 @@ def _coerce_series(spec: MeasurementField, series: pd.Series) -> tuple[np.ndarra
     values = series.to_numpy(dtype=object)
     arr = np.full(n, np.nan)
     bad = np.zeros(n, dtype=bool)
-    fast = _FAST_CODES.get(spec.kind, {}) if spec.kind == "bool" else \
-        {c: float(i) for i, c in enumerate(spec.choices)} if spec.kind == "choice" else {}
+    fast: dict[object, float] = {}
+    if spec.kind == "bool":
+        fast = {True: 1.0, False: 0.0}
+    elif spec.kind == "choice":
+        fast = {c: float(i) for i, c in enumerate(spec.choices)}
     for i, v in enumerate(values):
-        try:
-            code = fast.get(v) if type(v) in (bool, str) else None
-        except TypeError:
-            code = None
+        code = fast.get(v) if type(v) in (bool, str) else None
         if code is not None:
             arr[i] = code
             continue
@@ -253,9 +253,6 @@ def _coerce_series(spec: MeasurementField, series: pd.Series) -> tuple[np.ndarra
         except _Bad:
             bad[i] = True
     return arr, bad
-
-
-_FAST_CODES: dict[str, dict[object, float]] = {"bool": {True: 1.0, False: 0.0}}
 
 
 def _derive(

@@ -171,9 +171,6 @@ class Ruleset:
                 return r
         raise KeyError(rule_id)
 
-    def weight(self, severity: str) -> int:
-        return self.weights[severity]
-
 
 # ---------------------------------------------------------------------------------------------
 
