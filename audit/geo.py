@@ -40,7 +40,7 @@ def check_lon_lat(lon: object, lat: object, *, field: str = "location") -> tuple
     for name, value, limit in ((f"{field}.lon", lon, 180.0), (f"{field}.lat", lat, 90.0)):
         try:
             number = float(value)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             problems.append(Problem(name, value, "a number in decimal degrees (WGS84)"))
             continue
         if not math.isfinite(number) or abs(number) > limit:

@@ -119,7 +119,7 @@ def read_records(path: Path | str) -> list[dict[str, Any]]:
         raise InputError(Problem("file", str(p), "an existing CSV or JSON export file"))
     if p.stat().st_size > MAX_FILE_BYTES:
         raise InputError(Problem("file", str(p), f"at most {MAX_FILE_BYTES // 2**20} MB"))
-    text = p.read_bytes().decode("utf-8-sig", errors="replace")
+    text = _decode(p.read_bytes(), p.name)
     stripped = text.lstrip()
     if p.suffix.lower() == ".json" or stripped.startswith(("{", "[")):
         try:
@@ -136,10 +136,43 @@ def read_records(path: Path | str) -> list[dict[str, Any]]:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    if not reader.fieldnames:
-        raise InputError(Problem("file", p.name, "a CSV file with a header row"))
-    return [dict(r) for r in reader]
+    extra = "\x00extra"  # cells beyond the header: the columns are shifted, refuse the file
+    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect, restkey=extra)
+    try:
+        if not reader.fieldnames:
+            raise InputError(Problem("file", p.name, "a CSV file with a header row"))
+        rows = []
+        for row in reader:
+            if extra in row:
+                raise InputError(Problem(f"{p.name} line {reader.line_num}", row[extra],
+                                         f"at most {len(reader.fieldnames)} cells, as in the "
+                                         "header row (a stray separator or quote?)"))
+            rows.append(dict(row))
+        return rows
+    except csv.Error as exc:
+        raise InputError(Problem("file", p.name, f"a well-formed CSV file (line "
+                                 f"{reader.line_num}: {exc})")) from None
+
+
+def _decode(raw: bytes, name: str) -> str:
+    """The text of an export: UTF-8 with or without BOM; anything else is refused by name."""
+    if raw.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        raise InputError(Problem("file", name, "a CSV or JSON export, not an Excel workbook or "
+                                 "zip: in ODK Central / Kobo download the CSV (or JSON) export"))
+    if b"\x00" in raw[:65536]:
+        raise InputError(Problem("file", name, "a text CSV or JSON export (this file is binary)"))
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        hint = ""
+        try:
+            raw.decode("gb18030")
+            hint = " — it looks like GBK/GB18030 (Excel on Chinese Windows)"
+        except UnicodeDecodeError:
+            pass
+        raise InputError(Problem(
+            "file", name, f"UTF-8 text (with or without BOM); byte {exc.start} is not UTF-8"
+            f"{hint}: save it as \"CSV UTF-8\" and import again")) from None
 
 
 def _flatten(obj: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -321,7 +321,7 @@ def validate_report(
     words of at least :data:`MIN_LOCATION_CHARS` characters; both may be given.
     """
     problems: list[Problem] = []
-    if category not in REPORT_CATEGORIES:
+    if not isinstance(category, str) or category not in REPORT_CATEGORIES:
         problems.append(Problem("category", category, f"one of {', '.join(REPORT_CATEGORIES)}"))
     desc = _text(problems, "description", description, MAX_DESCRIPTION_CHARS)
     where = _text(problems, "location_text", location_text, MAX_LOCATION_CHARS)
@@ -537,7 +537,7 @@ def find_duplicates(
     settings = settings or get_settings()
     radius = float(radius_m if radius_m is not None else settings.report_duplicate_radius_m)
     problems: list[Problem] = []
-    if category not in REPORT_CATEGORIES:
+    if not isinstance(category, str) or category not in REPORT_CATEGORIES:
         problems.append(Problem("category", category, f"one of {', '.join(REPORT_CATEGORIES)}"))
     x, y = _point(problems, lon, lat, crs)
     if problems:

@@ -37,10 +37,15 @@ _MAX_ITER = 30
 
 def _as_arrays(lon: Any, lat: Any) -> tuple[np.ndarray, np.ndarray, bool]:
     scalar = np.ndim(lon) == 0 and np.ndim(lat) == 0
-    x = np.asarray(lon, dtype=float)
-    y = np.asarray(lat, dtype=float)
-    if x.shape != y.shape:
-        x, y = np.broadcast_arrays(x, y)
+    try:
+        x = np.asarray(lon, dtype=float)
+        y = np.asarray(lat, dtype=float)
+        if x.shape != y.shape:
+            x, y = np.broadcast_arrays(x, y)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise InputError(
+            Problem("point", (lon, lat), f"numbers in decimal degrees (lon, lat) ({exc})")
+        ) from None
     return x, y, scalar
 
 

@@ -79,10 +79,14 @@ def check_lonlat(lon: Any, lat: Any, field: str = "point") -> tuple[np.ndarray, 
     try:
         lons = np.atleast_1d(np.asarray(lon, dtype=float))
         lats = np.atleast_1d(np.asarray(lat, dtype=float))
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise InputError(
             Problem(field, (lon, lat), f"numbers in decimal degrees (lon, lat) ({exc})")
         ) from None
+    if lons.ndim > 1 or lats.ndim > 1:
+        raise InputError(
+            Problem(field, (lon, lat), "a flat list of lon values and one of lat values")
+        )
     if lons.shape != lats.shape:
         raise InputError(
             Problem(field, (lons.shape, lats.shape), "lon and lat arrays of the same length")
