@@ -139,7 +139,7 @@ def read_records(path: Path | str) -> list[dict[str, Any]]:
     extra = "\x00extra"  # cells beyond the header: the columns are shifted, refuse the file
     reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect, restkey=extra)
     try:
-        if not reader.fieldnames:
+        if not any(name.strip() for name in reader.fieldnames or []):
             raise InputError(Problem("file", p.name, "a CSV file with a header row"))
         rows = []
         for row in reader:
