@@ -58,8 +58,8 @@ def compliance_chart_svg(table: pd.DataFrame) -> str:
     y = range(len(t))
     colours = ["#4575b4" if r else "#bbbbbb" for r in t["rankable"]]
     ax.barh(list(y), t["compliance_rate"] * 100, color=colours)
-    err_lo = (t["compliance_rate"] - t["ci_low"]) * 100
-    err_hi = (t["ci_high"] - t["compliance_rate"]) * 100
+    err_lo = ((t["compliance_rate"] - t["ci_low"]) * 100).clip(lower=0)
+    err_hi = ((t["ci_high"] - t["compliance_rate"]) * 100).clip(lower=0)
     ax.errorbar(t["compliance_rate"] * 100, list(y), xerr=[err_lo, err_hi], fmt="none",
                 ecolor="black", capsize=3)
     ax.set_yticks(list(y), list(t["type_zh"]))
