@@ -93,3 +93,25 @@ def test_work_orders_page_lists_overdue_and_refuses_bad_verify(app: AppTest) -> 
     app.selectbox(key="wo_new_status").set_value("verified")
     app.button[1].click().run()
     assert any("未能完成" in e.value for e in app.error)
+
+
+def test_choropleth_layer_marks_thin_districts() -> None:
+    import folium
+    import pandas as pd
+
+    import geodata
+    from ui.bureau_charts import rankings_choropleth_layer
+
+    d = geodata.load_districts()
+    table = pd.DataFrame({
+        "district_code": list(d["adcode"]), "district_zh": list(d["name_zh"]),
+        "district_en": list(d["name_en"]), "gap_per_audited": [3.0, 1.0, 2.0, 0.5],
+        "coverage": [0.5, 0.4, 0.1, 0.6], "rankable": [True, True, False, True],
+        "rank": pd.array([1, 3, pd.NA, 4], dtype="Int64"),
+    })
+    layer = rankings_choropleth_layer(table, d, "zh-Hans")
+    m = folium.Map()
+    layer.add_to(m)
+    html = m.get_root().render()
+    assert html.count("每设施缺口分") == 4
+    assert "阳西县：每设施缺口分 2.00，覆盖率 10%，排名 覆盖不足，不排名" in html
