@@ -59,10 +59,12 @@ def export_tables(session: so.Session, actor: Actor = SYSTEM) -> dict[str, pd.Da
     audit_cols = ["audit_id", "facility_id", "facility_type", "district_code", "lon", "lat",
                   "sequence", "submitted_at", "inspector_name", "source", "ruleset_id",
                   "ruleset_version", "verdict", "score", "n_fail", "is_demo"]
-    audits = pd.DataFrame([r[:-1] for r in rows], columns=audit_cols)
+    plain: list[tuple[Any, ...]] = [tuple(r) for r in rows]
+    audits = pd.DataFrame([r[:-1] for r in plain], columns=audit_cols)
     finding_rows: list[dict[str, Any]] = []
-    for r in rows:
-        for f in (r[-1] or {}).get("findings", []):
+    for r in plain:
+        evaluation: dict[str, Any] = r[-1] or {}
+        for f in evaluation.get("findings", []):
             finding_rows.append({
                 "audit_id": r[0], "facility_id": r[1], "lon": r[4], "lat": r[5],
                 "rule_id": f.get("rule_id"), "standard": f.get("standard"),

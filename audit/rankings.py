@@ -437,9 +437,10 @@ def naive_rankings(
 
     out: dict[tuple[str, str], dict[str, float]] = {}
     for fac in session.scalars(sa.select(Facility)):
-        a = latest.get(fac.id)
-        if a is None:
+        found = latest.get(fac.id)
+        if found is None:
             continue
+        a = found
         cell = out.setdefault((str(fac.district_code), fac.facility_type),
                               {"audited": 0, "non_compliant": 0, "gap_points": 0.0})
         cell["audited"] += 1

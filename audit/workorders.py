@@ -196,6 +196,7 @@ def set_status(
                     f"a new compliant audit of facility {row.facility_id} submitted after the "
                     f"order was done ({row.done_at:%Y-%m-%d %H:%M} UTC); ask an inspector to "
                     "re-audit it"), f"verify work order {order_id}")
+        assert proof is not None
         row.verified_audit_id = proof.id
         row.verified_at = at
     elif status == "done":

@@ -75,7 +75,7 @@ def rankings_choropleth_layer(by_district: pd.DataFrame, districts: Any, lang: s
         by_district, left_on="adcode", right_on="district_code", how="left")
     values = merged.loc[merged["rankable"].fillna(False).astype(bool), "gap_per_audited"]
     vmax = float(values.max()) if len(values) else 1.0
-    scale = cm.linear.Reds_09.scale(0.0, vmax if vmax > 0 else 1.0)
+    scale = cm.linear.Reds_09.scale(0.0, vmax if vmax > 0 else 1.0)  # type: ignore[attr-defined]
     group = folium.FeatureGroup(name=translate(lang, "bureau.map.layer"), show=False)
     d_col = "district_zh" if lang.startswith("zh") else "district_en"
     for row in merged.itertuples(index=False):
