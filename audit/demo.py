@@ -50,8 +50,13 @@ class SeedResult:
     message: str
 
 
-# Extra seeders (reports, work orders, accounts) register here so one call seeds everything.
-EXTRA_SEEDERS: list[Callable[[Database, np.random.Generator], str]] = []
+
+def _extra_seeders() -> list[Callable[[Database, np.random.Generator], str]]:
+    """Seeders that follow the facilities and audits, in order (they depend on them)."""
+    from audit.reports import seed_demo_reports
+    from audit.workorders import seed_demo_workorders
+
+    return [seed_demo_reports, seed_demo_workorders]
 
 
 def _points_near_towns(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -103,10 +108,13 @@ def seed_demo(
 ) -> SeedResult:
     """Fill an empty database with deterministic demo data; do nothing if it holds any facility."""
     import geodata
+    from audit.auth import seed_demo_accounts
 
+    accounts = seed_demo_accounts(db)
     with db.session() as s:
         if s.scalar(sa.select(Facility.id).limit(1)) is not None:
-            return SeedResult(False, 0, 0, "database already holds facilities: demo data not added")
+            message = f"database already holds facilities: demo data not added; {accounts}"
+            return SeedResult(False, 0, 0, message)
     rng = np.random.default_rng(seed)
     types = list(TYPE_WEIGHTS)
     probs = np.array([TYPE_WEIGHTS[t] for t in types])
@@ -159,8 +167,7 @@ def seed_demo(
                 )
                 n_audits += 1
         repo.set_meta("demo_seed", f"seed={seed}; facilities={n_facilities}; synthetic")
-    notes = [extra(db, rng) for extra in EXTRA_SEEDERS]
+    notes = [extra(db, rng) for extra in _extra_seeders()]
     message = f"demo data seeded (synthetic): {n_facilities} facilities, {n_audits} audits"
-    if notes:
-        message += "; " + "; ".join(notes)
+    message += "; " + "; ".join([*notes, accounts])
     return SeedResult(True, n_facilities, n_audits, message)
