@@ -363,45 +363,98 @@ def _check_budget(budget: Any, candidates: pd.DataFrame) -> float | dict[str, fl
     return float(budget)
 
 
+def _greedy_mask(cost: np.ndarray, value: np.ndarray, budget: float) -> np.ndarray:
+    """Take items by value per yuan while they fit."""
+    ratio = np.where(cost > 0, value / np.where(cost > 0, cost, 1.0), np.inf)
+    take = np.zeros(len(cost), bool)
+    spent = 0.0
+    for i in np.argsort(-ratio, kind="stable"):
+        if spent + cost[i] <= budget:
+            take[i] = True
+            spent += cost[i]
+    return take
+
+
+def _knapsack(cost: np.ndarray, value: np.ndarray, budget: float,
+              time_limit_s: float) -> tuple[np.ndarray, bool, int]:
+    """Exact 0/1 knapsack: reduced-cost fixing around the LP optimum, HiGHS on the core.
+
+    The LP relaxation's dual price λ (value/cost of the break item) and bound UB, with the greedy
+    value LB, fix every item whose reduced cost |value − λ·cost| exceeds UB − LB: no solution
+    better than greedy can differ on it (Dembo & Hammer 1980). The remaining core is solved by
+    ``scipy.optimize.milp`` with zero optimality gap. Returns (chosen mask, optimal?, core size).
+    """
+    n = len(cost)
+    free = (cost <= 0) & (value > 0)
+    usable = (cost > 0) & (cost <= budget) & (value > 0)
+    lb_mask = _greedy_mask(np.where(usable, cost, np.inf), np.where(usable, value, 0.0), budget)
+    lb_mask &= usable
+    lb = float(value[lb_mask].sum())
+    idx = np.flatnonzero(usable)
+    order = idx[np.argsort(-(value[idx] / cost[idx]), kind="stable")]
+    cum = np.cumsum(cost[order])
+    k = int(np.searchsorted(cum, budget, side="right"))
+    if k >= len(order):  # everything fits
+        return free | usable, True, 0
+    lam = value[order[k]] / cost[order[k]]
+    ub = float(value[order[:k]].sum()) + (budget - (cum[k - 1] if k else 0.0)) * lam
+    gap = ub - lb
+    tol = 1e-9 * max(1.0, abs(ub))
+    rc = value - lam * cost
+    take1 = usable & (rc > gap + tol)
+    core = usable & ~take1 & ~(-rc > gap + tol)
+    chosen = free | take1
+    rest = budget - float(cost[take1].sum())
+    core_idx = np.flatnonzero(core)
+    optimal = True
+    if core_idx.size:
+        res = milp(c=-value[core_idx], constraints=LinearConstraint(cost[core_idx][None, :],
+                                                                    -np.inf, [rest]),
+                   integrality=np.ones(core_idx.size), bounds=Bounds(0, 1),
+                   options={"time_limit": time_limit_s, "mip_rel_gap": 0.0, "disp": False})
+        if res.x is None:
+            raise RuntimeError(f"optimiser failed: {res.message}")
+        optimal = res.status == 0
+        chosen[core_idx[np.round(res.x).astype(bool)]] = True
+    if float(value[chosen].sum()) < lb:  # only possible when HiGHS hit its time limit
+        return free | lb_mask, False, int(core_idx.size)
+    assert n == len(chosen)
+    return chosen, optimal, int(core_idx.size)
+
+
 def optimise_plan(candidates: pd.DataFrame, budget_yuan: float | Mapping[str, float],
                   *, time_limit_s: float = 60.0) -> Plan:
-    """Exact 0/1 knapsack: max Σ priority subject to Σ cost ≤ budget (HiGHS via scipy.milp).
+    """Exact 0/1 knapsack: max Σ priority subject to Σ cost ≤ budget (see :func:`_knapsack`).
 
     ``budget_yuan`` is one city-wide number, or ``{district_code: yuan}`` for one budget per
-    district (candidates of districts without a budget are left out).
+    district (independent knapsacks; candidates of districts without a budget are left out).
     """
     budget = _check_budget(budget_yuan, candidates)
     c = candidates
     if isinstance(budget, dict):
         c = c[c["district_code"].astype(str).isin(list(budget))]
-    n = len(c)
-    if n == 0:
+    if len(c) == 0:
         return Plan(c.iloc[0:0], budget, 0.0, 0.0, "milp", "no candidates")
     cost = c["cost_yuan"].to_numpy(float)
     value = c["priority"].to_numpy(float)
+    chosen = np.zeros(len(c), bool)
+    optimal = True
+    cores = []
     if isinstance(budget, dict):
         groups = c["district_code"].astype(str).to_numpy()
-        keys = sorted(budget)
-        a = np.vstack([np.where(groups == k, cost, 0.0) for k in keys])
-        ub = np.array([budget[k] for k in keys])
+        parts = [(np.flatnonzero(groups == k), b) for k, b in sorted(budget.items())]
     else:
-        a = cost[None, :]
-        ub = np.array([budget])
-    res = milp(
-        c=-value,
-        constraints=LinearConstraint(a, -np.inf, ub),
-        integrality=np.ones(n),
-        bounds=Bounds(0, 1),
-        options={"time_limit": time_limit_s, "mip_rel_gap": 0.0, "disp": False},
-    )
-    if res.x is None:
-        raise RuntimeError(f"optimiser failed: {res.message}")
-    chosen = np.round(res.x).astype(bool)
-    sel = c[chosen]
-    notes = [] if res.status == 0 else [f"HiGHS: {res.message}"]
-    return Plan(sel.reset_index(drop=True), budget, float(cost[chosen].sum()),
-                float(value[chosen].sum()), "milp", "optimal" if res.status == 0 else "limit",
-                notes)
+        parts = [(np.arange(len(c)), budget)]
+    for pos, b in parts:
+        mask, ok, core = _knapsack(cost[pos], value[pos], b, time_limit_s)
+        chosen[pos[mask]] = True
+        optimal &= ok
+        cores.append(core)
+    notes = [f"core solved by HiGHS: {sum(cores)} of {len(c)} candidates"]
+    if not optimal:
+        notes.append("HiGHS time limit reached: best plan found, optimality not proven")
+    return Plan(c[chosen].reset_index(drop=True), budget, float(cost[chosen].sum()),
+                float(value[chosen].sum()), "milp", "optimal" if optimal else "limit", notes)
 
 
 def greedy_plan(candidates: pd.DataFrame, budget_yuan: float) -> Plan:

@@ -116,3 +116,18 @@ def test_bundled_destinations_are_labelled_synthetic() -> None:
     d = load_destinations()
     assert d["is_demo"].all() and d["name"].str.contains("synthetic").all()
     assert set(d["category"]) == set(load_retrofit_params()["weights"])
+
+
+def test_reduction_matches_a_plain_milp_on_a_larger_instance() -> None:
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    rng = np.random.default_rng(9)
+    n = 150
+    costs = rng.integers(20, 400, n).astype(float) * 100
+    prios = rng.random(n) * 20
+    budget = float(costs.sum() / 4)
+    plain = milp(c=-prios, constraints=LinearConstraint(costs[None, :], -np.inf, [budget]),
+                 integrality=np.ones(n), bounds=Bounds(0, 1), options={"mip_rel_gap": 0.0})
+    plan = optimise_plan(_cands(list(costs), list(prios)), budget)
+    assert plan.status == "optimal"
+    assert plan.total_priority == pytest.approx(-plain.fun, rel=1e-9)
