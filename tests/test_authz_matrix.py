@@ -1,0 +1,310 @@
+"""Security: every write operation of the library × every role → allowed or denied as designed in
+:data:`audit.actors.PERMISSIONS`; a denied call raises PermissionDenied and writes nothing.
+Also: passwords never logged or printed, residents' contacts never in exports or public frames,
+and a sign-in expires after ``settings.session_ttl_s``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import shutil
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from PIL import Image
+
+from audit import auth, reports, workorders
+from audit.actors import ANONYMOUS, PERMISSIONS, SYSTEM, Actor
+from audit.errors import PermissionDenied
+from audit.exports import export_database, export_tables
+from audit.inspect import AuditRequest, save_audit
+from audit.odk_import import import_odk
+from audit.photos import store_photo
+from audit.settings import Settings
+from audit.storage import Database, open_database, upgrade_to_head
+from audit.storage.orm import Base
+from audit.storage.repository import Repository
+
+ODK_CSV = Path(__file__).resolve().parent / "fixtures" / "odk" / "central_submissions.csv"
+ROLES = ("anonymous", "inspector", "bureau", "admin")
+PASSWORD = "Correct-Horse-9-Battery"
+CONTACT = "13800138000 wang@example.org"
+M = {"running_slope_pct": 9.0, "rise_mm": 300}
+
+
+def _jpeg() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), "blue").save(out, format="JPEG")
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """A seeded SQLite file (users of each role, a facility, audits, reports, a work order)."""
+    path = tmp_path_factory.mktemp("authz") / "template.sqlite3"
+    db = open_database(f"sqlite:///{path}")
+    upgrade_to_head(db)
+    ids: dict[str, Any] = {}
+    for role in ("inspector", "bureau", "admin"):
+        ids[role] = auth.create_user(db, SYSTEM, f"u_{role}", PASSWORD, role).id
+    ids["victim"] = auth.create_user(db, SYSTEM, "victim", PASSWORD, "inspector").username
+    cfg = Settings(data_dir=path.parent, report_rate_limit=1000)
+    ids["photo"] = store_photo(db, SYSTEM, _jpeg(), settings=cfg)
+    with db.session(write=True) as s:
+        repo = Repository(s, SYSTEM)
+        fac = repo.create_facility("ramp", 111.98, 21.86)
+        ids["facility"] = fac.id
+        ids["audit"] = repo.submit_audit(fac.id, M).id
+        draft = repo.submit_audit(fac.id, M, status="draft")
+        ids["draft"], ids["draft_version"] = draft.id, draft.row_version
+        ids["version"] = repo.get_facility(fac.id).version
+        for name in ("new", "other", "fixed"):
+            receipt = reports.create_report(repo, category="tactile_blocked",
+                                            location_text=f"东风路 {name} 公交站",
+                                            contact=CONTACT, client_key=f"seed-{name}",
+                                            settings=cfg)
+            ids[f"report_{name}"] = receipt.report_id
+            ids[f"code_{name}"] = receipt.code
+        reports.mark_fixed(repo, ids["report_fixed"])
+        order = workorders.create_work_order(s, SYSTEM, facility_id=fac.id,
+                                             responsible_unit="城管", due_date=date(2030, 1, 1))
+        ids["order"] = order.id
+    db.engine.dispose()
+    return path, ids
+
+
+def _actor(role: str, ids: dict[str, Any]) -> Actor:
+    return ANONYMOUS if role == "anonymous" else Actor(ids[role], f"u_{role}", role)  # type: ignore[arg-type]
+
+
+def _repo_op(fn: Callable[[Repository, dict[str, Any], Settings], Any]) -> Callable[..., Any]:
+    def run(db: Database, actor: Actor, ids: dict[str, Any], cfg: Settings) -> Any:
+        with db.session(write=True) as s:
+            return fn(Repository(s, actor), ids, cfg)
+    return run
+
+
+def _session_op(fn: Callable[[Any, Actor, dict[str, Any]], Any]) -> Callable[..., Any]:
+    def run(db: Database, actor: Actor, ids: dict[str, Any], cfg: Settings) -> Any:
+        with db.session(write=True) as s:
+            return fn(s, actor, ids)
+    return run
+
+
+# (name, permissions all required, call)
+OPERATIONS: list[tuple[str, tuple[str, ...], Callable[..., Any]]] = [
+    ("repository.create_facility", ("facility.create",),
+     _repo_op(lambda r, i, c: r.create_facility("toilet", 111.99, 21.87))),
+    ("repository.submit_audit", ("audit.submit",),
+     _repo_op(lambda r, i, c: r.submit_audit(i["facility"], M))),
+    ("repository.submit_audit(draft)", ("audit.draft",),
+     _repo_op(lambda r, i, c: r.submit_audit(i["facility"], M, status="draft"))),
+    ("repository.update_draft", ("audit.draft",),
+     _repo_op(lambda r, i, c: r.update_draft(i["draft"], M,
+                                             expected_row_version=i["draft_version"]))),
+    ("repository.update_draft(submit)", ("audit.submit",),
+     _repo_op(lambda r, i, c: r.update_draft(i["draft"], M, submit=True,
+                                             expected_row_version=i["draft_version"]))),
+    ("repository.attach_photo", ("photo.add",),
+     _repo_op(lambda r, i, c: r.attach_photo(i["audit"], i["photo"]))),
+    ("inspect.save_audit(new facility)", ("audit.submit", "facility.create"),
+     lambda db, a, i, c: save_audit(db, a, AuditRequest("ramp", M, lon=112.0, lat=21.9),
+                                    settings=c)),
+    ("inspect.save_audit(re-audit)", ("audit.submit",),
+     lambda db, a, i, c: save_audit(db, a, AuditRequest(
+         "ramp", M, facility_id=i["facility"], expected_facility_version=i["version"]),
+         settings=c)),
+    ("photos.store_photo", ("photo.add",),
+     lambda db, a, i, c: store_photo(db, a, _jpeg()[:-2] + b"\xff\xd9", settings=c)),
+    ("reports.create_report", ("report.create",),
+     _repo_op(lambda r, i, c: reports.create_report(
+         r, category="ramp_steep", location_text="人民路 12 号", client_key="k", settings=c))),
+    ("reports.file_report", ("report.create",),
+     lambda db, a, i, c: reports.file_report(db, a, client_key="k", settings=c,
+                                             category="other", location_text="江城区 公园门口")),
+    ("reports.support", ("report.support",),
+     _repo_op(lambda r, i, c: reports.support(r, i["code_new"], client_key="k2", settings=c))),
+    ("reports.reopen_report(fixed)", ("report.reopen",),
+     _repo_op(lambda r, i, c: reports.reopen_report(r, i["report_fixed"], "still blocked"))),
+    ("reports.verify_report", ("report.moderate",),
+     _repo_op(lambda r, i, c: reports.verify_report(r, i["report_new"]))),
+    ("reports.reject_report", ("report.moderate",),
+     _repo_op(lambda r, i, c: reports.reject_report(r, i["report_new"], "not a barrier"))),
+    ("reports.mark_duplicate", ("report.moderate",),
+     _repo_op(lambda r, i, c: reports.mark_duplicate(r, i["report_other"], i["report_new"]))),
+    ("reports.link_facility", ("report.moderate",),
+     _repo_op(lambda r, i, c: reports.link_facility(r, i["report_new"], i["facility"]))),
+    ("reports.start_work", ("report.moderate",),
+     _repo_op(lambda r, i, c: reports.start_work(r, i["report_new"]))),
+    ("reports.mark_fixed", ("report.moderate",),
+     _repo_op(lambda r, i, c: reports.mark_fixed(r, i["report_new"]))),
+    ("reports.moderation_queue", ("report.moderate",),
+     _repo_op(lambda r, i, c: reports.moderation_queue(r))),
+    ("reports.contact_of", ("report.read_contact",),
+     _repo_op(lambda r, i, c: reports.contact_of(r, i["report_new"]))),
+    ("reports.create_work_order_for", ("workorder.manage", "report.moderate"),
+     _repo_op(lambda r, i, c: reports.create_work_order_for(
+         r, i["report_new"], responsible_unit="城管", due_date=date(2030, 1, 1)))),
+    ("workorders.create_work_order", ("workorder.manage",),
+     _session_op(lambda s, a, i: workorders.create_work_order(
+         s, a, facility_id=i["facility"], responsible_unit="住建", due_date=date(2030, 1, 1)))),
+    ("workorders.set_status", ("workorder.manage",),
+     _session_op(lambda s, a, i: workorders.set_status(s, a, i["order"], "in_progress"))),
+    ("auth.create_user", ("user.manage",),
+     lambda db, a, i, c: auth.create_user(db, a, "newcomer", PASSWORD, "inspector")),
+    ("auth.list_users", ("user.manage",), lambda db, a, i, c: auth.list_users(db, a)),
+    ("auth.disable_user", ("user.manage",),
+     lambda db, a, i, c: auth.disable_user(db, a, i["victim"])),
+    ("auth.set_active", ("user.manage",),
+     lambda db, a, i, c: auth.set_active(db, a, i["victim"], False)),
+    ("auth.unlock_user", ("user.manage",),
+     lambda db, a, i, c: auth.unlock_user(db, a, i["victim"])),
+    ("auth.set_password", ("user.manage",),
+     lambda db, a, i, c: auth.set_password(db, a, i["victim"], "Another-Long-Pass-77")),
+    ("odk_import.import_odk", ("data.import",),
+     lambda db, a, i, c: import_odk(db, a, ODK_CSV, settings=c)),
+]
+
+
+def _expected(perms: tuple[str, ...], role: str) -> bool:
+    return all(role in PERMISSIONS[p] for p in perms)
+
+
+def _snapshot(db: Database) -> str:
+    """A hash of every row of every table (any write changes it)."""
+    digest = hashlib.sha256()
+    with db.engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            for row in conn.execute(sa.select(table).order_by(*table.primary_key.columns)):
+                digest.update(repr(tuple(row)).encode())
+    return digest.hexdigest()
+
+
+def test_every_permission_is_exercised() -> None:
+    used = {p for _, perms, _ in OPERATIONS for p in perms}
+    # facility.update: no library function changes a facility's fields (re-audits only);
+    # data.export_private: exports hold public fields only, so no export needs it.
+    assert set(PERMISSIONS) - used == {"facility.update", "data.export_private"}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("name", "perms", "call"), OPERATIONS, ids=[o[0] for o in OPERATIONS])
+def test_authorisation_matrix(template: tuple[Path, dict[str, Any]], tmp_path: Path, role: str,
+                              name: str, perms: tuple[str, ...], call: Callable[..., Any]) -> None:
+    source, ids = template
+    path = tmp_path / "db.sqlite3"
+    shutil.copy(source, path)
+    db = open_database(f"sqlite:///{path}")
+    cfg = Settings(data_dir=tmp_path, report_rate_limit=1000)
+    before = _snapshot(db)
+    try:
+        if _expected(perms, role):
+            call(db, _actor(role, ids), ids, cfg)
+        else:
+            with pytest.raises(PermissionDenied) as info:
+                call(db, _actor(role, ids), ids, cfg)
+            assert repr(role) in str(info.value)
+            assert _snapshot(db) == before, f"{name} denied to {role} but wrote something"
+            assert not (tmp_path / "photos").exists() or not any(
+                p.is_file() for p in (tmp_path / "photos").rglob("*"))
+    finally:
+        db.engine.dispose()
+
+
+# ------------------------------------------------------------------------------ secrets
+def test_passwords_never_logged_or_printed(sqlite_db: Database, caplog: pytest.LogCaptureFixture,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    secret, wrong = "Sekret-Pass-4711-xyz", "Wrong-Guess-0815-abc"
+    cfg = Settings(login_max_failures=3)
+    with caplog.at_level(logging.DEBUG):
+        auth.create_user(sqlite_db, SYSTEM, "li_inspector", secret, "inspector")
+        for _ in range(4):
+            with pytest.raises(auth.AuthenticationFailed) as info:
+                auth.authenticate(sqlite_db, "li_inspector", wrong, settings=cfg)
+            assert wrong not in str(info.value)
+        with pytest.raises(Exception) as bad:
+            auth.create_user(sqlite_db, SYSTEM, "li_inspector", secret, "inspector")
+        assert secret not in str(bad.value)
+        auth.set_password(sqlite_db, SYSTEM, "li_inspector", secret + "2")
+    out = capsys.readouterr()
+    seen = caplog.text + out.out + out.err
+    assert "li_inspector" in caplog.text  # the log is really captured
+    for s in (secret, wrong, secret + "2"):
+        assert s not in seen
+    with sqlite_db.session() as s:
+        log_text = " ".join(repr(r) for r in s.execute(sa.text("SELECT * FROM change_log")))
+        users = " ".join(repr(r) for r in s.execute(sa.text("SELECT * FROM users")))
+    for s_ in (secret, wrong):
+        assert s_ not in log_text and s_ not in users
+
+
+def test_contact_never_in_exports_frames_or_logs(
+    sqlite_db: Database, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    cfg = Settings(data_dir=tmp_path, report_rate_limit=1000)
+    with caplog.at_level(logging.DEBUG):
+        receipt = reports.file_report(sqlite_db, ANONYMOUS, client_key="c", settings=cfg,
+                                      category="toilet_unusable", location_text="市民广场 公厕",
+                                      contact=CONTACT, lon=111.98, lat=21.86)
+        with sqlite_db.session() as s:
+            for role in ("anonymous", "inspector"):
+                actor = Actor(None, role, role)  # type: ignore[arg-type]
+                frame = Repository(s, actor).report_frame(public_only=False)
+                assert CONTACT not in frame.to_csv()
+                tables = export_tables(s, actor)
+                assert all(CONTACT not in t.to_csv() for t in tables.values())
+                status = reports.status_by_code(Repository(s, actor), receipt.code)
+                assert CONTACT not in repr(status)
+                with pytest.raises(PermissionDenied):
+                    reports.contact_of(Repository(s, actor), receipt.report_id)
+        with sqlite_db.session() as s:
+            for fmt in ("csv", "xlsx", "geojson", "gpkg"):
+                out = export_database(s, fmt, tmp_path / f"export.{fmt}")
+                files = [out] if Path(out).is_file() else list(Path(out).rglob("*"))
+                for f in files:
+                    if f.is_file():
+                        assert CONTACT.encode() not in f.read_bytes(), (fmt, f)
+                        assert b"13800138000" not in f.read_bytes(), (fmt, f)
+    assert "13800138000" not in caplog.text
+    with sqlite_db.session() as s:
+        changes = " ".join(repr(r) for r in s.execute(sa.text("SELECT * FROM change_log")))
+    assert "13800138000" not in changes
+
+
+# ------------------------------------------------------------------------------ sessions
+def _session_script() -> None:
+    import streamlit as st
+
+    from ui.auth import current_actor
+
+    actor = current_actor()
+    st.write(f"role={actor.role}")
+
+
+def test_session_expires_after_ttl(monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    import ui.auth
+
+    ttl = Settings().session_ttl_s
+    clock = {"now": 1_000_000.0}
+    monkeypatch.setattr(ui.auth, "_now", lambda: clock["now"])
+    app = AppTest.from_function(_session_script)
+    app.session_state[ui.auth.AUTH_KEY] = {"user_id": 7, "username": "wu", "role": "bureau",
+                                          "signed_in_at": clock["now"]}
+    app.run()
+    assert app.markdown[0].value == "role=bureau"
+    clock["now"] += ttl - 1
+    app.run()
+    assert app.markdown[0].value == "role=bureau"
+    clock["now"] += 2
+    app.run()
+    assert app.markdown[0].value == "role=anonymous"
+    assert ui.auth.AUTH_KEY not in app.session_state
+    assert app.session_state[ui.auth.EXPIRED_KEY] is True
