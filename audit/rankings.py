@@ -240,6 +240,106 @@ def _report_fix_types() -> dict[str, str]:
     return {k: c.facility_type for k, c in REPORT_CATEGORIES.items() if c.facility_type}
 
 
+#: Severity counts of failing findings per submitted audit. Submitted audits are immutable
+#: (a correction is a new audit), so the counts are cached by database, audit id, facility,
+#: failing count and score; only audits not seen before are unnested from their JSON.
+_SEVERITY_CACHE: dict[tuple[str, int, int, int, str], dict[str, int]] = {}
+_CACHE_LIMIT = 1_000_000
+_ID_CHUNK = 900
+
+
+def _severity_counts_for(session: so.Session, ids: list[int]) -> dict[int, dict[str, int]]:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        sql = (
+            "SELECT a.id, f->>'severity', COUNT(*) FROM audits a "
+            "CROSS JOIN LATERAL json_array_elements(a.evaluation->'findings') AS f "
+            "WHERE a.id IN :ids AND f->>'status' = 'fail' GROUP BY a.id, f->>'severity'"
+        )
+    else:
+        sql = (
+            "SELECT a.id, json_extract(f.value, '$.severity') AS sev, COUNT(*) FROM audits a, "
+            "json_each(a.evaluation, '$.findings') AS f WHERE a.id IN :ids "
+            "AND json_extract(f.value, '$.status') = 'fail' GROUP BY a.id, sev"
+        )
+    stmt = sa.text(sql).bindparams(sa.bindparam("ids", expanding=True))
+    out: dict[int, dict[str, int]] = {i: {} for i in ids}
+    for start in range(0, len(ids), _ID_CHUNK):
+        for aid, sev, n in session.execute(stmt, {"ids": ids[start:start + _ID_CHUNK]}):
+            out[int(aid)][str(sev)] = int(n)
+    return out
+
+
+def cell_aggregates(
+    session: so.Session,
+    weights: Mapping[str, float],
+    *,
+    facility_types: Iterable[str] | None = None,
+    districts: Iterable[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> pd.DataFrame:
+    """Facilities per district × type × latest verdict, with the cell's gap points.
+
+    Columns ``district_code, facility_type, verdict, n, is_demo, gap_points``: counted in SQL
+    (one row per cell and verdict, not per facility), gap points from the per-audit cache.
+    """
+    from audit.storage.orm import Audit, Facility
+
+    ranked = (
+        sa.select(Audit.id.label("audit_id"),
+                  sa.func.row_number().over(partition_by=Audit.facility_id,
+                                            order_by=(Audit.sequence.desc(), Audit.id.desc()))
+                  .label("rn"))
+        .where(Audit.status == "submitted").subquery()
+    )
+    latest = sa.select(ranked.c.audit_id).where(ranked.c.rn == 1)
+    conds = [Audit.id.in_(latest)]
+    if facility_types is not None:
+        conds.append(Facility.facility_type.in_(list(facility_types)))
+    if districts is not None:
+        conds.append(Facility.district_code.in_([str(d) for d in districts]))
+    if since is not None:
+        conds.append(Audit.submitted_at >= since)
+    if until is not None:
+        conds.append(Audit.submitted_at <= until)
+    join = sa.join(Audit, Facility, Facility.id == Audit.facility_id)
+    # one pass over the latest audits, plain Core rows (no ORM objects, no datetime parsing)
+    rows = session.connection().execute(
+        sa.select(Audit.id, Audit.facility_id, Facility.district_code, Facility.facility_type,
+                  Audit.verdict, Facility.is_demo, Audit.n_fail, Audit.score)
+        .select_from(join).where(*conds)
+    ).all()
+    latest_rows = pd.DataFrame(rows, columns=["audit_id", "facility_id", "district_code",
+                                              "facility_type", "verdict", "is_demo", "n_fail",
+                                              "score"])
+    bad = latest_rows[latest_rows["verdict"] == "non_compliant"]
+    url = session.get_bind().engine.url.render_as_string(hide_password=True)
+    keys = list(zip([url] * len(bad), bad["audit_id"].astype(int), bad["facility_id"].astype(int),
+                    bad["n_fail"].astype(int), bad["score"].map(repr), strict=True))
+    missing = [k[1] for k in keys if k not in _SEVERITY_CACHE]
+    if missing:
+        if len(_SEVERITY_CACHE) + len(missing) > _CACHE_LIMIT:
+            _SEVERITY_CACHE.clear()
+        fresh = _severity_counts_for(session, missing)
+        for k in keys:
+            if k[1] in fresh:
+                _SEVERITY_CACHE[k] = fresh[k[1]]
+    unknown = sorted({sev for k in keys for sev in _SEVERITY_CACHE[k]} - set(weights))
+    if unknown:
+        raise InputError(Problem("severity", unknown, f"one of {', '.join(sorted(weights))}"))
+    pts = np.array([sum(weights[sev] * n for sev, n in _SEVERITY_CACHE[k].items())
+                    for k in keys], dtype=float)
+    latest_rows["gap_points"] = 0.0
+    latest_rows.loc[bad.index, "gap_points"] = pts
+    latest_rows["is_demo"] = latest_rows["is_demo"].astype(bool)
+    cells = (latest_rows.groupby(["district_code", "facility_type", "verdict"], dropna=False)
+             .agg(n=("audit_id", "size"), is_demo=("is_demo", "any"),
+                  gap_points=("gap_points", "sum"))
+             .reset_index())
+    return cells
+
+
 # ----------------------------------------------------------------------------- ranking
 
 
@@ -283,12 +383,16 @@ def rank_frame(
     if not 0 <= coverage_threshold <= 1:
         raise InputError(Problem("coverage_threshold", coverage_threshold, "a share in [0, 1]"))
     f = facilities[facilities["verdict"] != "unaudited"]
+    # one row per facility, or pre-aggregated rows with a count ``n`` and their ``gap_points``
+    n = f["n"].astype(int) if "n" in f else pd.Series(1, index=f.index)
+    gaps = (f["gap_points"].astype(float) if "gap_points" in f
+            else f["audit_id"].astype("float").map(gap_by_audit).fillna(0.0))
     f = f.assign(
-        compliant=(f["verdict"] == "compliant").astype(int),
-        non_compliant=(f["verdict"] == "non_compliant").astype(int),
-        incomplete=(f["verdict"] == "incomplete").astype(int),
-        gap_points=f["audit_id"].astype("float").map(gap_by_audit).fillna(0.0).to_numpy(float),
-        audited=1,
+        compliant=(f["verdict"] == "compliant").astype(int) * n,
+        non_compliant=(f["verdict"] == "non_compliant").astype(int) * n,
+        incomplete=(f["verdict"] == "incomplete").astype(int) * n,
+        gap_points=gaps.to_numpy(float),
+        audited=n,
         is_demo=f["is_demo"].astype(bool),
     )
     # every district × type cell is listed, audited or not, so gaps in coverage stay visible
@@ -391,15 +495,13 @@ def compute_rankings(
         else float(_setting("coverage_threshold", 0.30))
     )
     repo = Repository(session, actor)
-    facilities = repo.facility_frame(
-        facility_types=facility_types, districts=districts, since=since, until=until
-    )
     w = dict(weights) if weights is not None else severity_weights()
-    gaps = gap_points_by_audit(session, w)
+    cells = cell_aggregates(session, w, facility_types=facility_types, districts=districts,
+                            since=since, until=until)
     source = "OSM/features" if expected is not None else str(inventory_targets_path())
     exp = expected if expected is not None else load_inventory_targets()
     table = rank_frame(
-        facilities, gaps, exp, reports=report_counts(session),
+        cells, pd.Series(dtype=float), exp, reports=report_counts(session),
         report_fix_types=_report_fix_types(), group_by=keys, coverage_threshold=threshold,
     )
     table["expected_source"] = source
@@ -415,7 +517,7 @@ def compute_rankings(
         weights=w,
         expected_source=source,
         is_demo=bool(repo.has_demo_data()),
-        n_audits=int((facilities["verdict"] != "unaudited").sum()),
+        n_audits=int(cells["n"].sum()) if len(cells) else 0,
     )
 
 
