@@ -134,3 +134,110 @@ def test_coverage_rejects_bad_districts_and_thresholds(demo: nx.MultiDiGraph) ->
         network_coverage(demo, [111.96], [21.86], d.drop(columns="adcode"), thresholds_m=(-1,))
     assert len(err.value.problems) == 2
     assert shapely.get_num_geometries(d.geometry.iloc[0]) >= 1
+
+
+def _geos_nearest(G: nx.MultiDiGraph, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Reference: GEOS STRtree over the same edges; (min distance, first edge among all ties)."""
+    from geodata.graphindex import graph_index
+
+    idx = graph_index(G)
+    edges = np.flatnonzero(idx.undirected)
+    tree = shapely.STRtree(idx.edge_geom_m[edges])
+    (inp, hit), dist = tree.query_nearest(
+        shapely.points(x, y), return_distance=True, all_matches=True
+    )
+    best = np.full(x.size, np.inf)
+    np.minimum.at(best, inp, dist)
+    first = np.full(x.size, np.iinfo(np.int64).max)
+    np.minimum.at(first, inp, edges[hit])
+    return best, first
+
+
+def _wiggly_graph(seed: int = 5) -> nx.MultiDiGraph:
+    """Curved, long, parallel, one-way and multi-part edges with mixed keys around Jiangcheng."""
+    rng = np.random.default_rng(seed)
+    x0, y0 = lonlat_to_metric(111.95, 21.86)
+    n = 60
+    nx_, ny_ = float(x0) + rng.uniform(0, 3000, n), float(y0) + rng.uniform(0, 3000, n)
+    lon, lat = metric_to_lonlat(nx_, ny_)
+    G = nx.MultiDiGraph(crs="EPSG:4326")
+    for i in range(n):
+        G.add_node(f"n{i}", x=float(lon[i]), y=float(lat[i]))
+
+    def line(i: int, j: int, bends: int) -> shapely.LineString:
+        t = np.linspace(0, 1, bends + 2)
+        xs = nx_[i] + t * (nx_[j] - nx_[i]) + np.r_[0, rng.normal(0, 40, bends), 0]
+        ys = ny_[i] + t * (ny_[j] - ny_[i]) + np.r_[0, rng.normal(0, 40, bends), 0]
+        return shapely.LineString(np.column_stack(metric_to_lonlat(xs, ys)))
+
+    for e in range(150):
+        i, j = (int(a) for a in rng.choice(n, 2, replace=False))
+        kind = e % 5
+        attrs = {"length": 1.0, "name": ["B St", "A St"] if kind == 0 else f"St {e}"}
+        if kind in (1, 2):  # curved, two-way, twin geometry reversed
+            g = line(i, j, int(rng.integers(1, 8)))
+            G.add_edge(f"n{i}", f"n{j}", e, geometry=g, **attrs)
+            G.add_edge(f"n{j}", f"n{i}", e, geometry=shapely.reverse(g), **attrs)
+        elif kind == 3:  # one-way, curved, plus a parallel straight edge with a string key
+            G.add_edge(f"n{i}", f"n{j}", geometry=line(i, j, 3), **attrs)
+            G.add_edge(f"n{i}", f"n{j}", f"k{e}", **attrs)
+        else:  # straight (often long: split into pieces) two-way
+            G.add_edge(f"n{i}", f"n{j}", 0, **attrs)
+            G.add_edge(f"n{j}", f"n{i}", 0, **attrs)
+    a, b = line(0, 1, 2), line(2, 3, 2)
+    G.add_edge("n0", "n3", 99, geometry=shapely.MultiLineString([a, b]), length=1.0)
+    return G
+
+
+@pytest.mark.parametrize("network", ["demo", "wiggly"])
+def test_segment_search_matches_geos(demo: nx.MultiDiGraph, network: str) -> None:
+    """The numpy/KD-tree search equals GEOS on near, beyond-limit and far points."""
+    from geodata.graphindex import graph_index
+
+    G = demo if network == "demo" else _wiggly_graph()
+    idx = graph_index(G)
+    rng = np.random.default_rng(11)
+    n = 4000
+    # around nodes (incl. beyond the 100 m limit), uniform over the extent, and far outside
+    pick = rng.choice(idx.node_x.size, n // 2)
+    x = np.r_[idx.node_x[pick] + rng.normal(0, 120, n // 2),
+              rng.uniform(idx.node_x.min() - 3000, idx.node_x.max() + 3000, n // 2)]
+    y = np.r_[idx.node_y[pick] + rng.normal(0, 120, n // 2),
+              rng.uniform(idx.node_y.min() - 3000, idx.node_y.max() + 3000, n // 2)]
+    lon, lat = metric_to_lonlat(x, y)
+    x, y = lonlat_to_metric(lon, lat)  # the coordinates snap() itself will see
+    ours = Snapper(G).snap(lon, lat)
+    best, first = _geos_nearest(G, x, y)
+    assert np.abs(ours["distance_m"].to_numpy() - best).max() < 1e-6
+    assert (ours["distance_m"] > 100).sum() > n // 4 and (~ours["snapped"]).sum() > n // 4
+    assert (ours["snapped"] == (best <= 100)).all()
+    # same edge; among exact ties (street corners) the first edge in graph order
+    assert (ours["u"].to_numpy() == idx.node_ids[idx.edge_u[first]]).all()
+    assert (ours["v"].to_numpy() == idx.node_ids[idx.edge_v[first]]).all()
+    assert (ours["key"].to_numpy() == idx.edge_key[first]).all()
+    assert (ours["street_name"].to_numpy() == idx.edge_name[first]).all()
+
+
+def test_graph_index_matches_the_edge_view() -> None:
+    """The vectorised build gives the same arrays as walking ``G.edges(keys=True, data=True)``."""
+    from geodata.graphindex import graph_index
+
+    G = _wiggly_graph()
+    idx = graph_index(G)
+    rows = list(G.edges(keys=True, data=True))
+    nodes = list(G.nodes)
+    assert [nodes[i] for i in idx.edge_u] == [r[0] for r in rows]
+    assert [nodes[i] for i in idx.edge_v] == [r[1] for r in rows]
+    assert list(idx.edge_key) == [r[2] for r in rows]
+    assert "A St; B St" in set(idx.edge_name) and None in set(idx.edge_highway)
+    for g, (u, v, _, d) in zip(idx.edge_geom, rows, strict=True):
+        if "geometry" in d:
+            assert g is d["geometry"]
+        else:
+            assert shapely.get_coordinates(g).tolist() == [
+                [G.nodes[u]["x"], G.nodes[u]["y"]], [G.nodes[v]["x"], G.nodes[v]["y"]]
+            ]
+    # one edge of each two-way twin pair, every one-way edge
+    pairs = {(r[0], r[1], str(r[2])) for r in rows}
+    want = [(v, u, str(k)) not in pairs or nodes.index(u) <= nodes.index(v) for u, v, k, _ in rows]
+    assert idx.undirected.tolist() == want
