@@ -562,15 +562,16 @@ def find_duplicates(
             )
         rows = list(repo.session.scalars(stmt))
         if rows:
-            dist = haversine_m(x, y, [r.lon for r in rows], [r.lat for r in rows])
+            dist = haversine_m(x, y, [float(r.lon or 0.0) for r in rows],
+                               [float(r.lat or 0.0) for r in rows])
             found = [_candidate(r, float(d)) for r, d in zip(rows, dist, strict=True)
                      if d <= radius]
-            found.sort(key=lambda c: (c.distance_m, c.report_id))
+            found.sort(key=lambda c: (c.distance_m or 0.0, c.report_id))
     text = _clean(location_text).lower()
     if len(found) < limit and len(text) >= MIN_TEXT_MATCH_CHARS:
         seen = {c.report_id for c in found}
         needle = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        rows = repo.session.scalars(
+        text_rows = repo.session.scalars(
             base.where(
                 sa.func.length(Report.location_text) >= MIN_TEXT_MATCH_CHARS,
                 sa.or_(
@@ -579,7 +580,7 @@ def find_duplicates(
                 ),
             ).order_by(Report.support_count.desc(), Report.id)
         )
-        found.extend(_candidate(r, None) for r in rows if r.id not in seen)
+        found.extend(_candidate(r, None) for r in text_rows if r.id not in seen)
     return found[:limit]
 
 
