@@ -39,6 +39,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from audit.actors import SYSTEM, Actor
 from audit.errors import InputError, Problem
 from audit.model import FACILITY_LABELS, FACILITY_TYPES
+from audit.settings import get_settings
 from audit.storage.orm import Report
 from audit.storage.repository import Repository
 
@@ -55,18 +56,12 @@ CANDIDATE_COLUMNS: tuple[str, ...] = (
 )
 
 
-def _setting(name: str, default: Any) -> Any:
-    from audit.settings import get_settings
-
-    return getattr(get_settings(), name, default)
-
-
 # ----------------------------------------------------------------------------- parameters
 
 
 def retrofit_params_path() -> Path:
     """Setting ``retrofit_params_file`` or the bundled ``audit/data/retrofit.toml``."""
-    value = _setting("retrofit_params_file", None)
+    value = get_settings().retrofit_params_file
     return Path(value) if value else DEFAULT_PARAMS_FILE
 
 
@@ -142,7 +137,7 @@ def _params_cached(path: str, mtime: float) -> dict[str, Any]:
 
 def destinations_path() -> Path:
     """Setting ``destinations_file`` or the bundled SYNTHETIC demo destinations."""
-    value = _setting("destinations_file", None)
+    value = get_settings().destinations_file
     return Path(value) if value else DEFAULT_DESTINATIONS_FILE
 
 
@@ -255,7 +250,8 @@ def build_candidates(
     if G is None:
         from geodata.network import resolve_network
 
-        G = resolve_network(str(_setting("network_source", "auto")), _setting("data_dir", "var"))
+        settings = get_settings()
+        G = resolve_network(settings.network_source, settings.data_dir)
     dest = destinations if destinations is not None else load_destinations(categories=p["weights"])
     repo = Repository(session, actor)
     fac = repo.facility_frame(verdicts=["non_compliant"], districts=districts)

@@ -42,6 +42,7 @@ from statsmodels.stats.proportion import proportion_confint
 from audit.actors import SYSTEM, Actor
 from audit.errors import InputError, Problem
 from audit.model import FACILITY_LABELS, FACILITY_TYPES
+from audit.settings import get_settings
 from audit.storage.orm import Report
 from audit.storage.repository import Repository
 
@@ -83,15 +84,9 @@ def severity_weights() -> dict[str, float]:
     return {k: float(v) for k, v in default_ruleset().weights.items()}
 
 
-def _setting(name: str, default: Any) -> Any:
-    from audit.settings import get_settings
-
-    return getattr(get_settings(), name, default)
-
-
 def inventory_targets_path() -> Path:
     """The inventory targets file: setting ``inventory_targets_file`` or the bundled default."""
-    value = _setting("inventory_targets_file", None)
+    value = get_settings().inventory_targets_file
     return Path(value) if value else DEFAULT_INVENTORY_FILE
 
 
@@ -492,7 +487,7 @@ def compute_rankings(
     keys = _check_group_by(group_by)
     threshold = (
         float(coverage_threshold) if coverage_threshold is not None
-        else float(_setting("coverage_threshold", 0.30))
+        else float(get_settings().coverage_threshold)
     )
     repo = Repository(session, actor)
     w = dict(weights) if weights is not None else severity_weights()

@@ -74,6 +74,26 @@ class Settings(BaseSettings):
     login_lockout_s: int = Field(default=900, ge=1)
     session_ttl_s: int = Field(default=8 * 3600, ge=60)
     coverage_threshold: float = Field(default=0.30, ge=0, le=1)
+    trusted_proxy_header: str = Field(
+        default="",
+        description="Behind a reverse proxy: the header carrying the client address "
+        "(e.g. X-Forwarded-For) used for per-client rate limits; empty = the socket address.",
+    )
+    inventory_targets_file: Path | None = Field(
+        default=None,
+        description="CSV of expected facility counts per district and type (coverage in "
+        "rankings); default: audit/data/inventory_targets.csv (assumptions to replace).",
+    )
+    retrofit_params_file: Path | None = Field(
+        default=None,
+        description="TOML of unit costs, importance weights and report severities for the "
+        "retrofit plan; default: audit/data/retrofit.toml (assumptions to replace).",
+    )
+    destinations_file: Path | None = Field(
+        default=None,
+        description="CSV of key destinations (hospitals, schools, stops, service halls) for "
+        "location importance; default: audit/data/demo_destinations.csv (SYNTHETIC).",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -30,12 +30,19 @@ SESSION_IDENTITY = "report_session_identity"
 def client_key() -> str:
     """A salted hash identifying this client for the rate limit; the raw IP is never stored.
 
-    Uses the client IP Streamlit sees (``st.context.ip_address``); when there is none (the app
-    runs on localhost, or in tests) a random per-session identity stands in.
+    Uses the client IP Streamlit sees (``st.context.ip_address``), or the first address in the
+    ``trusted_proxy_header`` setting behind a reverse proxy; when there is none (the app runs on
+    localhost, or in tests) a random per-session identity stands in.
     """
     ip: object = None
+    header = get_settings().trusted_proxy_header
     try:
-        ip = st.context.ip_address
+        if header:
+            # behind a reverse proxy: the first address in e.g. X-Forwarded-For is the client
+            forwarded = st.context.headers.get(header, "")
+            ip = forwarded.split(",")[0].strip() or None
+        else:
+            ip = st.context.ip_address
     except (AttributeError, RuntimeError):
         ip = None
     if not isinstance(ip, str) or not ip:
