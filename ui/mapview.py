@@ -104,6 +104,7 @@ MARKER_CSS = """
   color:#1a1a1a;border:1px solid #1a1a1a;border-radius:4px;padding:6px 8px;
   font:13px/1.4 system-ui,sans-serif;max-width:60%}
 .a11y-legend h2{font-size:13px;margin:0 0 2px 0;font-weight:bold}
+.a11y-legend summary{cursor:pointer;font-weight:bold}
 .a11y-legend ul{list-style:none;margin:0 0 4px 0;padding:0}
 .a11y-legend li{display:flex;align-items:center;gap:6px;margin:2px 0}
 .a11y-legend .a11y-mk{width:18px;height:18px;font-size:11px}
@@ -353,7 +354,7 @@ def legend_html(
     ]
     title = _e(translate(lang, "map.legend.title"))
     parts = [
-        f'<div class="a11y-legend" role="region" aria-label="{title}">',
+        f'<details class="a11y-legend" open><summary>{title}</summary>',
         f"<h2>{_e(translate(lang, 'map.legend.facilities'))}</h2><ul>{''.join(items)}</ul>",
     ]
     if report_statuses:
@@ -380,7 +381,7 @@ def legend_html(
             f'<li><span class="line" style="border-color:#d1495b;border-top-style:dashed"></span>'
             f"{_e(translate(lang, 'map.layer.gaps'))}</li>"
         )
-    parts.append(f"<ul>{''.join(lines)}</ul></div>")
+    parts.append(f"<ul>{''.join(lines)}</ul></details>")
     return "".join(parts)
 
 
