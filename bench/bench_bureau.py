@@ -13,11 +13,8 @@ Run: ``.venv/bin/python -m bench.bench_bureau`` (or ``run("smoke")`` for a quick
 
 from __future__ import annotations
 
-import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,18 +23,12 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from bench.common import median_time, row
+
 SIZES = {"full": {"audits": 50_000, "candidates": 5_000, "repeats": 5},
          "smoke": {"audits": 1_000, "candidates": 300, "repeats": 2}}
 DISTRICTS = ("441702", "441704", "441721", "441781")
 
-
-def _median_time(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
-    times, out = [], None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
 
 
 def build_database(path: Path, n_audits: int, seed: int = 11) -> Any:
@@ -108,9 +99,9 @@ def run(size: str = "full") -> list[dict[str, Any]]:
         with db.session() as s:
             n = int(s.scalar(sa.text("SELECT COUNT(*) FROM audits")) or 0)
             compute_rankings(s, weights=weights)  # warm-up (imports, caches)
-            ours, res = _median_time(lambda: compute_rankings(s, weights=weights),
+            ours, res = median_time(lambda: compute_rankings(s, weights=weights),
                                      cfg["repeats"])
-            base, naive = _median_time(lambda: naive_rankings(s, weights), max(1, cfg["repeats"]
+            base, naive = median_time(lambda: naive_rankings(s, weights), max(1, cfg["repeats"]
                                                                                 // 2))
         t = res.table.set_index(["district_code", "facility_type"])
         agree = all(t.loc[k, "gap_points"] == v["gap_points"] for k, v in naive.items())
@@ -121,8 +112,8 @@ def run(size: str = "full") -> list[dict[str, Any]]:
         db.engine.dispose()
     cand = _candidates(cfg["candidates"])
     budget = float(cand["cost_yuan"].sum() / 4)
-    ours, plan = _median_time(lambda: optimise_plan(cand, budget), cfg["repeats"])
-    base, greedy = _median_time(lambda: greedy_plan(cand, budget), cfg["repeats"])
+    ours, plan = median_time(lambda: optimise_plan(cand, budget), cfg["repeats"])
+    base, greedy = median_time(lambda: greedy_plan(cand, budget), cfg["repeats"])
     rows.append({"figure": f"budget optimiser, {len(cand):,} candidates (exact MILP)",
                  "ours": ours, "baseline": base, "unit": "s", "ratio": base / ours,
                  "target": "< 5 s for 5,000 candidates",

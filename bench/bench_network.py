@@ -16,15 +16,14 @@ Figures:
 
 from __future__ import annotations
 
-import statistics
 import time
-from collections.abc import Callable
 from typing import Any
 
 import networkx as nx
 import numpy as np
 import psutil
 
+from bench.common import median_time, row
 from geodata.crs import lonlat_to_metric, metric_to_lonlat
 
 SIZES = {"full": (316, 100_000, 500, 3), "smoke": (40, 2_000, 20, 1)}  # side, points, sources, reps
@@ -64,22 +63,6 @@ def make_grid_network(side: int, seed: int = 0) -> nx.MultiDiGraph:
     return G
 
 
-def _median_time(fn: Callable[[], Any], reps: int) -> tuple[float, Any]:
-    times = []
-    out = None
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
-
-
-def _row(figure: str, ours: float, baseline: float | None, unit: str, target: str,
-         note: str) -> dict[str, Any]:
-    ratio = baseline / ours if baseline is not None and ours > 0 else None
-    return {"figure": figure, "ours": round(ours, 4),
-            "baseline": None if baseline is None else round(baseline, 4), "unit": unit,
-            "ratio": None if ratio is None else round(ratio, 2), "target": target, "note": note}
 
 
 def _osmnx_nearest_edges(
@@ -90,7 +73,7 @@ def _osmnx_nearest_edges(
 
     Gp = ox.project_graph(G, to_crs="EPSG:32649")
     px, py = lonlat_to_metric(lons, lats)
-    seconds, (_, dist) = _median_time(
+    seconds, (_, dist) = median_time(
         lambda: ox.distance.nearest_edges(Gp, px, py, return_dist=True), reps
     )
     return seconds, np.asarray(dist)
@@ -125,15 +108,15 @@ def run(size: str = "full") -> list[dict[str, Any]]:
     snapper = Snapper(G)
     first = snapper.snap(lons, lats)
     snap_with_build = time.perf_counter() - t0
-    snap_cached, _ = _median_time(lambda: snapper.snap(lons, lats), reps)
+    snap_cached, _ = median_time(lambda: snapper.snap(lons, lats), reps)
     rss.append(proc.memory_info().rss)
     ox_s, ref_d = _osmnx_nearest_edges(G, lons, lats, 1 if size == "full" else reps)
     agree = float(np.mean(np.abs(ref_d - first["distance_m"].to_numpy()) < 0.05))
-    rows.append(_row(f"snap {n_points:,} points, index cached ({n_nodes:,}-node grid)",
+    rows.append(row(f"snap {n_points:,} points, index cached ({n_nodes:,}-node grid)",
                      snap_cached, ox_s, "s", "< 2 s; no slower than osmnx.nearest_edges",
                      "baseline: osmnx.distance.nearest_edges on the projected graph "
                      f"(builds its own index); distances agree for {agree:.1%} of points"))
-    rows.append(_row(f"snap {n_points:,} points incl. building the index", snap_with_build,
+    rows.append(row(f"snap {n_points:,} points incl. building the index", snap_with_build,
                      ox_s, "s", "no slower than osmnx.nearest_edges",
                      f"graph arrays ({index_s:.2f} s) + Snapper(G) build (edge segments, "
                      "KD-trees) + snap"))
@@ -144,10 +127,10 @@ def run(size: str = "full") -> list[dict[str, Any]]:
     t0 = time.perf_counter()
     prepare(G)
     prep_s = time.perf_counter() - t0
-    cov_s, (dist, _, _) = _median_time(lambda: node_distances(G, s_lon, s_lat), max(reps, 3))
+    cov_s, (dist, _, _) = median_time(lambda: node_distances(G, s_lon, s_lat), max(reps, 3))
     node_ids = list(G.nodes)
     src_nodes = {node_ids[i] for i in sources}
-    nx_s, ref_len = _median_time(
+    nx_s, ref_len = median_time(
         lambda: nx.multi_source_dijkstra_path_length(G, src_nodes, weight="length"),
         1 if size == "full" else reps,
     )
@@ -155,20 +138,20 @@ def run(size: str = "full") -> list[dict[str, Any]]:
     finite = np.isfinite(ref_arr)
     same_reach = bool(np.array_equal(finite, np.isfinite(dist)))
     max_diff = float(np.max(np.abs(ref_arr[finite] - dist[finite]))) if finite.any() else 0.0
-    rows.append(_row(f"coverage distances, 1 type, {n_sources} sources", cov_s, nx_s, "s",
+    rows.append(row(f"coverage distances, 1 type, {n_sources} sources", cov_s, nx_s, "s",
                      "≥ 20× faster than networkx multi_source_dijkstra_path_length; < 0.5 s",
                      f"scipy csgraph dijkstra min_only on a cached CSR (built once in "
                      f"{prep_s:.2f} s); max |difference| vs networkx {max_diff:.2e} m, "
                      f"same reachable nodes: {same_reach}"))
-    lim_s, _ = _median_time(lambda: node_distances(G, s_lon, s_lat, limit_m=500.0), max(reps, 3))
-    rows.append(_row(f"coverage distances up to 500 m only, 1 type, {n_sources} sources", lim_s,
+    lim_s, _ = median_time(lambda: node_distances(G, s_lon, s_lat, limit_m=500.0), max(reps, 3))
+    rows.append(row(f"coverage distances up to 500 m only, 1 type, {n_sources} sources", lim_s,
                      nx_s, "s", "(option) limit_m=500: nodes beyond get inf",
                      "same baseline (networkx computes all distances)"))
     districts = load_districts()
-    full_s, _res = _median_time(
+    full_s, _res = median_time(
         lambda: network_coverage(G, s_lon, s_lat, districts), max(reps, 3)
     )
-    rows.append(_row("network_coverage, 1 type (distances + district shares + gaps layer)",
+    rows.append(row("network_coverage, 1 type (distances + district shares + gaps layer)",
                      full_s, None, "s", "< 0.5 s (distances part)",
                      "after the per-graph cache (edge districts) is built"))
 
@@ -179,7 +162,7 @@ def run(size: str = "full") -> list[dict[str, Any]]:
         results.append(network_coverage(G, lon_all[pick], lat_all[pick], districts))
         rss.append(proc.memory_info().rss)
     peak_gb = max(rss) / 1e9
-    rows.append(_row(f"peak RSS: network + coverage for {FACILITY_TYPES} types", peak_gb, None,
+    rows.append(row(f"peak RSS: network + coverage for {FACILITY_TYPES} types", peak_gb, None,
                      "GB", "< 1.5 GB",
                      f"process RSS sampled with psutil after each step (includes Python and "
                      f"libraries, {rss[0] / 1e9:.2f} GB at start); graph built in {build_s:.1f} s"))

@@ -17,10 +17,7 @@ Run alone with ``python -m bench.bench_scoring [--size smoke]`` or with all benc
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -30,6 +27,8 @@ from audit.model import FACILITY_TYPES, SCHEMAS, random_measurements
 from audit.rules import default_ruleset
 from audit.scoring import evaluate
 from audit.vectorized import evaluate_frame, evaluate_many
+from bench.common import median_time
+from bench.common import row as result_row
 
 SEED = 20_210_401  # GB 55019-2021 came into force on 2022-04-01; any fixed seed will do
 SIZES = {"full": (100_000, 10, 3), "smoke": (2_000, 4, 1)}  # audits, sample step, repetitions
@@ -39,8 +38,10 @@ def make_records(n: int, seed: int = SEED) -> list[tuple[str, dict[str, object]]
     """``n`` synthetic audits, the types in turn (deterministic)."""
     rng = np.random.default_rng(seed)
     return [
-        (FACILITY_TYPES[i % len(FACILITY_TYPES)],
-         random_measurements(FACILITY_TYPES[i % len(FACILITY_TYPES)], rng))
+        (
+            FACILITY_TYPES[i % len(FACILITY_TYPES)],
+            random_measurements(FACILITY_TYPES[i % len(FACILITY_TYPES)], rng),
+        )
         for i in range(n)
     ]
 
@@ -56,23 +57,6 @@ def make_frames(records: list[tuple[str, dict[str, object]]]) -> dict[str, pd.Da
     }
 
 
-def _median_time(fn: Callable[[], Any], reps: int) -> tuple[float, Any]:
-    times, out = [], None
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
-
-
-def _row(figure: str, ours: float, baseline: float | None, unit: str, target: str,
-         note: str) -> dict[str, Any]:
-    ratio = baseline / ours if baseline is not None and ours > 0 else None
-    return {"figure": figure, "ours": round(ours, 4),
-            "baseline": None if baseline is None else round(baseline, 4), "unit": unit,
-            "ratio": None if ratio is None else round(ratio, 2), "target": target, "note": note}
-
-
 def run(size: str = "full") -> list[dict[str, Any]]:
     n, step, reps = SIZES[size]
     rs = default_ruleset()
@@ -83,32 +67,52 @@ def run(size: str = "full") -> list[dict[str, Any]]:
         return {t: evaluate_frame(t, f, ruleset=rs) for t, f in frames.items()}
 
     vectorised()  # warm-up (imports, ruleset caches)
-    frame_s, results = _median_time(vectorised, reps)
-    many_s, many = _median_time(lambda: evaluate_many(records, ruleset=rs), reps)
+    frame_s, results = median_time(vectorised, reps)
+    many_s, many = median_time(lambda: evaluate_many(records, ruleset=rs), reps)
 
     sample = records[::step]
-    loop_sample_s, loop_results = _median_time(
+    loop_sample_s, loop_results = median_time(
         lambda: [evaluate(t, m, ruleset=rs) for t, m in sample], 1
     )
     loop_s = loop_sample_s * n / len(sample)
 
     # the two paths agree on the sample (a cheap guard against benchmarking a wrong answer)
     for i, e in zip(range(0, n, step), loop_results, strict=True):
-        row = many.iloc[i]
-        assert row["verdict"] == e.verdict and row["n_fail"] == e.n_fail, (i, records[i])
+        got = many.iloc[i]
+        assert got["verdict"] == e.verdict and got["n_fail"] == e.n_fail, (i, records[i])
 
     verdicts = pd.concat([r["verdict"] for r in results.values()]).value_counts()
     mix = ", ".join(f"{k} {v / n:.0%}" for k, v in verdicts.items())
     n_rules = len(rs.rules)
-    loop_note = (f"baseline: evaluate() in a Python loop on every {step}th audit "
-                 f"({len(sample):,}), scaled ×{n / len(sample):g}")
+    loop_note = (
+        f"baseline: evaluate() in a Python loop on every {step}th audit "
+        f"({len(sample):,}), scaled ×{n / len(sample):g}"
+    )
     return [
-        _row(f"score {n:,} audits, 7 types, {n_rules} rules: evaluate_frame on tables",
-             frame_s, loop_s, "s", "≥ 20× and < 2 s", f"{loop_note}; verdicts: {mix}"),
-        _row(f"score {n:,} audits from (type, dict) records: evaluate_many", many_s, loop_s,
-             "s", "≥ 20×", "includes building the tables from the dicts; " + loop_note),
-        _row("evaluate() per audit (loop baseline)", loop_sample_s / len(sample) * 1e6, None,
-             "µs", "—", f"median of 1 pass over {len(sample):,} audits"),
+        result_row(
+            f"score {n:,} audits, 7 types, {n_rules} rules: evaluate_frame on tables",
+            frame_s,
+            loop_s,
+            "s",
+            "≥ 20× and < 2 s",
+            f"{loop_note}; verdicts: {mix}",
+        ),
+        result_row(
+            f"score {n:,} audits from (type, dict) records: evaluate_many",
+            many_s,
+            loop_s,
+            "s",
+            "≥ 20×",
+            "includes building the tables from the dicts; " + loop_note,
+        ),
+        result_row(
+            "evaluate() per audit (loop baseline)",
+            loop_sample_s / len(sample) * 1e6,
+            None,
+            "µs",
+            "—",
+            f"median of 1 pass over {len(sample):,} audits",
+        ),
     ]
 
 
@@ -119,8 +123,10 @@ def main(argv: list[str] | None = None) -> int:
     for row in run(args.size):
         ratio = f"{row['ratio']}×" if row["ratio"] is not None else "—"
         base = row["baseline"] if row["baseline"] is not None else "—"
-        print(f"{row['figure']}: ours {row['ours']} {row['unit']}, baseline {base}, "
-              f"ratio {ratio}, target {row['target']} ({row['note']})")
+        print(
+            f"{row['figure']}: ours {row['ours']} {row['unit']}, baseline {base}, "
+            f"ratio {ratio}, target {row['target']} ({row['note']})"
+        )
     return 0
 
 

@@ -1,0 +1,35 @@
+"""Helpers shared by the benchmarks: median timing and the result-row format."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+
+def median_time(fn: Callable[[], Any], reps: int) -> tuple[float, Any]:
+    """Median wall time in seconds of ``reps`` calls of ``fn``, and the last call's result."""
+    times: list[float] = []
+    out = None
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), out
+
+
+def row(
+    figure: str, ours: float, baseline: float | None, unit: str, target: str, note: str
+) -> dict[str, Any]:
+    """One result row; ratio = baseline ÷ ours (above 1 means ours is faster or smaller)."""
+    ratio = baseline / ours if baseline is not None and ours > 0 else None
+    return {
+        "figure": figure,
+        "ours": round(ours, 4),
+        "baseline": None if baseline is None else round(baseline, 4),
+        "unit": unit,
+        "ratio": None if ratio is None else round(ratio, 2),
+        "target": target,
+        "note": note,
+    }
