@@ -7,6 +7,7 @@ Arguments are plain hashable values (tuples, not lists) so the cache keys are st
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime, time
 from typing import Any
 
@@ -18,6 +19,10 @@ from audit.settings import get_settings
 
 #: Seconds a cached query result is reused.
 DATA_TTL_S = 60
+#: Coverage results kept (one per facility type and data version).
+COVERAGE_CACHE_ENTRIES = 32
+#: Decimals of source coordinates in the coverage data version (1e-6 degree is ~0.1 m).
+COVERAGE_VERSION_DECIMALS = 6
 
 
 @st.cache_resource(show_spinner=False)
@@ -126,14 +131,103 @@ def network_info() -> dict[str, Any]:
     }
 
 
+def source_version(sources: pd.DataFrame) -> str:
+    """Fingerprint of coverage sources (ids and rounded positions): the cache's data version.
+
+    A new compliant audit, a facility turning non-compliant or a moved facility changes it.
+    """
+    if sources.empty:
+        return "empty"
+    key = sources[["facility_id", "lon", "lat"]].copy()
+    key["lon"] = key["lon"].astype(float).round(COVERAGE_VERSION_DECIMALS)
+    key["lat"] = key["lat"].astype(float).round(COVERAGE_VERSION_DECIMALS)
+    digest = pd.util.hash_pandas_object(key.sort_values("facility_id"), index=False)
+    return hashlib.sha1(digest.to_numpy().tobytes()).hexdigest()
+
+
+@st.cache_data(max_entries=COVERAGE_CACHE_ENTRIES, show_spinner=False)
+def _coverage(
+    facility_type: str, version: str, _lons: tuple[float, ...], _lats: tuple[float, ...]
+) -> dict[str, Any]:
+    """Network coverage of one type, cached by (facility type, data version) only."""
+    import shapely
+
+    from geodata.coverage import network_coverage
+
+    result = network_coverage(network(), list(_lons), list(_lats), districts())
+    gaps = result.gaps
+    # one merged geometry: the layer is drawn as a whole, so per-edge features only cost bytes
+    # (about a third of the layer's payload on the demo network)
+    geometry = (
+        [shapely.line_merge(shapely.multilinestrings(gaps.geometry.to_numpy()))] if len(gaps)
+        else []
+    )
+    merged = gpd.GeoDataFrame(geometry=geometry, crs=gaps.crs)
+    table = pd.DataFrame(result.by_district.drop(columns="geometry"))
+    return {
+        "facility_type": facility_type,
+        "version": version,
+        "thresholds_m": tuple(result.thresholds_m),
+        "by_district": table,
+        "gaps": merged,
+        "gap_edges": len(gaps),
+        "gap_km": float(gaps["beyond_m"].sum()) / 1000.0 if len(gaps) else 0.0,
+        "sources": len(_lons),
+        "sources_unsnapped": len(result.sources_unsnapped),
+        "synthetic": bool(result.attrs.get("synthetic_network")),
+    }
+
+
+def coverage(facility_type: str) -> dict[str, Any]:
+    """Coverage of ``facility_type`` by facilities whose LATEST audit is compliant.
+
+    Returns plain data: ``by_district`` (per-district street km and shares within each
+    threshold), ``gaps`` (one-row GeoDataFrame of street beyond the largest threshold),
+    counts and the synthetic-network flag. See :func:`geodata.coverage.network_coverage`.
+    """
+    sources = facility_frame((facility_type,), None, ("compliant",))
+    sources = sources.dropna(subset=["lon", "lat"])
+    return _coverage(
+        facility_type,
+        source_version(sources),
+        tuple(sources["lon"].astype(float)),
+        tuple(sources["lat"].astype(float)),
+    )
+
+
 @st.cache_data(ttl=DATA_TTL_S, show_spinner=False)
-def coverage_gaps() -> gpd.GeoDataFrame | None:
-    """Network coverage gaps, when the geodata coverage module provides them."""
-    try:
-        from geodata import coverage
-    except ImportError:
-        return None
-    func = getattr(coverage, "coverage_gaps", None)
-    if func is None:
-        return None
-    return func(network(), facility_frame())
+def work_orders() -> pd.DataFrame:
+    """All work orders with status, due date and ``overdue`` (see audit.workorders)."""
+    from audit.workorders import work_order_frame
+
+    with get_database().session() as session:
+        return work_order_frame(session)
+
+
+def work_order_flags() -> dict[int, str]:
+    """Facility id → ``"overdue"`` or ``"open"`` for facilities with an unfinished work order."""
+    from audit.workorders import OPEN_STATUSES
+
+    orders = work_orders()
+    if orders.empty:
+        return {}
+    open_orders = orders[orders["status"].isin(OPEN_STATUSES) & orders["facility_id"].notna()]
+    flags: dict[int, str] = {}
+    for fid, overdue in zip(open_orders["facility_id"].astype(int), open_orders["overdue"],
+                            strict=True):
+        if overdue:
+            flags[fid] = "overdue"
+        else:
+            flags.setdefault(fid, "open")
+    return flags
+
+
+def district_rankings() -> dict[str, Any]:
+    """The ranking grouped by district only (feeds the map's choropleth layer) as plain data:
+    ``table``, ``threshold`` (coverage below it is not ranked), ``is_demo`` and more.
+
+    Reuses the bureau pages' cached loader so the map and the rankings page agree.
+    """
+    from ui.bureau_data import rankings
+
+    return rankings(("district_code",))

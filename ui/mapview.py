@@ -14,7 +14,7 @@ import html
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -49,17 +49,20 @@ VERDICT_STYLES: dict[str, MarkerStyle] = {
     "unaudited": MarkerStyle("circle", "#55595e", "–"),
 }
 
+#: One style per status of :data:`audit.reports.STATUSES` (a test keeps them in step);
+#: rejected and duplicate reports are not on the public map but may appear in bureau views.
 REPORT_STATUS_STYLES: dict[str, MarkerStyle] = {
     "new": MarkerStyle("pin", "#6a1b9a", "!"),
-    "confirmed": MarkerStyle("pin", "#6a1b9a", "!"),
+    "confirmed": MarkerStyle("pin", "#6a1b9a", "‼"),
     "in_progress": MarkerStyle("pin", "#0b5394", "…"),
     "fixed": MarkerStyle("pin", "#1b6e34", "✓"),
-    "resolved": MarkerStyle("pin", "#1b6e34", "✓"),
     "rejected": MarkerStyle("pin", "#55595e", "✗"),
     "duplicate": MarkerStyle("pin", "#55595e", "="),
-    "closed": MarkerStyle("pin", "#55595e", "✓"),
 }
 OTHER_REPORT_STYLE = MarkerStyle("pin", "#55595e", "!")
+
+#: Work-order flags of a facility row (index 6): none, an open order, an overdue open order.
+WORK_ORDER_FLAGS: tuple[str, ...] = ("none", "open", "overdue")
 
 #: Decimal places kept for coordinates sent to the browser (1e-5 degree is about 1 m).
 COORD_DECIMALS = 5
@@ -96,6 +99,13 @@ MARKER_CSS = """
 .a11y-mk.diamond{transform:rotate(45deg);width:19px;height:19px;margin:1px}
 .a11y-mk.diamond span{transform:rotate(-45deg)}
 .a11y-mk.pin{border-radius:50% 50% 50% 0;}
+.a11y-mk{position:relative}
+.a11y-wo{position:absolute;top:-8px;right:-9px;background:#fff;color:#1a1a1a;
+  border:1px solid #1a1a1a;border-radius:3px;font:bold 9px/1 system-ui,sans-serif;
+  padding:1px 2px;white-space:nowrap}
+.a11y-mk.diamond .a11y-wo{transform:rotate(-45deg)}
+.a11y-legend .a11y-wo{position:static;margin-right:2px}
+.a11y-legend .swatch{display:inline-block;width:18px;height:12px;border:1px solid #333}
 .a11y-cluster{background:#ffffff;border:3px solid #1a1a1a;border-radius:50%;color:#1a1a1a;
   font:bold 13px/1 system-ui,sans-serif;display:flex;align-items:center;
   justify-content:center;width:36px;height:36px;box-sizing:border-box}
@@ -143,11 +153,11 @@ def verdict_label(verdict: str, lang: str) -> str:
 
 
 def report_status_label(status: str, lang: str) -> str:
-    """The report status in words; an unknown status code is shown as it is."""
+    """The report status in words (:data:`audit.reports.STATUSES`); never a raw code."""
     try:
         return translate(lang, f"report_status.{status}")
     except KeyError:
-        return status
+        return translate(lang, "report_status.unknown")
 
 
 def facility_tooltip(row: Any, lang: str) -> str:
@@ -175,7 +185,7 @@ _MARKER_JS = (
     "var s = S[row[2]] || S[S.length - 1];"
     "var icon = L.divIcon({className: '', iconSize: [22, 22], iconAnchor: [11, 11],"
     "html: '<div class=\"a11y-mk ' + s[0] + '\" style=\"background:' + s[1] + '\">"
-    "<span aria-hidden=\"true\">' + s[2] + '</span></div>'});"
+    "<span aria-hidden=\"true\">' + s[2] + '</span>' + (badge || '') + '</div>'});"
     "var plain = tip.replace(/&lt;/g, '<').replace(/&gt;/g, '>')"
     ".replace(/&quot;/g, '\"').replace(/&#x27;/g, \"'\").replace(/&amp;/g, '&');"
     "var marker = L.marker(new L.LatLng(row[0], row[1]), {icon: icon, keyboard: true,"
@@ -186,18 +196,25 @@ _MARKER_JS = (
 
 
 def _facility_callback(lang: str, types: list[str]) -> str:
-    """JS callback for rows ``[lat, lon, verdict_idx, id, escaped name, type_idx]``.
+    """JS callback for rows ``[lat, lon, verdict_idx, id, escaped name, type_idx[, wo_flag]]``.
 
-    The tooltip ``[id] name · type · verdict`` is composed in the browser from escaped lookup
-    tables (so each row stays small); the marker's title is the same text unescaped and set as
-    a DOM property, never parsed as HTML.
+    The tooltip ``[id] name · type · verdict[ · work order]`` is composed in the browser from
+    escaped lookup tables (so each row stays small); the marker's title is the same text
+    unescaped and set as a DOM property, never parsed as HTML. ``wo_flag`` (index into
+    :data:`WORK_ORDER_FLAGS`, present only when non-zero) adds a text suffix and a small text
+    badge on the marker, so the work-order state is never carried by colour alone.
     """
     table = _style_table(VERDICT_STYLES, {v: verdict_label(v, lang) for v in VERDICT_STYLES})
     type_labels = [_e(facility_type_label(t, lang)) for t in types]
+    suffixes = [""] + [_e(translate(lang, f"map.workorder.{f}")) for f in WORK_ORDER_FLAGS[1:]]
+    badge = _e(translate(lang, "map.workorder.badge"))
     return (
         f"function (row) {{ var S = {json.dumps(table)}; var T = {json.dumps(type_labels)};"
+        f"var W = {json.dumps(suffixes)}; var B = {json.dumps(badge)};"
         "var tip = '[' + row[3] + '] ' + row[4] + ' · ' + T[row[5]] + ' · '"
-        " + (S[row[2]] || S[S.length - 1])[3];" + _MARKER_JS
+        " + (S[row[2]] || S[S.length - 1])[3] + (row[6] ? ' · ' + W[row[6]] : '');"
+        "var badge = row[6] ? '<span class=\"a11y-wo\" aria-hidden=\"true\">' + B"
+        " + '</span>' : '';" + _MARKER_JS
     )
 
 
@@ -210,6 +227,7 @@ def _report_callback(lang: str, statuses: list[str]) -> str:
     template = _e(translate(lang, "map.report_tooltip"))
     return (
         f"function (row) {{ var S = {json.dumps(table)}; var F = {json.dumps(template)};"
+        "var badge = '';"
         "var tip = F.replace('{code}', row[3]).replace('{status}', (S[row[2]] || [])[3] || '')"
         ".replace('{count}', row[4]).replace('{description}', row[5]);" + _MARKER_JS
     )
@@ -290,24 +308,37 @@ class _Attribution(MacroElement):
         self.text = text
 
 
-def facility_rows(facilities: pd.DataFrame, types: list[str]) -> list[list[Any]]:
-    """Compact browser rows ``[lat, lon, verdict_idx, id, escaped name, type_idx]``.
+def facility_rows(
+    facilities: pd.DataFrame,
+    types: list[str],
+    work_orders: Mapping[int, str] | None = None,
+) -> list[list[Any]]:
+    """Compact browser rows ``[lat, lon, verdict_idx, id, escaped name, type_idx[, wo_flag]]``.
 
     ``verdict_idx`` indexes :data:`VERDICT_STYLES` (unknown verdicts get the last style);
-    ``type_idx`` indexes ``types``.
+    ``type_idx`` indexes ``types``; ``wo_flag`` indexes :data:`WORK_ORDER_FLAGS` and is only
+    appended for facilities in ``work_orders`` (facility id → ``"open"`` / ``"overdue"``), so
+    rows without a work order cost nothing extra.
     """
     if facilities.empty:
         return []
     frame = facilities.dropna(subset=["lat", "lon"])
     verdict_idx = {v: i for i, v in enumerate(VERDICT_STYLES)}
     type_idx = {t: i for i, t in enumerate(types)}
+    flag_idx = {f: i for i, f in enumerate(WORK_ORDER_FLAGS)}
+    orders = work_orders or {}
     lats = frame["lat"].astype(float).round(COORD_DECIMALS).tolist()
     lons = frame["lon"].astype(float).round(COORD_DECIMALS).tolist()
-    return [
-        [lat, lon, verdict_idx.get(str(row.verdict), len(verdict_idx) - 1),
-         int(row.facility_id), _e(row.name), type_idx.get(str(row.facility_type), 0)]
-        for lat, lon, row in zip(lats, lons, frame.itertuples(index=False), strict=True)
-    ]
+    rows: list[list[Any]] = []
+    for lat, lon, row in zip(lats, lons, frame.itertuples(index=False), strict=True):
+        fid = int(row.facility_id)
+        out = [lat, lon, verdict_idx.get(str(row.verdict), len(verdict_idx) - 1), fid,
+               _e(row.name), type_idx.get(str(row.facility_type), 0)]
+        flag = flag_idx.get(orders.get(fid, "none"), 0)
+        if flag:
+            out.append(flag)
+        rows.append(out)
+    return rows
 
 
 def report_rows(reports: pd.DataFrame, statuses: list[str]) -> list[list[Any]]:
@@ -342,8 +373,12 @@ def legend_html(
     report_statuses: Sequence[str],
     network_label: str | None,
     show_gaps: bool,
+    gaps_label: str | None = None,
+    work_orders: int = 0,
+    choropleth_label: str | None = None,
 ) -> str:
-    """The map legend: verdict glyphs with counts, report statuses, lines; all text escaped."""
+    """The map legend: verdict glyphs with counts, work-order badge, report statuses, lines,
+    the district choropleth; all text escaped."""
     items = [
         _legend_item(
             VERDICT_STYLES[v],
@@ -353,6 +388,11 @@ def legend_html(
         for v in VERDICTS
     ]
     title = _e(translate(lang, "map.legend.title"))
+    if work_orders:
+        items.append(
+            f'<li><span class="a11y-wo">{_e(translate(lang, "map.workorder.badge"))}</span>'
+            f"{_e(translate(lang, 'map.legend.work_orders', count=work_orders))}</li>"
+        )
     parts = [
         f'<details class="a11y-legend" open><summary>{title}</summary>',
         f"<h2>{_e(translate(lang, 'map.legend.facilities'))}</h2><ul>{''.join(items)}</ul>",
@@ -379,10 +419,24 @@ def legend_html(
     if show_gaps:
         lines.append(
             f'<li><span class="line" style="border-color:#d1495b;border-top-style:dashed"></span>'
-            f"{_e(translate(lang, 'map.layer.gaps'))}</li>"
+            f"{_e(gaps_label or translate(lang, 'map.layer.gaps'))}</li>"
+        )
+    if choropleth_label:
+        lines.append(
+            '<li><span class="swatch" style="background:linear-gradient(90deg,#fff5f0,#67000d)">'
+            f"</span>{_e(choropleth_label)}</li>"
+            '<li><span class="swatch" style="background:#999999;opacity:.5;border-style:dashed">'
+            f"</span>{_e(translate(lang, 'map.choropleth.thin'))}</li>"
         )
     parts.append(f"<ul>{''.join(lines)}</ul></details>")
     return "".join(parts)
+
+
+def _count_flagged(facilities: pd.DataFrame, work_orders: Mapping[int, str] | None) -> int:
+    """How many of the shown facilities carry a work-order flag."""
+    if not work_orders or facilities.empty:
+        return 0
+    return int(facilities["facility_id"].astype(int).isin(list(work_orders)).sum())
 
 
 def _geojson_of(gdf: gpd.GeoDataFrame, simplify_deg: float, keep: Sequence[str]) -> dict[str, Any]:
@@ -427,6 +481,10 @@ def build_map(
     network_edges: gpd.GeoDataFrame | None = None,
     network_label: str | None = None,
     gaps: gpd.GeoDataFrame | None = None,
+    gaps_label: str | None = None,
+    choropleth: folium.FeatureGroup | None = None,
+    choropleth_label: str | None = None,
+    work_orders: Mapping[int, str] | None = None,
     attribution: str = "",
     tiles: str = "none",
     tianditu_key: str = "",
@@ -436,6 +494,11 @@ def build_map(
 
     ``facilities`` / ``reports`` follow ``Repository.facility_frame`` / ``report_frame``.
     ``network_label`` names the network layer (it says "synthetic" for the demo network).
+    ``gaps`` (drawn as one dashed layer, named ``gaps_label``) comes from
+    :func:`ui.cache.coverage`; ``choropleth`` is a district layer (e.g.
+    :func:`ui.bureau_charts.rankings_choropleth_layer`) drawn under everything else and
+    explained in the legend by ``choropleth_label``; ``work_orders`` maps facility ids with an
+    unfinished work order to ``"open"`` / ``"overdue"`` (tooltip suffix + marker badge).
     Every JS/CSS resource points at ``asset_base_url`` (see :func:`ui.assets.localise`).
     """
     fmap = folium.Map(
@@ -465,6 +528,9 @@ def build_map(
         minx, miny, maxx, maxy = districts.to_crs(4326).total_bounds
         fmap.fit_bounds([[miny, minx], [maxy, maxx]])
 
+    if choropleth is not None:
+        choropleth.add_to(fmap)
+
     if network_edges is not None and not network_edges.empty:
         data = _geojson_of(network_edges, NETWORK_SIMPLIFY_DEG, [])
         folium.GeoJson(
@@ -478,7 +544,7 @@ def build_map(
         data = _geojson_of(gaps, NETWORK_SIMPLIFY_DEG, [])
         folium.GeoJson(
             data,
-            name=translate(lang, "map.layer.gaps"),
+            name=gaps_label or translate(lang, "map.layer.gaps"),
             style_function=lambda _f: {
                 "color": "#d1495b", "weight": 3, "dashArray": "6 4", "fillOpacity": 0.15,
             },
@@ -487,7 +553,7 @@ def build_map(
 
     types = sorted(facilities["facility_type"].astype(str).unique()) if len(facilities) else []
     BulkMarkerCluster(
-        facility_rows(facilities, types),
+        facility_rows(facilities, types, work_orders),
         callback=_facility_callback(lang, types),
         name=translate(lang, "map.layer.facilities"),
         icon_create_function=_cluster_icon("facilities"),
@@ -520,6 +586,9 @@ def build_map(
                 report_statuses=statuses,
                 network_label=network_label if network_edges is not None else None,
                 show_gaps=gaps is not None and not gaps.empty,
+                gaps_label=gaps_label,
+                work_orders=_count_flagged(facilities, work_orders),
+                choropleth_label=choropleth_label if choropleth is not None else None,
             )
         )
     )

@@ -130,8 +130,55 @@ def _photo_path(photo: dict[str, Any]) -> Path | None:
     return None
 
 
-def facility_detail(detail: dict[str, Any]) -> None:
-    """Render one facility: verdict, latest findings (failing first), photos, audit history."""
+def work_order_table(orders: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """One facility's work orders for display: status in words, due date, overdue flag."""
+    rows = []
+    for row in orders.sort_values("work_order_id", ascending=False).itertuples(index=False):
+        overdue = bool(row.overdue)
+        rows.append(
+            {
+                translate(lang, "detail.wo.id"): int(row.work_order_id),
+                translate(lang, "detail.wo.title"): str(row.title or "—"),
+                translate(lang, "detail.wo.unit"): str(row.responsible_unit or "—"),
+                translate(lang, "detail.wo.status"): translate(
+                    lang, f"bureau.wo.status.{row.status}"
+                ),
+                translate(lang, "detail.wo.due"): _fmt(row.due_date),
+                translate(lang, "detail.wo.overdue"): translate(
+                    lang, "detail.wo.overdue_days", days=int(row.days_overdue)
+                )
+                if overdue
+                else translate(lang, "detail.wo.not_overdue"),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def coverage_table(by_district: pd.DataFrame, thresholds_m: tuple[float, ...],
+                   lang: str) -> pd.DataFrame:
+    """Per-district coverage for display: street km and the share within each threshold (%)."""
+    name_col = "name_zh" if lang == "zh-Hans" else "name_en"
+    out = pd.DataFrame(
+        {
+            translate(lang, "map.coverage.district"): by_district.get(
+                name_col, by_district["adcode"]
+            ).astype(str),
+            translate(lang, "map.coverage.street_km"): by_district["street_km"].astype(float)
+            .round(1),
+        }
+    )
+    for threshold in thresholds_m:
+        share = by_district[f"within_{threshold:g}m_share"].astype(float)
+        out[translate(lang, "map.coverage.within", distance=f"{threshold:g}")] = [
+            "—" if math.isnan(v) else f"{v:.1%}" for v in share
+        ]
+    return out
+
+
+def facility_detail(detail: dict[str, Any], work_orders: pd.DataFrame | None = None) -> None:
+    """Render one facility: verdict, latest findings (failing first), work orders, photos,
+    audit history. ``work_orders`` is this facility's rows of ``work_order_frame`` (None when
+    they could not be read: the section is then left out)."""
     lang = current_language()
     fac = detail["facility"]
     audits = detail.get("audits") or []
@@ -167,6 +214,12 @@ def facility_detail(detail: dict[str, Any]) -> None:
                 st.caption(t("detail.provisional_note"))
         else:
             st.info(t("detail.no_findings"))
+    if work_orders is not None:
+        st.markdown(f"#### {t('detail.wo.heading')}")
+        if work_orders.empty:
+            st.caption(t("detail.wo.none"))
+        else:
+            st.table(work_order_table(work_orders, lang))
     st.markdown(f"#### {t('detail.photos')}")
     photos = [p for p in (_photo_path(ph) for ph in detail.get("photos") or []) if p]
     if photos:

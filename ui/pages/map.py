@@ -74,6 +74,43 @@ def _filters(lang: str, districts: Any) -> dict[str, Any]:
     }
 
 
+def _layer_choices(lang: str) -> tuple[str | None, bool]:
+    """Optional analysis layers: coverage gaps of one facility type, district choropleth."""
+    from audit.model import FACILITY_TYPES
+
+    cols = st.columns(2)
+    coverage_type = cols[0].selectbox(
+        t("map.coverage.select"),
+        [None, *FACILITY_TYPES],
+        format_func=lambda c: t("map.coverage.none") if c is None else facility_type_label(c, lang),
+        key="map_coverage_type",
+        help=t("map.coverage.help"),
+    )
+    choropleth = cols[1].toggle(t("map.choropleth.toggle"), value=False, key="map_choropleth")
+    return coverage_type, choropleth
+
+
+def _coverage_section(result: dict[str, Any], lang: str) -> None:
+    """Per-district coverage table under the map, with the synthetic-network caveat."""
+    ftype = facility_type_label(result["facility_type"], lang)
+    st.markdown(f"### {t('map.coverage.heading', type=ftype)}")
+    if result["synthetic"]:
+        st.warning(t("map.coverage.synthetic"))
+    st.caption(
+        t(
+            "map.coverage.summary",
+            sources=result["sources"],
+            unsnapped=result["sources_unsnapped"],
+            km=f"{result['gap_km']:.1f}",
+            distance=f"{result['thresholds_m'][-1]:g}",
+        )
+    )
+    st.dataframe(
+        widgets.coverage_table(result["by_district"], result["thresholds_m"], lang),
+        hide_index=True,
+    )
+
+
 def _picker(frame: Any, lang: str) -> None:
     """Keyboard/screen-reader friendly facility chooser (same selection as a map click)."""
     query = st.text_input(t("map.pick.search"), key="map_pick_query").strip()
@@ -114,6 +151,7 @@ def render() -> None:
     if district_error:
         st.warning(t("map.districts_unavailable", error=district_error))
     filters = _filters(lang, districts)
+    coverage_type, show_choropleth = _layer_choices(lang)
     facilities = cache.facility_frame(
         filters["facility_types"], filters["districts"], filters["verdicts"],
         filters["since"], filters["until"],
@@ -128,7 +166,32 @@ def render() -> None:
         label = pick(lang, info["label_zh"], info["label_en"]) or t("map.layer.network")
         network_label = t("map.layer.network_synthetic", label=label) if info["synthetic"] \
             else label
-    gaps, _ = _optional(cache.coverage_gaps)
+    coverage = None
+    gaps_label = None
+    if coverage_type is not None:
+        with st.spinner(t("map.coverage.spinner")):
+            coverage, coverage_error = _optional(cache.coverage, coverage_type)
+        if coverage_error:
+            st.warning(t("map.coverage.unavailable", error=coverage_error))
+        else:
+            gaps_label = t(
+                "map.layer.gaps_for",
+                distance=f"{coverage['thresholds_m'][-1]:g}",
+                type=facility_type_label(coverage_type, lang),
+            )
+    gaps = coverage["gaps"] if coverage else None
+    choropleth = None
+    ranking: dict[str, Any] | None = None
+    if show_choropleth and districts is not None:
+        ranking, ranking_error = _optional(cache.district_rankings)
+        if ranking_error:
+            st.warning(t("map.choropleth.unavailable", error=ranking_error))
+        else:
+            from ui.bureau_charts import rankings_choropleth_layer  # altair: only when asked
+
+            choropleth = rankings_choropleth_layer(ranking["table"], districts, lang)
+            choropleth.show = True  # the user asked for it with the toggle
+    work_orders, _ = _optional(cache.work_order_flags)
     attribution, _ = _optional(cache.boundary_attribution)
 
     st.markdown(
@@ -141,20 +204,19 @@ def render() -> None:
     if facilities.empty:
         st.info(t("map.no_facilities"))
 
-    tiles = settings.tiles
+    layers: dict[str, Any] = {
+        "lang": lang, "districts": districts, "reports": reports, "network_edges": edges,
+        "network_label": network_label, "gaps": gaps, "gaps_label": gaps_label,
+        "choropleth": choropleth,
+        "choropleth_label": t("map.choropleth.legend") if choropleth is not None else None,
+        "work_orders": work_orders, "attribution": attribution or "",
+    }
     try:
-        fmap = build_map(
-            facilities, lang=lang, districts=districts, reports=reports,
-            network_edges=edges, network_label=network_label, gaps=gaps,
-            attribution=attribution or "", tiles=tiles, tianditu_key=settings.tianditu_key,
-        )
+        fmap = build_map(facilities, tiles=settings.tiles, tianditu_key=settings.tianditu_key,
+                         **layers)
     except AuditError as exc:
         st.warning(t("map.tiles_error", error=str(exc)))
-        fmap = build_map(
-            facilities, lang=lang, districts=districts, reports=reports,
-            network_edges=edges, network_label=network_label, gaps=gaps,
-            attribution=attribution or "", tiles="none",
-        )
+        fmap = build_map(facilities, tiles="none", **layers)
     result = st_folium(
         fmap,
         key="facility_map",
@@ -169,6 +231,13 @@ def render() -> None:
         if clicked is not None:
             st.session_state[state.SELECTED_FACILITY] = clicked
 
+    if ranking is not None:
+        st.caption(t("map.choropleth.caption", threshold=f"{ranking['threshold']:.0%}"))
+        if ranking.get("is_demo"):
+            st.caption(t("map.choropleth.demo"))
+    if coverage is not None:
+        _coverage_section(coverage, lang)
+
     st.markdown(f"### {t('map.pick.heading')}")
     _picker(facilities, lang)
     selected = st.session_state.get(state.SELECTED_FACILITY)
@@ -178,7 +247,11 @@ def render() -> None:
         except AuditError as exc:
             st.error(t("map.detail_error", error=str(exc)))
         else:
-            widgets.facility_detail(detail)
+            orders, orders_error = _optional(cache.work_orders)
+            if orders_error:
+                st.caption(t("detail.wo.unavailable", error=orders_error))
+            mine = None if orders is None else orders[orders["facility_id"] == int(selected)]
+            widgets.facility_detail(detail, work_orders=mine)
 
 
 render()
