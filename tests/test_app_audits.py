@@ -170,3 +170,96 @@ def test_admin_creates_user(app_db: Database) -> None:
     next(b for b in at.button if b.label == "创建").click()
     at.run()
     assert "已创建账户 new.inspector" in _text(at)
+
+
+# ----------------------------------------------------------------- live GPS (component mocked)
+
+
+def _fake_geolocation(monkeypatch: pytest.MonkeyPatch, answer: dict | None) -> list[str]:
+    """Replace the browser component: each call records its key and returns ``answer``."""
+    streamlit_js_eval = pytest.importorskip("streamlit_js_eval")
+    calls: list[str] = []
+
+    def fake(component_key: str | None = None) -> dict | None:
+        calls.append(str(component_key))
+        return answer
+
+    monkeypatch.setattr(streamlit_js_eval, "get_geolocation", fake)
+    return calls
+
+
+def _gps_mode(at: AppTest) -> AppTest:
+    at.radio(key="insp_loc_mode").set_value("gps").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _get_fix(at: AppTest) -> AppTest:
+    next(b for b in at.button if b.label == "获取我的位置（GPS）").click()
+    return at.run()
+
+
+def test_live_gps_good_fix_shows_accuracy_without_confirmation(
+    app_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _fake_geolocation(monkeypatch, {
+        "coords": {"longitude": 111.981, "latitude": 21.861, "accuracy": 8.4},
+        "timestamp": 1,
+    })
+    at = _gps_mode(_sign_in(_open(AUDIT_PAGE)))
+    assert not calls, "the browser is asked only when the inspector presses the button"
+    at = _get_fix(at)
+    assert not at.exception, at.exception
+    assert calls and calls[-1] == "insp_gps_request:1"
+    text = _text(at)
+    assert "已选位置：111.981000, 21.861000" in text
+    assert "GPS 精度 ±8 米" in text
+    assert at.session_state["insp_location"]["source"] == "gps"
+    assert at.session_state["insp_location"]["accuracy"] == pytest.approx(8.4)
+    assert not [c for c in at.checkbox if c.key and c.key.startswith("insp_gps_ok:")]
+    n = len(calls)
+    at.run()
+    assert len(calls) == n, "an answered reading is not asked again on every rerun"
+
+
+def test_live_gps_poor_fix_needs_explicit_confirmation(
+    app_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fake_geolocation(monkeypatch, {
+        "coords": {"longitude": 111.981, "latitude": 21.861, "accuracy": 85.0},
+    })
+    at = _get_fix(_gps_mode(_sign_in(_open(AUDIT_PAGE))))
+    assert not at.exception, at.exception
+    limit = f"{get_settings().gps_accuracy_limit_m:g}"
+    assert any(limit in str(w.value) for w in at.warning)
+    boxes = [c for c in at.checkbox if c.key and c.key.startswith("insp_gps_ok:")]
+    assert boxes and boxes[0].value is False
+
+
+def test_live_gps_denied_explains_and_keeps_the_typed_fallback(
+    app_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fake_geolocation(monkeypatch, {"error": {"code": 1, "message": "User denied"}})
+    at = _get_fix(_gps_mode(_sign_in(_open(AUDIT_PAGE))))
+    assert not at.exception, at.exception
+    assert any("拒绝了位置权限" in str(e.value) for e in at.error)
+    assert at.session_state["insp_location"] is None
+    # the typed fallback still works
+    at.text_input(key="insp_gps_coords").set_value(SPOT)
+    at.number_input(key="insp_gps_acc").set_value(12.0)
+    next(b for b in at.button if b.key == "insp_use_gps").click()
+    at.run()
+    assert at.session_state["insp_location"]["accuracy"] == pytest.approx(12.0)
+    assert "已选位置：111.980000, 21.860000" in _text(at)
+
+
+def test_parse_gps_result_rejects_garbage() -> None:
+    from ui.inspect_form import GpsFix, parse_gps_result
+
+    assert parse_gps_result({"coords": {"longitude": 1, "latitude": 2}}) == GpsFix(1.0, 2.0, None)
+    assert parse_gps_result({"error": {"code": 3}}) == "inspect.gps.error.timeout"
+    assert parse_gps_result({"error": {"code": 99}}) == "inspect.gps.error.unavailable"
+    assert parse_gps_result({"coords": {"longitude": "x", "latitude": 2}}).startswith("inspect")
+    assert parse_gps_result({"coords": {"longitude": float("nan"), "latitude": 2}}) == (
+        "inspect.gps.error.unavailable")
+    assert parse_gps_result("nope") == "inspect.gps.error.unavailable"

@@ -4,11 +4,15 @@
   booleans as yes / no / not checked) and returns the raw values plus the inline problems;
 - :func:`evaluation_panel` shows each failing clause with the measured value, the threshold,
   the severity and a provisional mark;
-- :func:`history_panel` lists the audits of a facility and a field-by-field diff of two of them.
+- :func:`history_panel` lists the audits of a facility and a field-by-field diff of two of them;
+- :func:`browser_geolocation` / :func:`parse_gps_result` read the device's GPS through the
+  ``streamlit-js-eval`` component (its JavaScript ships inside the wheel; no CDN).
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
@@ -182,3 +186,59 @@ def history_panel(facility_type: str, audits: list[dict[str, Any]]) -> None:
         st.markdown(t("inspect.history.fixed", rules=", ".join(diff["fixed"])))
     if diff["newly_failing"]:
         st.markdown(t("inspect.history.new_fail", rules=", ".join(diff["newly_failing"])))
+
+
+# ----------------------------------------------------------------------------- browser GPS
+
+#: Browser geolocation error codes (W3C Geolocation API ``GeolocationPositionError.code``).
+GPS_ERROR_KEYS: dict[int, str] = {1: "denied", 2: "unavailable", 3: "timeout"}
+
+
+@dataclass(frozen=True)
+class GpsFix:
+    """One browser GPS reading (WGS84, as ``navigator.geolocation`` returns it)."""
+
+    lon: float
+    lat: float
+    accuracy_m: float | None
+
+
+def geolocation_available() -> bool:
+    """Whether the geolocation component (``streamlit-js-eval``) is installed."""
+    try:
+        import streamlit_js_eval  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def browser_geolocation(request: int) -> Any:
+    """Ask the browser for ``navigator.geolocation.getCurrentPosition`` (one reading per
+    ``request`` number): ``None`` while the browser has not answered, then its result
+    (``{"coords": {...}}`` or ``{"error": {"code", "message"}}``)."""
+    import streamlit_js_eval
+
+    return streamlit_js_eval.get_geolocation(component_key=f"insp_gps_request:{request}")
+
+
+def parse_gps_result(value: Any) -> GpsFix | str:
+    """A :class:`GpsFix` from the component's answer, else the catalogue key of the problem."""
+    if not isinstance(value, dict):
+        return "inspect.gps.error.unavailable"
+    if "error" in value:
+        code = (value.get("error") or {}).get("code")
+        return f"inspect.gps.error.{GPS_ERROR_KEYS.get(code, 'unavailable')}"
+    coords = value.get("coords") or {}
+    try:
+        lon, lat = float(coords["longitude"]), float(coords["latitude"])
+    except (KeyError, TypeError, ValueError):
+        return "inspect.gps.error.unavailable"
+    raw_acc = coords.get("accuracy")
+    try:
+        accuracy = None if raw_acc is None else float(raw_acc)
+    except (TypeError, ValueError):
+        accuracy = None
+    if not (math.isfinite(lon) and math.isfinite(lat)) or (
+            accuracy is not None and not math.isfinite(accuracy)):
+        return "inspect.gps.error.unavailable"
+    return GpsFix(lon, lat, accuracy)

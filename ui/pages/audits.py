@@ -31,7 +31,15 @@ from ui import cache, state
 from ui.assets import localise
 from ui.auth import require_role
 from ui.i18n import current_language, t
-from ui.inspect_form import evaluation_panel, history_panel, measurement_inputs
+from ui.inspect_form import (
+    GpsFix,
+    browser_geolocation,
+    evaluation_panel,
+    geolocation_available,
+    history_panel,
+    measurement_inputs,
+    parse_gps_result,
+)
 from ui.mapview import YANGJIANG_CENTRE, add_tiles, facility_type_label, verdict_label
 
 FORM_ID = "insp_form_id"
@@ -42,6 +50,9 @@ DRAFT = "insp_draft"
 ALLOW_DUP = "insp_allow_duplicate"
 LAST_CLICK = "insp_last_click"
 RESULT = "insp_result"
+GPS_REQUEST = "insp_gps_request"  # int: browser GPS readings asked for
+GPS_DONE = "insp_gps_done"  # int: last reading answered
+GPS_MESSAGE = "insp_gps_message"  # catalogue key of the last GPS problem, or None
 MAP_ZOOM = 15
 MAP_HEIGHT_PX = 420
 PHOTO_TYPES = ["jpg", "jpeg", "png", "heic", "heif"]
@@ -52,6 +63,9 @@ def _init() -> None:
     for key in (LOCATION, FACILITY, FACILITY_VERSION, DRAFT, LAST_CLICK, RESULT):
         st.session_state.setdefault(key, None)
     st.session_state.setdefault(ALLOW_DUP, False)
+    st.session_state.setdefault(GPS_REQUEST, 0)
+    st.session_state.setdefault(GPS_DONE, 0)
+    st.session_state.setdefault(GPS_MESSAGE, None)
 
 
 def _new_form() -> None:
@@ -115,6 +129,34 @@ def _location_typed() -> None:
 
 
 def _location_gps() -> None:
+    """The device's GPS through the browser (accuracy shown), with a typed fallback."""
+    live = geolocation_available()
+    if live:
+        st.caption(t("inspect.gps.help_live"))
+        if st.button(t("inspect.gps.get"), key="insp_gps_get", type="primary"):
+            st.session_state[GPS_REQUEST] += 1
+            st.session_state[GPS_MESSAGE] = None
+        request = st.session_state[GPS_REQUEST]
+        if request > st.session_state[GPS_DONE]:
+            st.caption(t("inspect.gps.waiting"))
+            value = browser_geolocation(request)
+            if value is not None:
+                st.session_state[GPS_DONE] = request
+                fix = parse_gps_result(value)
+                if isinstance(fix, GpsFix):
+                    _set_location(fix.lon, fix.lat, "gps", fix.accuracy_m)
+                else:
+                    st.session_state[GPS_MESSAGE] = fix
+                st.rerun()
+        if st.session_state[GPS_MESSAGE]:
+            st.error(t(st.session_state[GPS_MESSAGE]))
+    else:
+        st.caption(t("inspect.gps.no_component"))
+    with st.expander(t("inspect.gps.typed"), expanded=not live):
+        _location_gps_typed()
+
+
+def _location_gps_typed() -> None:
     st.caption(t("inspect.loc.gps_help"))
     cols = st.columns([3, 1, 1])
     text = cols[0].text_input(t("inspect.loc.gps_coords"), key="insp_gps_coords")
