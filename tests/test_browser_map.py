@@ -11,9 +11,11 @@ from typing import Any
 
 import pytest
 from browser_support import (  # noqa: F401  (pytest fixtures)
+    VIEWPORTS,
     app_url,
     chromium_browser,
     map_frame,
+    open_page,
     page,
     run_axe,
     seeded_data_dir,
@@ -133,3 +135,79 @@ def test_no_serious_axe_violations(page: Any, app_url: str) -> None:
     inner = [v for v in inner if v["id"] != "meta-viewport"]
     serious = [v for v in [*main, *inner] if v["impact"] in SERIOUS]
     assert serious == [], serious
+
+
+def test_open_work_orders_are_marked_with_text(page: Any, app_url: str) -> None:
+    pg, recorder = page
+    frame = _load(pg, app_url)
+    titles = frame.evaluate(
+        """() => {
+            const out = [];
+            for (const id in window.map._layers) {
+                const layer = window.map._layers[id];
+                if (layer.getLayers && layer._featureGroup)
+                    for (const m of layer.getLayers()) out.push(m.options.title || "");
+            }
+            return out;
+        }"""
+    )
+    flagged = [t for t in titles if "工单" in t]
+    assert flagged, "demo work orders: some facilities carry a work-order suffix"
+    assert all(t.endswith(("有未完成工单", "工单已逾期")) for t in flagged)
+    assert "有未完成工单（当前显示" in frame.locator(".a11y-legend").inner_text()
+    assert recorder.console_errors == []
+
+
+def test_coverage_gaps_layer_and_table(page: Any, app_url: str) -> None:
+    pg, recorder = page
+    _load(pg, app_url)
+    pg.get_by_role("combobox", name="显示覆盖空白的设施类型").click()
+    pg.get_by_role("option", name="缘石坡道").click()
+    pg.get_by_text("这些距离是在合成的演示路网上计算的").first.wait_for(timeout=TIMEOUT_MS)
+    legend = ""
+    for _ in range(60):
+        pg.wait_for_timeout(500)
+        try:
+            legend = map_frame(pg, TIMEOUT_MS).locator(".a11y-legend").inner_text()
+        except Exception:  # the old iframe was detached while we read it
+            continue
+        if "超过 500 米的街道" in legend:
+            break
+    assert "沿路网距最近达标缘石坡道超过 500 米的街道" in legend
+    assert pg.get_by_text("500 米以内").count() >= 1
+    assert recorder.console_errors == []
+    assert recorder.blocked == []
+
+
+def test_live_gps_fills_the_inspector_position(chromium_browser: Any, app_url: str,
+                                               seeded_data_dir: Any) -> None:
+    """The browser's geolocation (granted and faked by Playwright) reaches the audit form."""
+    pytest.importorskip("streamlit_js_eval")
+    from audit.actors import SYSTEM
+    from audit.auth import create_user, get_user
+    from audit.settings import Settings
+    from audit.storage import open_database
+
+    user, password = "gps-inspector", "gps-inspector-pw"
+    db = open_database(Settings(data_dir=seeded_data_dir).effective_database_url)
+    if get_user(db, user) is None:
+        create_user(db, SYSTEM, user, password, "inspector")
+    db.engine.dispose()
+
+    context, pg, recorder = open_page(chromium_browser, VIEWPORTS["tablet"])
+    try:
+        context.grant_permissions(["geolocation"], origin=app_url)
+        context.set_geolocation({"longitude": 111.9812, "latitude": 21.8634, "accuracy": 7})
+        pg.goto(f"{app_url}/audits", timeout=TIMEOUT_MS)
+        pg.get_by_label("用户名").fill(user)
+        pg.get_by_label("密码").fill(password)
+        pg.get_by_role("button", name="登录").click()
+        pg.get_by_text("GPS 定位").first.wait_for(timeout=TIMEOUT_MS)
+        pg.get_by_text("GPS 定位", exact=True).click()
+        pg.get_by_role("button", name="获取我的位置（GPS）").click()
+        done = pg.get_by_text("已选位置：111.981200, 21.863400")
+        done.first.wait_for(timeout=TIMEOUT_MS)
+        assert "GPS 精度 ±7 米" in done.first.inner_text()
+        assert recorder.blocked == []
+    finally:
+        context.close()
