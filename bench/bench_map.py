@@ -37,6 +37,9 @@ SIZES: dict[str, tuple[int, int, int]] = {
     "full": (20_000, 5_000, 3),
 }
 PAYLOAD_TARGET_MB = 3.0
+#: Share of bench facilities with an open work order, and of those, overdue (bench data only).
+WORK_ORDER_SHARE = 0.1
+OVERDUE_SHARE = 0.3
 TIME_TARGET_S = 3.0
 LOAD_TIMEOUT_MS = 180_000
 CHROMIUM = "/usr/bin/chromium"
@@ -80,6 +83,14 @@ def synthetic_frames(n_fac: int, n_rep: int, seed: int = 5) -> tuple[pd.DataFram
         }
     )
     return fac, rep
+
+
+def synthetic_work_orders(fac: pd.DataFrame, seed: int = 7) -> dict[int, str]:
+    """Open work orders on a share of the facilities (some overdue), as the map page passes."""
+    rng = np.random.default_rng(seed)
+    ids = fac["facility_id"].to_numpy()
+    chosen = rng.choice(ids, int(len(ids) * WORK_ORDER_SHARE), replace=False)
+    return {int(i): ("overdue" if rng.random() < OVERDUE_SHARE else "open") for i in chosen}
 
 
 def naive_map(fac: pd.DataFrame, rep: pd.DataFrame, base_url: str) -> folium.Map:
@@ -148,7 +159,7 @@ def run(size: str = "full") -> list[dict[str, Any]]:
         with _Server(root) as server:
             base = f"{server.url}/static"
             ours = build_map(fac, lang="zh-Hans", districts=districts, reports=rep,
-                             asset_base_url=base)
+                             work_orders=synthetic_work_orders(fac), asset_base_url=base)
             ours.save(str(root / "ours.html"))
             naive_map(fac, rep, base).save(str(root / "naive.html"))
             sizes = {name: (root / f"{name}.html").stat().st_size / 1e6
@@ -163,7 +174,8 @@ def run(size: str = "full") -> list[dict[str, Any]]:
                         )
                 browser.close()
     t_ours, t_naive = statistics.median(times["ours"]), statistics.median(times["naive"])
-    note = f"{n_fac} facilities + {n_rep} reports, synthetic; median of {repeats}"
+    note = (f"{n_fac} facilities ({WORK_ORDER_SHARE:.0%} with an open work order) + {n_rep} "
+            f"reports, synthetic; median of {repeats}")
     return [
         {
             "figure": "map HTML payload",
