@@ -227,7 +227,8 @@ def parse_gps_result(value: Any) -> GpsFix | str:
         return "inspect.gps.error.unavailable"
     if "error" in value:
         code = (value.get("error") or {}).get("code")
-        return f"inspect.gps.error.{GPS_ERROR_KEYS.get(code, 'unavailable')}"
+        key = GPS_ERROR_KEYS.get(code, "unavailable") if isinstance(code, int) else "unavailable"
+        return f"inspect.gps.error.{key}"
     coords = value.get("coords") or {}
     try:
         lon, lat = float(coords["longitude"]), float(coords["latitude"])
