@@ -8,6 +8,9 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import random
+import sys
+import types
+from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 import sqlalchemy as sa
@@ -22,6 +25,7 @@ PER_WRITER = int(os.environ.get("LOAD_PER_WRITER", "1000"))
 FACILITIES = 16
 RETRY_P = 0.10  # the client resends the same request (response lost)
 DUPLICATE_P = 0.05  # the client later sends an earlier request again
+WRITER_TIMEOUT_S = 600
 
 
 def _writer(url: str, worker: int, facility_ids: list[int], per_writer: int) -> int:
@@ -51,13 +55,17 @@ def _writer(url: str, worker: int, facility_ids: list[int], per_writer: int) -> 
     return calls
 
 
-def _run_load(db: Database, url: str) -> None:
+def _run_load(db: Database, url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Streamlit's AppTest (run earlier in the session) leaves a page script as __main__; spawned
+    # workers would re-run it. Give them a bare __main__ so they only import this module.
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
     with db.session(write=True) as s:
         repo = Repository(s, Actor(None, "setup", "inspector"))
         ids = [repo.create_facility("ramp", 111.98 + i * 1e-3, 21.86).id for i in range(FACILITIES)]
-    ctx = mp.get_context("spawn")
-    with ctx.Pool(WRITERS) as pool:
-        calls = pool.starmap(_writer, [(url, w, ids, PER_WRITER) for w in range(WRITERS)])
+    # a dead worker raises BrokenProcessPool here (multiprocessing.Pool would respawn it forever)
+    with ProcessPoolExecutor(WRITERS, mp_context=mp.get_context("spawn")) as pool:
+        futures = [pool.submit(_writer, url, w, ids, PER_WRITER) for w in range(WRITERS)]
+        calls = [f.result(timeout=WRITER_TIMEOUT_S) for f in futures]
     assert sum(calls) > WRITERS * PER_WRITER  # retries and duplicates really happened
     with db.session() as s:
         total = s.scalar(sa.select(sa.func.count()).select_from(Audit))
@@ -74,10 +82,12 @@ def _run_load(db: Database, url: str) -> None:
 
 
 @pytest.mark.slow
-def test_concurrent_writers_sqlite(sqlite_db: Database) -> None:
-    _run_load(sqlite_db, sqlite_db.engine.url.render_as_string(hide_password=False))
+def test_concurrent_writers_sqlite(sqlite_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    _run_load(sqlite_db, sqlite_db.engine.url.render_as_string(hide_password=False), monkeypatch)
 
 
 @pytest.mark.slow
-def test_concurrent_writers_postgis(postgis_db: Database) -> None:
-    _run_load(postgis_db, postgis_db.engine.url.render_as_string(hide_password=False))
+def test_concurrent_writers_postgis(
+    postgis_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _run_load(postgis_db, postgis_db.engine.url.render_as_string(hide_password=False), monkeypatch)
