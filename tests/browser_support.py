@@ -1,11 +1,10 @@
 """Reusable helpers for app and browser tests.
 
 - :func:`seed_database` migrates a fresh database under ``data_dir`` and fills it with the
-  project's demo data (``python -m audit demo seed``) or, while that command does not exist, with
-  a small labelled synthetic set made through the public Repository API.
+  project's synthetic demo data (``python -m audit demo seed``).
 - :func:`run_app` starts ``streamlit run streamlit_app.py`` on a free localhost port with that
   data directory and yields the URL once ``/_stcore/health`` answers.
-- Fixtures (import them into a test module: ``from browser_support import app_url, page``):
+- Fixtures (registered for every test module by ``pytest_plugins`` in tests/conftest.py):
   ``app_url`` (session), ``chromium_browser`` (session), ``page`` (function; 1024×768 unless
   parametrised indirectly with ``viewport``), ``console_errors``.
 
@@ -52,7 +51,6 @@ LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 #: Seconds to wait for the app's health endpoint.
 STARTUP_TIMEOUT_S = 60.0
 #: Demo facilities seeded by the fallback (when `audit demo seed` is not available).
-FALLBACK_FACILITIES = 24
 
 
 def in_ci() -> bool:
@@ -99,42 +97,6 @@ def _cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[st
     )
 
 
-def _fallback_seed(data_dir: Path) -> None:
-    """Labelled synthetic facilities (and audits when the rules engine is present)."""
-    import random
-
-    from audit.settings import Settings
-    from audit.storage import open_database
-    from audit.storage.repository import Repository
-
-    settings = Settings(data_dir=data_dir, database_url="")
-    rng = random.Random(5)
-    db = open_database(settings.effective_database_url)
-    from audit.model import FACILITY_TYPES
-
-    with db.session(write=True) as session:
-        repo = Repository(session)
-        for i in range(FALLBACK_FACILITIES):
-            ftype = FACILITY_TYPES[i % len(FACILITY_TYPES)]
-            fac = repo.create_facility(
-                ftype,
-                111.95 + rng.random() * 0.08,
-                21.83 + rng.random() * 0.06,
-                name=f"Demo {ftype} {i + 1}",
-                address=f"Synthetic address {i + 1}",
-                district_code="441702",
-                is_demo=True,
-            )
-            if i % 4 == 3:
-                continue  # some facilities stay unaudited
-            with contextlib.suppress(ImportError, AttributeError):
-                from audit.model import random_measurements
-
-                repo.submit_audit(fac.facility_id, random_measurements(ftype, rng),
-                                  is_demo=True)
-    db.engine.dispose()
-
-
 def seed_database(data_dir: Path) -> str:
     """Migrate and seed a database under ``data_dir``; return which seeding was used."""
     env = app_env(data_dir)
@@ -142,12 +104,9 @@ def seed_database(data_dir: Path) -> str:
     if done.returncode != 0:
         raise RuntimeError(f"db upgrade failed:\n{done.stdout}\n{done.stderr}")
     demo = _cli(["demo", "seed"], env)
-    if demo.returncode == 0:
-        return "demo seed"
-    if "invalid choice" not in demo.stderr:
+    if demo.returncode != 0:
         raise RuntimeError(f"demo seed failed:\n{demo.stdout}\n{demo.stderr}")
-    _fallback_seed(data_dir)
-    return "fallback"
+    return "demo seed"
 
 
 @contextlib.contextmanager

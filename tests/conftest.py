@@ -16,6 +16,10 @@ import sqlalchemy as sa
 from audit.storage import Database, open_database, upgrade_to_head
 from audit.storage.orm import Base
 
+# Browser fixtures (app server, Chromium) live in tests/browser_support.py; registering them once
+# here gives every test module the same session-scoped app and browser.
+pytest_plugins = ["browser_support"]
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
 SHARED_DIR = Path(__file__).resolve().parents[2] / "shared"
 

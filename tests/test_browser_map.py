@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from browser_support are used as parameters)
 """The map page in headless Debian Chromium at three viewports, offline, with axe-core.
 
 Streamlit's own markup is excluded from the axe run only where noted below; the project's
@@ -10,17 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from browser_support import (  # noqa: F401  (pytest fixtures)
-    VIEWPORTS,
-    app_url,
-    chromium_browser,
-    map_frame,
-    open_page,
-    page,
-    run_axe,
-    seeded_data_dir,
-    viewport,
-)
+from browser_support import VIEWPORTS, map_frame, open_page, run_axe
 
 pytestmark = pytest.mark.browser
 

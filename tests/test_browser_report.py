@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from browser_support are used as parameters)
 """Reporting in headless Chromium: keyboard only on a phone, duplicates, and the XSS corpus."""
 
 from __future__ import annotations
@@ -8,14 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import (  # noqa: F401  (pytest fixtures)
-    app_url,
-    chromium_browser,
-    map_frame,
-    page,
-    seeded_data_dir,
-    viewport,
-)
+from browser_support import map_frame
 from test_reports_xss import XSS_CORPUS
 
 pytestmark = pytest.mark.browser

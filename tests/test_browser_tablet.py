@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from browser_support are used as parameters)
 """Tablet end-to-end in headless Chromium (1024×768 and 768×1024), offline.
 
 Sign in → create a ramp audit by tapping the map (st_folium's last_clicked) → slope 10 %, rise
@@ -14,13 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import (  # noqa: F401  (pytest fixtures)
-    app_url,
-    chromium_browser,
-    page,
-    seeded_data_dir,
-    viewport,
-)
 from PIL import Image
 
 pytestmark = pytest.mark.browser

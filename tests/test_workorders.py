@@ -110,9 +110,8 @@ def test_demo_work_orders_are_deterministic(tmp_path) -> None:  # type: ignore[n
     for k in range(2):
         db = open_database(f"sqlite:///{tmp_path / f'd{k}.sqlite3'}")
         upgrade_to_head(db)
-        seed_demo(db, n_facilities=40)
-        msg = seed_demo_workorders(db, np.random.default_rng(5))
-        assert "synthetic" in msg
+        result = seed_demo(db, n_facilities=40)  # the demo seed includes the work orders
+        assert "synthetic demo work orders" in result.message
         with db.session() as s:
             f = work_order_frame(s)
         frames.append(f[["facility_id", "status", "due_date", "cost_yuan", "title"]])
