@@ -18,9 +18,22 @@ CODE_RE = re.compile(r"\b[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}\b")
 XSS_SPOT = (111.62, 21.60)  # a quiet corner for the XSS reports
 
 
+def _wait_idle(pg: Any) -> None:
+    """Wait until Streamlit has finished rerunning the script (its status widget is gone)."""
+    pg.wait_for_timeout(300)
+    pg.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+        timeout=TIMEOUT_MS,
+    )
+
+
 def _tab_to(pg: Any, predicate_js: str) -> None:
-    """Press Tab until ``predicate_js(document.activeElement)`` is true (keyboard only)."""
-    for _ in range(MAX_TABS):
+    """Press Tab until ``predicate_js(document.activeElement)`` is true (keyboard only).
+
+    A rerun can redraw the page under the focus, so the walk waits for the app to be idle first
+    and goes round the page twice before giving up."""
+    _wait_idle(pg)
+    for _ in range(2 * MAX_TABS):
         pg.keyboard.press("Tab")
         if pg.evaluate(f"(el => {predicate_js})(document.activeElement)"):
             return
@@ -44,6 +57,7 @@ def _keyboard_report(pg: Any, where: str, description: str | None = None) -> str
     _tab_to(pg, "el.type === 'radio' && (el.closest('[role=radiogroup]') || el.parentElement)"
                 ".closest('[data-testid=stRadio]').innerText.includes('盲道被占用')")
     pg.keyboard.press("Space")  # first category
+    _wait_idle(pg)
     _tab_to(pg, "el.tagName === 'INPUT' && (el.getAttribute('aria-label') || '')"
                 ".startsWith('位置')")
     pg.keyboard.type(where)
