@@ -110,6 +110,39 @@ def seed_database(data_dir: Path) -> str:
 
 
 @contextlib.contextmanager
+def seeded_tmp_dir(prefix: str) -> Iterator[Path]:
+    """A temporary data directory holding a freshly seeded demo database; removed afterwards."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        seed_database(tmp)
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def app_test(data_dir: Path, monkeypatch: pytest.MonkeyPatch, timeout_s: float) -> Iterator[Any]:
+    """An AppTest of streamlit_app.py whose settings point at ``data_dir`` (fresh caches)."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from audit.settings import get_settings
+
+    for key, value in app_env(data_dir).items():
+        if key != "PYTHONPATH" and os.environ.get(key) != value:
+            monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    try:
+        yield AppTest.from_file(str(REPO_ROOT / "streamlit_app.py"), default_timeout=timeout_s)
+    finally:
+        get_settings.cache_clear()
+        st.cache_data.clear()
+        st.cache_resource.clear()
+
+
+@contextlib.contextmanager
 def run_app(data_dir: Path, **env_extra: str) -> Iterator[str]:
     """Run the Streamlit app on a free port; yield its base URL; stop it afterwards."""
     port = free_port()

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
-import streamlit as st
-from browser_support import app_env, seed_database
+from browser_support import app_test, seeded_tmp_dir
 from streamlit.testing.v1 import AppTest
-
-from audit.settings import get_settings
 
 REPO = Path(__file__).resolve().parent.parent
 TIMEOUT_S = 90
@@ -23,30 +16,14 @@ BUREAU_USER = {"user_id": 1, "username": "chen", "role": "bureau", "signed_in_at
 
 @pytest.fixture(scope="module")
 def data_dir() -> Iterator[Path]:
-    tmp = Path(tempfile.mkdtemp(prefix="a11y-bureau-apptest-"))
-    seed_database(tmp)
-    from audit.storage import open_database
-    from audit.workorders import seed_demo_workorders
-
-    db = open_database(f"sqlite:///{tmp / 'audit.sqlite3'}")
-    seed_demo_workorders(db, np.random.default_rng(1))
-    db.engine.dispose()
-    yield tmp
-    shutil.rmtree(tmp, ignore_errors=True)
+    with seeded_tmp_dir("a11y-bureau-apptest-") as tmp:
+        yield tmp
 
 
 @pytest.fixture
 def app(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
-    for key, value in app_env(data_dir).items():
-        if key != "PYTHONPATH" and os.environ.get(key) != value:
-            monkeypatch.setenv(key, value)
-    get_settings.cache_clear()
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    at = AppTest.from_file(str(REPO / "streamlit_app.py"), default_timeout=TIMEOUT_S)
-    yield at
-    get_settings.cache_clear()
-    st.cache_resource.clear()
+    with app_test(data_dir, monkeypatch, TIMEOUT_S) as at:
+        yield at
 
 
 def test_rankings_page_is_public_and_labels_demo_and_thin_cells(app: AppTest) -> None:

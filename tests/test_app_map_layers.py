@@ -7,9 +7,6 @@ seeded demo database and the bundled (synthetic) demo network.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +15,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import streamlit as st
-from browser_support import app_env, seed_database
+from browser_support import app_env, app_test, seeded_tmp_dir
 from shapely.geometry import LineString
 from streamlit.testing.v1 import AppTest
 
@@ -136,25 +133,14 @@ def test_legend_without_optional_layers_has_no_choropleth_entry() -> None:
 
 @pytest.fixture(scope="module")
 def data_dir() -> Iterator[Path]:
-    tmp = Path(tempfile.mkdtemp(prefix="a11y-layers-"))
-    seed_database(tmp)
-    yield tmp
-    shutil.rmtree(tmp, ignore_errors=True)
+    with seeded_tmp_dir("a11y-layers-") as tmp:
+        yield tmp
 
 
 @pytest.fixture
 def app(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
-    for key, value in app_env(data_dir).items():
-        if key != "PYTHONPATH" and os.environ.get(key) != value:
-            monkeypatch.setenv(key, value)
-    get_settings.cache_clear()
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    at = AppTest.from_file(str(REPO / "streamlit_app.py"), default_timeout=TIMEOUT_S)
-    yield at
-    get_settings.cache_clear()
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    with app_test(data_dir, monkeypatch, TIMEOUT_S) as at:
+        yield at
 
 
 def _db(data_dir: Path):  # type: ignore[no-untyped-def]

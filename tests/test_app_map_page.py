@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import streamlit as st
-from browser_support import app_env, seed_database
+from browser_support import app_test, seeded_tmp_dir
 from streamlit.testing.v1 import AppTest
 
-from audit.settings import get_settings
 from ui import state
 
 REPO = Path(__file__).resolve().parent.parent
@@ -22,24 +17,14 @@ TIMEOUT_S = 60
 
 @pytest.fixture(scope="module")
 def data_dir() -> Iterator[Path]:
-    tmp = Path(tempfile.mkdtemp(prefix="a11y-apptest-"))
-    seed_database(tmp)
-    yield tmp
-    shutil.rmtree(tmp, ignore_errors=True)
+    with seeded_tmp_dir("a11y-apptest-") as tmp:
+        yield tmp
 
 
 @pytest.fixture
 def app(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
-    for key, value in app_env(data_dir).items():
-        if key != "PYTHONPATH" and os.environ.get(key) != value:
-            monkeypatch.setenv(key, value)
-    get_settings.cache_clear()
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    at = AppTest.from_file(str(REPO / "streamlit_app.py"), default_timeout=TIMEOUT_S)
-    yield at
-    get_settings.cache_clear()
-    st.cache_resource.clear()
+    with app_test(data_dir, monkeypatch, TIMEOUT_S) as at:
+        yield at
 
 
 def _markdown(at: AppTest) -> str:
