@@ -1,7 +1,9 @@
 """Every ``st.cache_*`` wrapper of the app lives here.
 
-Resources (database handle, network graph) use ``cache_resource``; data frames handed to pages
-use ``cache_data`` with a short TTL so a new audit shows up within a minute without a restart.
+Resources (database handle, network graph) and large read-only geo frames (district boundaries,
+network edges: no caller mutates them) use ``cache_resource``, so a rerun gets the one shared
+object instead of an unpickled copy; data frames handed to pages use ``cache_data`` with a short
+TTL so a new audit shows up within a minute without a restart.
 Arguments are plain hashable values (tuples, not lists) so the cache keys are stable.
 """
 
@@ -23,6 +25,8 @@ DATA_TTL_S = 60
 COVERAGE_CACHE_ENTRIES = 32
 #: Decimals of source coordinates in the coverage data version (1e-6 degree is ~0.1 m).
 COVERAGE_VERSION_DECIMALS = 6
+#: Network layers kept (one per chosen set of districts).
+NETWORK_LAYER_CACHE_ENTRIES = 16
 
 
 @st.cache_resource(show_spinner=False)
@@ -86,9 +90,9 @@ def has_demo_data() -> bool:
     return bool(_repository_call("has_demo_data"))
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_resource(show_spinner=False)
 def districts() -> gpd.GeoDataFrame:
-    """Yangjiang district boundaries (WGS84) from the geodata package."""
+    """Yangjiang district boundaries (WGS84) from the geodata package (shared: read only)."""
     import geodata
 
     return geodata.load_districts()
@@ -111,13 +115,29 @@ def network() -> Any:
     return resolve_network(settings.network_source, settings.data_dir)
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_resource(show_spinner=False)
 def network_edges() -> gpd.GeoDataFrame:
-    """Edge geometries of the street network (geometry column only)."""
+    """Edges of the street network: ``highway`` and geometry only (shared: read only)."""
     import geodata
 
     edges = geodata.edges_gdf(network())
-    return edges[["geometry"]].reset_index(drop=True)
+    return edges[["highway", "geometry"]].reset_index(drop=True)
+
+
+@st.cache_data(max_entries=NETWORK_LAYER_CACHE_ENTRIES, show_spinner=False)
+def network_layer(district_codes: tuple[str, ...] | None = None) -> Any:
+    """The network layer as drawn (:class:`ui.mapview.NetworkLayer`, capped in size).
+
+    Keyed by the chosen districts, which matter only when the network is over the cap. A copy
+    per rerun (``cache_data``): folium adds feature ids to the GeoJSON it is given.
+    """
+    from ui.mapview import network_layer as build
+
+    try:
+        boundaries = districts() if district_codes else None
+    except (OSError, ValueError):
+        boundaries = None
+    return build(network_edges(), boundaries, district_codes)
 
 
 @st.cache_data(show_spinner=False)

@@ -21,7 +21,9 @@ from urllib.parse import quote
 
 import folium
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 from branca.element import MacroElement
 from folium.plugins import FastMarkerCluster
 from folium.template import Template
@@ -69,6 +71,18 @@ COORD_DECIMALS = 5
 #: Douglas-Peucker tolerance (degrees) for boundaries and the network: about 10 m / 5 m.
 BOUNDARY_SIMPLIFY_DEG = 1e-4
 NETWORK_SIMPLIFY_DEG = 5e-5
+#: Most street-network vertices sent to the browser (about 24 bytes each in GeoJSON, so the
+#: network layer stays under ~0.8 MB; the demo network merges to about 30,600). A larger network
+#: is limited to the chosen districts, then thinned to its main and longest streets.
+MAX_NETWORK_VERTICES = 32_000
+#: Douglas-Peucker tolerance (degrees, about 20 m) of a network thinned to the cap.
+NETWORK_COARSE_SIMPLIFY_DEG = 2e-4
+#: OSM ``highway`` classes, most important first: a thinned network keeps these first.
+HIGHWAY_RANKS: tuple[str, ...] = (
+    "motorway", "trunk", "primary", "secondary", "tertiary", "motorway_link", "trunk_link",
+    "primary_link", "secondary_link", "tertiary_link", "unclassified", "residential",
+    "living_street", "service", "pedestrian", "footway", "path", "track",
+)
 #: Longest report description shown in a tooltip, in characters.
 REPORT_TOOLTIP_CHARS = 60
 #: Cluster radius (px) and zoom from which markers are never clustered.
@@ -449,6 +463,118 @@ def _geojson_of(gdf: gpd.GeoDataFrame, simplify_deg: float, keep: Sequence[str])
     return json.loads(out.to_json(drop_id=True))
 
 
+@dataclass(frozen=True)
+class NetworkLayer:
+    """The street network as drawn: one GeoJSON feature of merged lines and how it was cut.
+
+    ``simplified``: thinned to the main and longest streets to stay under
+    :data:`MAX_NETWORK_VERTICES` (the page then says so); ``districts_only``: limited to the
+    chosen districts; ``vertices``: vertices sent; ``edges``: edges of the whole network.
+    """
+
+    geojson: dict[str, Any]
+    vertices: int
+    edges: int
+    simplified: bool = False
+    districts_only: bool = False
+
+
+def _merged(geoms: np.ndarray, tolerance: float) -> Any:
+    """Lines merged where they meet end to end, simplified, rounded to :data:`COORD_DECIMALS`."""
+    merged = shapely.line_merge(shapely.multilinestrings(geoms))
+    merged = shapely.simplify(merged, tolerance, preserve_topology=True)
+    return shapely.set_precision(merged, 10**-COORD_DECIMALS)
+
+
+def _merged_within(geoms: np.ndarray, cap: int) -> Any | None:
+    """:func:`_merged` at the fine tolerance if it has at most ``cap`` vertices, else None.
+
+    Merging saves at most one vertex per edge, so a network whose vertices minus edges exceed
+    the cap is rejected without building the merged geometry.
+    """
+    if int(shapely.get_num_coordinates(geoms).sum()) - len(geoms) > cap:
+        return None
+    geom = _merged(geoms, NETWORK_SIMPLIFY_DEG)
+    return geom if shapely.get_num_coordinates(geom) <= cap else None
+
+
+def _highway_rank(values: pd.Series) -> np.ndarray:
+    """Rank of each edge's (first) OSM highway class; unknown classes come last."""
+    order = {h: i for i, h in enumerate(HIGHWAY_RANKS)}
+    first = values.astype(str).str.strip("[]'\" ").str.split(r"['\",\s]+", regex=True).str[0]
+    return first.map(order).fillna(len(HIGHWAY_RANKS)).to_numpy(dtype=int)
+
+
+def _thinned(geoms: np.ndarray, ranks: np.ndarray, cap: int) -> Any:
+    """Main, then longest, streets first, coarsely simplified, while they fit in ``cap`` vertices.
+
+    Works on the edge array in place (lengths and counts are plain numbers) and builds new
+    geometries only for the candidates, so thinning a 100,000-node network stays cheap.
+    Deterministic: ties keep the frame order.
+    """
+    order = np.lexsort((np.arange(len(geoms)), -shapely.length(geoms), ranks))
+    # simplifying only ever drops vertices: twice the cap in raw vertices is enough candidates
+    order = order[np.cumsum(shapely.get_num_coordinates(geoms[order])) <= 2 * cap]
+    candidates = shapely.simplify(geoms[order], NETWORK_COARSE_SIMPLIFY_DEG,
+                                  preserve_topology=True)
+    chosen = candidates[np.cumsum(shapely.get_num_coordinates(candidates)) <= cap]
+    # merging end to end and simplifying again never adds vertices
+    return _merged(chosen, NETWORK_COARSE_SIMPLIFY_DEG)
+
+
+def _in_districts(
+    edges: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, codes: Sequence[str]
+) -> gpd.GeoDataFrame:
+    """Edges touching the districts whose ``adcode`` is in ``codes``."""
+    chosen = districts[districts["adcode"].astype(str).isin([str(c) for c in codes])]
+    if chosen.crs is not None and chosen.crs.to_epsg() != 4326:
+        chosen = chosen.to_crs(4326)
+    area = shapely.union_all(chosen.geometry.to_numpy())
+    hits = shapely.STRtree(edges.geometry.to_numpy()).query(area, predicate="intersects")
+    return edges.iloc[np.sort(hits)]
+
+
+def network_layer(
+    edges: gpd.GeoDataFrame,
+    districts: gpd.GeoDataFrame | None = None,
+    district_codes: Sequence[str] | None = None,
+    *,
+    cap: int = MAX_NETWORK_VERTICES,
+) -> NetworkLayer:
+    """The network layer, never more than ``cap`` vertices (deterministic for the same input).
+
+    Under the cap every edge is drawn (merged into one feature, which halves the payload).
+    Over it: only the edges in ``district_codes`` (when chosen and ``districts`` is given);
+    if still over, the streets are ranked by OSM ``highway`` class (when the frame has one) and
+    then by edge length, simplified at :data:`NETWORK_COARSE_SIMPLIFY_DEG`, and kept while
+    they fit (``simplified`` is then set).
+    """
+    if edges.crs is not None and edges.crs.to_epsg() != 4326:
+        edges = edges.to_crs(4326)
+    total = len(edges)
+    geom = _merged_within(edges.geometry.to_numpy(), cap)
+    districts_only = simplified = False
+    if geom is None and district_codes and districts is not None and not districts.empty:
+        edges = _in_districts(edges, districts, district_codes)
+        geom = _merged_within(edges.geometry.to_numpy(), cap)
+        districts_only = True
+    if geom is None:
+        ranks = (_highway_rank(edges["highway"]) if "highway" in edges.columns
+                 else np.zeros(len(edges), dtype=int))
+        geom = _thinned(edges.geometry.to_numpy(), ranks, cap)
+        simplified = True
+    features = [] if shapely.is_empty(geom) else [
+        {"type": "Feature", "properties": {}, "geometry": json.loads(shapely.to_geojson(geom))}
+    ]
+    return NetworkLayer(
+        geojson={"type": "FeatureCollection", "features": features},
+        vertices=int(shapely.get_num_coordinates(geom)),
+        edges=total,
+        simplified=simplified,
+        districts_only=districts_only,
+    )
+
+
 def add_tiles(fmap: folium.Map, tiles: str, tianditu_key: str = "") -> None:
     """Add the configured basemap: none (vector only), OpenStreetMap or 天地图 (WGS84 ``_w``)."""
     if tiles not in TILE_CHOICES:
@@ -478,7 +604,7 @@ def build_map(
     lang: str,
     districts: gpd.GeoDataFrame | None = None,
     reports: pd.DataFrame | None = None,
-    network_edges: gpd.GeoDataFrame | None = None,
+    network_edges: gpd.GeoDataFrame | NetworkLayer | None = None,
     network_label: str | None = None,
     gaps: gpd.GeoDataFrame | None = None,
     gaps_label: str | None = None,
@@ -493,7 +619,9 @@ def build_map(
     """The whole public map: boundaries, network, coverage gaps, facilities, reports, legend.
 
     ``facilities`` / ``reports`` follow ``Repository.facility_frame`` / ``report_frame``.
-    ``network_label`` names the network layer (it says "synthetic" for the demo network).
+    ``network_edges`` is an edge frame or a prepared :func:`network_layer` (at most
+    :data:`MAX_NETWORK_VERTICES` vertices either way); ``network_label`` names the network
+    layer (it says "synthetic" for the demo network).
     ``gaps`` (drawn as one dashed layer, named ``gaps_label``) comes from
     :func:`ui.cache.coverage`; ``choropleth`` is a district layer (e.g.
     :func:`ui.bureau_charts.rankings_choropleth_layer`) drawn under everything else and
@@ -531,10 +659,11 @@ def build_map(
     if choropleth is not None:
         choropleth.add_to(fmap)
 
-    if network_edges is not None and not network_edges.empty:
-        data = _geojson_of(network_edges, NETWORK_SIMPLIFY_DEG, [])
+    if isinstance(network_edges, gpd.GeoDataFrame):
+        network_edges = network_layer(network_edges) if not network_edges.empty else None
+    if network_edges is not None and network_edges.geojson["features"]:
         folium.GeoJson(
-            data,
+            network_edges.geojson,
             name=network_label or translate(lang, "map.layer.network"),
             style_function=lambda _f: {"color": "#3d5a80", "weight": 1.5, "opacity": 0.8},
             interactive=False,

@@ -157,7 +157,7 @@ def render() -> None:
         filters["since"], filters["until"],
     )
     reports = cache.report_frame(filters["districts"]) if filters["show_reports"] else None
-    edges, network_error = _optional(cache.network_edges)
+    network, network_error = _optional(cache.network_layer, filters["districts"])
     info, _ = _optional(cache.network_info)
     if network_error:
         st.info(t("map.network_unavailable", error=network_error))
@@ -205,7 +205,7 @@ def render() -> None:
         st.info(t("map.no_facilities"))
 
     layers: dict[str, Any] = {
-        "lang": lang, "districts": districts, "reports": reports, "network_edges": edges,
+        "lang": lang, "districts": districts, "reports": reports, "network_edges": network,
         "network_label": network_label, "gaps": gaps, "gaps_label": gaps_label,
         "choropleth": choropleth,
         "choropleth_label": t("map.choropleth.legend") if choropleth is not None else None,
@@ -231,6 +231,10 @@ def render() -> None:
         if clicked is not None:
             st.session_state[state.SELECTED_FACILITY] = clicked
 
+    if network is not None and network.simplified:
+        st.caption(t("map.network_simplified"))
+    elif network is not None and network.districts_only:
+        st.caption(t("map.network_districts_only"))
     if ranking is not None:
         st.caption(t("map.choropleth.caption", threshold=f"{ranking['threshold']:.0%}"))
         if ranking.get("is_demo"):
