@@ -40,6 +40,11 @@ TYPE_WEIGHTS: dict[str, float] = {
 }
 SCATTER_M = 1_800.0
 REAUDIT_SHARE = 0.25
+VISIT_MISSING_RATE = {1: 0.08, 2: 0.05}  # share of fields left unmeasured per visit
+VISIT_NOTES = {
+    1: "演示数据（合成） / synthetic demo audit",
+    2: "演示复查（合成） / synthetic demo re-audit",
+}
 
 
 @dataclass(frozen=True)
@@ -144,25 +149,18 @@ def seed_demo(
                 is_demo=True,
             )
             when = START + timedelta(days=float(rng.random() * SPAN_DAYS))
-            auditor.submit_audit(
-                fac.id,
-                random_measurements(ftype, rng, missing_rate=0.08),
-                submitted_at=when,
-                source="demo",
-                notes="演示数据（合成） / synthetic demo audit",
-                idempotency_key=f"demo-{seed}-{i}-1",
-                is_demo=True,
-            )
-            n_audits += 1
-            if rng.random() < REAUDIT_SHARE:
-                later = when + timedelta(days=float(20 + rng.random() * 120))
+            for visit in (1, 2):  # a first audit, and for some facilities a later re-audit
+                if visit == 2:
+                    if rng.random() >= REAUDIT_SHARE:
+                        break
+                    when += timedelta(days=float(20 + rng.random() * 120))
                 auditor.submit_audit(
                     fac.id,
-                    random_measurements(ftype, rng, missing_rate=0.05),
-                    submitted_at=later,
+                    random_measurements(ftype, rng, missing_rate=VISIT_MISSING_RATE[visit]),
+                    submitted_at=when,
                     source="demo",
-                    notes="演示复查（合成） / synthetic demo re-audit",
-                    idempotency_key=f"demo-{seed}-{i}-2",
+                    notes=VISIT_NOTES[visit],
+                    idempotency_key=f"demo-{seed}-{i}-{visit}",
                     is_demo=True,
                 )
                 n_audits += 1
