@@ -121,11 +121,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--size", default="full", choices=("full", "smoke"))
     parser.add_argument("--only", nargs="*", default=(), help="run only benchmarks matching these")
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="where to write the table (default: bench/RESULTS.md for a full run of everything; "
+        "with --only or --size smoke, only printed, so a partial run never replaces the results)",
+    )
     args = parser.parse_args(argv)
     results = run_all(args.size, args.only)
     text = render(results, args.size)
-    args.out.write_text(text, encoding="utf-8")
+    out = args.out
+    if out is None and not args.only and args.size == "full":
+        out = RESULTS
+    if out is not None:
+        out.write_text(text, encoding="utf-8")
     print(text)
     return 0
 
