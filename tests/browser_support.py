@@ -121,6 +121,35 @@ def seeded_tmp_dir(prefix: str) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
+def empty_app_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **env: str) -> Iterator[Any]:
+    """A fresh, migrated SQLite database under ``tmp_path`` that AppTests of the app will use.
+
+    Settings come from the environment (``env`` adds or overrides variables); settings and the
+    app's Streamlit caches are cleared before and after, so no other test's data leaks in.
+    """
+    import streamlit as st
+
+    from audit.settings import get_settings
+    from audit.storage import open_database, upgrade_to_head
+
+    defaults = {"DATA_DIR": str(tmp_path), "DATABASE_URL": "", "NETWORK_SOURCE": "demo",
+                "TILES": "none", "A11Y_SETTINGS_FILE": str(tmp_path / "none.toml")}
+    for key, value in {**defaults, **env}.items():
+        monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    db = open_database(get_settings().effective_database_url)
+    upgrade_to_head(db)
+    try:
+        yield db
+    finally:
+        db.engine.dispose()
+        st.cache_resource.clear()
+        get_settings.cache_clear()
+
+
+@contextlib.contextmanager
 def app_test(data_dir: Path, monkeypatch: pytest.MonkeyPatch, timeout_s: float) -> Iterator[Any]:
     """An AppTest of streamlit_app.py whose settings point at ``data_dir`` (fresh caches)."""
     import streamlit as st

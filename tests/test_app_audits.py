@@ -7,13 +7,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from browser_support import empty_app_db
 from streamlit.testing.v1 import AppTest
 
 from audit.actors import SYSTEM
 from audit.auth import create_user
 from audit.inspect import AuditRequest, save_audit
 from audit.settings import get_settings
-from audit.storage import Database, open_database, upgrade_to_head
+from audit.storage import Database
 from audit.storage.repository import Repository
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
@@ -25,26 +26,10 @@ SPOT = "111.98000, 21.86000"
 
 @pytest.fixture
 def app_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
-    from ui import cache
-
-    monkeypatch.setenv("DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("DATABASE_URL", "")
-    monkeypatch.setenv("NETWORK_SOURCE", "demo")
-    monkeypatch.setenv("TILES", "none")
-    monkeypatch.setenv("LOGIN_MAX_FAILURES", "2")
-    monkeypatch.setenv("A11Y_SETTINGS_FILE", str(tmp_path / "none.toml"))
-    get_settings.cache_clear()
-    for loader in (cache.get_database, cache.facility_frame, cache.facility_detail,
-                   cache.has_demo_data):
-        loader.clear()
-    db = open_database(get_settings().effective_database_url)
-    upgrade_to_head(db)
-    create_user(db, SYSTEM, "insp", PW, "inspector")
-    create_user(db, SYSTEM, "boss", PW, "admin")
-    yield db
-    db.engine.dispose()
-    cache.get_database.clear()
-    get_settings.cache_clear()
+    with empty_app_db(tmp_path, monkeypatch, LOGIN_MAX_FAILURES="2") as db:
+        create_user(db, SYSTEM, "insp", PW, "inspector")
+        create_user(db, SYSTEM, "boss", PW, "admin")
+        yield db
 
 
 def _text(at: AppTest) -> str:

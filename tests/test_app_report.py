@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from browser_support import empty_app_db
 from streamlit.testing.v1 import AppTest
 
 from audit import reports as R
 from audit.actors import ANONYMOUS, Actor
 from audit.settings import get_settings
-from audit.storage import Database, open_database, upgrade_to_head
+from audit.storage import Database
 from audit.storage.orm import Report, ReportContact
 from audit.storage.repository import Repository
 
@@ -27,22 +28,8 @@ XSS = '<img src=x onerror=alert(1)>[link](javascript:alert(2))</textarea><script
 @pytest.fixture
 def app_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
     """A fresh SQLite database under a temporary DATA_DIR that the app will use."""
-    from ui import cache
-
-    monkeypatch.setenv("DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("DATABASE_URL", "")
-    monkeypatch.setenv("NETWORK_SOURCE", "demo")
-    monkeypatch.setenv("TILES", "none")
-    monkeypatch.setenv("A11Y_SETTINGS_FILE", str(tmp_path / "none.toml"))
-    get_settings.cache_clear()
-    for loader in (cache.get_database, cache.report_frame, cache.has_demo_data):
-        loader.clear()
-    db = open_database(get_settings().effective_database_url)
-    upgrade_to_head(db)
-    yield db
-    db.engine.dispose()
-    cache.get_database.clear()
-    get_settings.cache_clear()
+    with empty_app_db(tmp_path, monkeypatch) as db:
+        yield db
 
 
 def _open(page: str) -> AppTest:
