@@ -843,18 +843,28 @@ def link_facility(
     return _finish(repo, row, "link_facility", before, {})
 
 
+def _noted_transition(
+    repo: Repository, report_id: int | str, action: str, note: str, *,
+    expected_row_version: int | None, now: datetime | None,
+) -> tuple[Report, dict[str, Any], str]:
+    """Check the role and the optional public note, then apply ``action``'s status change."""
+    require(repo.actor, TRANSITIONS[action].operation)
+    problems: list[Problem] = []
+    text = _text(problems, "note", note, MAX_REASON_CHARS)
+    if problems:
+        raise InputError(problems, action)
+    row, before = _moderate(repo, report_id, action,
+                            expected_row_version=expected_row_version, now=now)
+    return row, before, text
+
+
 def start_work(
     repo: Repository, report_id: int | str, *, note: str = "",
     expected_row_version: int | None = None, now: datetime | None = None,
 ) -> dict[str, Any]:
     """Bureau: mark a report in progress, with an optional public note."""
-    require(repo.actor, TRANSITIONS["start"].operation)
-    problems: list[Problem] = []
-    text = _text(problems, "note", note, MAX_REASON_CHARS)
-    if problems:
-        raise InputError(problems, "start")
-    row, before = _moderate(repo, report_id, "start",
-                            expected_row_version=expected_row_version, now=now)
+    row, before, text = _noted_transition(repo, report_id, "start", note,
+                                          expected_row_version=expected_row_version, now=now)
     if text:
         row.public_reason = text
     return _finish(repo, row, "start", before, {"note": text})
@@ -865,13 +875,8 @@ def mark_fixed(
     expected_row_version: int | None = None, now: datetime | None = None,
 ) -> dict[str, Any]:
     """Bureau: mark a report fixed, with an optional public note (residents may reopen it)."""
-    require(repo.actor, TRANSITIONS["fix"].operation)
-    problems: list[Problem] = []
-    text = _text(problems, "note", note, MAX_REASON_CHARS)
-    if problems:
-        raise InputError(problems, "fix")
-    row, before = _moderate(repo, report_id, "fix",
-                            expected_row_version=expected_row_version, now=now)
+    row, before, text = _noted_transition(repo, report_id, "fix", note,
+                                          expected_row_version=expected_row_version, now=now)
     row.public_reason = text
     return _finish(repo, row, "fix", before, {"note": text})
 
