@@ -49,6 +49,12 @@ def _photo(tmp_path: Path) -> Path:
 
 def _number(pg: Any, label: str, value: str) -> None:
     box = pg.get_by_label(label, exact=True)
+    # while Streamlit reruns, the stale form can stand beside the new one for a moment:
+    # wait until the field is there exactly once before typing into it
+    for _ in range(int(TIMEOUT_MS / 200)):
+        if box.count() == 1:
+            break
+        pg.wait_for_timeout(200)
     box.fill(value)
     box.press("Tab")
 
