@@ -29,7 +29,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from ui.assets import STATIC_DIR, localise  # noqa: E402
-from ui.mapview import VERDICTS, build_map  # noqa: E402
+from ui.map import VERDICTS, build_map  # noqa: E402
 
 SIZES: dict[str, tuple[int, int, int]] = {
     # facilities, reports, repeats

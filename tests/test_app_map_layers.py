@@ -22,7 +22,7 @@ from streamlit.testing.v1 import AppTest
 from audit.settings import Settings, get_settings
 from ui import cache, state
 from ui.i18n import LANGUAGES, catalogue, translate
-from ui.mapview import (
+from ui.map import (
     REPORT_STATUS_STYLES,
     WORK_ORDER_FLAGS,
     build_map,

@@ -12,7 +12,7 @@ from shapely.geometry import LineString, box
 
 from audit.errors import InputError
 from ui.assets import MissingAssetError, localise
-from ui.mapview import (
+from ui.map import (
     VERDICT_STYLES,
     build_map,
     facility_id_from_tooltip,

@@ -11,7 +11,7 @@ from shapely.geometry import LineString, box
 import geodata
 from bench.bench_network import make_grid_network
 from ui.i18n import translate
-from ui.mapview import MAX_NETWORK_VERTICES, NetworkLayer, build_map, network_layer
+from ui.map import MAX_NETWORK_VERTICES, NetworkLayer, build_map, network_layer
 
 #: Bytes of network GeoJSON allowed (the whole map payload must stay under 3 MB, issue 5).
 LAYER_BYTES_LIMIT = 1_000_000

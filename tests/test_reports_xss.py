@@ -11,7 +11,7 @@ import re
 
 import pandas as pd
 
-from ui.mapview import build_map, report_rows
+from ui.map import build_map, report_rows
 
 #: Each payload would log "XSS-RAN" or alert if it ever ran as script.
 XSS_CORPUS: tuple[str, ...] = (

@@ -126,12 +126,12 @@ def network_edges() -> gpd.GeoDataFrame:
 
 @st.cache_data(max_entries=NETWORK_LAYER_CACHE_ENTRIES, show_spinner=False)
 def network_layer(district_codes: tuple[str, ...] | None = None) -> Any:
-    """The network layer as drawn (:class:`ui.mapview.NetworkLayer`, capped in size).
+    """The network layer as drawn (:class:`ui.map.NetworkLayer`, capped in size).
 
     Keyed by the chosen districts, which matter only when the network is over the cap. A copy
     per rerun (``cache_data``): folium adds feature ids to the GeoJSON it is given.
     """
-    from ui.mapview import network_layer as build
+    from ui.map.network import network_layer as build
 
     try:
         boundaries = districts() if district_codes else None

@@ -21,7 +21,7 @@ from audit.errors import Problem
 from audit.inspect import diff_audits, preview
 from audit.model import SCHEMAS, MeasurementField
 from ui.i18n import current_language, pick, t
-from ui.mapview import verdict_label
+from ui.map import verdict_label
 
 BOOL_OPTIONS: tuple[str, ...] = ("not_checked", "yes", "no")
 _BOOL_VALUES: dict[str, bool | None] = {"not_checked": None, "yes": True, "no": False}

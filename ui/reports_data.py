@@ -21,7 +21,7 @@ from audit.settings import get_settings
 from audit.storage.repository import Repository
 from ui import cache
 from ui.i18n import current_language, pick, t
-from ui.mapview import report_status_label
+from ui.map import report_status_label
 
 #: Session key of the per-session fallback identity (when the server sees no client IP).
 SESSION_IDENTITY = "report_session_identity"

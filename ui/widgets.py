@@ -16,7 +16,7 @@ import streamlit as st
 from audit.settings import get_settings
 from ui import state
 from ui.i18n import LANGUAGES, current_language, pick, t, translate
-from ui.mapview import facility_type_label, verdict_label
+from ui.map import facility_type_label, verdict_label
 
 #: Order of finding statuses in the detail panel: failing clauses first.
 STATUS_ORDER: dict[str, int] = {"fail": 0, "not_measured": 1, "pass": 2, "not_applicable": 3}

@@ -40,7 +40,7 @@ from ui.inspect_form import (
     measurement_inputs,
     parse_gps_result,
 )
-from ui.mapview import YANGJIANG_CENTRE, add_tiles, facility_type_label, verdict_label
+from ui.map import YANGJIANG_CENTRE, add_tiles, facility_type_label, verdict_label
 
 FORM_ID = "insp_form_id"
 LOCATION = "insp_location"

@@ -12,8 +12,8 @@ from audit.settings import get_settings
 from ui import cache, state, widgets
 from ui.assets import missing_vendor_files
 from ui.i18n import current_language, pick, t
-from ui.mapview import VERDICTS, build_map, facility_id_from_tooltip, facility_type_label
-from ui.mapview import verdict_label as _verdict_label
+from ui.map import VERDICTS, build_map, facility_id_from_tooltip, facility_type_label
+from ui.map import verdict_label as _verdict_label
 
 #: Most facilities listed in the keyboard/screen-reader picker at once.
 PICKER_LIMIT = 300

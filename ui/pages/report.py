@@ -62,7 +62,7 @@ def _map_picker() -> None:
             from streamlit_folium import st_folium
 
             from ui.assets import missing_vendor_files
-            from ui.mapview import build_map
+            from ui.map import build_map
 
             if missing_vendor_files():
                 raise FileNotFoundError("map assets")

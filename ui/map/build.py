@@ -1,0 +1,102 @@
+"""The whole public map: DataFrames in, ``folium.Map`` out. No streamlit here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import cast
+
+import folium
+import geopandas as gpd
+import pandas as pd
+from branca.element import Figure
+
+from ui.assets import STREAMLIT_STATIC_URL, localise
+from ui.map.layers import (
+    MAX_ZOOM,
+    add_attribution,
+    add_district_layer,
+    add_gaps_layer,
+    add_network_layer,
+    add_tiles,
+)
+from ui.map.legend import MapHtml, count_flagged, legend_html
+from ui.map.markers import add_facility_layer, add_report_layer
+from ui.map.network import NetworkLayer, network_layer
+from ui.map.styles import MARKER_CSS
+
+#: Centre of Yangjiang city (WGS84), used only when no boundary is given.
+YANGJIANG_CENTRE = (21.86, 111.98)
+DEFAULT_ZOOM = 9
+
+
+def build_map(
+    facilities: pd.DataFrame,
+    *,
+    lang: str,
+    districts: gpd.GeoDataFrame | None = None,
+    reports: pd.DataFrame | None = None,
+    network_edges: gpd.GeoDataFrame | NetworkLayer | None = None,
+    network_label: str | None = None,
+    gaps: gpd.GeoDataFrame | None = None,
+    gaps_label: str | None = None,
+    choropleth: folium.FeatureGroup | None = None,
+    choropleth_label: str | None = None,
+    work_orders: Mapping[int, str] | None = None,
+    attribution: str = "",
+    tiles: str = "none",
+    tianditu_key: str = "",
+    asset_base_url: str = STREAMLIT_STATIC_URL,
+) -> folium.Map:
+    """The whole public map: boundaries, network, coverage gaps, facilities, reports, legend.
+
+    ``facilities`` / ``reports`` follow ``Repository.facility_frame`` / ``report_frame``.
+    ``network_edges`` is an edge frame or a prepared :func:`ui.map.network_layer` (at most
+    :data:`ui.map.MAX_NETWORK_VERTICES` vertices either way); ``network_label`` names the
+    network layer (it says "synthetic" for the demo network).
+    ``gaps`` (drawn as one dashed layer, named ``gaps_label``) comes from
+    :func:`ui.cache.coverage`; ``choropleth`` is a district layer (e.g.
+    :func:`ui.bureau_charts.rankings_choropleth_layer`) drawn under everything else and
+    explained in the legend by ``choropleth_label``; ``work_orders`` maps facility ids with an
+    unfinished work order to ``"open"`` / ``"overdue"`` (tooltip suffix + marker badge).
+    Every JS/CSS resource points at ``asset_base_url`` (see :func:`ui.assets.localise`).
+    """
+    fmap = folium.Map(
+        location=YANGJIANG_CENTRE,
+        zoom_start=DEFAULT_ZOOM,
+        tiles=None,
+        prefer_canvas=True,
+        control_scale=True,
+        maxZoom=MAX_ZOOM,  # map option (folium's max_zoom only reaches its own tile layer)
+    )
+    add_tiles(fmap, tiles, tianditu_key)
+    root = cast(Figure, fmap.get_root())
+    root.header.add_child(folium.Element(MARKER_CSS), name="a11y_marker_css")
+
+    add_district_layer(fmap, districts, lang)
+    if choropleth is not None:
+        choropleth.add_to(fmap)
+    if isinstance(network_edges, gpd.GeoDataFrame):
+        network_edges = network_layer(network_edges) if not network_edges.empty else None
+    add_network_layer(fmap, network_edges, network_label, lang)
+    add_gaps_layer(fmap, gaps, gaps_label, lang)
+    add_facility_layer(fmap, facilities, lang, work_orders)
+    statuses = add_report_layer(fmap, reports, lang)
+
+    counts = facilities["verdict"].value_counts().to_dict() if not facilities.empty else {}
+    fmap.add_child(
+        MapHtml(
+            legend_html(
+                lang,
+                verdict_counts={str(k): int(v) for k, v in counts.items()},
+                report_statuses=statuses,
+                network_label=network_label if network_edges is not None else None,
+                show_gaps=gaps is not None and not gaps.empty,
+                gaps_label=gaps_label,
+                work_orders=count_flagged(facilities, work_orders),
+                choropleth_label=choropleth_label if choropleth is not None else None,
+            )
+        )
+    )
+    add_attribution(fmap, attribution)
+    folium.LayerControl(collapsed=True).add_to(fmap)
+    return localise(fmap, asset_base_url)

@@ -1,0 +1,138 @@
+"""Vector and tile layers of the map: basemap tiles, district boundaries, street network,
+coverage gaps, and the data attribution. Each ``add_*`` function adds one layer to a map."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import quote
+
+import folium
+import geopandas as gpd
+from branca.element import MacroElement
+from folium.template import Template
+
+from audit.errors import InputError, Problem
+from ui.i18n import translate
+from ui.map.labels import escape
+from ui.map.network import NETWORK_SIMPLIFY_DEG, NetworkLayer
+from ui.map.styles import COORD_DECIMALS, DISTRICT_COLOUR, GAPS_COLOUR, NETWORK_COLOUR
+
+#: Douglas-Peucker tolerance (degrees) for district boundaries: about 10 m.
+BOUNDARY_SIMPLIFY_DEG = 1e-4
+#: Deepest zoom (Leaflet needs it for clustering when there is no tile layer).
+MAX_ZOOM = 19
+
+TIANDITU_URL = (
+    "https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+    "&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILECOL={{x}}&TILEROW={{y}}"
+    "&TILEMATRIX={{z}}&tk={key}"
+)
+TILE_CHOICES: tuple[str, ...] = ("none", "osm", "tianditu")
+
+
+class Attribution(MacroElement):
+    """Adds a data attribution (boundaries, OSM, synthetic network) to Leaflet's control."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            {{ this._parent.get_name() }}.attributionControl.addAttribution(
+                {{ this.text|tojson }});
+        {% endmacro %}"""
+    )
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._name = "Attribution"
+        self.text = text
+
+
+def geojson_of(gdf: gpd.GeoDataFrame, simplify_deg: float, keep: Sequence[str]) -> dict[str, Any]:
+    """GeoJSON dict of ``gdf`` in WGS84, simplified and rounded, with only ``keep`` columns."""
+    if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
+        gdf = gdf.to_crs(4326)
+    out = gdf[[c for c in keep if c in gdf.columns]].copy()
+    geoms = gdf.geometry.simplify(simplify_deg, preserve_topology=True)
+    out = gpd.GeoDataFrame(out, geometry=geoms.set_precision(10**-COORD_DECIMALS), crs=4326)
+    return json.loads(out.to_json(drop_id=True))
+
+
+def add_tiles(fmap: folium.Map, tiles: str, tianditu_key: str = "") -> None:
+    """Add the configured basemap: none (vector only), OpenStreetMap or 天地图 (WGS84 ``_w``)."""
+    if tiles not in TILE_CHOICES:
+        raise InputError(Problem("tiles", tiles, f"one of {', '.join(TILE_CHOICES)}"))
+    if tiles == "osm":
+        folium.TileLayer("OpenStreetMap", name="OpenStreetMap").add_to(fmap)
+    elif tiles == "tianditu":
+        if not tianditu_key:
+            raise InputError(
+                Problem("tianditu_key", tianditu_key, "a 天地图 API key when tiles = tianditu")
+            )
+        key = quote(tianditu_key, safe="")
+        for layer, name, overlay in (("vec", "天地图", False), ("cva", "天地图注记", True)):
+            folium.TileLayer(
+                tiles=TIANDITU_URL.format(layer=layer, key=key),
+                attr="&copy; 天地图 Tianditu",
+                name=name,
+                subdomains="01234567",
+                overlay=overlay,
+                max_zoom=MAX_ZOOM,
+            ).add_to(fmap)
+
+
+def add_district_layer(fmap: folium.Map, districts: gpd.GeoDataFrame | None, lang: str) -> None:
+    """District boundaries with their names as tooltips; the view is fitted to them."""
+    if districts is None or districts.empty:
+        return
+    name_col = "name_zh" if lang == "zh-Hans" else "name_en"
+    data = geojson_of(districts, BOUNDARY_SIMPLIFY_DEG, ["adcode", name_col])
+    folium.GeoJson(
+        data,
+        name=translate(lang, "map.layer.districts"),
+        style_function=lambda _f: {
+            "color": DISTRICT_COLOUR, "weight": 2, "fill": True, "fillOpacity": 0.03,
+        },
+        tooltip=folium.GeoJsonTooltip(fields=[name_col], labels=False)
+        if name_col in districts.columns
+        else None,
+    ).add_to(fmap)
+    minx, miny, maxx, maxy = districts.to_crs(4326).total_bounds
+    fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+
+
+def add_network_layer(
+    fmap: folium.Map, network: NetworkLayer | None, label: str | None, lang: str
+) -> None:
+    """The street network (a prepared :class:`NetworkLayer`), not clickable."""
+    if network is None or not network.geojson["features"]:
+        return
+    folium.GeoJson(
+        network.geojson,
+        name=label or translate(lang, "map.layer.network"),
+        style_function=lambda _f: {"color": NETWORK_COLOUR, "weight": 1.5, "opacity": 0.8},
+        interactive=False,
+    ).add_to(fmap)
+
+
+def add_gaps_layer(
+    fmap: folium.Map, gaps: gpd.GeoDataFrame | None, label: str | None, lang: str
+) -> None:
+    """Coverage gaps (street beyond the largest threshold) as one dashed, not clickable layer."""
+    if gaps is None or gaps.empty:
+        return
+    folium.GeoJson(
+        geojson_of(gaps, NETWORK_SIMPLIFY_DEG, []),
+        name=label or translate(lang, "map.layer.gaps"),
+        style_function=lambda _f: {
+            "color": GAPS_COLOUR, "weight": 3, "dashArray": "6 4", "fillOpacity": 0.15,
+        },
+        interactive=False,
+    ).add_to(fmap)
+
+
+def add_attribution(fmap: folium.Map, text: str) -> None:
+    """Add ``text`` (escaped) to Leaflet's attribution control, when there is any."""
+    if text:
+        fmap.add_child(Attribution(escape(text)))
