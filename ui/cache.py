@@ -3,7 +3,9 @@
 Resources (database handle, network graph) and large read-only geo frames (district boundaries,
 network edges: no caller mutates them) use ``cache_resource``, so a rerun gets the one shared
 object instead of an unpickled copy; data frames handed to pages use ``cache_data`` with a short
-TTL so a new audit shows up within a minute without a restart.
+TTL so a new audit shows up within a minute without a restart. The bureau pages' loaders
+(rankings, candidate fixes) are here too; the work-order page reads its table uncached
+(:func:`work_orders_uncached`) because it edits it.
 Arguments are plain hashable values (tuples, not lists) so the cache keys are stable.
 """
 
@@ -21,6 +23,8 @@ from audit.settings import get_settings
 
 #: Seconds a cached query result is reused.
 DATA_TTL_S = 60
+#: Seconds a ranking or candidate table is reused (a new audit shows up within a minute).
+BUREAU_TTL_S = 60
 #: Coverage results kept (one per facility type and data version).
 COVERAGE_CACHE_ENTRIES = 32
 #: Decimals of source coordinates in the coverage data version (1e-6 degree is ~0.1 m).
@@ -170,18 +174,14 @@ def _coverage(
     facility_type: str, version: str, _lons: tuple[float, ...], _lats: tuple[float, ...]
 ) -> dict[str, Any]:
     """Network coverage of one type, cached by (facility type, data version) only."""
-    import shapely
-
     from geodata.coverage import network_coverage
+    from geodata.lines import merge_lines
 
     result = network_coverage(network(), list(_lons), list(_lats), districts())
     gaps = result.gaps
     # one merged geometry: the layer is drawn as a whole, so per-edge features only cost bytes
     # (about a third of the layer's payload on the demo network)
-    geometry = (
-        [shapely.line_merge(shapely.multilinestrings(gaps.geometry.to_numpy()))] if len(gaps)
-        else []
-    )
+    geometry = [merge_lines(gaps.geometry.to_numpy())] if len(gaps) else []
     merged = gpd.GeoDataFrame(geometry=geometry, crs=gaps.crs)
     table = pd.DataFrame(result.by_district.drop(columns="geometry"))
     return {
@@ -215,13 +215,18 @@ def coverage(facility_type: str) -> dict[str, Any]:
     )
 
 
-@st.cache_data(ttl=DATA_TTL_S, show_spinner=False)
-def work_orders() -> pd.DataFrame:
-    """All work orders with status, due date and ``overdue`` (see audit.workorders)."""
+def work_orders_uncached() -> pd.DataFrame:
+    """All work orders, read on every call: the work-order page edits them."""
     from audit.workorders import work_order_frame
 
     with get_database().session() as session:
         return work_order_frame(session)
+
+
+@st.cache_data(ttl=DATA_TTL_S, show_spinner=False)
+def work_orders() -> pd.DataFrame:
+    """All work orders with status, due date and ``overdue`` (see audit.workorders)."""
+    return work_orders_uncached()
 
 
 def work_order_flags() -> dict[int, str]:
@@ -248,6 +253,29 @@ def district_rankings() -> dict[str, Any]:
 
     Reuses the bureau pages' cached loader so the map and the rankings page agree.
     """
-    from ui.bureau_data import rankings
-
     return rankings(("district_code",))
+
+
+@st.cache_data(ttl=BUREAU_TTL_S, show_spinner=False)
+def rankings(group_by: tuple[str, ...]) -> dict[str, Any]:
+    """Ranking table and its basis as plain data (see :func:`audit.rankings.compute_rankings`)."""
+    from audit.rankings import compute_rankings
+
+    with get_database().session() as s:
+        res = compute_rankings(s, group_by=group_by)
+    return {"table": res.table, "threshold": res.coverage_threshold,
+            "weights": dict(res.weights), "expected_source": res.expected_source,
+            "is_demo": res.is_demo, "n_audits": res.n_audits}
+
+
+@st.cache_data(ttl=BUREAU_TTL_S, show_spinner=False)
+def candidates() -> dict[str, Any]:
+    """Candidate fixes with priority (see :func:`audit.priority.build_candidates`)."""
+    from audit.actors import SYSTEM
+    from audit.priority import build_candidates
+
+    with get_database().session() as s:
+        c = build_candidates(s, G=network(), actor=SYSTEM)
+    return {"table": c.table, "destinations_synthetic": c.destinations_synthetic,
+            "network_synthetic": c.network_synthetic,
+            "destinations_source": c.destinations_source, "params_source": c.params_source}

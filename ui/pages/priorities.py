@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from audit.errors import InputError
-from ui import bureau_data, cache
+from ui import cache
 from ui.auth import require_role
 from ui.i18n import t
 from ui.state import LANG
@@ -32,7 +32,7 @@ def main() -> None:
     lang = st.session_state.get(LANG, "zh-Hans")
     st.title(t("bureau.plan.title"))
     st.caption(t("bureau.plan.intro"))
-    data = bureau_data.candidates()
+    data = cache.candidates()
     if data["destinations_synthetic"]:
         st.warning(t("bureau.plan.synthetic"))
     if data["network_synthetic"]:

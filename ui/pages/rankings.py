@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ui import bureau_data, cache
+from ui import cache
 from ui.bureau_charts import compliance_bars, gap_heatmap
 from ui.i18n import t
 from ui.state import LANG
@@ -42,7 +42,7 @@ def main() -> None:
     st.title(t("bureau.rank.title"))
     group = st.radio(t("bureau.rank.group_by"), list(GROUPS), horizontal=True,
                      format_func=lambda g: t(f"bureau.rank.group_{g}"), key="rank_group")
-    data = bureau_data.rankings(GROUPS[group])
+    data = cache.rankings(GROUPS[group])
     table: pd.DataFrame = data["table"]
     st.caption(t("bureau.rank.intro", threshold=f"{data['threshold'] * 100:.0f}%"))
     if data["is_demo"]:

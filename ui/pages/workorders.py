@@ -8,7 +8,7 @@ import streamlit as st
 
 from audit.errors import AuditError
 from audit.workorders import STATUSES, create_work_order, set_status, time_to_fix
-from ui import bureau_data, cache
+from ui import cache
 from ui.auth import require_role
 from ui.i18n import t
 
@@ -18,7 +18,7 @@ DEFAULT_DUE_DAYS = 60  # the form's starting due date: today + this many days
 def main() -> None:
     actor = require_role("bureau", "admin")
     st.title(t("bureau.wo.title"))
-    orders = bureau_data.work_orders()
+    orders = cache.work_orders_uncached()
     status_label = {s: t(f"bureau.wo.status.{s}") for s in STATUSES}
     if orders.empty:
         st.info(t("bureau.wo.empty"))
