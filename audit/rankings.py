@@ -5,7 +5,7 @@ For each cell (district, facility type) of the latest submitted audit per facili
 - ``audited``: facilities with a submitted audit; ``compliant`` / ``non_compliant`` /
   ``incomplete`` split it by verdict; ``decided = compliant + non_compliant``.
 - ``compliance_rate = compliant / decided`` with a 95 % **Wilson** score interval
-  (``statsmodels.stats.proportion.proportion_confint(method="wilson")``); incomplete audits are
+  (closed form, :func:`audit.stats.wilson_score_interval`); incomplete audits are
   counted as audited but not as decided.
 - ``gap_points``: Σ over failing clauses of the clause's severity weight (the ruleset's
   ``[scoring.weights]``); ``gap_per_audited = gap_points / audited``.
@@ -37,12 +37,12 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from statsmodels.stats.proportion import proportion_confint
 
 from audit.actors import SYSTEM, Actor
 from audit.errors import InputError, Problem
 from audit.model import FACILITY_LABELS, FACILITY_TYPES
 from audit.settings import get_settings
+from audit.stats import wilson_score_interval
 from audit.storage.orm import Report
 from audit.storage.repository import Repository
 
@@ -347,14 +347,8 @@ def _check_group_by(group_by: Iterable[str]) -> tuple[str, ...]:
 
 
 def wilson_interval(successes: Any, trials: Any) -> tuple[np.ndarray, np.ndarray]:
-    """95 % Wilson score interval (statsmodels); NaN where ``trials`` is 0."""
-    k = np.asarray(successes, dtype=float)
-    n = np.asarray(trials, dtype=float)
-    safe = np.where(n > 0, n, 1.0)
-    low, high = proportion_confint(k, safe, alpha=CONFIDENCE_ALPHA, method="wilson")
-    low = np.where(n > 0, low, np.nan)
-    high = np.where(n > 0, high, np.nan)
-    return np.asarray(low, float), np.asarray(high, float)
+    """95 % Wilson score interval (closed form, :mod:`audit.stats`); NaN where ``trials`` is 0."""
+    return wilson_score_interval(successes, trials, confidence=1.0 - CONFIDENCE_ALPHA)
 
 
 def rank_frame(
