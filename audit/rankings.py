@@ -260,7 +260,8 @@ def _severity_counts_for(session: so.Session, ids: list[int]) -> dict[int, dict[
     stmt = sa.text(sql).bindparams(sa.bindparam("ids", expanding=True))
     out: dict[int, dict[str, int]] = {i: {} for i in ids}
     for start in range(0, len(ids), _ID_CHUNK):
-        for aid, sev, n in session.execute(stmt, {"ids": ids[start:start + _ID_CHUNK]}):
+        rows = session.execute(stmt, {"ids": ids[start:start + _ID_CHUNK]}).tuples()
+        for aid, sev, n in rows:
             out[int(aid)][str(sev)] = int(n)
     return out
 
@@ -289,7 +290,7 @@ def cell_aggregates(
         .where(Audit.status == "submitted").subquery()
     )
     latest = sa.select(ranked.c.audit_id).where(ranked.c.rn == 1)
-    conds = [Audit.id.in_(latest)]
+    conds: list[sa.ColumnElement[bool]] = [Audit.id.in_(latest)]
     if facility_types is not None:
         conds.append(Facility.facility_type.in_(list(facility_types)))
     if districts is not None:

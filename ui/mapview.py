@@ -24,7 +24,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement
+from branca.element import Figure, MacroElement
 from folium.plugins import FastMarkerCluster
 from folium.template import Template
 
@@ -638,7 +638,9 @@ def build_map(
         maxZoom=MAX_ZOOM,  # map option (folium's max_zoom only reaches its own tile layer)
     )
     add_tiles(fmap, tiles, tianditu_key)
-    fmap.get_root().header.add_child(folium.Element(MARKER_CSS), name="a11y_marker_css")
+    root = fmap.get_root()
+    assert isinstance(root, Figure)  # a folium.Map's root is always its Figure
+    root.header.add_child(folium.Element(MARKER_CSS), name="a11y_marker_css")
 
     if districts is not None and not districts.empty:
         name_col = "name_zh" if lang == "zh-Hans" else "name_en"
