@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -260,8 +260,8 @@ def _severity_counts_for(session: so.Session, ids: list[int]) -> dict[int, dict[
     stmt = sa.text(sql).bindparams(sa.bindparam("ids", expanding=True))
     out: dict[int, dict[str, int]] = {i: {} for i in ids}
     for start in range(0, len(ids), _ID_CHUNK):
-        rows = session.execute(stmt, {"ids": ids[start:start + _ID_CHUNK]}).tuples()
-        for aid, sev, n in rows:
+        for row in session.execute(stmt, {"ids": ids[start:start + _ID_CHUNK]}):
+            aid, sev, n = cast("tuple[int, str, int]", tuple(row))  # id, severity, COUNT(*)
             out[int(aid)][str(sev)] = int(n)
     return out
 
