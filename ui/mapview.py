@@ -501,7 +501,7 @@ def _merged_within(geoms: np.ndarray, cap: int) -> Any | None:
 def _highway_rank(values: pd.Series) -> np.ndarray:
     """Rank of each edge's (first) OSM highway class; unknown classes come last."""
     order = {h: i for i, h in enumerate(HIGHWAY_RANKS)}
-    first = values.astype(str).str.strip("[]'\" ").str.split(r"['\",\s]+", regex=True).str[0]
+    first = values.map(str).str.strip("[]'\" ").str.split(r"['\",\s]+", regex=True).str[0]
     return first.map(order).fillna(len(HIGHWAY_RANKS)).to_numpy(dtype=int)
 
 
