@@ -51,8 +51,10 @@ def _table() -> pd.DataFrame:
 
 
 def test_the_font_is_the_packaged_otf_not_a_system_font() -> None:
+    import pylopdf_fonts_zh_cn
+
     path = font_path()
-    assert path.suffix == ".otf" and "site-packages" in path.parts
+    assert path.suffix == ".otf" and path.parent == Path(pylopdf_fonts_zh_cn.__file__).parent
     font = TTFont(str(path), lazy=True)
     assert font["name"].getDebugName(1) == FONT_FAMILY
     assert "OFL" in font["name"].getDebugName(13) or "Open Font" in font["name"].getDebugName(13)
