@@ -26,7 +26,6 @@ from audit.district_report import (
 from audit.rankings import compute_rankings
 from audit.report_fonts import FONT_FAMILY, embed_font, font_path, subset_woff
 from audit.storage import Database
-from audit.storage.repository import Repository
 
 #: Debian's Latin font folders (fonts-dejavu, fonts-liberation come with Chromium)
 LATIN_FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/truetype/liberation")
@@ -35,11 +34,13 @@ CHINESE = re.compile(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]")
 
 @pytest.fixture
 def seeded(sqlite_db: Database) -> Database:
+    """Two facility types in 江城区, one compliant and one failing audit each (both charted)."""
     with sqlite_db.session(write=True) as s:
-        for i in range(6):
-            f = facility(s, "curb_ramp", "441702", dx=0.002 * i)
-            audit(s, f, "non_compliant" if i % 2 else "compliant", {"major": 1} if i % 2 else None)
-        Repository(s).set_meta("demo_seed", "synthetic")
+        for n, ftype in enumerate(("curb_ramp", "toilet")):
+            for verdict in ("compliant", "non_compliant"):
+                f = facility(s, ftype, "441702", dx=0.001 * n + (0.003 if verdict == "compliant"
+                                                                  else 0.0))
+                audit(s, f, verdict, {"critical": 1} if verdict == "non_compliant" else None)
     return sqlite_db
 
 
