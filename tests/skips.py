@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -127,8 +127,16 @@ TEST_DATABASE_URL) — see README, Tests and CI'
     return f"skipped {joined} — {README_POINTER}"
 
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Print :func:`summary_line` for this run (registered through conftest.py)."""
-    line = summary_line(skip_reason(r) for r in terminalreporter.stats.get("skipped", []))
-    if line:
-        terminalreporter.write_line(line)
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_terminal_summary(terminalreporter: Any) -> Iterator[None]:
+    """Print :func:`summary_line` for this run (registered through conftest.py).
+
+    An outermost wrapper, so the line comes after pytest's own short summary (``-ra``), just
+    before the final count.
+    """
+    try:
+        return (yield)
+    finally:
+        line = summary_line(skip_reason(r) for r in terminalreporter.stats.get("skipped", []))
+        if line:
+            terminalreporter.write_line(line)

@@ -79,7 +79,7 @@ def _run_sample(tmp_path: Path, ci: str) -> subprocess.CompletedProcess[str]:
     env["CI"] = ci
     env["PYTHONPATH"] = os.pathsep.join([str(TESTS_DIR), env.get("PYTHONPATH", "")])
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir",
+        [sys.executable, "-m", "pytest", "-q", "-ra", "-p", "no:cacheprovider", "--rootdir",
          str(tmp_path), "-c", os.devnull, str(tmp_path)],
         cwd=tmp_path, env=env, capture_output=True, text=True, check=False, timeout=120)
 
@@ -91,8 +91,9 @@ def test_a_laptop_run_skips_and_ends_with_the_summary_line(tmp_path: Path) -> No
     summary = ("skipped 1 test that needs Chromium (apt install chromium) and 3 that need "
                "PostGIS (set TEST_DATABASE_URL) — see README, Tests and CI")
     assert lines.count(summary) == 1
-    # the summary is the last line before pytest's own count
+    # the summary is the last line before pytest's own count, after the -ra list of reasons
     assert lines[-2] == summary and "1 passed, 4 skipped" in lines[-1]
+    assert lines[-3].startswith("SKIPPED [")
 
 
 def test_in_ci_the_same_tests_fail_and_no_skip_line_is_printed(tmp_path: Path) -> None:
