@@ -4,20 +4,26 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
+# Every Python package, dev tools included, pinned with hashes; refreshed by `make lock`.
+LOCK   := requirements.lock
 
-.PHONY: setup run test lint bench seed clean help
+.PHONY: setup run test lint bench seed lock clean help
 
 help:
 	@echo "make run    start the app with demo data on http://localhost:$${STREAMLIT_SERVER_PORT:-8501}"
 	@echo "make test   ruff + the whole pytest suite"
 	@echo "make bench  run the benchmarks and write bench/RESULTS.md"
+	@echo "make lock   re-resolve $(LOCK) from pyproject.toml (then make setup installs it)"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(PY)
-	$(PIP) install --quiet -e '.[dev]'
+# Installs exactly the locked versions (hash-checked), then the project itself without
+# resolving again. Re-runs only when the lock (or pyproject.toml) changed.
+$(STAMP): $(LOCK) pyproject.toml | $(PY)
+	$(PIP) install --quiet --require-hashes -r $(LOCK)
+	$(PIP) install --quiet --no-deps -e .
 	touch $(STAMP)
 
 node_modules/.installed: package.json package-lock.json
@@ -42,6 +48,15 @@ test: lint
 
 bench: setup
 	$(PY) -m bench
+
+# uv (a dev dependency, so the lock pins it too) resolves for every platform and Python >= 3.11.
+# Without a venv yet, uv itself is bootstrapped from PyPI within the range pyproject.toml allows.
+$(VENV)/bin/uv: | $(PY)
+	$(PIP) install --quiet "$$(sed -n 's/^ *"\(uv[>=<].*\)",$$/\1/p' pyproject.toml)"
+
+lock: | $(VENV)/bin/uv
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
+		--generate-hashes --quiet --output-file $(LOCK)
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor var/cache

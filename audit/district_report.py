@@ -1,7 +1,8 @@
 """A printable district report in Chinese: HTML with tables, charts and a map, printed to PDF.
 
-The HTML is self-contained (charts and the map snapshot are inline SVG drawn with matplotlib,
-fonts "Noto Sans CJK SC"); :func:`print_pdf` prints it with headless Chromium
+The HTML is self-contained (charts and the map snapshot are inline SVG drawn with matplotlib, text
+kept as text; the CJK font Noto Sans SC comes from a PyPI package and is embedded as a subset web
+font, see :mod:`audit.report_fonts`); :func:`print_pdf` prints it with headless Chromium
 (``chromium --headless --print-to-pdf``). No map tiles: the map is the district boundary and the
 audited facilities coloured by verdict. Demo data and synthetic inputs are labelled on the page.
 """
@@ -22,6 +23,7 @@ import sqlalchemy.orm as so
 from audit.actors import SYSTEM, Actor
 from audit.errors import InputError, Problem
 from audit.rankings import RankingResult, compute_rankings
+from audit.report_fonts import FONT_FAMILY, embed_font, use_in_matplotlib
 from audit.storage.repository import Repository
 
 CJK_FONT = "Noto Sans CJK SC"
@@ -36,7 +38,7 @@ def _mpl() -> object:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    plt.rcParams["font.family"] = [CJK_FONT, "DejaVu Sans"]
+    use_in_matplotlib(plt)  # the packaged CJK font, not whatever the system has
     plt.rcParams["svg.fonttype"] = "none"  # text stays text: searchable in the PDF
     plt.rcParams["axes.unicode_minus"] = False
     return plt
@@ -138,12 +140,12 @@ def district_report_html(session: so.Session, district_code: str, *,
     weights = "，".join(f"{k}={v:g}" for k, v in res.weights.items())
     demo_tail = "设施与督导记录为合成演示数据。" if demo else ""
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f"""<!DOCTYPE html>
+    return embed_font(f"""<!DOCTYPE html>
 <html lang="zh-Hans"><head><meta charset="utf-8">
 <title>{html.escape(name_zh)} 无障碍设施督导报告</title>
 <style>
 @page {{ size: A4; margin: 14mm; }}
-body {{ font-family: "{CJK_FONT}", sans-serif; font-size: 10.5pt; color: #111; }}
+body {{ font-family: "{FONT_FAMILY}", "{CJK_FONT}", sans-serif; font-size: 10.5pt; color: #111; }}
 h1 {{ font-size: 18pt; margin: 0 0 4pt; }} h2 {{ font-size: 13pt; margin: 14pt 0 6pt; }}
 table {{ border-collapse: collapse; width: 100%; font-size: 9pt; }}
 th, td {{ border: 1px solid #999; padding: 2pt 4pt; text-align: right; }}
@@ -172,7 +174,7 @@ tr.thin td {{ color: #888; font-style: italic; }}
 <h2>四、督导点位图（{html.escape(name_zh)}）</h2>
 {map_svg(district_code, facilities)}
 <p class="note">数据来源：{html.escape(attribution())}。{demo_tail}</p>
-</body></html>"""
+</body></html>""")
 
 
 def find_chromium() -> str | None:

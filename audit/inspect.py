@@ -320,6 +320,7 @@ def save_audit(
                 repo.attach_photo(record.id, photo_id)
             facility = repo.get_facility(record.facility_id)
         else:
+            expected: int | None
             if request.facility_id is None:
                 assert lon is not None and lat is not None
                 facility = repo.create_facility(

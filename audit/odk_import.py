@@ -139,13 +139,14 @@ def read_records(path: Path | str) -> list[dict[str, Any]]:
     extra = "\x00extra"  # cells beyond the header: the columns are shifted, refuse the file
     reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect, restkey=extra)
     try:
-        if not any(name.strip() for name in reader.fieldnames or []):
+        header = reader.fieldnames or []
+        if not any(name.strip() for name in header):
             raise InputError(Problem("file", p.name, "a CSV file with a header row"))
         rows = []
         for row in reader:
             if extra in row:
                 raise InputError(Problem(f"{p.name} line {reader.line_num}", row[extra],
-                                         f"at most {len(reader.fieldnames)} cells, as in the "
+                                         f"at most {len(header)} cells, as in the "
                                          "header row (a stray separator or quote?)"))
             rows.append(dict(row))
         return rows

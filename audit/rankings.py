@@ -5,7 +5,7 @@ For each cell (district, facility type) of the latest submitted audit per facili
 - ``audited``: facilities with a submitted audit; ``compliant`` / ``non_compliant`` /
   ``incomplete`` split it by verdict; ``decided = compliant + non_compliant``.
 - ``compliance_rate = compliant / decided`` with a 95 % **Wilson** score interval
-  (``statsmodels.stats.proportion.proportion_confint(method="wilson")``); incomplete audits are
+  (closed form, :func:`audit.stats.wilson_score_interval`); incomplete audits are
   counted as audited but not as decided.
 - ``gap_points``: Σ over failing clauses of the clause's severity weight (the ruleset's
   ``[scoring.weights]``); ``gap_per_audited = gap_points / audited``.
@@ -31,18 +31,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from statsmodels.stats.proportion import proportion_confint
 
 from audit.actors import SYSTEM, Actor
 from audit.errors import InputError, Problem
 from audit.model import FACILITY_LABELS, FACILITY_TYPES
 from audit.settings import get_settings
+from audit.stats import wilson_score_interval
 from audit.storage.orm import Report
 from audit.storage.repository import Repository
 
@@ -260,7 +260,8 @@ def _severity_counts_for(session: so.Session, ids: list[int]) -> dict[int, dict[
     stmt = sa.text(sql).bindparams(sa.bindparam("ids", expanding=True))
     out: dict[int, dict[str, int]] = {i: {} for i in ids}
     for start in range(0, len(ids), _ID_CHUNK):
-        for aid, sev, n in session.execute(stmt, {"ids": ids[start:start + _ID_CHUNK]}):
+        for row in session.execute(stmt, {"ids": ids[start:start + _ID_CHUNK]}):
+            aid, sev, n = cast("tuple[int, str, int]", tuple(row))  # id, severity, COUNT(*)
             out[int(aid)][str(sev)] = int(n)
     return out
 
@@ -289,7 +290,7 @@ def cell_aggregates(
         .where(Audit.status == "submitted").subquery()
     )
     latest = sa.select(ranked.c.audit_id).where(ranked.c.rn == 1)
-    conds = [Audit.id.in_(latest)]
+    conds: list[sa.ColumnElement[bool]] = [Audit.id.in_(latest)]
     if facility_types is not None:
         conds.append(Facility.facility_type.in_(list(facility_types)))
     if districts is not None:
@@ -347,14 +348,8 @@ def _check_group_by(group_by: Iterable[str]) -> tuple[str, ...]:
 
 
 def wilson_interval(successes: Any, trials: Any) -> tuple[np.ndarray, np.ndarray]:
-    """95 % Wilson score interval (statsmodels); NaN where ``trials`` is 0."""
-    k = np.asarray(successes, dtype=float)
-    n = np.asarray(trials, dtype=float)
-    safe = np.where(n > 0, n, 1.0)
-    low, high = proportion_confint(k, safe, alpha=CONFIDENCE_ALPHA, method="wilson")
-    low = np.where(n > 0, low, np.nan)
-    high = np.where(n > 0, high, np.nan)
-    return np.asarray(low, float), np.asarray(high, float)
+    """95 % Wilson score interval (closed form, :mod:`audit.stats`); NaN where ``trials`` is 0."""
+    return wilson_score_interval(successes, trials, confidence=1.0 - CONFIDENCE_ALPHA)
 
 
 def rank_frame(

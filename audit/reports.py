@@ -1070,7 +1070,10 @@ def district_counts(repo: Repository) -> DistrictCounts:
         records.append({"district_code": code, "name_zh": "未定位/市外",
                         "name_en": "No point / outside the city"} | _count_fields(r))
         notes.append(f"{int(r.reports)} reports have no district (typed location or outside)")
-    return DistrictCounts(pd.DataFrame.from_records(records), notes=notes)
+    frame = pd.DataFrame.from_records(records)
+    # object, not pandas 3's inferred str dtype: "no district" stays None (not NaN)
+    frame["district_code"] = pd.Series([r["district_code"] for r in records], dtype=object)
+    return DistrictCounts(frame, notes=notes)
 
 
 def _district_rows(districts: dict[str, tuple[str, str]]) -> list[dict[str, Any]]:

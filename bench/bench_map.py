@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
 import statistics
 import sys
 import tempfile
@@ -42,7 +43,9 @@ WORK_ORDER_SHARE = 0.1
 OVERDUE_SHARE = 0.3
 TIME_TARGET_S = 3.0
 LOAD_TIMEOUT_MS = 180_000
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+#: what the machine must have to run this benchmark at smoke size (see bench/common.py)
+NEEDS = ("chromium",)
 ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 

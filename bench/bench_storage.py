@@ -38,6 +38,8 @@ from audit.storage.orm import Audit, ChangeLog, Facility
 from audit.storage.repository import Repository
 
 SIZES = {"full": (200, 3), "smoke": (12, 1)}  # audits per writer, repetitions
+#: what the machine must have to run this benchmark at smoke size (see bench/common.py)
+NEEDS = ("postgis",)
 WRITERS = (1, 8)
 MEASUREMENTS = {"running_slope_pct": 7.5, "cross_slope_pct": 1.0, "rise_mm": 450,
                 "clear_width_mm": 1300, "handrail_present": True}

@@ -1,4 +1,10 @@
-"""Helpers shared by the benchmarks: median timing and the result-row format."""
+"""Helpers shared by the benchmarks: median timing and the result-row format.
+
+A benchmark module may declare ``NEEDS``, a tuple of what the machine must have to run it at
+smoke size (``"chromium"``, ``"postgis"``). ``make bench`` runs it regardless (a row it cannot
+measure says so in its note); the smoke test (tests/test_bench_smoke.py) skips it on a laptop
+that lacks one and fails in CI, like every test that needs Chromium or PostGIS.
+"""
 
 from __future__ import annotations
 

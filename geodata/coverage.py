@@ -198,8 +198,9 @@ def network_coverage(
             "u": idx.node_ids[idx.edge_u[gap]],
             "v": idx.node_ids[idx.edge_v[gap]],
             "key": idx.edge_key[gap],
-            "street_name": idx.edge_name[gap],
-            "adcode": edge_district[gap],
+            # object, not pandas 3's inferred str dtype: nameless streets and no district stay None
+            "street_name": pd.Series(idx.edge_name[gap], dtype=object),
+            "adcode": pd.Series(edge_district[gap], dtype=object),
             "length_m": length[gap],
             "beyond_m": beyond[gap],
             "dist_near_m": np.minimum(du, dv)[gap],

@@ -212,7 +212,7 @@ def signature(G: nx.MultiDiGraph) -> tuple[int, int]:
     used here.) Graphs are treated as immutable once loaded; after editing one, call
     :func:`invalidate`.
     """
-    first = next(iter(G._adj.values()), {})
+    first: dict[Any, Any] = next(iter(G._adj.values()), {})
     return (G.number_of_nodes(), len(first))
 
 

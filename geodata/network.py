@@ -129,7 +129,7 @@ def _pbf_to_xml(path: Path, out: Path) -> None:
     # pass 1: highway ways and the nodes they reference
     refs: set[int] = set()
     for way in osmium.FileProcessor(str(path), osmium.osm.WAY):
-        if "highway" in way.tags:
+        if isinstance(way, osmium.osm.Way) and "highway" in way.tags:
             refs.update(n.ref for n in way.nodes)
     writer = osmium.SimpleWriter(str(out), overwrite=True)
     try:

@@ -228,7 +228,8 @@ class Snapper:
                     "v": idx.node_ids[idx.edge_v[e]] if has else empty,
                     "key": idx.edge_key[e] if has else empty,
                     "distance_m": d,
-                    "street_name": idx.edge_name[e] if has else empty,
+                    # object, not pandas 3's inferred str dtype: a nameless street stays None
+                    "street_name": pd.Series(idx.edge_name[e] if has else empty, dtype=object),
                     "nearest_node": idx.node_ids[node_pos],
                     "snapped": ok & (d <= max_distance_m),
                 }

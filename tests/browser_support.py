@@ -8,8 +8,9 @@
   ``app_url`` (session), ``chromium_browser`` (session), ``page`` (function; 1024×768 unless
   parametrised indirectly with ``viewport``), ``console_errors``.
 
-Chromium is /usr/bin/chromium (Debian). Without it the browser tests skip with a reason, except
-when ``CI=true``, where they fail. Every non-localhost request is aborted and recorded.
+Chromium is ``CHROMIUM_PATH`` (default /usr/bin/chromium, Debian's). Without it the browser tests
+skip with a reason, except when ``CI=true``, where they fail (tests/skips.py). Every non-localhost
+request is aborted and recorded.
 """
 
 from __future__ import annotations
@@ -30,9 +31,12 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
+from skips import chromium_path, in_ci, require_chromium, skip_or_fail
+
+__all__ = ["in_ci", "skip_or_fail"]  # re-exported: older tests import them from here
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+CHROMIUM = chromium_path()
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--headless",
@@ -51,18 +55,6 @@ LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 #: Seconds to wait for the app's health endpoint.
 STARTUP_TIMEOUT_S = 60.0
 #: Demo facilities seeded by the fallback (when `audit demo seed` is not available).
-
-
-def in_ci() -> bool:
-    """True when running in CI, where a missing Chromium or PostGIS is a failure."""
-    return os.environ.get("CI", "").lower() == "true"
-
-
-def skip_or_fail(reason: str) -> None:
-    """Skip the test with ``reason`` on a laptop; fail it in CI."""
-    if in_ci():
-        pytest.fail(f"CI=true but {reason}")
-    pytest.skip(reason)
 
 
 def free_port() -> int:
@@ -231,7 +223,8 @@ def app_url(seeded_data_dir: Path) -> Iterator[str]:
 
     missing = missing_vendor_files()
     if missing:
-        skip_or_fail(f"map assets not installed ({missing[0]}); run `python -m ui.install_assets`")
+        skip_or_fail(f"map assets not installed ({missing[0]}); run `python -m ui.install_assets`",
+                     needs="assets")
     with run_app(seeded_data_dir) as url:
         yield url
 
@@ -239,14 +232,13 @@ def app_url(seeded_data_dir: Path) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def chromium_browser() -> Iterator[Any]:
     """Debian Chromium driven by Playwright (skips without Chromium unless CI=true)."""
-    if not CHROMIUM.exists():
-        skip_or_fail(f"Chromium not found at {CHROMIUM}")
+    chromium = require_chromium()
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         skip_or_fail("playwright (python) is not installed")
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 
@@ -321,7 +313,7 @@ AXE_JS = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 def run_axe(frame: Any, *, exclude: list[str] | None = None) -> list[dict[str, Any]]:
     """Inject axe-core into ``frame`` (page or iframe) and return its violations."""
     if not AXE_JS.exists():
-        skip_or_fail(f"axe-core not installed at {AXE_JS}; run `npm ci`")
+        skip_or_fail(f"axe-core not installed at {AXE_JS}; run `make setup`", needs="assets")
     frame.add_script_tag(path=str(AXE_JS))
     context = {"exclude": [[s] for s in exclude]} if exclude else None
     return frame.evaluate(

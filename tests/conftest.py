@@ -1,41 +1,38 @@
 """Shared fixtures: databases on both backends, and the CI rule that nothing needed is skipped.
 
 Tests that need PostGIS or Chromium skip with a reason on a bare laptop, and fail in CI
-(``CI=true``) where .ci/run has installed and started them.
+(``CI=true``) where .ci/run has installed and started them (tests/skips.py). The run ends with
+one line counting those skips and saying how to enable them.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from skips import in_ci, pytest_terminal_summary, require_postgis_url, skip_or_fail
 
 from audit.storage import Database, open_database, upgrade_to_head
 from audit.storage.orm import Base
+
+__all__ = ["pytest_terminal_summary", "skip_or_fail"]  # the hook, and the helper tests import
 
 # Browser fixtures (app server, Chromium) live in tests/browser_support.py; registering them once
 # here gives every test module the same session-scoped app and browser.
 pytest_plugins = ["browser_support"]
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
-SHARED_DIR = Path(__file__).resolve().parents[2] / "shared"
+IN_CI = in_ci()
+#: Test fixtures kept in the repository, each with its source and licence (PROVENANCE.md there).
+DATA_DIR = Path(__file__).resolve().parent / "data"
 
 
-def skip_or_fail(reason: str) -> None:
-    """Skip with ``reason`` on a laptop; fail in CI, where a skip would hide a broken set-up."""
-    if IN_CI:
-        pytest.fail(f"required in CI but unavailable: {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
-def shared_path(*parts: str) -> Path:
-    """A file under ../shared (read-only project material); skip/fail when it is missing."""
-    path = SHARED_DIR.joinpath(*parts)
-    if not path.exists():
-        skip_or_fail(f"{path} not found (the ../shared folder is beside the repo in CI)")
+def data_path(*parts: str) -> Path:
+    """A fixture file under tests/data; a missing one is a broken checkout, so it fails."""
+    path = DATA_DIR.joinpath(*parts)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: test fixture missing from tests/data (see PROVENANCE.md)")
     return path
 
 
@@ -49,14 +46,11 @@ def sqlite_db(tmp_path: Path) -> Iterator[Database]:
 
 @pytest.fixture(scope="session")
 def _postgis_engine() -> Iterator[Database]:
-    url = os.environ.get("TEST_DATABASE_URL", "")
-    if not url:
-        skip_or_fail("TEST_DATABASE_URL is not set (PostgreSQL with PostGIS); .ci/run sets it")
-    db = open_database(url)
+    db = open_database(require_postgis_url())
     try:
         db.ping()
     except Exception as exc:  # any failure to connect: skip or fail with the reason
-        skip_or_fail(f"cannot reach PostgreSQL at TEST_DATABASE_URL: {exc}")
+        skip_or_fail(f"cannot reach PostgreSQL at TEST_DATABASE_URL: {exc}", needs="postgis")
     with db.engine.begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):
             conn.execute(sa.text(f'DROP TABLE IF EXISTS "{table.name}" CASCADE'))

@@ -1,4 +1,8 @@
-"""Every benchmark runs at smoke size and returns well-formed rows (so benchmarks cannot rot)."""
+"""Every benchmark runs at smoke size and returns well-formed rows (so benchmarks cannot rot).
+
+A benchmark whose ``NEEDS`` (Chromium, PostGIS) the machine lacks skips on a laptop and fails in
+CI (tests/skips.py).
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,17 @@ import importlib
 import math
 
 import pytest
+from skips import require
 
 from bench.__main__ import KEYS, modules, render
 
 
 @pytest.mark.parametrize("name", modules())
 def test_benchmark_runs_at_smoke_size(name: str) -> None:
-    rows = importlib.import_module(f"bench.{name}").run("smoke")
+    module = importlib.import_module(f"bench.{name}")
+    for need in getattr(module, "NEEDS", ()):
+        require(need)
+    rows = module.run("smoke")
     assert rows, f"{name} returned no figures"
     for row in rows:
         assert set(KEYS) <= set(row), f"{name}: row lacks {set(KEYS) - set(row)}"

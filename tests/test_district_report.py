@@ -42,9 +42,9 @@ def test_html_has_tables_chart_map_and_demo_label(seeded: Database) -> None:
 
 def test_pdf_renders_and_contains_chinese(seeded: Database, tmp_path: Path) -> None:
     if find_chromium() is None:
-        skip_or_fail("Chromium is not installed")
+        skip_or_fail("Chromium is not installed", needs="chromium")
     if shutil.which("pdftoppm") is None or shutil.which("pdftotext") is None:
-        skip_or_fail("poppler-utils (pdftoppm, pdftotext) are not installed")
+        skip_or_fail("poppler-utils (pdftoppm, pdftotext) are not installed", needs="poppler")
     out = tmp_path / "jiangcheng.pdf"
     with seeded.session() as s:
         write_district_report(s, "441702", out)

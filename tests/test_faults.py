@@ -20,13 +20,14 @@ INSPECTOR = Actor(None, "inspector-wu", "inspector")
 
 def _cluster() -> tuple[str, str]:
     if shutil.which("pg_lsclusters") is None or os.geteuid() != 0:
-        skip_or_fail("needs root and pg_lsclusters to stop and start the local PostgreSQL")
+        skip_or_fail("needs root and pg_lsclusters to stop and start the local PostgreSQL",
+                     needs="postgis")
     out = subprocess.run(["pg_lsclusters", "-h"], capture_output=True, text=True, check=True)
     for line in out.stdout.splitlines():
         version, name, port, status, *_ = line.split()
         if port == "5432" and status == "online":
             return version, name
-    skip_or_fail("no online PostgreSQL cluster on port 5432")
+    skip_or_fail("no online PostgreSQL cluster on port 5432", needs="postgis")
     raise AssertionError("unreachable")
 
 

@@ -6,7 +6,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
-from conftest import shared_path
+from conftest import data_path
 
 from audit.errors import InputError
 from geodata import coords, load_districts
@@ -86,7 +86,7 @@ def test_to_wgs84_dispatches_and_rejects_unknown_names() -> None:
 
 
 def test_real_gcj02_district_file_lines_up_after_conversion() -> None:
-    path = shared_path("geodata", "yangjiang_441700_full_datav_gcj02_anzhou99.json")
+    path = data_path("geodata", "yangjiang_441700_full_datav_gcj02_anzhou99.json")
     gcj = gpd.read_file(path)
     gcj["adcode"] = gcj["adcode"].astype(str)
     wgs = load_districts().set_index("adcode")

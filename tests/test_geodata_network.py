@@ -11,7 +11,7 @@ import numpy as np
 import osmnx as ox
 import pytest
 import shapely
-from conftest import shared_path
+from conftest import data_path
 
 import geodata
 from audit.cli import main as cli_main
@@ -20,8 +20,8 @@ from geodata import network
 from geodata.demo_network import build_demo_network
 from geodata.network import NetworkUnavailable, fetch_network, load_network, resolve_network
 
-OAKLAND = ("osm-samples", "West-Oakland.osm.bz2")
-BAVARIA = ("osm-samples", "planet_10.068_48.135_10.071_48.137.osm")
+OAKLAND = ("osm", "West-Oakland.osm.bz2")
+BAVARIA = ("osm", "planet_10.068_48.135_10.071_48.137.osm")
 
 
 def _lengths_ok(G: nx.MultiDiGraph) -> bool:
@@ -52,7 +52,7 @@ def test_demo_network_is_synthetic_deterministic_and_inside_the_city() -> None:
 
 @pytest.mark.parametrize("parts", [OAKLAND, BAVARIA])
 def test_real_osm_xml_samples_load(parts: tuple[str, str]) -> None:
-    G = load_network(shared_path(*parts))
+    G = load_network(data_path(*parts))
     assert G.number_of_nodes() >= 20 and _lengths_ok(G)
     assert G.graph["synthetic"] is False
     assert G.graph["source_label_en"] == "© OpenStreetMap contributors (ODbL)"
@@ -65,7 +65,7 @@ def test_real_osm_xml_samples_load(parts: tuple[str, str]) -> None:
 
 def test_osm_pbf_is_converted(tmp_path: Path) -> None:
     osmium = pytest.importorskip("osmium", reason="reading .osm.pbf needs the osmium package")
-    src = shared_path(*BAVARIA)
+    src = data_path(*BAVARIA)
     pbf = tmp_path / "bavaria.osm.pbf"
     writer = osmium.SimpleWriter(str(pbf))
     for obj in osmium.FileProcessor(str(src)):
@@ -81,7 +81,7 @@ def test_osm_pbf_is_converted(tmp_path: Path) -> None:
 
 
 def test_graphml_round_trip_and_graphml_without_lengths(tmp_path: Path) -> None:
-    G = load_network(shared_path(*OAKLAND))
+    G = load_network(data_path(*OAKLAND))
     good = tmp_path / "oakland.graphml"
     ox.save_graphml(G, good)
     again = load_network(good)
@@ -116,7 +116,7 @@ def test_empty_corrupt_and_unknown_files(tmp_path: Path) -> None:
 def test_resolve_network_setting(tmp_path: Path) -> None:
     assert resolve_network("auto", tmp_path).graph["synthetic"] is True
     assert resolve_network("demo", tmp_path).graph["synthetic"] is True
-    foreign = shared_path(*OAKLAND)
+    foreign = data_path(*OAKLAND)
     with pytest.raises(InputError, match="overlaps Yangjiang"):
         resolve_network(str(foreign), tmp_path)
     # a cached download wins over the demo network in "auto"
@@ -142,7 +142,7 @@ def test_fetch_fails_fast_without_internet(tmp_path: Path, monkeypatch: pytest.M
 def test_fetch_caches_with_a_mocked_download(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sample = load_network(shared_path(*OAKLAND))
+    sample = load_network(data_path(*OAKLAND))
     polygons: list[object] = []
 
     def fake(polygon: object, network_type: str) -> nx.MultiDiGraph:

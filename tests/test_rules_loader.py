@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import shared_path
+from conftest import data_path
 
 from audit.checks import CHECKS, Quantity
 from audit.rules import (
@@ -73,7 +73,7 @@ def test_slope_thresholds_are_exact_ratios() -> None:
 
 def test_every_clause_appears_in_the_checklist() -> None:
     """Never invent a clause number: each (standard, clause) is one the checklist names."""
-    text = shared_path("standards", "gb55019-checklist.md").read_text(encoding="utf-8")
+    text = data_path("standards", "gb55019-checklist.md").read_text(encoding="utf-8")
     named: set[tuple[str, str]] = set()
     for std, bold in re.findall(r"(GB \d{5}) \*\*([0-9./ –-]+)\*\*", text):
         for part in re.split(r"[/–]", bold):

@@ -71,7 +71,7 @@ def test_cli_writes_a_workbook(tmp_path: Path) -> None:
 def test_odk_validate(tmp_path: Path) -> None:
     """ODK Validate (bundled with pyxform, runs on Java) accepts the form."""
     if shutil.which("java") is None:
-        skip_or_fail("java is not installed (ODK Validate runs on Java)")
+        skip_or_fail("java is not installed (ODK Validate runs on Java)", needs="java")
     warnings: list[str] = []
     convert(str(write_xlsform(tmp_path / "f.xlsx")), validate=True, warnings=warnings)
     assert warnings == []

@@ -7,7 +7,7 @@ SQLite runs in WAL mode with foreign keys on and a busy timeout; write sessions 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +21,8 @@ from audit.errors import StorageUnavailable
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _IMMEDIATE = "audit_begin_immediate"
+#: execution options of a write session (a Mapping: SQLAlchemy allows options of our own)
+_WRITE_OPTIONS: Mapping[str, Any] = {_IMMEDIATE: True}
 
 
 def redact(url: str) -> str:
@@ -82,7 +84,7 @@ class Database:
         try:
             session = self.factory()
             if write and self.dialect == "sqlite":
-                session.connection(execution_options={_IMMEDIATE: True})
+                session.connection(execution_options=_WRITE_OPTIONS)
         except sa.exc.OperationalError as exc:
             raise StorageUnavailable(self._outage_message(exc)) from exc
         try:

@@ -8,6 +8,7 @@ the same column holds the EWKT text, so the repository gives the same results on
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
@@ -151,7 +152,7 @@ class Audit(Base):
     row_version: so.Mapped[int] = so.mapped_column(default=1)
     is_demo: so.Mapped[bool] = so.mapped_column(default=False)
 
-    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": row_version}
+    __mapper_args__ = MappingProxyType({"version_id_col": row_version})  # read-only mapping
 
 
 class Photo(Base):
@@ -201,7 +202,7 @@ class Report(Base):
     row_version: so.Mapped[int] = so.mapped_column(default=1)
     is_demo: so.Mapped[bool] = so.mapped_column(default=False)
 
-    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": row_version}
+    __mapper_args__ = MappingProxyType({"version_id_col": row_version})  # read-only mapping
 
 
 class ReportContact(Base):
@@ -248,7 +249,7 @@ class WorkOrder(Base):
     row_version: so.Mapped[int] = so.mapped_column(default=1)
     is_demo: so.Mapped[bool] = so.mapped_column(default=False)
 
-    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": row_version}
+    __mapper_args__ = MappingProxyType({"version_id_col": row_version})  # read-only mapping
 
 
 class ChangeLog(Base):

@@ -278,6 +278,10 @@ def _import_section(actor: Any) -> None:
             return
         assert export is not None
         bar = st.progress(0.0, text=t("inspect.import.progress"))
+
+        def progress(done: int, total: int) -> None:
+            bar.progress(done / max(total, 1), text=t("inspect.import.progress"))
+
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / Path(export.name).name
             path.write_bytes(export.getvalue())
@@ -288,9 +292,7 @@ def _import_section(actor: Any) -> None:
             try:
                 report = import_odk(
                     cache.get_database(), actor, path, attachments=zpath, crs=crs,
-                    network=_network(),
-                    progress=lambda d, n: bar.progress(d / max(n, 1),
-                                                       text=t("inspect.import.progress")),
+                    network=_network(), progress=progress,
                 )
             except ImportRejected as exc:
                 st.error(t("inspect.import.rejected", n=len({r.row for r in exc.rows})))

@@ -59,7 +59,7 @@ def _filters(lang: str, districts: Any) -> dict[str, Any]:
         key="map_filter_verdicts",
     )
     dates = cols[3].date_input(
-        t("map.filter.date_range"), value=(), key="map_filter_dates", format="YYYY-MM-DD"
+        t("map.filter.date_range"), value=[], key="map_filter_dates", format="YYYY-MM-DD"
     )
     since = dates[0] if len(dates) > 0 else None
     until = dates[1] if len(dates) > 1 else since

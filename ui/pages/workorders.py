@@ -57,7 +57,7 @@ def main() -> None:
         st.subheader(t("bureau.wo.change"))
         oid = st.number_input(t("bureau.wo.order"), min_value=1, step=1, key="wo_oid")
         new = st.selectbox(t("bureau.wo.new_status"), list(STATUSES),
-                           format_func=status_label.get, key="wo_new_status")
+                           format_func=lambda s: status_label[s], key="wo_new_status")
         st.caption(t("bureau.wo.verify_help"))
         if st.form_submit_button(t("bureau.wo.apply")):
             try:
