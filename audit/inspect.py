@@ -26,11 +26,11 @@ import sqlalchemy as sa
 
 from audit.actors import Actor, require
 from audit.errors import AuditError, InputError, Problem
-from audit.geo import check_lon_lat
 from audit.model import _Bad, coerce_value, is_missing, schema
 from audit.settings import Settings, get_settings
 from audit.storage.orm import Audit
 from audit.storage.repository import AuditRecord, FacilityRecord, Repository, StreetRef
+from geodata.crs import check_point
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -62,9 +62,9 @@ def to_wgs84_point(lon: Any, lat: Any, crs: str = "wgs84") -> tuple[float, float
     """Convert one typed or pasted coordinate pair from ``crs`` to a checked WGS84 pair."""
     from geodata.coords import to_wgs84
 
-    lon_f, lat_f = check_lon_lat(lon, lat)
+    lon_f, lat_f = check_point(lon, lat)
     x, y = to_wgs84(lon_f, lat_f, crs)
-    return check_lon_lat(float(x), float(y))
+    return check_point(float(x), float(y))
 
 
 def parse_pasted_coordinates(text: str, crs: str = "wgs84") -> tuple[float, float]:

@@ -33,7 +33,7 @@ import sqlalchemy as sa
 
 from audit.actors import SYSTEM, Actor, require
 from audit.errors import ConflictError, InputError, NotFoundError, PermissionDenied, Problem
-from audit.geo import check_lon_lat, degree_box, haversine_m
+from audit.geo import degree_box, haversine_m
 from audit.settings import Settings, get_settings
 from audit.storage import Database
 from audit.storage.orm import (
@@ -47,6 +47,7 @@ from audit.storage.orm import (
     utcnow,
 )
 from audit.storage.repository import Repository
+from geodata.crs import check_point
 
 # ---------------------------------------------------------------------------------- categories
 
@@ -294,7 +295,7 @@ def _point(
         problems.append(Problem("crs", crs, f"one of {', '.join(CRS_NAMES)}"))
         return None, None
     try:
-        x, y = check_lon_lat(lon, lat)
+        x, y = check_point(lon, lat)
     except InputError as exc:
         problems.extend(exc.problems)
         return None, None

@@ -19,7 +19,7 @@ import sqlalchemy.orm as so
 
 from audit.actors import SYSTEM, Actor, require
 from audit.errors import ConflictError, InputError, NotFoundError, Problem
-from audit.geo import check_lon_lat, degree_box, haversine_m
+from audit.geo import degree_box, haversine_m
 from audit.storage.orm import (
     AppMeta,
     Audit,
@@ -31,6 +31,7 @@ from audit.storage.orm import (
     point_ewkt,
     utcnow,
 )
+from geodata.crs import check_point
 
 if TYPE_CHECKING:
     from audit.rules import Ruleset
@@ -237,7 +238,7 @@ class Repository:
         _check_text(problems, "name", name, MAX_NAME_LEN)
         _check_text(problems, "address", address, MAX_ADDRESS_LEN)
         try:
-            lon, lat = check_lon_lat(lon, lat)
+            lon, lat = check_point(lon, lat)
         except InputError as exc:
             problems.extend(exc.problems)
         if problems:
@@ -280,7 +281,7 @@ class Repository:
         PostgreSQL pre-filters with the GiST index; the final distance is the same haversine on
         every backend, so both give identical answers.
         """
-        lon, lat = check_lon_lat(lon, lat)
+        lon, lat = check_point(lon, lat)
         stmt = sa.select(Facility)
         if facility_type is not None:
             stmt = stmt.where(Facility.facility_type == facility_type)
