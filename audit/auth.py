@@ -1,4 +1,4 @@
-"""User accounts: argon2 password hashing, roles, sign-in with lock-out, demo accounts.
+"""User accounts: argon2 password hashing, roles, sign-in with lock-out.
 
 Passwords are hashed with argon2id (``argon2-cffi``) and never logged, stored or echoed in clear.
 After ``settings.login_max_failures`` wrong passwords in a row an account is locked for
@@ -9,8 +9,9 @@ Public API (each function opens its own unit of work on the given :class:`Databa
 
 - :func:`create_user`, :func:`list_users`, :func:`set_active` (disable/enable),
   :func:`unlock_user`, :func:`set_password` — need an actor with the ``user.manage`` permission;
-- :func:`authenticate` → :class:`~audit.actors.Actor`, or raises :class:`AuthenticationFailed`;
-- :func:`seed_demo_accounts` — demo-only accounts when ``settings.demo_mode`` is on.
+- :func:`authenticate` → :class:`~audit.actors.Actor`, or raises :class:`AuthenticationFailed`.
+
+The demo accounts and their public passwords are synthetic data: :mod:`audit.demo.accounts`.
 """
 
 from __future__ import annotations
@@ -32,8 +33,6 @@ from audit.storage.orm import User, utcnow
 from audit.storage.repository import Repository
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from audit.storage import Database
 
 log = logging.getLogger(__name__)
@@ -42,14 +41,6 @@ MIN_PASSWORD_LEN: Final = 8
 MAX_PASSWORD_LEN: Final = 256
 USERNAME_PATTERN: Final = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MAX_DISPLAY_NAME_LEN: Final = 128
-
-#: Demo accounts (username, role, password). DEMO ONLY: created only when demo_mode is on, and
-#: the passwords are public (README). Never use them on a real deployment.
-DEMO_ACCOUNTS: Final[tuple[tuple[str, str, str], ...]] = (
-    ("demo-inspector", "inspector", "demo-inspector-pw"),
-    ("demo-bureau", "bureau", "demo-bureau-pw"),
-    ("demo-admin", "admin", "demo-admin-pw"),
-)
 
 _HASHER: Final = PasswordHasher()
 # verified against when the username is unknown, so timing does not reveal which names exist
@@ -323,28 +314,3 @@ def _verify(password_hash: str, password: object) -> bool:
         return _HASHER.verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
-
-
-def seed_demo_accounts(
-    db: Database, rng: np.random.Generator | None = None, *, settings: Settings | None = None
-) -> str:
-    """Create the demo accounts (DEMO ONLY, public passwords) when ``demo_mode`` is on.
-
-    Existing accounts are left alone, so this is safe to repeat. ``rng`` is accepted for the
-    uniform ``seed_demo_*`` signature; the passwords are fixed because the README documents them.
-    Returns a one-line summary for the CLI.
-    """
-    cfg = settings or get_settings()
-    if not cfg.demo_mode:
-        return "demo accounts: not created (demo_mode is off)"
-    created: list[str] = []
-    for username, role, password in DEMO_ACCOUNTS:
-        if get_user(db, username) is not None:
-            continue
-        create_user(
-            db, SYSTEM, username, password, role,
-            display_name=f"Demo {role} (synthetic)", is_demo=True,
-        )
-        created.append(username)
-    names = ", ".join(created) if created else "none (already present)"
-    return f"demo accounts created: {names} — demo-only passwords, see README"

@@ -33,7 +33,8 @@ DISTRICTS = ("441702", "441704", "441721", "441781")
 
 def build_database(path: Path, n_audits: int, seed: int = 11) -> Any:
     """A SQLite database with ~``n_audits`` submitted audits (bulk inserted)."""
-    from audit.model import FACILITY_TYPES, random_measurements
+    from audit.demo.measurements import random_measurements
+    from audit.model import FACILITY_TYPES
     from audit.scoring import evaluate
     from audit.storage import open_database, upgrade_to_head
     from audit.storage.orm import Audit, Facility

@@ -14,17 +14,16 @@ import sqlalchemy as sa
 
 from audit.actors import ANONYMOUS, SYSTEM, Actor
 from audit.auth import (
-    DEMO_ACCOUNTS,
     AuthenticationFailed,
     authenticate,
     create_user,
     disable_user,
     get_user,
     list_users,
-    seed_demo_accounts,
     set_active,
     unlock_user,
 )
+from audit.demo.accounts import DEMO_ACCOUNTS, seed_demo_accounts
 from audit.errors import InputError, PermissionDenied
 from audit.settings import Settings
 from audit.storage import Database

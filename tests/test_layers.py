@@ -60,3 +60,15 @@ def test_geodata_never_imports_audit() -> None:
         if any(name == "audit" or name.startswith("audit.") for name in _all_imports(p))
     ]
     assert offenders == []
+
+
+def test_domain_modules_never_import_the_demo_package() -> None:
+    """Synthetic data lives in audit/demo/ only; the library never reaches into it."""
+    allowed = {ROOT / "audit" / "demo", ROOT / "audit" / "cli"}
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in sorted((ROOT / "audit").rglob("*.py"))
+        if not any(folder in p.parents for folder in allowed) and p.name != "cli_demo.py"
+        and any(n == "audit.demo" or n.startswith("audit.demo.") for n in _all_imports(p))
+    ]
+    assert offenders == []

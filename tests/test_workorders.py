@@ -103,8 +103,8 @@ def test_report_order_overdue_and_time_to_fix(sqlite_db: Database) -> None:
 
 def test_demo_work_orders_are_deterministic(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from audit.demo import seed_demo
+    from audit.demo.workorders import seed_demo_workorders
     from audit.storage import open_database, upgrade_to_head
-    from audit.workorders import seed_demo_workorders
 
     frames = []
     for k in range(2):

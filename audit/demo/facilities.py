@@ -1,33 +1,28 @@
-"""Deterministic synthetic demo data, clearly labelled as such.
+"""Synthetic demo facilities near the real GeoNames towns, each with one or two synthetic audits.
 
-No real audit data for Yangjiang exists yet. The demo database shows what the tool does with
-**synthetic** facilities placed near real GeoNames towns inside the real district boundaries,
-and synthetic measurements drawn by :func:`audit.model.random_measurements`. Every demo record
-has ``is_demo = True``, its name says 演示 / demo, and ``app_meta.demo_seed`` records the seed, so
-the UI and every export can say so.
+Facilities are placed around the towns inside the real district boundaries and snapped to the
+(synthetic) demo street network; their measurements come from
+:func:`audit.demo.measurements.random_measurements`. Every record has ``is_demo = True`` and its
+name says 演示 / demo.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import numpy as np
 import sqlalchemy as sa
 
-from audit.actors import SYSTEM, Actor
-from audit.model import FACILITY_LABELS, random_measurements
+from audit.actors import SYSTEM
+from audit.demo.common import DEMO_INSPECTOR, SPAN_DAYS, START
+from audit.demo.measurements import random_measurements
+from audit.model import FACILITY_LABELS
 from audit.storage import Database
 from audit.storage.orm import Facility
 from audit.storage.repository import Repository, StreetRef
 
-DEMO_SEED = 20_211_125
 DEMO_FACILITIES = 560
-DEMO_INSPECTOR = Actor(None, "演示督导员 demo-inspector", "system")
-START = datetime(2025, 3, 1, tzinfo=UTC)
-SPAN_DAYS = 600
 # share of facility types in the demo (curb ramps and tactile paving are the most numerous)
 TYPE_WEIGHTS: dict[str, float] = {
     "curb_ramp": 0.24,
@@ -47,21 +42,10 @@ VISIT_NOTES = {
 }
 
 
-@dataclass(frozen=True)
-class SeedResult:
-    seeded: bool
-    facilities: int
-    audits: int
-    message: str
-
-
-
-def _extra_seeders() -> list[Callable[[Database, np.random.Generator], str]]:
-    """Seeders that follow the facilities and audits, in order (they depend on them)."""
-    from audit.reports import seed_demo_reports
-    from audit.workorders import seed_demo_workorders
-
-    return [seed_demo_reports, seed_demo_workorders]
+def has_facilities(db: Database) -> bool:
+    """True when the database already holds any facility (then no demo data is added)."""
+    with db.session() as s:
+        return s.scalar(sa.select(Facility.id).limit(1)) is not None
 
 
 def _points_near_towns(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -108,19 +92,16 @@ def _streets(lons: np.ndarray, lats: np.ndarray) -> list[StreetRef | None]:
     return refs
 
 
-def seed_demo(
-    db: Database, *, seed: int = DEMO_SEED, n_facilities: int = DEMO_FACILITIES
-) -> SeedResult:
-    """Fill an empty database with deterministic demo data; do nothing if it holds any facility."""
-    import geodata
-    from audit.auth import seed_demo_accounts
+def seed_demo_facilities(
+    db: Database, rng: np.random.Generator, *, seed: int, n_facilities: int = DEMO_FACILITIES
+) -> int:
+    """Add ``n_facilities`` synthetic facilities with their audits; returns the number of audits.
 
-    accounts = seed_demo_accounts(db)
-    with db.session() as s:
-        if s.scalar(sa.select(Facility.id).limit(1)) is not None:
-            message = f"database already holds facilities: demo data not added; {accounts}"
-            return SeedResult(False, 0, 0, message)
-    rng = np.random.default_rng(seed)
+    ``seed`` only names the idempotency keys and the ``demo_seed`` note; the draws come from
+    ``rng``.
+    """
+    import geodata
+
     types = list(TYPE_WEIGHTS)
     probs = np.array([TYPE_WEIGHTS[t] for t in types])
     kinds = rng.choice(len(types), size=n_facilities, p=probs / probs.sum())
@@ -165,7 +146,4 @@ def seed_demo(
                 )
                 n_audits += 1
         repo.set_meta("demo_seed", f"seed={seed}; facilities={n_facilities}; synthetic")
-    notes = [extra(db, rng) for extra in _extra_seeders()]
-    message = f"demo data seeded (synthetic): {n_facilities} facilities, {n_audits} audits"
-    message += "; " + "; ".join([*notes, accounts])
-    return SeedResult(True, n_facilities, n_audits, message)
+    return n_audits
