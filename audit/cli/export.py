@@ -4,23 +4,21 @@ from __future__ import annotations
 
 import argparse
 
-from audit.exports import FORMATS
-from audit.settings import get_settings
-from audit.storage import open_database
-
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "export",
         help="export facilities, audits with findings, reports (public fields) and work orders",
     )
-    parser.add_argument("--format", required=True, help=f"one of {', '.join(FORMATS)}")
+    parser.add_argument("--format", required=True, help="one of csv, xlsx, geojson, gpkg")
     parser.add_argument("out", help="output file (xlsx, gpkg) or new folder (csv, geojson)")
     parser.set_defaults(func=_export)
 
 
 def _export(args: argparse.Namespace) -> int:
     from audit.exports import export_database
+    from audit.settings import get_settings
+    from audit.storage import open_database
 
     db = open_database(get_settings().effective_database_url)
     with db.session() as s:

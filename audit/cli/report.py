@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from audit.settings import get_settings
-from audit.storage import open_database
-
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
@@ -19,6 +16,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _report(args: argparse.Namespace) -> int:
     from audit.district_report import write_district_report
+    from audit.settings import get_settings
+    from audit.storage import open_database
 
     db = open_database(get_settings().effective_database_url)
     with db.session() as s:

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from audit.settings import get_settings
-from audit.storage import open_database, upgrade_to_head
-
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("demo", help="synthetic demo data")
@@ -18,6 +15,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _seed(args: argparse.Namespace) -> int:
     from audit.demo import seed_demo
+    from audit.settings import get_settings
+    from audit.storage import open_database, upgrade_to_head
 
     settings = get_settings()
     if not settings.demo_mode and not args.force:

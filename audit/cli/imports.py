@@ -5,11 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from audit.actors import SYSTEM
-from audit.odk_import import ImportRejected, import_odk
-from audit.settings import get_settings
-from audit.storage import open_database
-
 BAR_WIDTH = 30
 
 
@@ -39,6 +34,11 @@ def _bar(done: int, total: int) -> None:
 
 
 def _odk(args: argparse.Namespace) -> int:
+    from audit.actors import SYSTEM
+    from audit.odk_import import ImportRejected, import_odk
+    from audit.settings import get_settings
+    from audit.storage import open_database
+
     settings = get_settings()
     network = None
     if not args.no_snap:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from typing import TYPE_CHECKING
 
 from audit.actors import SYSTEM, USER_ROLES
-from audit.auth import create_user, list_users, set_active, unlock_user
 from audit.errors import InputError, Problem
-from audit.settings import get_settings
-from audit.storage import Database, open_database
+
+if TYPE_CHECKING:
+    from audit.storage import Database
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -42,6 +43,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _db() -> Database:
+    from audit.settings import get_settings
+    from audit.storage import open_database
+
     return open_database(get_settings().effective_database_url)
 
 
@@ -56,6 +60,8 @@ def _read_password(from_stdin: bool) -> str:
 
 
 def _add(args: argparse.Namespace) -> int:
+    from audit.auth import create_user
+
     password = _read_password(args.password_stdin)
     user = create_user(
         _db(), SYSTEM, args.name, password, args.role, display_name=args.display_name
@@ -65,6 +71,8 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
+    from audit.auth import list_users
+
     users = list_users(_db(), SYSTEM)
     print(f"{'username':<24} {'role':<10} {'active':<7} {'locked until':<20} demo")
     for u in users:
@@ -77,18 +85,24 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _disable(args: argparse.Namespace) -> int:
+    from audit.auth import set_active
+
     user = set_active(_db(), SYSTEM, args.name, False)
     print(f"disabled {user.username!r}")
     return 0
 
 
 def _enable(args: argparse.Namespace) -> int:
+    from audit.auth import set_active
+
     user = set_active(_db(), SYSTEM, args.name, True)
     print(f"enabled {user.username!r}")
     return 0
 
 
 def _unlock(args: argparse.Namespace) -> int:
+    from audit.auth import unlock_user
+
     user = unlock_user(_db(), SYSTEM, args.name)
     print(f"unlocked {user.username!r}")
     return 0
