@@ -22,9 +22,9 @@ from PIL import Image
 from audit import auth, reports, workorders
 from audit.actors import ANONYMOUS, PERMISSIONS, SYSTEM, Actor
 from audit.errors import PermissionDenied
-from audit.exports import export_database, export_tables
 from audit.inspect import AuditRequest, save_audit
-from audit.odk_import import import_odk
+from audit.io.exports import export_database, export_tables
+from audit.io.odk_import import import_odk
 from audit.photos import store_photo
 from audit.settings import Settings
 from audit.storage import Database, open_database, upgrade_to_head

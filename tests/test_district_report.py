@@ -11,8 +11,8 @@ from bureau_fixtures import WEIGHTS, audit, facility
 from conftest import skip_or_fail
 from PIL import Image
 
-from audit.district_report import district_report_html, find_chromium, write_district_report
 from audit.errors import InputError
+from audit.io.district_report import district_report_html, find_chromium, write_district_report
 from audit.rankings import compute_rankings
 from audit.storage import Database
 from audit.storage.repository import Repository

@@ -15,7 +15,7 @@ from bureau_fixtures import audit, facility, report
 from audit.actors import SYSTEM
 from audit.cli import main as cli_main
 from audit.errors import InputError
-from audit.exports import FORMATS, export_database
+from audit.io.exports import FORMATS, export_database
 from audit.storage import Database
 from audit.storage.orm import ReportContact
 from audit.storage.repository import Repository
@@ -114,7 +114,7 @@ def test_bad_export_leaves_nothing(filled: Database, tmp_path: Path) -> None:
 
 def test_failed_write_leaves_no_partial_file(filled: Database, tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    import audit.exports as ex
+    import audit.io.exports as ex
 
     def boom(*a: object, **k: object) -> None:
         raise OSError("disk full")

@@ -24,7 +24,7 @@ from PIL import Image
 
 import audit.photos as photos
 from audit.actors import ANONYMOUS, SYSTEM
-from audit.odk_import import import_odk
+from audit.io.odk_import import import_odk
 from audit.photos import PhotoStorageError, store_photo
 from audit.reports import file_report
 from audit.settings import Settings

@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 import geodata
 from audit.actors import ANONYMOUS, Actor
 from audit.errors import InputError
+from audit.io.odk_import import import_odk
 from audit.model import FACILITY_TYPES, schema, validate_measurements
-from audit.odk_import import import_odk
 from audit.reports import REPORT_CATEGORIES, create_report
 from audit.scoring import evaluate
 from audit.settings import Settings

@@ -22,7 +22,7 @@ from PIL import Image
 import geodata
 from audit.actors import SYSTEM
 from audit.errors import InputError
-from audit.odk_import import import_odk
+from audit.io.odk_import import import_odk
 from audit.photos import normalise_photo, store_photo
 from audit.settings import Settings
 from audit.storage import Database

@@ -16,7 +16,7 @@ from PIL import Image
 
 from audit.actors import SYSTEM, Actor
 from audit.errors import PermissionDenied
-from audit.odk_import import ImportRejected, import_odk, read_records
+from audit.io.odk_import import ImportRejected, import_odk, read_records
 from audit.settings import Settings
 from audit.storage import Database
 from audit.storage.repository import Repository

@@ -17,9 +17,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _backup(args: argparse.Namespace) -> int:
-    from audit.backup import backup
     from audit.settings import get_settings
     from audit.storage import open_database
+    from audit.storage.backup import backup
 
     settings = get_settings()
     db = open_database(settings.effective_database_url)
@@ -31,9 +31,9 @@ def _backup(args: argparse.Namespace) -> int:
 
 
 def _restore(args: argparse.Namespace) -> int:
-    from audit.backup import restore
     from audit.settings import get_settings
     from audit.storage import open_database, upgrade_to_head
+    from audit.storage.backup import restore
 
     settings = get_settings()
     db = open_database(settings.effective_database_url)

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import argparse
 
+from audit.io import EXPORT_FORMATS  # light: loads no export library
+
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "export",
         help="export facilities, audits with findings, reports (public fields) and work orders",
     )
-    parser.add_argument("--format", required=True, help="one of csv, xlsx, geojson, gpkg")
+    parser.add_argument("--format", required=True, help=f"one of {', '.join(EXPORT_FORMATS)}")
     parser.add_argument("out", help="output file (xlsx, gpkg) or new folder (csv, geojson)")
     parser.set_defaults(func=_export)
 
 
 def _export(args: argparse.Namespace) -> int:
-    from audit.exports import export_database
+    from audit.io.exports import export_database
     from audit.settings import get_settings
     from audit.storage import open_database
 

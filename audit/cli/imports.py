@@ -35,7 +35,7 @@ def _bar(done: int, total: int) -> None:
 
 def _odk(args: argparse.Namespace) -> int:
     from audit.actors import SYSTEM
-    from audit.odk_import import ImportRejected, import_odk
+    from audit.io.odk_import import ImportRejected, import_odk
     from audit.settings import get_settings
     from audit.storage import open_database
 

@@ -15,7 +15,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _report(args: argparse.Namespace) -> int:
-    from audit.district_report import write_district_report
+    from audit.io.district_report import write_district_report
     from audit.settings import get_settings
     from audit.storage import open_database
 

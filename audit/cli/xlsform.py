@@ -18,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _run(args: argparse.Namespace) -> int:
-    from audit.xlsform import write_xlsforms
+    from audit.io.xlsform import write_xlsforms
 
     for path in write_xlsforms(args.out, per_type=args.per_type):
         print(f"wrote {path}")

@@ -1,7 +1,7 @@
 """Inspector page: locate a facility, measure, see failing clauses live, add photos, submit.
 
 Thin page: widgets → :func:`audit.inspect.save_audit` (and :func:`audit.photos.store_photo`,
-:func:`audit.odk_import.import_odk`) → render. Session state holds ids and plain values only.
+:func:`audit.io.odk_import.import_odk`) → render. Session state holds ids and plain values only.
 """
 
 from __future__ import annotations
@@ -265,7 +265,7 @@ def _network() -> Any:
 
 
 def _import_section(actor: Any) -> None:
-    from audit.odk_import import ImportRejected, import_odk, problems_table
+    from audit.io.odk_import import ImportRejected, import_odk, problems_table
 
     with st.expander(t("inspect.import.heading")):
         st.caption(t("inspect.import.help"))

@@ -65,10 +65,10 @@ def main() -> None:
                      cost=f"{plan.total_cost_yuan:,.0f}", priority=f"{plan.total_priority:.1f}",
                      greedy=f"{greedy.total_priority:.1f}"))
         st.dataframe(_table(plan.selected, lang), hide_index=True, use_container_width=True)
-        from audit.exports import plan_xlsx_bytes
+        from audit.io.exports import plan_xlsx_bytes
 
         with cache.get_database().session() as s:
-            from audit.exports import about
+            from audit.io.exports import about
 
             note = about(s)
         note["assumptions"] = (f"unit costs: {data['params_source']}; destinations: "

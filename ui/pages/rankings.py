@@ -65,7 +65,7 @@ def main() -> None:
     code = st.selectbox(t("bureau.rank.report_district"), list(names),
                         format_func=lambda c: names[c], key="rank_report_district")
     if st.button(t("bureau.rank.report"), key="rank_report_build"):
-        from audit.district_report import district_report_html
+        from audit.io.district_report import district_report_html
 
         with cache.get_database().session() as s:
             html_text = district_report_html(s, code)

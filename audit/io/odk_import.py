@@ -37,9 +37,9 @@ from typing import TYPE_CHECKING, Any, Final
 from audit.actors import Actor, require
 from audit.errors import InputError, Problem
 from audit.inspect import gps_needs_confirmation, snap_location, to_wgs84_point
+from audit.io.xlsform import BOOL_NO, BOOL_NOT_CHECKED, BOOL_YES, LOCATION_FIELD, PHOTO_FIELDS
 from audit.model import FACILITY_TYPES, schema, validate_measurements
 from audit.settings import Settings, get_settings
-from audit.xlsform import BOOL_NO, BOOL_NOT_CHECKED, BOOL_YES, LOCATION_FIELD, PHOTO_FIELDS
 
 if TYPE_CHECKING:
     import networkx as nx

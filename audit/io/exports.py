@@ -30,10 +30,11 @@ import sqlalchemy.orm as so
 
 from audit.actors import SYSTEM, Actor
 from audit.errors import InputError, Problem
+from audit.io import EXPORT_FORMATS
 from audit.storage.orm import Audit, Facility
 from audit.storage.repository import Repository
 
-FORMATS: tuple[str, ...] = ("csv", "xlsx", "geojson", "gpkg")
+FORMATS: tuple[str, ...] = EXPORT_FORMATS
 TABLES: tuple[str, ...] = ("facilities", "audits", "findings", "reports", "work_orders")
 DEMO_NOTE_ZH = "本导出包含合成演示数据（非真实数据）"
 DEMO_NOTE_EN = "This export contains SYNTHETIC demo data (not real)"
