@@ -59,3 +59,16 @@ def test_pdf_renders_and_contains_chinese(seeded: Database, tmp_path: Path) -> N
     lo, hi = img.getextrema()
     dark = sum(img.histogram()[:128]) / (img.width * img.height)
     assert hi - lo > 100 and 0.005 < dark < 0.5  # not blank, not a black page
+
+
+def test_template_escapes_every_value_it_places(seeded: Database) -> None:
+    """The HTML comes from a Jinja2 template with autoescape on: text is never markup."""
+    import dataclasses
+
+    with seeded.session() as s:
+        res = compute_rankings(s, weights=WEIGHTS)
+        hostile = dataclasses.replace(res, expected_source="<script>alert(1)</script>&co")
+        text = district_report_html(s, "441702", ranking=hostile)
+    assert "<script>" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;&amp;co" in text
+    assert text.count("<svg") == 2 and "&lt;svg" not in text  # our drawings stay drawings
