@@ -29,24 +29,21 @@ from typing import Any, Final
 
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 
 from audit.actors import Actor, require
 from audit.errors import ConflictError, InputError, NotFoundError, PermissionDenied, Problem
-from audit.geo import degree_box, haversine_m
+from audit.geo import haversine_m
+from audit.photos import store_photo
 from audit.settings import Settings, get_settings
-from audit.storage import Database
 from audit.storage.orm import (
-    ChangeLog,
-    Facility,
-    Photo,
     Report,
-    ReportContact,
     ReportSupport,
     point_ewkt,
     utcnow,
 )
+from audit.storage.reports import RateKind
 from audit.storage.repository import Repository
+from audit.workorders import WorkOrderRecord, create_work_order
 from geodata.crs import check_point
 
 # ---------------------------------------------------------------------------------- categories
@@ -343,32 +340,21 @@ def validate_report(
     return ValidReport(str(category), desc, where, x, y, who)
 
 
-def _lock_client(repo: Repository, client_key: str) -> None:
-    """Serialise writers of one client on PostgreSQL (SQLite write sessions are serial already)."""
-    if repo.session.get_bind().dialect.name == "postgresql":
-        key = int.from_bytes(hashlib.sha256(client_key.encode()).digest()[:8], "big", signed=True)
-        repo.session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
-
-
 def _check_rate(
-    repo: Repository, client_key: str, settings: Settings, now: datetime, table: Any
+    repo: Repository, client_key: str, settings: Settings, now: datetime, kind: RateKind
 ) -> None:
     """InputError when ``client_key`` already made the allowed number of writes in the window."""
     if not client_key:
         return
-    _lock_client(repo, client_key)
+    repo.reports.lock_client(client_key)
     since = now - timedelta(seconds=settings.report_rate_window_s)
-    used = repo.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(table)
-        .where(table.client_key == client_key, table.created_at >= since)
-    )
-    if int(used or 0) >= settings.report_rate_limit:
+    used = repo.reports.recent_by_client(kind, client_key, since)
+    if used >= settings.report_rate_limit:
         minutes = math.ceil(settings.report_rate_window_s / 60)
         raise InputError(
             Problem(
                 "rate_limit",
-                int(used or 0),
+                used,
                 f"at most {settings.report_rate_limit} per {minutes} minutes from one device; "
                 "please try again later",
             ),
@@ -443,9 +429,9 @@ def create_report(
             [valid.lon], [valid.lat], outside="none", boundary_file=settings.boundary_file
         )[0]
         district = None if found is None else str(found)
-    if photo_id is not None and repo.session.get(Photo, photo_id) is None:
+    if photo_id is not None and not repo.photo_exists(photo_id):
         raise InputError(Problem("photo_id", photo_id, "a stored photo id"), "report")
-    _check_rate(repo, client_key, settings, now, Report)
+    _check_rate(repo, client_key, settings, now, "report")
     row: Report | None = None
     for _attempt in range(CODE_ATTEMPTS):
         candidate = Report(
@@ -465,19 +451,15 @@ def create_report(
             updated_at=now,
             is_demo=is_demo,
         )
-        try:
-            with repo.session.begin_nested():
-                repo.session.add(candidate)
-                repo.session.flush()
-        except sa.exc.IntegrityError:
-            continue  # code collision: try a fresh code
-        row = candidate
-        break
+        if repo.reports.insert_new(candidate):
+            row = candidate
+            break
+        # code collision: try a fresh code
     if row is None:
         msg = "could not allocate a unique report code; nothing was saved, please try again"
         raise ConflictError(msg)
     if valid.contact:
-        repo.session.add(ReportContact(report_id=row.id, contact=valid.contact, created_at=now))
+        repo.reports.add_contact(row.id, valid.contact, now)
     view = _public_view(row)
     view["has_contact"] = bool(valid.contact)
     repo.log("report", row.id, "create", None, view)
@@ -485,8 +467,7 @@ def create_report(
 
 
 def file_report(
-    db: Database,
-    actor: Actor,
+    repo: Repository,
     *,
     photo: Any = None,
     client_key: str = "",
@@ -496,25 +477,22 @@ def file_report(
     """Everything the report page does on submit: validate, check the rate limit, store the
     optional photo with its metadata (EXIF GPS, device, time) stripped, then create the report.
 
-    Nothing is stored when the input or the rate limit fails; the photo is checked (real type,
-    size, pixel count) by :func:`audit.photos.store_photo` before the report is written.
+    All in the caller's unit of work (open it with ``write=True``): nothing is stored when the
+    input or the rate limit fails, and the photo — checked (real type, size, pixel count) by
+    :func:`audit.photos.store_photo` before the report is written — is removed again if the
+    report cannot be saved.
     """
-    require(actor, "report.create")
+    require(repo.actor, "report.create")
     settings = settings or get_settings()
-    _require_client_key(actor, client_key)
+    _require_client_key(repo.actor, client_key)
     validate_report(**fields)
-    with db.session() as s:
-        _check_rate(Repository(s, actor), client_key, settings, utcnow(), Report)
+    _check_rate(repo, client_key, settings, utcnow(), "report")
     photo_id: int | None = None
     if photo is not None:
-        from audit.photos import store_photo
-
-        photo_id = store_photo(db, actor, photo, strip_metadata=True, settings=settings)
-    with db.session(write=True) as s:
-        return create_report(
-            Repository(s, actor), photo_id=photo_id, client_key=client_key, settings=settings,
-            **fields,
-        )
+        photo_id = store_photo(repo, photo, strip_metadata=True, settings=settings)
+    return create_report(
+        repo, photo_id=photo_id, client_key=client_key, settings=settings, **fields
+    )
 
 
 # ---------------------------------------------------------------------------------- duplicates
@@ -543,25 +521,9 @@ def find_duplicates(
     x, y = _point(problems, lon, lat, crs)
     if problems:
         raise InputError(problems, "duplicates")
-    base = sa.select(Report).where(
-        Report.category == category, Report.status.in_(OPEN_STATUSES)
-    )
     found: list[DuplicateCandidate] = []
     if x is not None and y is not None:
-        stmt = base
-        if repo.session.get_bind().dialect.name == "postgresql":
-            here = sa.func.ST_GeogFromText(sa.bindparam("here", point_ewkt(x, y)))
-            stmt = stmt.where(
-                Report.geom.is_not(None),
-                sa.func.ST_DWithin(sa.literal_column("reports.geom::geography"), here,
-                                   radius * 1.01),
-            )
-        else:
-            dlon, dlat = degree_box(y, radius)
-            stmt = stmt.where(
-                Report.lon.between(x - dlon, x + dlon), Report.lat.between(y - dlat, y + dlat)
-            )
-        rows = list(repo.session.scalars(stmt))
+        rows = repo.reports.open_near(category, OPEN_STATUSES, x, y, radius)
         if rows:
             dist = haversine_m(x, y, [float(r.lon or 0.0) for r in rows],
                                [float(r.lat or 0.0) for r in rows])
@@ -571,16 +533,8 @@ def find_duplicates(
     text = _clean(location_text).lower()
     if len(found) < limit and len(text) >= MIN_TEXT_MATCH_CHARS:
         seen = {c.report_id for c in found}
-        needle = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        text_rows = repo.session.scalars(
-            base.where(
-                sa.func.length(Report.location_text) >= MIN_TEXT_MATCH_CHARS,
-                sa.or_(
-                    sa.func.lower(Report.location_text).like(f"%{needle}%", escape="\\"),
-                    sa.literal(text).contains(sa.func.lower(Report.location_text)),
-                ),
-            ).order_by(Report.support_count.desc(), Report.id)
-        )
+        text_rows = repo.reports.open_matching_text(category, OPEN_STATUSES, text,
+                                                    MIN_TEXT_MATCH_CHARS)
         found.extend(_candidate(r, None) for r in text_rows if r.id not in seen)
     return found[:limit]
 
@@ -605,12 +559,12 @@ def _candidate(row: Report, distance: float | None) -> DuplicateCandidate:
 def _report_row(repo: Repository, report: int | str) -> Report:
     if isinstance(report, str):
         code = normalise_code(report)
-        row = repo.session.scalar(sa.select(Report).where(Report.code == code))
+        row = repo.reports.by_code(code)
         if row is None:
             msg = f"no report has the code {code}; check the code on your receipt"
             raise NotFoundError(msg)
         return row
-    row = repo.session.get(Report, report)
+    row = repo.reports.get(report)
     if row is None:
         msg = f"report {report} does not exist"
         raise NotFoundError(msg)
@@ -654,39 +608,24 @@ def support(
             "support",
         )
     if idempotency_key:
-        done = repo.session.scalar(
-            sa.select(ReportSupport).where(ReportSupport.idempotency_key == idempotency_key)
-        )
+        done = repo.reports.support_by_key(idempotency_key)
         if done is not None:
             return _support_result(repo, done.report_id, counted=False)
     if client_key:
-        _lock_client(repo, client_key)
-        already = repo.session.scalar(
-            sa.select(ReportSupport.id).where(
-                ReportSupport.report_id == row.id, ReportSupport.client_key == client_key
-            ).limit(1)
-        )
-        if already is not None:
+        repo.reports.lock_client(client_key)
+        if repo.reports.supported_by_client(row.id, client_key):
             return _support_result(repo, row.id, counted=False)
-    _check_rate(repo, client_key, settings, now, ReportSupport)
+    _check_rate(repo, client_key, settings, now, "support")
     entry = ReportSupport(
         report_id=row.id, comment=text, client_key=client_key,
         idempotency_key=idempotency_key or None, created_at=now,
     )
-    try:
-        with repo.session.begin_nested():
-            repo.session.add(entry)
-            repo.session.flush()
-    except sa.exc.IntegrityError:
+    if not repo.reports.insert_support(entry):
         if idempotency_key:  # a concurrent request with the same key won
             return _support_result(repo, row.id, counted=False)
-        raise
-    repo.session.execute(
-        sa.update(Report)
-        .where(Report.id == row.id)
-        .values(support_count=Report.support_count + 1)
-        .execution_options(synchronize_session=False)
-    )
+        msg = f"report {row.code}: the support could not be stored; nothing was saved"
+        raise ConflictError(msg)
+    repo.reports.add_to_support_count(row.id, 1)
     result = _support_result(repo, row.id, counted=True)
     repo.log("report", row.id, "support", None,
              {"support_id": entry.id, "comment": text, "support_count": result.support_count})
@@ -694,10 +633,8 @@ def support(
 
 
 def _support_result(repo: Repository, report_id: int, *, counted: bool) -> SupportResult:
-    code, count = repo.session.execute(
-        sa.select(Report.code, Report.support_count).where(Report.id == report_id)
-    ).one()
-    return SupportResult(report_id, code, int(count), counted)
+    code, count = repo.reports.code_and_support_count(report_id)
+    return SupportResult(report_id, code, count, counted)
 
 
 # ---------------------------------------------------------------------------------- moderation
@@ -740,11 +677,7 @@ def _moderate(
 def _finish(
     repo: Repository, row: Report, action: str, before: dict[str, Any], note: dict[str, Any]
 ) -> dict[str, Any]:
-    try:
-        repo.session.flush()
-    except sa.orm.exc.StaleDataError as exc:
-        msg = f"report {row.code} was changed by someone else at the same moment; reload it"
-        raise ConflictError(msg) from exc
+    repo.flush_or_conflict(f"report {row.code}")
     after = _public_view(row) | note
     repo.log("report", row.id, action, before, after)
     return after
@@ -798,13 +731,8 @@ def mark_duplicate(
         raise InputError(problems, "mark_duplicate")
     row, before = _moderate(repo, dup.id, "mark_duplicate",
                             expected_row_version=expected_row_version, now=now)
-    moved = repo.session.execute(
-        sa.update(ReportSupport)
-        .where(ReportSupport.report_id == row.id)
-        .values(report_id=target.id)
-        .execution_options(synchronize_session=False)
-    ).rowcount  # type: ignore[attr-defined]
-    repo.session.add(
+    moved = repo.reports.move_supports(row.id, target.id)
+    repo.reports.add_support(
         ReportSupport(
             report_id=target.id,
             comment=row.description,
@@ -813,17 +741,11 @@ def mark_duplicate(
             created_at=row.created_at,
         )
     )
-    repo.session.execute(
-        sa.update(Report)
-        .where(Report.id == target.id)
-        .values(support_count=Report.support_count + int(moved) + 1)
-        .execution_options(synchronize_session=False)
-    )
+    repo.reports.add_to_support_count(target.id, moved + 1)
     row.duplicate_of_id = target.id
     row.support_count = 0
-    repo.session.flush()
-    repo.session.refresh(target, ["support_count"])
-    note = {"original": target.code, "supports_moved": int(moved) + 1}
+    repo.reports.refresh_support_count(target)
+    note = {"original": target.code, "supports_moved": moved + 1}
     repo.log("report", target.id, "absorb_duplicate", None,
              {"duplicate": row.code, "support_count": target.support_count})
     return _finish(repo, row, "mark_duplicate", before, note)
@@ -835,7 +757,7 @@ def link_facility(
 ) -> dict[str, Any]:
     """Bureau: link a report to the facility it concerns (the status does not change)."""
     require(repo.actor, TRANSITIONS["link_facility"].operation)
-    if repo.session.get(Facility, facility_id) is None:
+    if not repo.facility_exists(facility_id):
         raise InputError(Problem("facility_id", facility_id, "an existing facility id"),
                          "link_facility")
     row, before = _moderate(repo, report_id, "link_facility",
@@ -918,7 +840,7 @@ def create_work_order_for(
     title: str = "",
     cost_yuan: float | None = None,
     now: datetime | None = None,
-) -> Any:
+) -> WorkOrderRecord:
     """Bureau: open a work order for a report through :mod:`audit.workorders`.
 
     The order carries the report's linked facility (if any). A new or confirmed report moves to
@@ -926,8 +848,6 @@ def create_work_order_for(
     """
     require(repo.actor, "workorder.manage")
     require(repo.actor, "report.moderate")
-    from audit import workorders
-
     row = _report_row(repo, report)
     if row.status not in OPEN_STATUSES:
         raise InputError(
@@ -935,8 +855,8 @@ def create_work_order_for(
                     f"work orders are for open reports ({', '.join(OPEN_STATUSES)})"),
             f"report {row.code}",
         )
-    order = workorders.create_work_order(
-        repo.session, repo.actor, report_id=row.id, facility_id=row.facility_id,
+    order = create_work_order(
+        repo, report_id=row.id, facility_id=row.facility_id,
         title=title or f"{row.code} {REPORT_CATEGORIES[row.category].label_zh}",
         responsible_unit=responsible_unit, due_date=due_date, cost_yuan=cost_yuan,
         is_demo=row.is_demo,
@@ -979,26 +899,19 @@ def status_by_code(repo: Repository, code: str) -> dict[str, Any]:
     view["row_version"] = row.row_version
     view["duplicate_of_code"] = None
     if row.duplicate_of_id is not None:
-        view["duplicate_of_code"] = repo.session.scalar(
-            sa.select(Report.code).where(Report.id == row.duplicate_of_id)
-        )
+        view["duplicate_of_code"] = repo.reports.code_of(row.duplicate_of_id)
     view["can_reopen"] = row.status in RESIDENT_REOPENABLE
-    entries = repo.session.scalars(
-        sa.select(ChangeLog)
-        .where(ChangeLog.entity == "report", ChangeLog.entity_id == row.id)
-        .order_by(ChangeLog.id)
-    )
     timeline: list[dict[str, Any]] = []
-    for entry in entries:
-        fields = PUBLIC_TIMELINE_FIELDS.get(entry.action)
+    for entry in repo.history("report", row.id):
+        fields = PUBLIC_TIMELINE_FIELDS.get(entry["action"])
         if fields is None:
             continue
-        after = entry.after or {}
+        after = entry["after"] or {}
         timeline.append(
             {
-                "at": entry.at,
-                "action": entry.action,
-                "role": entry.actor.split(":", 1)[0],
+                "at": entry["at"],
+                "action": entry["action"],
+                "role": entry["actor"].split(":", 1)[0],
                 "text": " ".join(str(after.get(f) or "") for f in fields).strip(),
             }
         )
@@ -1009,7 +922,7 @@ def status_by_code(repo: Repository, code: str) -> dict[str, Any]:
 def contact_of(repo: Repository, report_id: int) -> str | None:
     """The reporter's private contact (bureau/admin only); the read itself is logged."""
     require(repo.actor, "report.read_contact")
-    row = repo.session.get(ReportContact, report_id)
+    row = repo.reports.contact(report_id)
     repo.log("report", report_id, "read_contact", None, {"found": row is not None})
     return None if row is None else row.contact
 
@@ -1023,20 +936,7 @@ def moderation_queue(
     bad = [s for s in wanted if s not in STATUSES]
     if bad:
         raise InputError([Problem("statuses", s, f"one of {', '.join(STATUSES)}") for s in bad])
-    has_contact = sa.exists().where(ReportContact.report_id == Report.id)
-    stmt = (
-        sa.select(
-            Report.id.label("report_id"), Report.code, Report.category, Report.status,
-            Report.description, Report.location_text, Report.lon, Report.lat,
-            Report.district_code, Report.support_count, Report.facility_id, Report.photo_id,
-            Report.created_at, Report.row_version, Report.is_demo,
-            has_contact.label("has_contact"),
-        )
-        .where(Report.status.in_(wanted))
-        .order_by(sa.case((Report.status == "new", 0), else_=1), Report.created_at, Report.id)
-    )
-    rows = repo.session.execute(stmt).all()
-    frame = pd.DataFrame(rows, columns=list(stmt.selected_columns.keys()))
+    frame = repo.reports.moderation_frame(wanted)
     frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
     frame["has_contact"] = frame["has_contact"].astype(bool)
     return frame
@@ -1050,18 +950,7 @@ def district_counts(repo: Repository) -> DistrictCounts:
     """
     from geodata.districts import DISTRICTS
 
-    stmt = (
-        sa.select(
-            Report.district_code,
-            sa.func.count().label("reports"),
-            sa.func.sum(sa.case((Report.status.in_(OPEN_STATUSES), 1), else_=0)).label("open"),
-            sa.func.sum(sa.case((Report.status == "fixed", 1), else_=0)).label("fixed"),
-            sa.func.sum(Report.support_count).label("supports"),
-        )
-        .where(Report.status.not_in(HIDDEN_STATUSES))
-        .group_by(Report.district_code)
-    )
-    got = {r.district_code: r for r in repo.session.execute(stmt)}
+    got = repo.reports.counts_by_district(OPEN_STATUSES, HIDDEN_STATUSES)
     records: list[dict[str, Any]] = []
     for info in _district_rows(DISTRICTS):
         r = got.pop(info["district_code"], None)

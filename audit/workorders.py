@@ -16,13 +16,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
-import sqlalchemy.orm as so
 
-from audit.actors import Actor, require
+from audit.actors import require
 from audit.errors import ConflictError, InputError, NotFoundError, Problem
-from audit.storage.orm import Audit, Facility, Report, WorkOrder, utcnow
-from audit.storage.repository import Repository
+from audit.storage.orm import WorkOrder, utcnow
+from audit.storage.repository import AuditRecord, Repository
 
 STATUSES: tuple[str, ...] = ("planned", "in_progress", "done", "verified")
 #: allowed moves: from → to
@@ -69,8 +67,8 @@ def _view(record: WorkOrderRecord) -> dict[str, Any]:
     return view
 
 
-def _row(session: so.Session, order_id: int) -> WorkOrder:
-    row = session.get(WorkOrder, order_id)
+def _row(repo: Repository, order_id: int) -> WorkOrder:
+    row = repo.work_orders.get(order_id)
     if row is None:
         msg = f"work order {order_id} does not exist"
         raise NotFoundError(msg)
@@ -78,8 +76,7 @@ def _row(session: so.Session, order_id: int) -> WorkOrder:
 
 
 def create_work_order(
-    session: so.Session,
-    actor: Actor,
+    repo: Repository,
     *,
     facility_id: int | None = None,
     report_id: int | None = None,
@@ -90,13 +87,13 @@ def create_work_order(
     is_demo: bool = False,
 ) -> WorkOrderRecord:
     """Create a planned work order for a facility gap or a resident report (or both)."""
-    require(actor, "workorder.manage")
+    require(repo.actor, "workorder.manage")
     problems: list[Problem] = []
     if facility_id is None and report_id is None:
         problems.append(Problem("facility_id/report_id", None, "a facility or a report (or both)"))
-    if facility_id is not None and session.get(Facility, facility_id) is None:
+    if facility_id is not None and not repo.facility_exists(facility_id):
         problems.append(Problem("facility_id", facility_id, "an existing facility id"))
-    report = session.get(Report, report_id) if report_id is not None else None
+    report = repo.reports.get(report_id) if report_id is not None else None
     if report_id is not None and report is None:
         problems.append(Problem("report_id", report_id, "an existing report id"))
     if not isinstance(responsible_unit, str) or not responsible_unit.strip() or len(
@@ -116,35 +113,27 @@ def create_work_order(
         raise InputError(problems, "work order")
     if facility_id is None and report is not None:
         facility_id = report.facility_id
-    row = WorkOrder(
+    row = repo.work_orders.add(WorkOrder(
         facility_id=facility_id, report_id=report_id, title=title.strip(),
         responsible_unit=responsible_unit.strip(), due_date=due_date,
         cost_yuan=None if cost_yuan is None else float(cost_yuan), status="planned",
         is_demo=is_demo,
-    )
-    session.add(row)
-    session.flush()
+    ))
     record = WorkOrderRecord.of(row)
-    Repository(session, actor).log("work_order", row.id, "create", None, _view(record))
+    repo.log("work_order", row.id, "create", None, _view(record))
     return record
 
 
 def latest_compliant_audit_after(
-    session: so.Session, facility_id: int, after: datetime
-) -> Audit | None:
+    repo: Repository, facility_id: int, after: datetime
+) -> AuditRecord | None:
     """The newest submitted compliant audit of a facility submitted after ``after``."""
-    return session.scalar(
-        sa.select(Audit)
-        .where(Audit.facility_id == facility_id, Audit.status == "submitted",
-               Audit.verdict == "compliant", Audit.submitted_at > after)
-        .order_by(Audit.submitted_at.desc(), Audit.id.desc())
-        .limit(1)
-    )
+    row = repo.work_orders.latest_compliant_audit_after(facility_id, after)
+    return None if row is None else AuditRecord.of(row)
 
 
 def set_status(
-    session: so.Session,
-    actor: Actor,
+    repo: Repository,
     order_id: int,
     status: str,
     *,
@@ -152,9 +141,13 @@ def set_status(
     audit_id: int | None = None,
     now: datetime | None = None,
 ) -> WorkOrderRecord:
-    """Move a work order to ``status``; ``verified`` needs a new compliant audit (see module)."""
-    require(actor, "workorder.manage")
-    row = _row(session, order_id)
+    """Move a work order to ``status``; ``verified`` needs a new compliant audit (see module).
+
+    With ``expected_row_version`` (the version the caller read) the change is refused with
+    :class:`~audit.errors.ConflictError` if someone else changed the order since.
+    """
+    require(repo.actor, "workorder.manage")
+    row = _row(repo, order_id)
     if status not in STATUSES:
         raise InputError(Problem("status", status, f"one of {', '.join(STATUSES)}"))
     if status not in TRANSITIONS[row.status]:
@@ -172,8 +165,9 @@ def set_status(
             raise InputError(Problem("facility_id", None,
                                      "link the report to a facility and audit it before verifying"))
         assert row.done_at is not None
+        proof: AuditRecord | None
         if audit_id is not None:
-            proof = session.get(Audit, audit_id)
+            proof = repo.find_audit(audit_id)
             problems: list[Problem] = []
             if proof is None or proof.facility_id != row.facility_id:
                 problems.append(Problem("audit_id", audit_id,
@@ -188,7 +182,7 @@ def set_status(
             if problems:
                 raise InputError(problems, f"verify work order {order_id}")
         else:
-            proof = latest_compliant_audit_after(session, row.facility_id, row.done_at)
+            proof = latest_compliant_audit_after(repo, row.facility_id, row.done_at)
             if proof is None:
                 raise InputError(Problem(
                     "audit", None,
@@ -205,39 +199,16 @@ def set_status(
         row.done_at = None
     row.status = status
     row.updated_at = at
-    try:
-        session.flush()
-    except so.exc.StaleDataError as exc:
-        msg = f"work order {order_id} was saved by someone else at the same moment; reload it"
-        raise ConflictError(msg) from exc
+    repo.flush_or_conflict(f"work order {order_id}")
     record = WorkOrderRecord.of(row)
-    Repository(session, actor).log("work_order", row.id, f"status:{status}", before,
-                                   _view(record))
+    repo.log("work_order", row.id, f"status:{status}", before, _view(record))
     return record
 
 
-def work_order_frame(session: so.Session, *, today: date | None = None) -> pd.DataFrame:
+def work_order_frame(repo: Repository, *, today: date | None = None) -> pd.DataFrame:
     """All work orders with place, district, type and an ``overdue`` flag (for UI, map, export)."""
     day = today or datetime.now(UTC).date()
-    stmt = (
-        sa.select(
-            WorkOrder.id.label("work_order_id"), WorkOrder.facility_id, WorkOrder.report_id,
-            WorkOrder.title, WorkOrder.responsible_unit, WorkOrder.due_date, WorkOrder.cost_yuan,
-            WorkOrder.status, WorkOrder.verified_audit_id, WorkOrder.created_at,
-            WorkOrder.done_at, WorkOrder.verified_at, WorkOrder.row_version, WorkOrder.is_demo,
-            Facility.facility_type,
-            sa.func.coalesce(Facility.district_code, Report.district_code).label("district_code"),
-            sa.func.coalesce(Facility.lon, Report.lon).label("lon"),
-            sa.func.coalesce(Facility.lat, Report.lat).label("lat"),
-            Facility.name.label("facility_name"), Report.code.label("report_code"),
-            Report.category.label("report_category"),
-        )
-        .outerjoin(Facility, Facility.id == WorkOrder.facility_id)
-        .outerjoin(Report, Report.id == WorkOrder.report_id)
-        .order_by(WorkOrder.id)
-    )
-    rows = session.execute(stmt).all()
-    frame = pd.DataFrame(rows, columns=list(stmt.selected_columns.keys()))
+    frame = repo.work_orders.frame()
     for col in ("created_at", "done_at", "verified_at"):
         frame[col] = pd.to_datetime(frame[col], utc=True)
     frame["is_demo"] = frame["is_demo"].astype(bool)
@@ -247,20 +218,20 @@ def work_order_frame(session: so.Session, *, today: date | None = None) -> pd.Da
     return frame
 
 
-def overdue_orders(session: so.Session, *, today: date | None = None) -> pd.DataFrame:
+def overdue_orders(repo: Repository, *, today: date | None = None) -> pd.DataFrame:
     """Planned or in-progress orders past their due date, most overdue first."""
-    frame = work_order_frame(session, today=today)
+    frame = work_order_frame(repo, today=today)
     return frame[frame["overdue"]].sort_values("days_overdue", ascending=False).reset_index(
         drop=True)
 
 
-def time_to_fix(session: so.Session) -> pd.DataFrame:
+def time_to_fix(repo: Repository) -> pd.DataFrame:
     """Days from creation to done and to verified, per district × facility type.
 
     Columns: ``district_code, facility_type, orders, done, verified, median_days_to_done,
     mean_days_to_done, median_days_to_verified``.
     """
-    f = work_order_frame(session)
+    f = work_order_frame(repo)
     f["facility_type"] = f["facility_type"].fillna(f["report_category"])
     f["to_done"] = (f["done_at"] - f["created_at"]).dt.total_seconds() / 86400
     f["to_verified"] = (f["verified_at"] - f["created_at"]).dt.total_seconds() / 86400

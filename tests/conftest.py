@@ -7,12 +7,14 @@ Tests that need PostGIS or Chromium skip with a reason on a bare laptop, and fai
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from audit.actors import Actor
 from audit.storage import Database, open_database, upgrade_to_head
 from audit.storage.orm import Base
 
@@ -29,6 +31,19 @@ def skip_or_fail(reason: str) -> None:
     if IN_CI:
         pytest.fail(f"required in CI but unavailable: {reason}", pytrace=False)
     pytest.skip(reason)
+
+
+def one_unit_of_work(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn(repo, ...)`` as ``call(db, actor, ...)``: each call runs in its own write unit of work
+    acting for ``actor``, as one page action or one CLI command does."""
+
+    def call(db: Database, actor: Actor, *args: Any, **kwargs: Any) -> Any:
+        with db.unit_of_work(actor, write=True) as repo:
+            return fn(repo, *args, **kwargs)
+
+    call.__name__ = call.__qualname__ = fn.__name__
+    call.__doc__ = fn.__doc__
+    return call
 
 
 def shared_path(*parts: str) -> Path:

@@ -14,13 +14,14 @@ from typing import Any
 import numpy as np
 import pytest
 import sqlalchemy as sa
+from conftest import one_unit_of_work
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import geodata
 from audit.actors import ANONYMOUS, Actor
 from audit.errors import InputError
-from audit.io.odk_import import import_odk
+from audit.io import odk_import
 from audit.model import FACILITY_TYPES, schema, validate_measurements
 from audit.reports import REPORT_CATEGORIES, create_report
 from audit.scoring import evaluate
@@ -30,6 +31,9 @@ from audit.storage.orm import Audit, ChangeLog, Facility, Report, ReportContact
 from audit.storage.repository import Repository
 from geodata.coords import to_wgs84
 from geodata.crs import check_point
+
+import_odk = one_unit_of_work(odk_import.import_odk)  # one unit of work per import
+
 
 FIXTURE_CSV = Path(__file__).resolve().parent / "fixtures" / "odk" / "central_submissions.csv"
 FUZZ = settings(max_examples=150, deadline=None,

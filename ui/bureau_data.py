@@ -19,8 +19,8 @@ def rankings(group_by: tuple[str, ...]) -> dict[str, Any]:
     """Ranking table and its basis as plain data (see :func:`audit.rankings.compute_rankings`)."""
     from audit.rankings import compute_rankings
 
-    with cache.get_database().session() as s:
-        res = compute_rankings(s, group_by=group_by)
+    with cache.unit_of_work(SYSTEM) as repo:
+        res = compute_rankings(repo, group_by=group_by)
     return {"table": res.table, "threshold": res.coverage_threshold,
             "weights": dict(res.weights), "expected_source": res.expected_source,
             "is_demo": res.is_demo, "n_audits": res.n_audits}
@@ -31,8 +31,9 @@ def candidates() -> dict[str, Any]:
     """Candidate fixes with priority (see :func:`audit.priority.build_candidates`)."""
     from audit.priority import build_candidates
 
-    with cache.get_database().session() as s:
-        c = build_candidates(s, G=cache.network(), actor=SYSTEM)
+    G = cache.network()
+    with cache.unit_of_work(SYSTEM) as repo:
+        c = build_candidates(repo, G=G)
     return {"table": c.table, "destinations_synthetic": c.destinations_synthetic,
             "network_synthetic": c.network_synthetic,
             "destinations_source": c.destinations_source, "params_source": c.params_source}
@@ -42,5 +43,5 @@ def work_orders() -> pd.DataFrame:
     """Current work orders (not cached: the page edits them)."""
     from audit.workorders import work_order_frame
 
-    with cache.get_database().session() as s:
-        return work_order_frame(s)
+    with cache.unit_of_work(SYSTEM) as repo:
+        return work_order_frame(repo)

@@ -10,14 +10,21 @@ Arguments are plain hashable values (tuples, not lists) so the cache keys are st
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
+from audit.actors import SYSTEM
 from audit.settings import get_settings
+
+if TYPE_CHECKING:
+    from audit.actors import Actor
+    from audit.storage.repository import Repository
 
 #: Seconds a cached query result is reused.
 DATA_TTL_S = 60
@@ -37,11 +44,17 @@ def get_database() -> Any:
     return open_database(get_settings().effective_database_url)
 
 
-def _repository_call(method: str, *args: Any, **kwargs: Any) -> Any:
-    from audit.storage.repository import Repository
+@contextmanager
+def unit_of_work(actor: Actor, *, write: bool = False) -> Iterator[Repository]:
+    """A unit of work on the app's database for ``actor`` (see ``Database.unit_of_work``):
+    committed when the block ends, rolled back on any error. ``write=True`` for writes."""
+    with get_database().unit_of_work(actor, write=write) as repo:
+        yield repo
 
-    with get_database().session() as session:
-        return getattr(Repository(session), method)(*args, **kwargs)
+
+def _repository_call(method: str, *args: Any, **kwargs: Any) -> Any:
+    with unit_of_work(SYSTEM) as repo:
+        return getattr(repo, method)(*args, **kwargs)
 
 
 def _day_bounds(since: date | None, until: date | None) -> tuple[datetime | None, datetime | None]:
@@ -220,8 +233,8 @@ def work_orders() -> pd.DataFrame:
     """All work orders with status, due date and ``overdue`` (see audit.workorders)."""
     from audit.workorders import work_order_frame
 
-    with get_database().session() as session:
-        return work_order_frame(session)
+    with unit_of_work(SYSTEM) as repo:
+        return work_order_frame(repo)
 
 
 def work_order_flags() -> dict[int, str]:

@@ -14,6 +14,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _seed(args: argparse.Namespace) -> int:
+    from audit.actors import SYSTEM
     from audit.demo import seed_demo
     from audit.settings import get_settings
     from audit.storage import open_database, upgrade_to_head
@@ -24,6 +25,7 @@ def _seed(args: argparse.Namespace) -> int:
         return 0
     db = open_database(settings.effective_database_url)
     upgrade_to_head(db)
-    result = seed_demo(db)
+    with db.unit_of_work(SYSTEM, write=True) as repo:
+        result = seed_demo(repo)
     print(result.message)
     return 0

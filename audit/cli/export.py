@@ -18,12 +18,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _export(args: argparse.Namespace) -> int:
+    from audit.actors import SYSTEM
     from audit.io.exports import export_database
     from audit.settings import get_settings
     from audit.storage import open_database
 
     db = open_database(get_settings().effective_database_url)
-    with db.session() as s:
-        path = export_database(s, args.format, args.out)
+    with db.unit_of_work(SYSTEM) as repo:
+        path = export_database(repo, args.format, args.out)
     print(f"exported ({args.format}) to {path}")
     return 0

@@ -47,11 +47,12 @@ def _odk(args: argparse.Namespace) -> int:
         network = resolve_network(settings.network_source, settings.data_dir)
     db = open_database(settings.effective_database_url)
     try:
-        report = import_odk(
-            db, SYSTEM, args.file, attachments=args.attachments, crs=args.crs, network=network,
-            progress=_bar if sys.stderr.isatty() else None,
-            accept_poor_gps=args.accept_poor_gps,
-        )
+        with db.unit_of_work(SYSTEM, write=True) as repo:
+            report = import_odk(
+                repo, args.file, attachments=args.attachments, crs=args.crs, network=network,
+                progress=_bar if sys.stderr.isatty() else None,
+                accept_poor_gps=args.accept_poor_gps,
+            )
     except ImportRejected as exc:
         print(f"error: {exc.context}", file=sys.stderr)
         for row in exc.rows:

@@ -10,13 +10,16 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from audit.actors import SYSTEM, USER_ROLES
 from audit.errors import InputError, Problem
 
 if TYPE_CHECKING:
-    from audit.storage import Database
+    from collections.abc import Iterator
+
+    from audit.storage.repository import Repository
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -42,11 +45,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         cmd.set_defaults(func=func)
 
 
-def _db() -> Database:
+@contextmanager
+def _unit_of_work() -> Iterator[Repository]:
+    """A write unit of work on the configured database, acting for the system (the operator)."""
     from audit.settings import get_settings
     from audit.storage import open_database
 
-    return open_database(get_settings().effective_database_url)
+    db = open_database(get_settings().effective_database_url)
+    with db.unit_of_work(SYSTEM, write=True) as repo:
+        yield repo
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -63,9 +70,8 @@ def _add(args: argparse.Namespace) -> int:
     from audit.auth import create_user
 
     password = _read_password(args.password_stdin)
-    user = create_user(
-        _db(), SYSTEM, args.name, password, args.role, display_name=args.display_name
-    )
+    with _unit_of_work() as repo:
+        user = create_user(repo, args.name, password, args.role, display_name=args.display_name)
     print(f"created {user.role} account {user.username!r} (id {user.id})")
     return 0
 
@@ -73,7 +79,8 @@ def _add(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     from audit.auth import list_users
 
-    users = list_users(_db(), SYSTEM)
+    with _unit_of_work() as repo:
+        users = list_users(repo)
     print(f"{'username':<24} {'role':<10} {'active':<7} {'locked until':<20} demo")
     for u in users:
         locked = f"{u.locked_until:%Y-%m-%d %H:%M}" if u.is_locked() and u.locked_until else "-"
@@ -87,7 +94,8 @@ def _list(args: argparse.Namespace) -> int:
 def _disable(args: argparse.Namespace) -> int:
     from audit.auth import set_active
 
-    user = set_active(_db(), SYSTEM, args.name, False)
+    with _unit_of_work() as repo:
+        user = set_active(repo, args.name, False)
     print(f"disabled {user.username!r}")
     return 0
 
@@ -95,7 +103,8 @@ def _disable(args: argparse.Namespace) -> int:
 def _enable(args: argparse.Namespace) -> int:
     from audit.auth import set_active
 
-    user = set_active(_db(), SYSTEM, args.name, True)
+    with _unit_of_work() as repo:
+        user = set_active(repo, args.name, True)
     print(f"enabled {user.username!r}")
     return 0
 
@@ -103,6 +112,7 @@ def _enable(args: argparse.Namespace) -> int:
 def _unlock(args: argparse.Namespace) -> int:
     from audit.auth import unlock_user
 
-    user = unlock_user(_db(), SYSTEM, args.name)
+    with _unit_of_work() as repo:
+        user = unlock_user(repo, args.name)
     print(f"unlocked {user.username!r}")
     return 0

@@ -20,11 +20,11 @@ import numpy as np
 
 from audit.demo.accounts import DEMO_ACCOUNTS, seed_demo_accounts
 from audit.demo.common import DEMO_BUREAU, DEMO_INSPECTOR, DEMO_RESIDENT, DEMO_SEED, START
-from audit.demo.facilities import DEMO_FACILITIES, has_facilities, seed_demo_facilities
+from audit.demo.facilities import DEMO_FACILITIES, seed_demo_facilities
 from audit.demo.measurements import random_measurements
 from audit.demo.reports import seed_demo_reports
 from audit.demo.workorders import seed_demo_workorders
-from audit.storage import Database
+from audit.storage.repository import Repository
 
 
 @dataclass(frozen=True)
@@ -36,20 +36,22 @@ class SeedResult:
 
 
 def seed_demo(
-    db: Database, *, seed: int = DEMO_SEED, n_facilities: int = DEMO_FACILITIES
+    repo: Repository, *, seed: int = DEMO_SEED, n_facilities: int = DEMO_FACILITIES
 ) -> SeedResult:
     """Fill an empty database with deterministic demo data; do nothing if it holds any facility.
 
-    Order (the random draws depend on it): demo accounts, facilities with their audits, then
-    reports and work orders, which build on the facilities.
+    Everything goes into the caller's unit of work (``repo`` acting for the system; open it with
+    ``write=True``), so either all the demo data is there or none. Order (the random draws
+    depend on it): demo accounts, facilities with their audits, then reports and work orders,
+    which build on the facilities.
     """
-    accounts = seed_demo_accounts(db)
-    if has_facilities(db):
+    accounts = seed_demo_accounts(repo)
+    if repo.has_facilities():
         message = f"database already holds facilities: demo data not added; {accounts}"
         return SeedResult(False, 0, 0, message)
     rng = np.random.default_rng(seed)
-    n_audits = seed_demo_facilities(db, rng, seed=seed, n_facilities=n_facilities)
-    notes = [seed_demo_reports(db, rng), seed_demo_workorders(db, rng)]
+    n_audits = seed_demo_facilities(repo, rng, seed=seed, n_facilities=n_facilities)
+    notes = [seed_demo_reports(repo, rng), seed_demo_workorders(repo, rng)]
     message = f"demo data seeded (synthetic): {n_facilities} facilities, {n_audits} audits"
     message += "; " + "; ".join([*notes, accounts])
     return SeedResult(True, n_facilities, n_audits, message)

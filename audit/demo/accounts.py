@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from audit.actors import SYSTEM
 from audit.auth import create_user, get_user
 from audit.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from audit.storage import Database
+    from audit.storage.repository import Repository
 
 #: Demo accounts (username, role, password). DEMO ONLY: created only when demo_mode is on, and
 #: the passwords are public (README). Never use them on a real deployment.
@@ -23,12 +22,13 @@ DEMO_ACCOUNTS: Final[tuple[tuple[str, str, str], ...]] = (
 
 
 def seed_demo_accounts(
-    db: Database, rng: np.random.Generator | None = None, *, settings: Settings | None = None
+    repo: Repository, rng: np.random.Generator | None = None, *, settings: Settings | None = None
 ) -> str:
     """Create the demo accounts (DEMO ONLY, public passwords) when ``demo_mode`` is on.
 
-    Existing accounts are left alone, so this is safe to repeat. ``rng`` is accepted for the
-    uniform ``seed_demo_*`` signature; the passwords are fixed because the README documents them.
+    Existing accounts are left alone, so this is safe to repeat. ``repo`` acts for the system (or
+    an admin: creating accounts needs ``user.manage``). ``rng`` is accepted for the uniform
+    ``seed_demo_*`` signature; the passwords are fixed because the README documents them.
     Returns a one-line summary for the CLI.
     """
     cfg = settings or get_settings()
@@ -36,10 +36,10 @@ def seed_demo_accounts(
         return "demo accounts: not created (demo_mode is off)"
     created: list[str] = []
     for username, role, password in DEMO_ACCOUNTS:
-        if get_user(db, username) is not None:
+        if get_user(repo, username) is not None:
             continue
         create_user(
-            db, SYSTEM, username, password, role,
+            repo, username, password, role,
             display_name=f"Demo {role} (synthetic)", is_demo=True,
         )
         created.append(username)

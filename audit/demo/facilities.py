@@ -12,14 +12,10 @@ import math
 from datetime import timedelta
 
 import numpy as np
-import sqlalchemy as sa
 
-from audit.actors import SYSTEM
 from audit.demo.common import DEMO_INSPECTOR, SPAN_DAYS, START
 from audit.demo.measurements import random_measurements
 from audit.model import FACILITY_LABELS
-from audit.storage import Database
-from audit.storage.orm import Facility
 from audit.storage.repository import Repository, StreetRef
 
 DEMO_FACILITIES = 560
@@ -40,12 +36,6 @@ VISIT_NOTES = {
     1: "演示数据（合成） / synthetic demo audit",
     2: "演示复查（合成） / synthetic demo re-audit",
 }
-
-
-def has_facilities(db: Database) -> bool:
-    """True when the database already holds any facility (then no demo data is added)."""
-    with db.session() as s:
-        return s.scalar(sa.select(Facility.id).limit(1)) is not None
 
 
 def _points_near_towns(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -93,12 +83,14 @@ def _streets(lons: np.ndarray, lats: np.ndarray) -> list[StreetRef | None]:
 
 
 def seed_demo_facilities(
-    db: Database, rng: np.random.Generator, *, seed: int, n_facilities: int = DEMO_FACILITIES
+    repo: Repository, rng: np.random.Generator, *, seed: int,
+    n_facilities: int = DEMO_FACILITIES,
 ) -> int:
     """Add ``n_facilities`` synthetic facilities with their audits; returns the number of audits.
 
-    ``seed`` only names the idempotency keys and the ``demo_seed`` note; the draws come from
-    ``rng``.
+    ``repo`` acts for the system, which creates the facilities; the audits are submitted by
+    :data:`~audit.demo.common.DEMO_INSPECTOR`. ``seed`` only names the idempotency keys and the
+    ``demo_seed`` note; the draws come from ``rng``.
     """
     import geodata
 
@@ -110,40 +102,38 @@ def seed_demo_facilities(
     streets = _streets(lons, lats)
     towns = geodata.load_towns()
     n_audits = 0
-    with db.session(write=True) as s:
-        repo = Repository(s, SYSTEM)
-        auditor = Repository(s, DEMO_INSPECTOR)
-        for i in range(n_facilities):
-            ftype = types[int(kinds[i])]
-            nearest = int(
-                np.argmin((towns.geometry.x - lons[i]) ** 2 + (towns.geometry.y - lats[i]) ** 2)
-            )
-            zh, en = FACILITY_LABELS[ftype]
-            fac = repo.create_facility(
-                ftype,
-                float(lons[i]),
-                float(lats[i]),
-                name=f"演示{zh} {i + 1:04d} (demo {en})",
-                address=f"{towns.iloc[nearest]['name']} 附近（演示数据，合成）",
-                district_code=str(codes[i]),
-                street=streets[i],
+    auditor = repo.acting_as(DEMO_INSPECTOR)
+    for i in range(n_facilities):
+        ftype = types[int(kinds[i])]
+        nearest = int(
+            np.argmin((towns.geometry.x - lons[i]) ** 2 + (towns.geometry.y - lats[i]) ** 2)
+        )
+        zh, en = FACILITY_LABELS[ftype]
+        fac = repo.create_facility(
+            ftype,
+            float(lons[i]),
+            float(lats[i]),
+            name=f"演示{zh} {i + 1:04d} (demo {en})",
+            address=f"{towns.iloc[nearest]['name']} 附近（演示数据，合成）",
+            district_code=str(codes[i]),
+            street=streets[i],
+            is_demo=True,
+        )
+        when = START + timedelta(days=float(rng.random() * SPAN_DAYS))
+        for visit in (1, 2):  # a first audit, and for some facilities a later re-audit
+            if visit == 2:
+                if rng.random() >= REAUDIT_SHARE:
+                    break
+                when += timedelta(days=float(20 + rng.random() * 120))
+            auditor.submit_audit(
+                fac.id,
+                random_measurements(ftype, rng, missing_rate=VISIT_MISSING_RATE[visit]),
+                submitted_at=when,
+                source="demo",
+                notes=VISIT_NOTES[visit],
+                idempotency_key=f"demo-{seed}-{i}-{visit}",
                 is_demo=True,
             )
-            when = START + timedelta(days=float(rng.random() * SPAN_DAYS))
-            for visit in (1, 2):  # a first audit, and for some facilities a later re-audit
-                if visit == 2:
-                    if rng.random() >= REAUDIT_SHARE:
-                        break
-                    when += timedelta(days=float(20 + rng.random() * 120))
-                auditor.submit_audit(
-                    fac.id,
-                    random_measurements(ftype, rng, missing_rate=VISIT_MISSING_RATE[visit]),
-                    submitted_at=when,
-                    source="demo",
-                    notes=VISIT_NOTES[visit],
-                    idempotency_key=f"demo-{seed}-{i}-{visit}",
-                    is_demo=True,
-                )
-                n_audits += 1
-        repo.set_meta("demo_seed", f"seed={seed}; facilities={n_facilities}; synthetic")
+            n_audits += 1
+    repo.set_meta("demo_seed", f"seed={seed}; facilities={n_facilities}; synthetic")
     return n_audits

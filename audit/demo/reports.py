@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Final, NamedTuple
 
 import numpy as np
-import sqlalchemy as sa
 
 from audit.demo.common import DEMO_BUREAU, DEMO_RESIDENT
 from audit.geo import EARTH_RADIUS_M
@@ -28,9 +27,17 @@ from audit.reports import (
     support,
     verify_report,
 )
-from audit.storage import Database
-from audit.storage.orm import Facility, Report, utcnow
+from audit.storage.orm import utcnow
 from audit.storage.repository import Repository
+
+
+class _DemoFacility(NamedTuple):
+    id: int
+    facility_type: str
+    lon: float
+    lat: float
+    address: str
+
 
 DEMO_REPORTS: Final = 60
 #: Share of demo reports per final status (synthetic; chosen to show every state).
@@ -52,79 +59,78 @@ DEMO_DESCRIPTIONS: Final[dict[str, str]] = {
 }
 
 
-def seed_demo_reports(db: Database, rng: np.random.Generator) -> str:
+def seed_demo_reports(repo: Repository, rng: np.random.Generator) -> str:
     """Deterministic synthetic reports near demo facilities, in every status; labelled 演示.
 
     Does nothing if reports exist.
     """
     by_type = {c.facility_type: c.key for c in REPORT_CATEGORIES.values() if c.facility_type}
-    with db.session(write=True) as s:
-        if s.scalar(sa.select(Report.id).limit(1)) is not None:
-            return "reports: database already holds reports, none added"
-        facilities = list(
-            s.execute(
-                sa.select(Facility.id, Facility.facility_type, Facility.lon, Facility.lat,
-                          Facility.address)
-                .where(Facility.is_demo.is_(True)).order_by(Facility.id)
-            )
+    if repo.reports.any():
+        return "reports: database already holds reports, none added"
+    frame = repo.facility_frame()
+    frame = frame[frame["is_demo"]]
+    facilities = [
+        _DemoFacility(int(r.facility_id), str(r.facility_type), float(r.lon), float(r.lat),
+                      str(r.address))
+        for r in frame.itertuples(index=False)
+    ]
+    if not facilities:
+        return "reports: no demo facilities, no demo reports added"
+    resident = repo.acting_as(DEMO_RESIDENT)
+    bureau = repo.acting_as(DEMO_BUREAU)
+    statuses = list(DEMO_STATUS_SHARES)
+    probs = np.array([DEMO_STATUS_SHARES[k] for k in statuses])
+    picks = rng.choice(len(facilities), size=min(DEMO_REPORTS, len(facilities)),
+                       replace=False)
+    start = datetime(2025, 6, 1, tzinfo=utcnow().tzinfo)
+    made: list[ReportReceipt] = []
+    for n, index in enumerate(sorted(int(i) for i in picks)):
+        fac = facilities[index]
+        category = by_type.get(fac.facility_type, "other")
+        if rng.random() < 0.1:
+            category = "other"
+        bearing = rng.random() * 2 * math.pi
+        dist = rng.random() * DEMO_OFFSET_M
+        dlat = math.degrees(dist * math.cos(bearing) / EARTH_RADIUS_M)
+        dlon = math.degrees(dist * math.sin(bearing) / EARTH_RADIUS_M) / math.cos(
+            math.radians(fac.lat))
+        when = start + timedelta(days=float(rng.random() * 300))
+        typed_only = rng.random() < 0.15
+        receipt = create_report(
+            resident,
+            category=category,
+            description=DEMO_DESCRIPTIONS[category],
+            location_text=f"{fac.address}（演示）" if fac.address else "演示地点",
+            lon=None if typed_only else fac.lon + dlon,
+            lat=None if typed_only else fac.lat + dlat,
+            now=when,
+            is_demo=True,
+            code_rng=rng,
         )
-        if not facilities:
-            return "reports: no demo facilities, no demo reports added"
-        repo = Repository(s, DEMO_RESIDENT)
-        bureau = Repository(s, DEMO_BUREAU)
-        statuses = list(DEMO_STATUS_SHARES)
-        probs = np.array([DEMO_STATUS_SHARES[k] for k in statuses])
-        picks = rng.choice(len(facilities), size=min(DEMO_REPORTS, len(facilities)),
-                           replace=False)
-        start = datetime(2025, 6, 1, tzinfo=utcnow().tzinfo)
-        made: list[ReportReceipt] = []
-        for n, index in enumerate(sorted(int(i) for i in picks)):
-            fac = facilities[index]
-            category = by_type.get(fac.facility_type, "other")
-            if rng.random() < 0.1:
-                category = "other"
-            bearing = rng.random() * 2 * math.pi
-            dist = rng.random() * DEMO_OFFSET_M
-            dlat = math.degrees(dist * math.cos(bearing) / EARTH_RADIUS_M)
-            dlon = math.degrees(dist * math.sin(bearing) / EARTH_RADIUS_M) / math.cos(
-                math.radians(fac.lat))
-            when = start + timedelta(days=float(rng.random() * 300))
-            typed_only = rng.random() < 0.15
-            receipt = create_report(
-                repo,
-                category=category,
-                description=DEMO_DESCRIPTIONS[category],
-                location_text=f"{fac.address}（演示）" if fac.address else "演示地点",
-                lon=None if typed_only else fac.lon + dlon,
-                lat=None if typed_only else fac.lat + dlat,
-                now=when,
-                is_demo=True,
-                code_rng=rng,
-            )
-            made.append(receipt)
-            status = statuses[int(rng.choice(len(statuses), p=probs / probs.sum()))]
-            later = when + timedelta(days=float(1 + rng.random() * 20))
-            if status == "duplicate" and n > 0:
-                original = made[int(rng.integers(0, n))]
-                target = s.get(Report, original.report_id)
-                if target is not None and target.status in OPEN_STATUSES:
-                    mark_duplicate(bureau, receipt.report_id, original.report_id, now=later)
-                    continue
-                status = "new"
-            if status in ("confirmed", "in_progress", "fixed"):
-                verify_report(bureau, receipt.report_id, now=later)
-                link_facility(bureau, receipt.report_id, int(fac.id), now=later)
-            if status in ("in_progress", "fixed"):
-                start_work(bureau, receipt.report_id, note="已派单（演示） / work ordered (demo)",
-                           now=later)
-            if status == "fixed":
-                mark_fixed(bureau, receipt.report_id, note="已整改（演示） / fixed (demo)",
-                           now=later)
-            if status == "rejected":
-                reject_report(bureau, receipt.report_id,
-                              "不属于无障碍设施问题（演示） / not an accessibility barrier (demo)",
-                              now=later)
-            for k in range(int(rng.integers(0, 4)) if status in OPEN_STATUSES else 0):
-                support(repo, receipt.report_id, comment="我也遇到（演示） / me too (demo)",
-                        idempotency_key=f"demo-support-{receipt.code}-{k}", now=later)
+        made.append(receipt)
+        status = statuses[int(rng.choice(len(statuses), p=probs / probs.sum()))]
+        later = when + timedelta(days=float(1 + rng.random() * 20))
+        if status == "duplicate" and n > 0:
+            original = made[int(rng.integers(0, n))]
+            target = repo.reports.get(original.report_id)
+            if target is not None and target.status in OPEN_STATUSES:
+                mark_duplicate(bureau, receipt.report_id, original.report_id, now=later)
+                continue
+            status = "new"
+        if status in ("confirmed", "in_progress", "fixed"):
+            verify_report(bureau, receipt.report_id, now=later)
+            link_facility(bureau, receipt.report_id, int(fac.id), now=later)
+        if status in ("in_progress", "fixed"):
+            start_work(bureau, receipt.report_id, note="已派单（演示） / work ordered (demo)",
+                       now=later)
+        if status == "fixed":
+            mark_fixed(bureau, receipt.report_id, note="已整改（演示） / fixed (demo)",
+                       now=later)
+        if status == "rejected":
+            reject_report(bureau, receipt.report_id,
+                          "不属于无障碍设施问题（演示） / not an accessibility barrier (demo)",
+                          now=later)
+        for k in range(int(rng.integers(0, 4)) if status in OPEN_STATUSES else 0):
+            support(resident, receipt.report_id, comment="我也遇到（演示） / me too (demo)",
+                    idempotency_key=f"demo-support-{receipt.code}-{k}", now=later)
     return f"{len(made)} synthetic demo reports (演示)"

@@ -19,10 +19,8 @@ from pathlib import Path
 
 import jinja2
 import pandas as pd
-import sqlalchemy.orm as so
 from markupsafe import Markup
 
-from audit.actors import SYSTEM, Actor
 from audit.errors import InputError, Problem
 from audit.rankings import RankingResult, compute_rankings
 from audit.storage.repository import Repository
@@ -150,8 +148,8 @@ def _district_rows(table: pd.DataFrame) -> list[dict[str, object]]:
     ]
 
 
-def district_report_html(session: so.Session, district_code: str, *,
-                         actor: Actor = SYSTEM, ranking: RankingResult | None = None) -> str:
+def district_report_html(repo: Repository, district_code: str, *,
+                         ranking: RankingResult | None = None) -> str:
     """The report page of one district (Chinese), self-contained HTML.
 
     Rendered from ``templates/district_report.html.j2`` with autoescape on: names, sources and
@@ -164,11 +162,11 @@ def district_report_html(session: so.Session, district_code: str, *,
     if district_code not in names:
         raise InputError(Problem("district", district_code,
                                  "one of " + ", ".join(f"{k} {v[0]}" for k, v in names.items())))
-    res = ranking or compute_rankings(session, actor=actor)
+    res = ranking or compute_rankings(repo)
     table = res.table[res.table["district_code"] == district_code]
-    by_district = compute_rankings(session, actor=actor, group_by=["district_code"],
+    by_district = compute_rankings(repo, group_by=["district_code"],
                                    coverage_threshold=res.coverage_threshold).table
-    facilities = Repository(session, actor).facility_frame(districts=[district_code])
+    facilities = repo.facility_frame(districts=[district_code])
     return _environment().get_template(TEMPLATE).render(
         name_zh=names[district_code][0],
         font=CJK_FONT,
@@ -218,10 +216,9 @@ def print_pdf(html_text: str, out: Path | str, *, timeout_s: float = 120.0) -> P
     return path
 
 
-def write_district_report(session: so.Session, district_code: str, out: Path | str, *,
-                          actor: Actor = SYSTEM) -> Path:
+def write_district_report(repo: Repository, district_code: str, out: Path | str) -> Path:
     """Write the report as PDF (``.pdf``) or HTML (any other suffix)."""
-    text = district_report_html(session, district_code, actor=actor)
+    text = district_report_html(repo, district_code)
     path = Path(out)
     if path.suffix.lower() == ".pdf":
         return print_pdf(text, path)

@@ -32,8 +32,8 @@ def main() -> None:
         st.subheader(t("bureau.wo.all"))
         st.dataframe(view[cols], hide_index=True, use_container_width=True)
         st.subheader(t("bureau.wo.ttf"))
-        with cache.get_database().session() as s:
-            st.dataframe(time_to_fix(s), hide_index=True, use_container_width=True)
+        with cache.unit_of_work(actor) as repo:
+            st.dataframe(time_to_fix(repo), hide_index=True, use_container_width=True)
     left, right = st.columns(2)
     with left, st.form("wo_create"):
         st.subheader(t("bureau.wo.create"))
@@ -46,9 +46,9 @@ def main() -> None:
         cost = st.number_input(t("bureau.wo.cost"), min_value=0.0, step=1000.0, key="wo_cost")
         if st.form_submit_button(t("bureau.wo.submit")):
             try:
-                with cache.get_database().session(write=True) as s:
+                with cache.unit_of_work(actor, write=True) as repo:
                     rec = create_work_order(
-                        s, actor, facility_id=int(fid) or None, report_id=int(rid) or None,
+                        repo, facility_id=int(fid) or None, report_id=int(rid) or None,
                         title=title, responsible_unit=unit, due_date=due, cost_yuan=cost)
                 st.success(t("bureau.wo.created", id=rec.id))
             except AuditError as exc:
@@ -61,8 +61,8 @@ def main() -> None:
         st.caption(t("bureau.wo.verify_help"))
         if st.form_submit_button(t("bureau.wo.apply")):
             try:
-                with cache.get_database().session(write=True) as s:
-                    rec = set_status(s, actor, int(oid), new)
+                with cache.unit_of_work(actor, write=True) as repo:
+                    rec = set_status(repo, int(oid), new)
                 st.success(t("bureau.wo.changed", id=rec.id, status=status_label[rec.status]))
             except AuditError as exc:
                 st.error(t("bureau.wo.error", error=str(exc)))
