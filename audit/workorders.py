@@ -150,14 +150,15 @@ def set_status(
     row = _row(repo, order_id)
     if status not in STATUSES:
         raise InputError(Problem("status", status, f"one of {', '.join(STATUSES)}"))
-    if status not in TRANSITIONS[row.status]:
-        allowed = ", ".join(sorted(TRANSITIONS[row.status])) or "none (final)"
-        raise InputError(Problem("status", status,
-                                 f"from {row.status!r} only: {allowed}"), f"work order {order_id}")
+    # a stale view first: judged against the order as it is now, a move could look wrong
     if expected_row_version is not None and row.row_version != expected_row_version:
         msg = (f"work order {order_id} was changed by someone else (version {row.row_version}, "
                f"you edited version {expected_row_version}); reload it — nothing was overwritten")
         raise ConflictError(msg)
+    if status not in TRANSITIONS[row.status]:
+        allowed = ", ".join(sorted(TRANSITIONS[row.status])) or "none (final)"
+        raise InputError(Problem("status", status,
+                                 f"from {row.status!r} only: {allowed}"), f"work order {order_id}")
     at = now or utcnow()
     before = _view(WorkOrderRecord.of(row))
     if status == "verified":

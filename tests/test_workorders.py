@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from bureau_fixtures import T0, audit, facility, report
 
 from audit.actors import ANONYMOUS, SYSTEM, Actor
-from audit.errors import InputError, PermissionDenied
+from audit.errors import ConflictError, InputError, PermissionDenied
 from audit.storage import Database
 from audit.storage.orm import WorkOrder
 from audit.storage.repository import Repository
@@ -125,3 +125,22 @@ def test_demo_work_orders_are_deterministic(tmp_path) -> None:  # type: ignore[n
         db.engine.dispose()
     assert frames[0].equals(frames[1])
     assert set(frames[0].status) >= {"planned", "in_progress", "done"}
+
+
+def test_a_stale_row_version_is_refused_and_changes_nothing(db: Database) -> None:
+    with db.unit_of_work(BUREAU, write=True) as repo:
+        fid = facility(repo.session, "ramp", "441702")
+        order = create_work_order(repo, facility_id=fid, responsible_unit="江城区住建局",
+                                  due_date=date(2025, 9, 1))
+    seen = order.row_version  # both bureau users open the page at this version
+    with db.unit_of_work(BUREAU, write=True) as repo:
+        moved = set_status(repo, order.id, "in_progress", expected_row_version=seen)
+    assert moved.row_version == seen + 1
+    with pytest.raises(ConflictError, match="changed by someone else"), \
+            db.unit_of_work(Actor(8, "wu", "bureau"), write=True) as repo:
+        set_status(repo, order.id, "in_progress", expected_row_version=seen)
+    with db.unit_of_work(BUREAU) as repo:
+        row = repo.work_orders.get(order.id)
+        assert row is not None and (row.status, row.row_version) == ("in_progress", seen + 1)
+        assert [h["action"] for h in repo.history("work_order", order.id)] == [
+            "create", "status:in_progress"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
 from audit.actors import SYSTEM
@@ -37,11 +36,3 @@ def candidates() -> dict[str, Any]:
     return {"table": c.table, "destinations_synthetic": c.destinations_synthetic,
             "network_synthetic": c.network_synthetic,
             "destinations_source": c.destinations_source, "params_source": c.params_source}
-
-
-def work_orders() -> pd.DataFrame:
-    """Current work orders (not cached: the page edits them)."""
-    from audit.workorders import work_order_frame
-
-    with cache.unit_of_work(SYSTEM) as repo:
-        return work_order_frame(repo)
