@@ -17,7 +17,7 @@ HEAVY = ("pandas", "geopandas", "sqlalchemy", "openpyxl", "argon2", "pydantic", 
 
 def test_every_command_module_is_listed_once_and_registers_a_command() -> None:
     folder = Path(audit.cli.__file__).parent
-    modules = {p.stem for p in folder.glob("*.py") if p.stem != "__init__"}
+    modules = {p.stem for p in folder.glob("*.py") if not p.stem.startswith("_")}
     listed = [m.__name__.rsplit(".", 1)[1] for m in COMMANDS]
     assert sorted(listed) == sorted(modules) and len(set(listed)) == len(listed)
     commands = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]

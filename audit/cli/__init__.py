@@ -2,8 +2,9 @@
 
 Each command group lives in its own module of this package, which defines
 ``register(subparsers)``; :data:`COMMANDS` lists them explicitly, in the order ``--help`` shows
-them. Command modules import only the standard library at module level and load the library
-inside each command, so ``python -m audit --help`` stays fast.
+them (``_shared`` holds what several commands use and is not a command). Command modules import
+only the standard library at module level and load the library inside each command, so
+``python -m audit --help`` stays fast.
 Exit codes: 0 success, 2 bad input (a readable message on stderr), 1 other failure.
 """
 
@@ -14,32 +15,12 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from audit.cli import (
-    backup,
-    db,
-    demo,
-    evaluate,
-    export,
-    imports,
-    network,
-    report,
-    users,
-    xlsform,
-)
+from audit.cli import backup, db, demo, evaluate, export, imports, network, report, users, xlsform
 from audit.errors import AuditError
 
-#: Every command module, in the order of ``--help``. Adding a command adds a line here.
+#: Every command module, in the order of ``--help``. A new command module is added here.
 COMMANDS: tuple[ModuleType, ...] = (
-    backup,
-    db,
-    demo,
-    evaluate,
-    export,
-    imports,
-    network,
-    report,
-    users,
-    xlsform,
+    backup, db, demo, evaluate, export, imports, network, report, users, xlsform,
 )
 
 

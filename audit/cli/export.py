@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from audit.cli._shared import unit_of_work
 from audit.io import EXPORT_FORMATS  # light: loads no export library
 
 
@@ -18,13 +19,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _export(args: argparse.Namespace) -> int:
-    from audit.actors import SYSTEM
     from audit.io.exports import export_database
-    from audit.settings import get_settings
-    from audit.storage import open_database
 
-    db = open_database(get_settings().effective_database_url)
-    with db.unit_of_work(SYSTEM) as repo:
+    with unit_of_work() as repo:
         path = export_database(repo, args.format, args.out)
     print(f"exported ({args.format}) to {path}")
     return 0

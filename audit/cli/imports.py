@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from audit.cli._shared import unit_of_work
+
 BAR_WIDTH = 30
 
 
@@ -34,10 +36,8 @@ def _bar(done: int, total: int) -> None:
 
 
 def _odk(args: argparse.Namespace) -> int:
-    from audit.actors import SYSTEM
     from audit.io.odk_import import ImportRejected, import_odk
     from audit.settings import get_settings
-    from audit.storage import open_database
 
     settings = get_settings()
     network = None
@@ -45,9 +45,8 @@ def _odk(args: argparse.Namespace) -> int:
         from geodata.network import resolve_network
 
         network = resolve_network(settings.network_source, settings.data_dir)
-    db = open_database(settings.effective_database_url)
     try:
-        with db.unit_of_work(SYSTEM, write=True) as repo:
+        with unit_of_work(write=True) as repo:
             report = import_odk(
                 repo, args.file, attachments=args.attachments, crs=args.crs, network=network,
                 progress=_bar if sys.stderr.isatty() else None,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from audit.cli._shared import unit_of_work
+
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
@@ -15,13 +17,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _report(args: argparse.Namespace) -> int:
-    from audit.actors import SYSTEM
     from audit.io.district_report import write_district_report
-    from audit.settings import get_settings
-    from audit.storage import open_database
 
-    db = open_database(get_settings().effective_database_url)
-    with db.unit_of_work(SYSTEM) as repo:
+    with unit_of_work() as repo:
         path = write_district_report(repo, args.district, args.out)
     print(f"report written to {path}")
     return 0

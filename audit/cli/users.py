@@ -10,16 +10,10 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from contextlib import contextmanager
-from typing import TYPE_CHECKING
 
-from audit.actors import SYSTEM, USER_ROLES
+from audit.actors import USER_ROLES
+from audit.cli._shared import unit_of_work
 from audit.errors import InputError, Problem
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-    from audit.storage.repository import Repository
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -45,17 +39,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         cmd.set_defaults(func=func)
 
 
-@contextmanager
-def _unit_of_work() -> Iterator[Repository]:
-    """A write unit of work on the configured database, acting for the system (the operator)."""
-    from audit.settings import get_settings
-    from audit.storage import open_database
-
-    db = open_database(get_settings().effective_database_url)
-    with db.unit_of_work(SYSTEM, write=True) as repo:
-        yield repo
-
-
 def _read_password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
@@ -70,7 +53,7 @@ def _add(args: argparse.Namespace) -> int:
     from audit.auth import create_user
 
     password = _read_password(args.password_stdin)
-    with _unit_of_work() as repo:
+    with unit_of_work(write=True) as repo:
         user = create_user(repo, args.name, password, args.role, display_name=args.display_name)
     print(f"created {user.role} account {user.username!r} (id {user.id})")
     return 0
@@ -79,7 +62,7 @@ def _add(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     from audit.auth import list_users
 
-    with _unit_of_work() as repo:
+    with unit_of_work(write=True) as repo:
         users = list_users(repo)
     print(f"{'username':<24} {'role':<10} {'active':<7} {'locked until':<20} demo")
     for u in users:
@@ -94,7 +77,7 @@ def _list(args: argparse.Namespace) -> int:
 def _disable(args: argparse.Namespace) -> int:
     from audit.auth import set_active
 
-    with _unit_of_work() as repo:
+    with unit_of_work(write=True) as repo:
         user = set_active(repo, args.name, False)
     print(f"disabled {user.username!r}")
     return 0
@@ -103,7 +86,7 @@ def _disable(args: argparse.Namespace) -> int:
 def _enable(args: argparse.Namespace) -> int:
     from audit.auth import set_active
 
-    with _unit_of_work() as repo:
+    with unit_of_work(write=True) as repo:
         user = set_active(repo, args.name, True)
     print(f"enabled {user.username!r}")
     return 0
@@ -112,7 +95,7 @@ def _enable(args: argparse.Namespace) -> int:
 def _unlock(args: argparse.Namespace) -> int:
     from audit.auth import unlock_user
 
-    with _unit_of_work() as repo:
+    with unit_of_work(write=True) as repo:
         user = unlock_user(repo, args.name)
     print(f"unlocked {user.username!r}")
     return 0

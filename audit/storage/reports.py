@@ -49,8 +49,8 @@ class ReportStore:
         """True when the table holds any report."""
         return self.session.scalar(sa.select(Report.id).limit(1)) is not None
 
-    def insert_new(self, row: Report) -> bool:
-        """Insert a new report; ``False`` (and nothing inserted) when its code is already taken."""
+    def _insert_unique(self, row: Report | ReportSupport) -> bool:
+        """Insert ``row`` in a savepoint; ``False`` (nothing inserted) on a unique-key clash."""
         try:
             with self.session.begin_nested():
                 self.session.add(row)
@@ -58,6 +58,10 @@ class ReportStore:
         except sa.exc.IntegrityError:
             return False
         return True
+
+    def insert_new(self, row: Report) -> bool:
+        """Insert a new report; ``False`` (and nothing inserted) when its code is already taken."""
+        return self._insert_unique(row)
 
     def add_contact(self, report_id: int, contact: str, at: datetime) -> None:
         self.session.add(ReportContact(report_id=report_id, contact=contact, created_at=at))
@@ -144,13 +148,7 @@ class ReportStore:
 
     def insert_support(self, entry: ReportSupport) -> bool:
         """Insert a support; ``False`` (nothing inserted) when its idempotency key was used."""
-        try:
-            with self.session.begin_nested():
-                self.session.add(entry)
-                self.session.flush()
-        except sa.exc.IntegrityError:
-            return False
-        return True
+        return self._insert_unique(entry)
 
     def add_support(self, entry: ReportSupport) -> None:
         self.session.add(entry)
