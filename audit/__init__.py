@@ -1,7 +1,7 @@
 """阳江无障碍设施督导地图 — the audit library (no UI code).
 
-The public names below load lazily, so ``import audit`` stays cheap (the CLI dispatcher imports
-it to find its command modules)::
+The public names below load lazily, so ``import audit`` stays cheap (the CLI imports it on every
+``python -m audit`` call)::
 
     from audit import evaluate
     evaluate("ramp", {"running_slope_pct": 9.1, "rise_mm": 140}).verdict

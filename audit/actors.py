@@ -51,12 +51,22 @@ PERMISSIONS: Final[dict[str, frozenset[Role]]] = {
 }
 
 
-def require(actor: Actor, operation: str) -> None:
-    """Raise :class:`PermissionDenied` unless ``actor``'s role may perform ``operation``."""
+def _roles_for(operation: str) -> frozenset[Role]:
     allowed = PERMISSIONS.get(operation)
     if allowed is None:
         msg = f"unknown operation {operation!r}; known: {', '.join(sorted(PERMISSIONS))}"
         raise KeyError(msg)
+    return allowed
+
+
+def permitted(actor: Actor, operation: str) -> bool:
+    """Whether ``actor``'s role may perform ``operation`` (what :func:`require` enforces)."""
+    return actor.role in _roles_for(operation)
+
+
+def require(actor: Actor, operation: str) -> None:
+    """Raise :class:`PermissionDenied` unless ``actor``'s role may perform ``operation``."""
+    allowed = _roles_for(operation)
     if actor.role not in allowed:
         msg = (
             f"role {actor.role!r} may not perform {operation!r} "

@@ -1,16 +1,19 @@
-"""User accounts: argon2 password hashing, roles, sign-in with lock-out, demo accounts.
+"""User accounts: argon2 password hashing, roles, sign-in with lock-out.
 
 Passwords are hashed with argon2id (``argon2-cffi``) and never logged, stored or echoed in clear.
 After ``settings.login_max_failures`` wrong passwords in a row an account is locked for
 ``settings.login_lockout_s`` seconds; an admin may unlock it earlier. Every account change is
 written to the change log (without the hash).
 
-Public API (each function opens its own unit of work on the given :class:`Database`):
+Public API (each function works in the caller's unit of work, a
+:class:`~audit.storage.repository.Repository`; the acting user is the repository's actor):
 
 - :func:`create_user`, :func:`list_users`, :func:`set_active` (disable/enable),
   :func:`unlock_user`, :func:`set_password` — need an actor with the ``user.manage`` permission;
-- :func:`authenticate` → :class:`~audit.actors.Actor`, or raises :class:`AuthenticationFailed`;
-- :func:`seed_demo_accounts` — demo-only accounts when ``settings.demo_mode`` is on.
+- :func:`authenticate` → :class:`SignInResult` (the actor, or the :class:`AuthenticationFailed`
+  to raise once the unit of work has committed the failure count).
+
+The demo accounts and their public passwords are synthetic data: :mod:`audit.demo.accounts`.
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final, Literal
 
-import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -29,12 +31,9 @@ from audit.actors import SYSTEM, USER_ROLES, Actor, require
 from audit.errors import AuditError, InputError, NotFoundError, Problem
 from audit.settings import Settings, get_settings
 from audit.storage.orm import User, utcnow
-from audit.storage.repository import Repository
 
 if TYPE_CHECKING:
-    import numpy as np
-
-    from audit.storage import Database
+    from audit.storage.repository import Repository
 
 log = logging.getLogger(__name__)
 
@@ -42,14 +41,6 @@ MIN_PASSWORD_LEN: Final = 8
 MAX_PASSWORD_LEN: Final = 256
 USERNAME_PATTERN: Final = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MAX_DISPLAY_NAME_LEN: Final = 128
-
-#: Demo accounts (username, role, password). DEMO ONLY: created only when demo_mode is on, and
-#: the passwords are public (README). Never use them on a real deployment.
-DEMO_ACCOUNTS: Final[tuple[tuple[str, str, str], ...]] = (
-    ("demo-inspector", "inspector", "demo-inspector-pw"),
-    ("demo-bureau", "bureau", "demo-bureau-pw"),
-    ("demo-admin", "admin", "demo-admin-pw"),
-)
 
 _HASHER: Final = PasswordHasher()
 # verified against when the username is unknown, so timing does not reveal which names exist
@@ -153,8 +144,7 @@ def _normalise_username(username: object) -> str:
 
 
 def create_user(
-    db: Database,
-    actor: Actor,
+    repo: Repository,
     username: str,
     password: str,
     role: str,
@@ -163,6 +153,7 @@ def create_user(
     is_demo: bool = False,
 ) -> UserRecord:
     """Create an account; every problem (name taken, bad role, short password) at once."""
+    actor = repo.actor
     require(actor, "user.manage")
     name = _normalise_username(username)
     problems: list[Problem] = []
@@ -182,138 +173,160 @@ def create_user(
             Problem("display_name", display_name, f"at most {MAX_DISPLAY_NAME_LEN} characters")
         )
     problems.extend(_password_problems(password))
-    with db.session(write=True) as session:
-        if name and session.scalar(sa.select(User.id).where(User.username == name)) is not None:
-            problems.append(Problem("username", name, "a name not already taken"))
-        if problems:
-            raise InputError(problems, "user")
-        row = User(
+    if name and repo.users.name_taken(name):
+        problems.append(Problem("username", name, "a name not already taken"))
+    if problems:
+        raise InputError(problems, "user")
+    row = repo.users.add(
+        User(
             username=name,
             display_name=display_name.strip(),
             role=role,
             password_hash=_HASHER.hash(password),
             is_demo=is_demo,
         )
-        session.add(row)
-        session.flush()
-        record = UserRecord.of(row)
-        Repository(session, actor).log("user", row.id, "create", None, _public_view(record))
+    )
+    record = UserRecord.of(row)
+    repo.log("user", row.id, "create", None, _public_view(record))
     log.info("user %s created with role %s by %s", name, role, actor.label)
     return record
 
 
-def list_users(db: Database, actor: Actor) -> list[UserRecord]:
+def list_users(repo: Repository) -> list[UserRecord]:
     """All accounts, by username."""
-    require(actor, "user.manage")
-    with db.session() as session:
-        return [UserRecord.of(r) for r in session.scalars(sa.select(User).order_by(User.username))]
+    require(repo.actor, "user.manage")
+    return [UserRecord.of(r) for r in repo.users.all()]
 
 
-def get_user(db: Database, username: str) -> UserRecord | None:
+def get_user(repo: Repository, username: str) -> UserRecord | None:
     """One account by username (case-insensitive), or ``None``."""
-    with db.session() as session:
-        row = session.scalar(sa.select(User).where(User.username == _normalise_username(username)))
-        return None if row is None else UserRecord.of(row)
+    row = repo.users.by_name(_normalise_username(username))
+    return None if row is None else UserRecord.of(row)
 
 
-def _change(db: Database, actor: Actor, username: str, action: str, **values: object) -> UserRecord:
+def _change(repo: Repository, username: str, action: str, **values: object) -> UserRecord:
+    actor = repo.actor
     require(actor, "user.manage")
     name = _normalise_username(username)
-    with db.session(write=True) as session:
-        row = session.scalar(sa.select(User).where(User.username == name))
-        if row is None:
-            msg = f"user {username!r} does not exist"
-            raise NotFoundError(msg)
-        if action == "disable" and actor.user_id == row.id:
-            raise InputError(Problem("username", name, "another account than your own"))
-        before = _public_view(UserRecord.of(row))
-        for key, value in values.items():
-            setattr(row, key, value)
-        session.flush()
-        record = UserRecord.of(row)
-        Repository(session, actor).log("user", row.id, action, before, _public_view(record))
+    row = repo.users.by_name(name)
+    if row is None:
+        msg = f"user {username!r} does not exist"
+        raise NotFoundError(msg)
+    if action == "disable" and actor.user_id == row.id:
+        raise InputError(Problem("username", name, "another account than your own"))
+    before = _public_view(UserRecord.of(row))
+    for key, value in values.items():
+        setattr(row, key, value)
+    repo.flush_or_conflict(f"user {name!r}")
+    record = UserRecord.of(row)
+    repo.log("user", row.id, action, before, _public_view(record))
     log.info("user %s: %s by %s", name, action, actor.label)
     return record
 
 
-def set_active(db: Database, actor: Actor, username: str, active: bool) -> UserRecord:
+def set_active(repo: Repository, username: str, active: bool) -> UserRecord:
     """Disable (``active=False``) or re-enable an account. An admin cannot disable themself."""
-    return _change(db, actor, username, "enable" if active else "disable", is_active=active)
+    return _change(repo, username, "enable" if active else "disable", is_active=active)
 
 
-def disable_user(db: Database, actor: Actor, username: str) -> UserRecord:
+def disable_user(repo: Repository, username: str) -> UserRecord:
     """Disable an account: it can no longer sign in; its audits stay."""
-    return set_active(db, actor, username, False)
+    return set_active(repo, username, False)
 
 
-def unlock_user(db: Database, actor: Actor, username: str) -> UserRecord:
+def unlock_user(repo: Repository, username: str) -> UserRecord:
     """Clear a lock-out and the failure count."""
-    return _change(db, actor, username, "unlock", failed_logins=0, locked_until=None)
+    return _change(repo, username, "unlock", failed_logins=0, locked_until=None)
 
 
-def set_password(db: Database, actor: Actor, username: str, password: str) -> UserRecord:
+def set_password(repo: Repository, username: str, password: str) -> UserRecord:
     """Set a new password (admin action); also clears a lock-out."""
     problems = _password_problems(password)
     if problems:
         raise InputError(problems, "password")
     return _change(
-        db, actor, username, "set_password",
+        repo, username, "set_password",
         password_hash=_HASHER.hash(password), failed_logins=0, locked_until=None,
     )
 
 
+@dataclass(frozen=True)
+class SignInResult:
+    """The outcome of a sign-in attempt: the signed-in actor, or why it was refused.
+
+    :func:`authenticate` returns the refusal instead of raising it, so that the failure count
+    and a lock-out it wrote are committed with the caller's unit of work; the caller raises
+    afterwards with :meth:`actor_or_raise`.
+    """
+
+    actor: Actor | None
+    failure: AuthenticationFailed | None = None
+
+    def actor_or_raise(self) -> Actor:
+        """The signed-in actor; raises the :class:`AuthenticationFailed` of a refused attempt."""
+        if self.failure is not None:
+            raise self.failure
+        assert self.actor is not None
+        return self.actor
+
+
 def authenticate(
-    db: Database,
+    repo: Repository,
     username: str,
     password: str,
     *,
     now: datetime | None = None,
     settings: Settings | None = None,
-) -> Actor:
-    """Check a username and password; return the signed-in :class:`Actor`.
+) -> SignInResult:
+    """Check a username and password; return a :class:`SignInResult`. Never raises a refusal.
 
-    Raises :class:`AuthenticationFailed` (``bad_credentials`` / ``locked`` / ``disabled``). A
-    wrong password increments the failure count, committed even though the call raises; the
-    ``login_max_failures``-th failure locks the account for ``login_lockout_s`` seconds. While
-    locked, even the right password is refused. Success resets the count.
+    A refusal (``bad_credentials`` / ``locked`` / ``disabled``) is returned, not raised: a wrong
+    password increments the failure count, and the ``login_max_failures``-th failure locks the
+    account for ``login_lockout_s`` seconds, and those writes must be committed even though the
+    sign-in fails. So run it in its own write unit of work and raise after it has committed::
+
+        with db.unit_of_work(SYSTEM, write=True) as repo:
+            result = authenticate(repo, username, password)
+        actor = result.actor_or_raise()
+
+    While locked, even the right password is refused. Success resets the count.
     """
     cfg = settings or get_settings()
     moment = now or utcnow()
     name = _normalise_username(username)
     failure: AuthenticationFailed | None = None
     actor: Actor | None = None
-    with db.session(write=True) as session:
-        row = session.scalar(sa.select(User).where(User.username == name)) if name else None
-        if row is None:
-            _verify(_DUMMY_HASH, password)
-            failure = AuthenticationFailed("bad_credentials")
-        elif row.locked_until is not None and row.locked_until > moment:
-            failure = AuthenticationFailed("locked", row.locked_until)
-        elif not _verify(row.password_hash, password):
-            row.failed_logins += 1
-            if row.failed_logins >= cfg.login_max_failures:
-                row.locked_until = moment + timedelta(seconds=cfg.login_lockout_s)
-                row.failed_logins = 0
-                Repository(session, SYSTEM).log(
-                    "user", row.id, "lock", None, {"locked_until": row.locked_until}
-                )
-                failure = AuthenticationFailed("locked", row.locked_until)
-            else:
-                failure = AuthenticationFailed("bad_credentials")
-        elif not row.is_active:
-            failure = AuthenticationFailed("disabled")
-        else:
+    row = repo.users.by_name(name) if name else None
+    if row is None:
+        _verify(_DUMMY_HASH, password)
+        failure = AuthenticationFailed("bad_credentials")
+    elif row.locked_until is not None and row.locked_until > moment:
+        failure = AuthenticationFailed("locked", row.locked_until)
+    elif not _verify(row.password_hash, password):
+        row.failed_logins += 1
+        if row.failed_logins >= cfg.login_max_failures:
+            row.locked_until = moment + timedelta(seconds=cfg.login_lockout_s)
             row.failed_logins = 0
-            row.locked_until = None
-            if _HASHER.check_needs_rehash(row.password_hash):
-                row.password_hash = _HASHER.hash(password)
-            actor = Actor(row.id, row.username, row.role)  # type: ignore[arg-type]
+            repo.acting_as(SYSTEM).log(
+                "user", row.id, "lock", None, {"locked_until": row.locked_until}
+            )
+            failure = AuthenticationFailed("locked", row.locked_until)
+        else:
+            failure = AuthenticationFailed("bad_credentials")
+    elif not row.is_active:
+        failure = AuthenticationFailed("disabled")
+    else:
+        row.failed_logins = 0
+        row.locked_until = None
+        if _HASHER.check_needs_rehash(row.password_hash):
+            row.password_hash = _HASHER.hash(password)
+        actor = Actor(row.id, row.username, row.role)  # type: ignore[arg-type]
     if failure is not None:
         log.warning("sign-in refused for %r: %s", name, failure.reason)
-        raise failure
+        return SignInResult(None, failure)
     assert actor is not None
     log.info("user %s signed in", name)
-    return actor
+    return SignInResult(actor)
 
 
 def _verify(password_hash: str, password: object) -> bool:
@@ -323,28 +336,3 @@ def _verify(password_hash: str, password: object) -> bool:
         return _HASHER.verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
-
-
-def seed_demo_accounts(
-    db: Database, rng: np.random.Generator | None = None, *, settings: Settings | None = None
-) -> str:
-    """Create the demo accounts (DEMO ONLY, public passwords) when ``demo_mode`` is on.
-
-    Existing accounts are left alone, so this is safe to repeat. ``rng`` is accepted for the
-    uniform ``seed_demo_*`` signature; the passwords are fixed because the README documents them.
-    Returns a one-line summary for the CLI.
-    """
-    cfg = settings or get_settings()
-    if not cfg.demo_mode:
-        return "demo accounts: not created (demo_mode is off)"
-    created: list[str] = []
-    for username, role, password in DEMO_ACCOUNTS:
-        if get_user(db, username) is not None:
-            continue
-        create_user(
-            db, SYSTEM, username, password, role,
-            display_name=f"Demo {role} (synthetic)", is_demo=True,
-        )
-        created.append(username)
-    names = ", ".join(created) if created else "none (already present)"
-    return f"demo accounts created: {names} — demo-only passwords, see README"

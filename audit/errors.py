@@ -1,40 +1,24 @@
 """Public exception types of the audit library.
 
 Every error names what was wrong, with which value, and what is allowed, so the UI can show it
-to the user as it is. All are ``ValueError``/``RuntimeError`` subclasses so callers may catch the
-general type too.
+to the user as it is. All are ``ValueError``/``RuntimeError``/... subclasses so callers may catch
+the general type too.
+
+The root of the hierarchy and the input error live in :mod:`geodata.errors` (geodata is the
+lowest layer and may not import ``audit``): :class:`AuditError` *is*
+:class:`geodata.errors.ProjectError`, and :class:`InputError` / :class:`Problem` are geodata's.
+So ``except AuditError`` also catches what geodata raises (a point outside the city, a CRS
+mismatch, :class:`~geodata.errors.NetworkUnavailable`), and ``except InputError`` catches bad
+input found by either layer; the CLI maps every ``AuditError`` that is a ``ValueError`` to exit
+code 2.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from geodata.errors import GeodataError, InputError, Problem, ProjectError
 
-
-class AuditError(Exception):
-    """Base class of every error raised deliberately by this project."""
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One problem with one input field: the field, the value given and what is allowed."""
-
-    field: str
-    value: Any
-    allowed: str
-
-    def __str__(self) -> str:
-        return f"`{self.field}` = {self.value!r}: {self.allowed}"
-
-
-class InputError(AuditError, ValueError):
-    """Bad input: carries every problem found, not only the first."""
-
-    def __init__(self, problems: list[Problem] | Problem, context: str = "") -> None:
-        self.problems: list[Problem] = problems if isinstance(problems, list) else [problems]
-        self.context = context
-        lines = "; ".join(str(p) for p in self.problems)
-        super().__init__(f"{context}: {lines}" if context else lines)
+#: Base class of every error raised deliberately by this project (audit and geodata).
+AuditError = ProjectError
 
 
 class ConflictError(AuditError):
@@ -51,3 +35,15 @@ class NotFoundError(AuditError, LookupError):
 
 class StorageUnavailable(AuditError, RuntimeError):
     """The database cannot be reached; the message says which URL (without password) and why."""
+
+
+__all__ = [
+    "AuditError",
+    "ConflictError",
+    "GeodataError",
+    "InputError",
+    "NotFoundError",
+    "PermissionDenied",
+    "Problem",
+    "StorageUnavailable",
+]

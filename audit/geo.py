@@ -1,4 +1,8 @@
-"""Small geodesic helpers shared by storage and domain code (no database, no UI)."""
+"""Small geodesic helpers shared by storage and domain code (no database, no UI).
+
+Coordinates are validated by :func:`geodata.crs.check_point` (one pair) and
+:func:`geodata.crs.check_lonlat` (many), the project's one lon/lat validator.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,6 @@ import math
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-
-from audit.errors import InputError, Problem
 
 EARTH_RADIUS_M = 6_371_008.8  # IUGG mean radius
 
@@ -31,23 +33,3 @@ def degree_box(lat: float, radius_m: float) -> tuple[float, float]:
     dlat = math.degrees(radius_m / EARTH_RADIUS_M)
     dlon = dlat / max(math.cos(math.radians(lat)), 1e-6)
     return dlon * 1.01, dlat * 1.01
-
-
-def check_lon_lat(lon: object, lat: object, *, field: str = "location") -> tuple[float, float]:
-    """Validate one WGS84 coordinate pair, naming the field and the allowed ranges."""
-    problems: list[Problem] = []
-    values: list[float] = []
-    for name, value, limit in ((f"{field}.lon", lon, 180.0), (f"{field}.lat", lat, 90.0)):
-        try:
-            number = float(value)  # type: ignore[arg-type]
-        except (TypeError, ValueError, OverflowError):
-            problems.append(Problem(name, value, "a number in decimal degrees (WGS84)"))
-            continue
-        if not math.isfinite(number) or abs(number) > limit:
-            hint = " (lon and lat swapped?)" if name.endswith("lat") and abs(number) <= 180 else ""
-            problems.append(Problem(name, value, f"between -{limit:g} and {limit:g}{hint}"))
-            continue
-        values.append(number)
-    if problems:
-        raise InputError(problems)
-    return values[0], values[1]

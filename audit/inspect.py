@@ -22,21 +22,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-import sqlalchemy as sa
-
-from audit.actors import Actor, require
+from audit.actors import require
 from audit.errors import AuditError, InputError, Problem
-from audit.geo import check_lon_lat
 from audit.model import _Bad, coerce_value, is_missing, schema
 from audit.settings import Settings, get_settings
-from audit.storage.orm import Audit
 from audit.storage.repository import AuditRecord, FacilityRecord, Repository, StreetRef
+from geodata.crs import check_point
 
 if TYPE_CHECKING:
     import networkx as nx
 
     from audit.scoring import Evaluation
-    from audit.storage import Database
 
 LocationSource = Literal["map", "gps", "typed", "odk"]
 CRS_CHOICES: tuple[str, ...] = ("wgs84", "gcj02", "bd09")
@@ -62,9 +58,9 @@ def to_wgs84_point(lon: Any, lat: Any, crs: str = "wgs84") -> tuple[float, float
     """Convert one typed or pasted coordinate pair from ``crs`` to a checked WGS84 pair."""
     from geodata.coords import to_wgs84
 
-    lon_f, lat_f = check_lon_lat(lon, lat)
+    lon_f, lat_f = check_point(lon, lat)
     x, y = to_wgs84(lon_f, lat_f, crs)
-    return check_lon_lat(float(x), float(y))
+    return check_point(float(x), float(y))
 
 
 def parse_pasted_coordinates(text: str, crs: str = "wgs84") -> tuple[float, float]:
@@ -111,7 +107,7 @@ def check_gps_accuracy(
 
 
 def find_duplicates(
-    db: Database,
+    repo: Repository,
     facility_type: str,
     lon: float,
     lat: float,
@@ -120,8 +116,7 @@ def find_duplicates(
 ) -> list[tuple[FacilityRecord, float]]:
     """Facilities of ``facility_type`` within ``duplicate_radius_m`` of a WGS84 point."""
     radius = (settings or get_settings()).duplicate_radius_m
-    with db.session() as session:
-        return Repository(session).nearby_facilities(facility_type, lon, lat, radius)
+    return repo.nearby_facilities(facility_type, lon, lat, radius)
 
 
 def snap_location(
@@ -231,22 +226,18 @@ class SaveResult:
     evaluation: dict[str, Any] = field(default_factory=dict)
 
 
-def _existing_by_key(db: Database, key: str | None) -> SaveResult | None:
+def _existing_by_key(repo: Repository, key: str | None) -> SaveResult | None:
     if not key:
         return None
-    with db.session() as session:
-        row = session.scalar(sa.select(Audit).where(Audit.idempotency_key == key))
-        if row is None:
-            return None
-        repo = Repository(session)
-        record = AuditRecord.of(row)
-        return SaveResult(record, repo.get_facility(row.facility_id), False, True,
-                          record.evaluation or {})
+    record = repo.audit_by_idempotency_key(key)
+    if record is None:
+        return None
+    return SaveResult(record, repo.get_facility(record.facility_id), False, True,
+                      record.evaluation or {})
 
 
 def save_audit(
-    db: Database,
-    actor: Actor,
+    repo: Repository,
     request: AuditRequest,
     *,
     network: nx.MultiDiGraph | None = None,
@@ -254,17 +245,19 @@ def save_audit(
 ) -> SaveResult:
     """Create a facility and its first audit, or re-audit an existing one — all or nothing.
 
-    Validates everything first and reports every problem at once (measurements, location, GPS
-    accuracy). Raises :class:`DuplicateFacility` for a likely duplicate of a new facility,
-    :class:`~audit.errors.ConflictError` if the facility changed since
-    ``expected_facility_version``, and returns the stored audit (``replayed=True``) when the
-    same ``idempotency_key`` is submitted again.
+    Runs in the caller's unit of work (``repo``, acting for the inspector; open it with
+    ``write=True``). Validates everything first and reports every problem at once
+    (measurements, location, GPS accuracy). Raises :class:`DuplicateFacility` for a likely
+    duplicate of a new facility, :class:`~audit.errors.ConflictError` if the facility changed
+    since ``expected_facility_version``, and returns the stored audit (``replayed=True``) when
+    the same ``idempotency_key`` is submitted again.
     """
     from audit.scoring import evaluate
 
     cfg = settings or get_settings()
+    actor = repo.actor
     require(actor, "audit.submit" if request.status == "submitted" else "audit.draft")
-    replay = _existing_by_key(db, request.idempotency_key)
+    replay = _existing_by_key(repo, request.idempotency_key)
     if replay is not None:
         return replay
     problems: list[Problem] = []
@@ -300,68 +293,64 @@ def save_audit(
     if problems:
         raise InputError(problems, "audit")
     if lon is not None and lat is not None and not request.allow_duplicate:
-        near = find_duplicates(db, request.facility_type, lon, lat, settings=cfg)
+        near = find_duplicates(repo, request.facility_type, lon, lat, settings=cfg)
         if near:
             raise DuplicateFacility(near, cfg.duplicate_radius_m)
-    with db.session(write=True) as session:
-        repo = Repository(session, actor)
-        created = False
-        if request.draft_audit_id is not None:
-            if request.draft_row_version is None:
-                raise InputError(Problem("draft_row_version", None, "the version of the draft"))
-            record = repo.update_draft(
-                request.draft_audit_id,
-                request.measurements,
-                expected_row_version=request.draft_row_version,
-                notes=request.notes,
-                submit=request.status == "submitted",
+    created = False
+    expected: int | None
+    if request.draft_audit_id is not None:
+        if request.draft_row_version is None:
+            raise InputError(Problem("draft_row_version", None, "the version of the draft"))
+        record = repo.update_draft(
+            request.draft_audit_id,
+            request.measurements,
+            expected_row_version=request.draft_row_version,
+            notes=request.notes,
+            submit=request.status == "submitted",
+        )
+        for photo_id in request.photo_ids:
+            repo.attach_photo(record.id, photo_id)
+        facility = repo.get_facility(record.facility_id)
+    else:
+        if request.facility_id is None:
+            assert lon is not None and lat is not None
+            facility = repo.create_facility(
+                request.facility_type, lon, lat, name=request.name, address=request.address,
+                district_code=district, street=street, is_demo=request.is_demo,
             )
-            for photo_id in request.photo_ids:
-                repo.attach_photo(record.id, photo_id)
-            facility = repo.get_facility(record.facility_id)
+            created = True
+            expected = facility.version
         else:
-            expected: int | None
-            if request.facility_id is None:
-                assert lon is not None and lat is not None
-                facility = repo.create_facility(
-                    request.facility_type, lon, lat, name=request.name, address=request.address,
-                    district_code=district, street=street, is_demo=request.is_demo,
-                )
-                created = True
-                expected = facility.version
-            else:
-                facility = repo.get_facility(request.facility_id)
-                if facility.facility_type != request.facility_type:
-                    raise InputError(Problem("facility_type", request.facility_type,
-                                             f"`{facility.facility_type}` (the facility's type)"))
-                expected = request.expected_facility_version
-            record = repo.submit_audit(
-                facility.id,
-                request.measurements,
-                idempotency_key=request.idempotency_key,
-                notes=request.notes,
-                status=request.status,
-                expected_facility_version=expected,
-                source=request.source,
-                gps_accuracy_m=request.gps_accuracy_m,
-                photo_ids=request.photo_ids,
-                is_demo=request.is_demo,
-            )
-            facility = repo.get_facility(facility.id)
+            facility = repo.get_facility(request.facility_id)
+            if facility.facility_type != request.facility_type:
+                raise InputError(Problem("facility_type", request.facility_type,
+                                         f"`{facility.facility_type}` (the facility's type)"))
+            expected = request.expected_facility_version
+        record = repo.submit_audit(
+            facility.id,
+            request.measurements,
+            idempotency_key=request.idempotency_key,
+            notes=request.notes,
+            status=request.status,
+            expected_facility_version=expected,
+            source=request.source,
+            gps_accuracy_m=request.gps_accuracy_m,
+            photo_ids=request.photo_ids,
+            is_demo=request.is_demo,
+        )
+        facility = repo.get_facility(facility.id)
     return SaveResult(record, facility, created, False, record.evaluation or {})
 
 
-def facility_version(db: Database, facility_id: int) -> int:
+def facility_version(repo: Repository, facility_id: int) -> int:
     """The current version of a facility (read it when the form opens; pass it back on save)."""
-    with db.session() as session:
-        return Repository(session).get_facility(facility_id).version
+    return repo.get_facility(facility_id).version
 
 
-def facility_history(db: Database, facility_id: int, *, include_drafts: bool = False
+def facility_history(repo: Repository, facility_id: int, *, include_drafts: bool = False
                      ) -> list[AuditRecord]:
     """Audits of a facility, newest first."""
-    with db.session() as session:
-        return Repository(session).audit_history(facility_id, include_drafts=include_drafts)
+    return repo.audit_history(facility_id, include_drafts=include_drafts)
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@
    (GPS position, camera and phone model, time) — residents' photos must use that;
 5. stores the image under ``settings.photo_dir/<sha[:2]>/<sha256>.<ext>`` and a JPEG thumbnail
    under ``thumbs/``, writing each to a temporary file and renaming it, then adds one ``photos``
-   row. The same content stored twice gives the same row. If writing fails (disk full,
-   permissions) a :class:`PhotoStorageError` says so and no row is left behind.
+   row in the caller's unit of work. The same content stored twice gives the same row. If
+   writing fails (disk full, permissions) a :class:`PhotoStorageError` says so and no row is
+   left behind; if the unit of work rolls back, the new files are removed.
 
 HEIC photos are stored as JPEG (browsers cannot show HEIC). Stored paths are relative to
 ``photo_dir``; :func:`photo_file` turns them back into absolute paths.
@@ -31,18 +32,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Final
 
-import sqlalchemy as sa
-import sqlalchemy.orm as so
 from PIL import Image, ImageOps, UnidentifiedImageError
 from pillow_heif import register_heif_opener
 
-from audit.actors import Actor, require
+from audit.actors import require
 from audit.errors import AuditError, InputError, Problem
 from audit.settings import Settings, get_settings
 from audit.storage.orm import Photo
 
 if TYPE_CHECKING:
-    from audit.storage import Database
+    from audit.storage.repository import Repository
 
 register_heif_opener()
 
@@ -264,47 +263,8 @@ def remove_files(paths: list[Path]) -> None:
             path.unlink()
 
 
-def add_photo(
-    session: so.Session,
-    actor: Actor,
-    data: bytes | IO[bytes],
-    *,
-    strip_metadata: bool = False,
-    settings: Settings | None = None,
-    field: str = "photo",
-    written: list[Path] | None = None,
-) -> StoredPhoto:
-    """Store a photo's files and add its row **in the caller's transaction**.
-
-    For bulk imports that must be all-or-nothing: pass a list as ``written``; if the transaction
-    rolls back, call :func:`remove_files` on it so no new file is left behind.
-    """
-    require(actor, "photo.add")
-    cfg = settings or get_settings()
-    raw = _read_limited(data, cfg.photo_max_bytes, field)
-    (sha, mime, width, height, rel, rel_thumb, size), new_files = _write_files(
-        raw, strip_metadata=strip_metadata, cfg=cfg, field=field
-    )
-    if written is not None:
-        written.extend(new_files)
-    try:
-        row = session.scalar(sa.select(Photo).where(Photo.sha256 == sha))
-        created = row is None
-        if row is None:
-            with session.begin_nested():
-                row = Photo(sha256=sha, mime=mime, size_bytes=size, width=width, height=height,
-                            path=rel, thumb_path=rel_thumb)
-                session.add(row)
-                session.flush()
-    except BaseException:
-        remove_files(new_files)
-        raise
-    return StoredPhoto(row.id, sha, mime, width, height, rel, rel_thumb, size, created)
-
-
 def store_photo_info(
-    db: Database,
-    actor: Actor,
+    repo: Repository,
     data: bytes | IO[bytes],
     *,
     strip_metadata: bool = False,
@@ -312,34 +272,44 @@ def store_photo_info(
     field: str = "photo",
 ) -> StoredPhoto:
     """Like :func:`store_photo`, returning a :class:`StoredPhoto` with the file facts."""
-    require(actor, "photo.add")
-    written: list[Path] = []
+    require(repo.actor, "photo.add")
+    cfg = settings or get_settings()
+    raw = _read_limited(data, cfg.photo_max_bytes, field)
+    (sha, mime, width, height, rel, rel_thumb, size), new_files = _write_files(
+        raw, strip_metadata=strip_metadata, cfg=cfg, field=field
+    )
+    # the files exist before the row: if the unit of work does not commit, remove them again
+    repo.on_rollback(lambda: remove_files(new_files))
     try:
-        with db.session(write=True) as session:
-            return add_photo(session, actor, data, strip_metadata=strip_metadata,
-                             settings=settings, field=field, written=written)
+        row, created = repo.photo_row(
+            sha,
+            lambda: Photo(sha256=sha, mime=mime, size_bytes=size, width=width, height=height,
+                          path=rel, thumb_path=rel_thumb),
+        )
     except BaseException:
-        remove_files(written)
+        remove_files(new_files)
         raise
+    return StoredPhoto(row.id, sha, mime, width, height, rel, rel_thumb, size, created)
 
 
 def store_photo(
-    db: Database,
-    actor: Actor,
+    repo: Repository,
     data: bytes | IO[bytes],
     *,
     strip_metadata: bool = False,
     settings: Settings | None = None,
     field: str = "photo",
 ) -> int:
-    """Check, normalise and store one photo; return its ``photos`` row id.
+    """Check, normalise and store one photo in the caller's unit of work; return its row id.
 
     ``data`` is the file's bytes or a binary stream (a Streamlit ``UploadedFile`` works; its
     ``size`` is checked before anything is read). ``strip_metadata=True`` removes EXIF/XMP
     (GPS position, device, time) — use it for photos from the public. Raises
     :class:`~audit.errors.InputError` (too large, not a JPEG/PNG/HEIC, too many pixels,
-    damaged) or :class:`PhotoStorageError` (disk); in both cases nothing is stored.
+    damaged) or :class:`PhotoStorageError` (disk); in both cases nothing is stored. The files
+    are written at once and removed again if the unit of work rolls back, so an import or a
+    report that fails later leaves no photo behind.
     """
     return store_photo_info(
-        db, actor, data, strip_metadata=strip_metadata, settings=settings, field=field
+        repo, data, strip_metadata=strip_metadata, settings=settings, field=field
     ).photo_id

@@ -33,10 +33,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from audit.actors import SYSTEM, Actor
 from audit.errors import InputError, Problem
 from audit.model import FACILITY_LABELS, FACILITY_TYPES
 from audit.settings import get_settings
@@ -233,14 +231,13 @@ class Candidates:
 
 
 def build_candidates(
-    session: so.Session,
+    repo: Repository,
     *,
     G: Any = None,
     destinations: pd.DataFrame | None = None,
     params: Mapping[str, Any] | None = None,
     weights: Mapping[str, float] | None = None,
     districts: list[str] | None = None,
-    actor: Actor = SYSTEM,
 ) -> Candidates:
     """All candidate fixes with severity, importance, cost and priority (see module docstring)."""
     from audit.rankings import gap_points_by_audit, severity_weights
@@ -253,9 +250,9 @@ def build_candidates(
         settings = get_settings()
         G = resolve_network(settings.network_source, settings.data_dir)
     dest = destinations if destinations is not None else load_destinations(categories=p["weights"])
-    repo = Repository(session, actor)
+    session = repo.session
     fac = repo.facility_frame(verdicts=["non_compliant"], districts=districts)
-    gaps = gap_points_by_audit(session, w)
+    gaps = gap_points_by_audit(repo, w)
     fac = fac.assign(
         severity=fac["audit_id"].astype(float).map(gaps).fillna(0.0).to_numpy(float),
         kind="facility",

@@ -38,7 +38,6 @@ import pandas as pd
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from audit.actors import SYSTEM, Actor
 from audit.errors import InputError, Problem
 from audit.model import FACILITY_LABELS, FACILITY_TYPES
 from audit.settings import get_settings
@@ -196,11 +195,11 @@ def failing_severity_counts(session: so.Session) -> pd.DataFrame:
 
 
 def gap_points_by_audit(
-    session: so.Session, weights: Mapping[str, float] | None = None
+    repo: Repository, weights: Mapping[str, float] | None = None
 ) -> pd.Series:
     """Severity-weighted gap points of each latest non-compliant audit, indexed by audit id."""
     w = dict(weights) if weights is not None else severity_weights()
-    counts = failing_severity_counts(session)
+    counts = failing_severity_counts(repo.session)
     if counts.empty:
         return pd.Series(dtype=float, name="gap_points")
     unknown = sorted(set(counts["severity"]) - set(w))
@@ -462,9 +461,8 @@ def rank_frame(
 
 
 def compute_rankings(
-    session: so.Session,
+    repo: Repository,
     *,
-    actor: Actor = SYSTEM,
     group_by: Iterable[str] = GROUP_KEYS,
     coverage_threshold: float | None = None,
     expected: pd.DataFrame | None = None,
@@ -484,7 +482,7 @@ def compute_rankings(
         float(coverage_threshold) if coverage_threshold is not None
         else float(get_settings().coverage_threshold)
     )
-    repo = Repository(session, actor)
+    session = repo.session
     w = dict(weights) if weights is not None else severity_weights()
     cells = cell_aggregates(session, w, facility_types=facility_types, districts=districts,
                             since=since, until=until)
@@ -512,12 +510,13 @@ def compute_rankings(
 
 
 def naive_rankings(
-    session: so.Session, weights: Mapping[str, float]
+    repo: Repository, weights: Mapping[str, float]
 ) -> dict[tuple[str, str], dict[str, float]]:
     """Baseline for the benchmark: one Python pass per facility, parsing each evaluation.
 
     Gives the same audited / non-compliant / gap-point figures as :func:`compute_rankings`.
     """
+    session = repo.session
     from audit.storage.orm import Audit
 
     latest: dict[int, Audit] = {}

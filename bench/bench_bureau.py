@@ -33,7 +33,8 @@ DISTRICTS = ("441702", "441704", "441721", "441781")
 
 def build_database(path: Path, n_audits: int, seed: int = 11) -> Any:
     """A SQLite database with ~``n_audits`` submitted audits (bulk inserted)."""
-    from audit.model import FACILITY_TYPES, random_measurements
+    from audit.demo.measurements import random_measurements
+    from audit.model import FACILITY_TYPES
     from audit.scoring import evaluate
     from audit.storage import open_database, upgrade_to_head
     from audit.storage.orm import Audit, Facility
@@ -88,6 +89,7 @@ def _candidates(m: int, seed: int = 5) -> pd.DataFrame:
 
 def run(size: str = "full") -> list[dict[str, Any]]:
     """The benchmark rows (see the module docstring)."""
+    from audit.actors import SYSTEM
     from audit.priority import greedy_plan, optimise_plan
     from audit.rankings import compute_rankings, naive_rankings, severity_weights
 
@@ -96,13 +98,13 @@ def run(size: str = "full") -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory() as tmp:
         db = build_database(Path(tmp) / "bench.sqlite3", cfg["audits"])
         weights = severity_weights()
-        with db.session() as s:
-            n = int(s.scalar(sa.text("SELECT COUNT(*) FROM audits")) or 0)
-            compute_rankings(s, weights=weights)  # warm-up (imports, caches)
-            ours, res = median_time(lambda: compute_rankings(s, weights=weights),
+        with db.unit_of_work(SYSTEM) as repo:
+            n = int(repo.session.scalar(sa.text("SELECT COUNT(*) FROM audits")) or 0)
+            compute_rankings(repo, weights=weights)  # warm-up (imports, caches)
+            ours, res = median_time(lambda: compute_rankings(repo, weights=weights),
                                      cfg["repeats"])
-            base, naive = median_time(lambda: naive_rankings(s, weights), max(1, cfg["repeats"]
-                                                                                // 2))
+            base, naive = median_time(lambda: naive_rankings(repo, weights),
+                                      max(1, cfg["repeats"] // 2))
         t = res.table.set_index(["district_code", "facility_type"])
         agree = all(t.loc[k, "gap_points"] == v["gap_points"] for k, v in naive.items())
         rows.append({"figure": f"rankings, warm library call ({n:,} audits)", "ours": ours,

@@ -1,7 +1,7 @@
 """Benchmark: scoring 100,000 synthetic audits across all seven facility types.
 
-Synthetic audits come from :func:`audit.model.random_measurements` with a fixed seed (a round
-robin over the types, 10 % of fields missing). Figures:
+Synthetic audits come from :func:`audit.demo.measurements.random_measurements` with a fixed seed
+(a round robin over the types, 10 % of fields missing). Figures:
 
 - ``evaluate_frame`` over one measurement table per type (the tables already built, as the
   storage layer or an import hands them over): target ≥ 20× the ``evaluate`` loop and < 2 s;
@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from audit.model import FACILITY_TYPES, SCHEMAS, random_measurements
+from audit.demo.measurements import random_measurements
+from audit.model import FACILITY_TYPES, SCHEMAS
 from audit.rules import default_ruleset
 from audit.scoring import evaluate
 from audit.vectorized import evaluate_frame, evaluate_many

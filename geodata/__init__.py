@@ -14,19 +14,21 @@ Public API (see README "geodata"):
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from geodata import coords, crs, registry
-from geodata.districts import (
-    CITY_ADCODE,
-    DISTRICTS,
-    district_of,
-    district_of_many,
-    load_city_outline,
-    load_districts,
-    load_towns,
-)
-from geodata.registry import attribution
+if TYPE_CHECKING:
+    from geodata import coords, crs, registry
+    from geodata.districts import (
+        CITY_ADCODE,
+        DISTRICTS,
+        district_of,
+        district_of_many,
+        load_city_outline,
+        load_districts,
+        load_towns,
+    )
+    from geodata.registry import attribution
 
 __all__ = [
     "CITY_ADCODE",
@@ -43,6 +45,41 @@ __all__ = [
     "nodes_gdf",
     "registry",
 ]
+
+# The names above load on first use, so importing a light module such as ``geodata.errors`` (which
+# ``audit.errors`` and the CLI do) does not import geopandas.
+_LAZY: dict[str, str] = {
+    "coords": "geodata.coords",
+    "crs": "geodata.crs",
+    "registry": "geodata.registry",
+    "attribution": "geodata.registry",
+    **dict.fromkeys(
+        (
+            "CITY_ADCODE",
+            "DISTRICTS",
+            "district_of",
+            "district_of_many",
+            "load_city_outline",
+            "load_districts",
+            "load_towns",
+        ),
+        "geodata.districts",
+    ),
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'geodata' has no attribute {name!r}")
+    loaded = importlib.import_module(module)
+    value = loaded if module == f"geodata.{name}" else getattr(loaded, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
 
 
 def edges_gdf(G: Any) -> Any:

@@ -18,7 +18,7 @@ from typing import Any, Literal, get_args
 
 import numpy as np
 
-from audit.errors import InputError, Problem
+from geodata.errors import InputError, Problem
 
 InputCRS = Literal["wgs84", "gcj02", "bd09"]
 INPUT_CRS_NAMES: tuple[str, ...] = get_args(InputCRS)

@@ -27,8 +27,8 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-from audit.errors import InputError, Problem
 from geodata.crs import WGS84, check_lonlat, lonlat_to_metric, require_crs
+from geodata.errors import InputError, Problem
 from geodata.graphindex import _INVALIDATE_HOOKS, GraphIndex, graph_index, signature
 from geodata.snap import DEFAULT_MAX_DISTANCE_M
 

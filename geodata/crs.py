@@ -1,8 +1,8 @@
 """CRS conventions: store WGS84 (EPSG:4326), measure in metres in UTM zone 49N (EPSG:32649).
 
-A CRS mismatch raises :class:`audit.errors.InputError`; nothing here silently reprojects data whose
-CRS is unknown. :func:`check_lonlat` is the one place that validates raw lon/lat input (NaN, out of
-range, swapped).
+A CRS mismatch raises :class:`geodata.errors.InputError`; nothing here silently reprojects data
+whose CRS is unknown. :func:`check_lonlat` is the one place that validates raw lon/lat input (NaN,
+out of range, swapped), for many points or, through :func:`check_point`, for one.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pyproj import CRS, Transformer
 
-from audit.errors import InputError, Problem
+from geodata.errors import InputError, Problem
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -70,11 +70,29 @@ def to_metric(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gdf.to_crs(METRIC_CRS)
 
 
+_NUMBER_TEXT = "a number in decimal degrees (WGS84)"
+_MISSING_TEXT = "a finite lon and lat (the coordinate is missing or NaN): fill it in or drop it"
+_SWAPPED_TEXT = (
+    "lon in [-180, 180] and lat in [-90, 90]: this looks like lat/lon swapped "
+    "(Yangjiang is about lon 111.8, lat 21.9); pass (lon, lat) in that order"
+)
+_RANGE_TEXT = "lon in [-180, 180] and lat in [-90, 90] (decimal degrees, WGS84)"
+
+
+def _components(label: str, lon_bad: bool, lat_bad: bool) -> list[str]:
+    """The coordinates at fault: ``label.lon`` and/or ``label.lat``."""
+    names = [f"{label}.lon"] if lon_bad else []
+    return [*names, f"{label}.lat"] if lat_bad else names or [label]
+
+
 def check_lonlat(lon: Any, lat: Any, field: str = "point") -> tuple[np.ndarray, np.ndarray]:
     """Validate WGS84 lon/lat input and return them as float arrays (at least 1-d).
 
+    The project's one lon/lat validator (:func:`check_point` applies it to a single pair).
     Raises :class:`InputError` listing every bad point: missing (NaN/None), out of range, or
-    apparently swapped (a latitude of 111 looks like a Yangjiang longitude).
+    apparently swapped (a latitude of 111 looks like a Yangjiang longitude). Each problem names
+    the coordinate at fault: ``field.lon`` / ``field.lat`` for one point, ``field[i].lon`` /
+    ``field[i].lat`` in a list of several.
     """
     try:
         lons = np.atleast_1d(np.asarray(lon, dtype=float))
@@ -92,22 +110,22 @@ def check_lonlat(lon: Any, lat: Any, field: str = "point") -> tuple[np.ndarray, 
             Problem(field, (lons.shape, lats.shape), "lon and lat arrays of the same length")
         )
     problems: list[Problem] = []
-    nan = ~np.isfinite(lons) | ~np.isfinite(lats)
-    swapped = ~nan & (np.abs(lats) > 90) & (np.abs(lons) <= 90)
-    out = ~nan & ~swapped & ((np.abs(lats) > 90) | (np.abs(lons) > 180))
-    for mask, allowed in (
-        (nan, "a finite lon and lat (the coordinate is missing or NaN): fill it in or drop it"),
-        (
-            swapped,
-            "lon in [-180, 180] and lat in [-90, 90]: this looks like lat/lon swapped "
-            "(Yangjiang is about lon 111.8, lat 21.9); pass (lon, lat) in that order",
-        ),
-        (out, "lon in [-180, 180] and lat in [-90, 90] (decimal degrees, WGS84)"),
+    lon_nan, lat_nan = ~np.isfinite(lons), ~np.isfinite(lats)
+    nan = lon_nan | lat_nan
+    lon_out = ~nan & (np.abs(lons) > 180)
+    lat_out = ~nan & (np.abs(lats) > 90)
+    swapped = lat_out & (np.abs(lons) <= 90)
+    out = (lon_out | lat_out) & ~swapped
+    for mask, lon_bad, lat_bad, allowed in (
+        (nan, lon_nan, lat_nan, _MISSING_TEXT),
+        (swapped, lon_out, lat_out, _SWAPPED_TEXT),
+        (out, lon_out, lat_out, _RANGE_TEXT),
     ):
         idx = np.flatnonzero(mask)
         for i in idx[:MAX_REPORTED]:
             label = field if lons.size == 1 else f"{field}[{i}]"
-            problems.append(Problem(label, (float(lons[i]), float(lats[i])), allowed))
+            for name in _components(label, bool(lon_bad[i]), bool(lat_bad[i])):
+                problems.append(Problem(name, (float(lons[i]), float(lats[i])), allowed))
         if idx.size > MAX_REPORTED:
             problems.append(
                 Problem(field, f"... and {idx.size - MAX_REPORTED} more such points", allowed)
@@ -115,3 +133,23 @@ def check_lonlat(lon: Any, lat: Any, field: str = "point") -> tuple[np.ndarray, 
     if problems:
         raise InputError(problems)
     return lons, lats
+
+
+def check_point(lon: object, lat: object, *, field: str = "location") -> tuple[float, float]:
+    """Validate one WGS84 coordinate pair and return it as two floats.
+
+    Each coordinate must be one number (``"111.9"`` is read as a number); the pair then passes
+    :func:`check_lonlat`, so the rules and messages are the same for one point and for many.
+    Problems name ``field.lon`` / ``field.lat``.
+    """
+    problems: list[Problem] = []
+    values: list[float] = []
+    for name, value in ((f"{field}.lon", lon), (f"{field}.lat", lat)):
+        try:
+            values.append(float(value))  # type: ignore[arg-type]
+        except (TypeError, ValueError, OverflowError):
+            problems.append(Problem(name, value, _NUMBER_TEXT))
+    if problems:
+        raise InputError(problems)
+    lons, lats = check_lonlat(values[0], values[1], field=field)
+    return float(lons[0]), float(lats[0])

@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from audit.errors import InputError, Problem
 from geodata import registry
 from geodata.crs import WGS84, check_lonlat
+from geodata.errors import InputError, Problem
 
 CITY_ADCODE = "441700"
 DISTRICTS: dict[str, tuple[str, str]] = {

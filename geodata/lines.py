@@ -80,7 +80,7 @@ def highway_rank(
     string form (``"['primary', 'secondary']"`` ranks as ``primary``).
     """
     order = {h: i for i, h in enumerate(ranks)}
-    first = values.astype(str).str.strip("[]'\" ").str.split(r"['\",\s]+", regex=True).str[0]
+    first = values.map(str).str.strip("[]'\" ").str.split(r"['\",\s]+", regex=True).str[0]
     ranked: npt.NDArray[np.int_] = first.map(order).fillna(len(ranks)).to_numpy(dtype=int)
     return ranked
 

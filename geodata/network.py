@@ -32,12 +32,12 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from audit.errors import AuditError, InputError, Problem
 from geodata.crs import WGS84
 from geodata.demo_network import LABEL_EN as DEMO_LABEL_EN
 from geodata.demo_network import LABEL_ZH as DEMO_LABEL_ZH
 from geodata.demo_network import demo_network
 from geodata.districts import DISTRICTS, load_city_outline, load_districts
+from geodata.errors import InputError, NetworkUnavailable, Problem
 from geodata.graphindex import graph_index
 
 OSM_LABEL_ZH = "© OpenStreetMap contributors (ODbL)"
@@ -47,10 +47,6 @@ CACHE_SUBDIR = Path("cache") / "networks"
 PROBE_TIMEOUT_S = 5.0
 DOWNLOAD_TIMEOUT_S = 180
 _SUFFIXES = (".osm", ".osm.bz2", ".osm.xml", ".xml", ".osm.pbf", ".pbf", ".graphml")
-
-
-class NetworkUnavailable(AuditError, RuntimeError):
-    """The OSM download service cannot be reached (no internet, DNS failure, refused, timeout)."""
 
 
 def _suffix(path: Path) -> str:
@@ -315,7 +311,8 @@ def fetch_network(
     """Download the OSM street network of a district (or the whole city) with osmnx and cache it.
 
     Returns the GraphML path. An existing cached file is reused unless ``refresh``. Without internet
-    raises :class:`NetworkUnavailable` within about ``probe_timeout_s`` seconds.
+    raises :class:`NetworkUnavailable` within about ``probe_timeout_s`` seconds. ``cache_dir`` is
+    required: geodata reads no settings, the caller passes e.g. ``cache_dir_for(DATA_DIR)``.
     """
     import osmnx as ox
 
@@ -326,12 +323,12 @@ def fetch_network(
         problems.append(Problem("district", district, f"'city' or one of {sorted(DISTRICTS)}"))
     if network_type not in NETWORK_TYPES:
         problems.append(Problem("network_type", network_type, f"one of {NETWORK_TYPES}"))
+    if cache_dir is None:
+        problems.append(Problem("cache_dir", None, "the folder to cache the download in, e.g. "
+                                "cache_dir_for(DATA_DIR)"))
     if problems:
         raise InputError(problems)
-    if cache_dir is None:
-        from audit.settings import get_settings
-
-        cache_dir = cache_dir_for(get_settings().data_dir)
+    assert cache_dir is not None
     out = cached_network_path(area, network_type, cache_dir)
     if out.is_file() and not refresh:
         say(f"cached network found: {out}")

@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from audit.errors import InputError, Problem
+from geodata.errors import InputError, Problem
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 REGISTRY_FILE = DATA_DIR / "registry.toml"

@@ -28,7 +28,7 @@ from scipy.spatial import cKDTree
 from geodata.crs import check_lonlat, lonlat_to_metric
 from geodata.graphindex import _INVALIDATE_HOOKS, GraphIndex, graph_index, no_gc, signature
 
-DEFAULT_MAX_DISTANCE_M = 100.0  # mirrors audit.settings.Settings.snap_limit_m's default
+DEFAULT_MAX_DISTANCE_M = 100.0  # callers pass their snap_limit_m setting; this is its default
 COLUMNS = ["u", "v", "key", "distance_m", "street_name", "nearest_node", "snapped"]
 TIE_M = 1e-7  # edges closer to a point than the best edge plus this are ties (first edge wins)
 _SLACK_M = 1e-6  # safety margin on the KD-tree bound against rounding

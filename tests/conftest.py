@@ -7,13 +7,15 @@ one line counting those skips and saying how to enable them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from skips import in_ci, pytest_terminal_summary, require_postgis_url, skip_or_fail
 
+from audit.actors import Actor
 from audit.storage import Database, open_database, upgrade_to_head
 from audit.storage.orm import Base
 
@@ -34,6 +36,19 @@ def data_path(*parts: str) -> Path:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: test fixture missing from tests/data (see PROVENANCE.md)")
     return path
+
+
+def one_unit_of_work(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn(repo, ...)`` as ``call(db, actor, ...)``: each call runs in its own write unit of work
+    acting for ``actor``, as one page action or one CLI command does."""
+
+    def call(db: Database, actor: Actor, *args: Any, **kwargs: Any) -> Any:
+        with db.unit_of_work(actor, write=True) as repo:
+            return fn(repo, *args, **kwargs)
+
+    call.__name__ = call.__qualname__ = fn.__name__
+    call.__doc__ = fn.__doc__
+    return call
 
 
 @pytest.fixture

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 from browser_support import empty_app_db
+from conftest import one_unit_of_work
 from streamlit.testing.v1 import AppTest
 
+from audit import auth, inspect
 from audit.actors import SYSTEM
-from audit.auth import create_user
-from audit.inspect import AuditRequest, save_audit
+from audit.inspect import AuditRequest
 from audit.settings import get_settings
 from audit.storage import Database
 from audit.storage.repository import Repository
@@ -22,6 +23,10 @@ AUDIT_PAGE = "ui/pages/audits.py"
 ADMIN_PAGE = "ui/pages/admin.py"
 PW = "inspector-password-1"
 SPOT = "111.98000, 21.86000"
+
+# one unit of work per call, as one page action does
+create_user = one_unit_of_work(auth.create_user)
+save_audit = one_unit_of_work(inspect.save_audit)
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from browser_support import app_env, app_test, seeded_tmp_dir
 from shapely.geometry import LineString
 from streamlit.testing.v1 import AppTest
 
+from audit.actors import SYSTEM
 from audit.settings import Settings, get_settings
 from ui import cache, state
 from ui.i18n import LANGUAGES, catalogue, translate
@@ -219,8 +220,8 @@ def test_detail_panel_lists_the_facility_work_orders(app: AppTest, data_dir: Pat
     from audit.workorders import work_order_frame
 
     db = _db(data_dir)
-    with db.session() as session:
-        orders = work_order_frame(session)
+    with db.unit_of_work(SYSTEM) as repo:
+        orders = work_order_frame(repo)
     db.engine.dispose()
     orders = orders[orders["facility_id"].notna()]
     assert not orders.empty, "demo seed creates work orders"

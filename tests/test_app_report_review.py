@@ -55,3 +55,20 @@ def test_bureau_verifies_and_reads_the_contact(app_db: Database) -> None:
     assert not at.exception
     with app_db.session() as s:
         assert s.scalar(sa.select(Report.status).where(Report.id == got.report_id)) == "confirmed"
+
+
+def test_the_page_offers_what_allowed_actions_allows(app_db: Database) -> None:
+    """A fixed report: reopen and link are offered, verify/start/fix/reject are not."""
+    from audit import reports as R
+    from audit.actors import SYSTEM
+
+    got = _seed(app_db, location_text="东门口", lon=111.98, lat=21.86)
+    with app_db.unit_of_work(SYSTEM, write=True) as repo:
+        R.mark_fixed(repo, got.report_id)
+    at = _as("bureau")
+    at.multiselect(key="review_statuses").set_value(["fixed"]).run()
+    assert not at.exception
+    buttons = {b.key for b in at.button}
+    assert not buttons & {"review_verify", "review_start", "review_fix"}
+    forms = {f.proto.form_id for f in at.button if f.proto.form_id}
+    assert forms == {"review_reopen", "review_link"}

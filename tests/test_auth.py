@@ -7,24 +7,18 @@ import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 import sqlalchemy as sa
+from conftest import one_unit_of_work
 
+from audit import auth
 from audit.actors import ANONYMOUS, SYSTEM, Actor
-from audit.auth import (
-    DEMO_ACCOUNTS,
-    AuthenticationFailed,
-    authenticate,
-    create_user,
-    disable_user,
-    get_user,
-    list_users,
-    seed_demo_accounts,
-    set_active,
-    unlock_user,
-)
+from audit.auth import AuthenticationFailed, UserRecord
+from audit.demo.accounts import DEMO_ACCOUNTS
+from audit.demo.accounts import seed_demo_accounts as _seed_demo_accounts
 from audit.errors import InputError, PermissionDenied
 from audit.settings import Settings
 from audit.storage import Database
@@ -32,6 +26,31 @@ from audit.storage.orm import ChangeLog, User, utcnow
 
 REPO = Path(__file__).resolve().parent.parent
 PW = "correct horse battery"
+
+
+# Each call below runs in its own unit of work, as one page action or CLI command does.
+create_user = one_unit_of_work(auth.create_user)
+list_users = one_unit_of_work(auth.list_users)
+set_active = one_unit_of_work(auth.set_active)
+disable_user = one_unit_of_work(auth.disable_user)
+unlock_user = one_unit_of_work(auth.unlock_user)
+
+
+def get_user(db: Database, username: str) -> UserRecord | None:
+    with db.unit_of_work(SYSTEM) as repo:
+        return auth.get_user(repo, username)
+
+
+def authenticate(db: Database, username: str, password: str, **kw: Any) -> Actor:
+    """Sign in as the app does: the attempt commits, then a refusal is raised."""
+    with db.unit_of_work(SYSTEM, write=True) as repo:
+        result = auth.authenticate(repo, username, password, **kw)
+    return result.actor_or_raise()
+
+
+def seed_demo_accounts(db: Database, rng: Any, *, settings: Settings) -> str:
+    with db.unit_of_work(SYSTEM, write=True) as repo:
+        return _seed_demo_accounts(repo, rng, settings=settings)
 
 
 def _settings(tmp_path: Path, **kw: object) -> Settings:
@@ -178,3 +197,27 @@ def test_cli_users(tmp_path: Path) -> None:
     line = next(x for x in listing.stdout.splitlines() if x.startswith("zhang3"))
     assert line.split()[1:3] == ["inspector", "no"]
     assert run("users", "disable", "ghost").returncode != 0
+
+
+def test_a_refused_sign_in_is_returned_and_committed_not_raised(db: Database,
+                                                                tmp_path: Path) -> None:
+    """authenticate() returns the refusal, so its unit of work commits the failure count."""
+    cfg = _settings(tmp_path)
+    create_user(db, SYSTEM, "insp1", PW, "inspector")
+    with db.unit_of_work(SYSTEM, write=True) as repo:
+        result = auth.authenticate(repo, "insp1", "bad-password", settings=cfg)
+    assert result.actor is None and result.failure is not None
+    assert result.failure.reason == "bad_credentials"
+    with pytest.raises(AuthenticationFailed):
+        result.actor_or_raise()
+    with db.session() as s:
+        assert s.scalar(sa.select(User.failed_logins).where(User.username == "insp1")) == 1
+    # a caller that rolls its unit of work back keeps nothing: the contract is explicit
+    with pytest.raises(RuntimeError), db.unit_of_work(SYSTEM, write=True) as repo:
+        auth.authenticate(repo, "insp1", "bad-password", settings=cfg)
+        raise RuntimeError("the caller failed after the attempt")
+    with db.session() as s:
+        assert s.scalar(sa.select(User.failed_logins).where(User.username == "insp1")) == 1
+    with db.unit_of_work(SYSTEM, write=True) as repo:
+        ok = auth.authenticate(repo, "insp1", PW, settings=cfg)
+    assert ok.failure is None and ok.actor_or_raise().username == "insp1"

@@ -22,9 +22,9 @@ from PIL import Image
 from audit import auth, reports, workorders
 from audit.actors import ANONYMOUS, PERMISSIONS, SYSTEM, Actor
 from audit.errors import PermissionDenied
-from audit.exports import export_database, export_tables
 from audit.inspect import AuditRequest, save_audit
-from audit.odk_import import import_odk
+from audit.io.exports import export_database, export_tables
+from audit.io.odk_import import import_odk
 from audit.photos import store_photo
 from audit.settings import Settings
 from audit.storage import Database, open_database, upgrade_to_head
@@ -51,13 +51,12 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
     db = open_database(f"sqlite:///{path}")
     upgrade_to_head(db)
     ids: dict[str, Any] = {}
-    for role in ("inspector", "bureau", "admin"):
-        ids[role] = auth.create_user(db, SYSTEM, f"u_{role}", PASSWORD, role).id
-    ids["victim"] = auth.create_user(db, SYSTEM, "victim", PASSWORD, "inspector").username
     cfg = Settings(data_dir=path.parent, report_rate_limit=1000)
-    ids["photo"] = store_photo(db, SYSTEM, _jpeg(), settings=cfg)
-    with db.session(write=True) as s:
-        repo = Repository(s, SYSTEM)
+    with db.unit_of_work(SYSTEM, write=True) as repo:
+        for role in ("inspector", "bureau", "admin"):
+            ids[role] = auth.create_user(repo, f"u_{role}", PASSWORD, role).id
+        ids["victim"] = auth.create_user(repo, "victim", PASSWORD, "inspector").username
+        ids["photo"] = store_photo(repo, _jpeg(), settings=cfg)
         fac = repo.create_facility("ramp", 111.98, 21.86)
         ids["facility"] = fac.id
         ids["audit"] = repo.submit_audit(fac.id, M).id
@@ -72,7 +71,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
             ids[f"report_{name}"] = receipt.report_id
             ids[f"code_{name}"] = receipt.code
         reports.mark_fixed(repo, ids["report_fixed"])
-        order = workorders.create_work_order(s, SYSTEM, facility_id=fac.id,
+        order = workorders.create_work_order(repo, facility_id=fac.id,
                                              responsible_unit="城管", due_date=date(2030, 1, 1))
         ids["order"] = order.id
     db.engine.dispose()
@@ -84,16 +83,10 @@ def _actor(role: str, ids: dict[str, Any]) -> Actor:
 
 
 def _repo_op(fn: Callable[[Repository, dict[str, Any], Settings], Any]) -> Callable[..., Any]:
+    """The call in one write unit of work acting for the role under test."""
     def run(db: Database, actor: Actor, ids: dict[str, Any], cfg: Settings) -> Any:
-        with db.session(write=True) as s:
-            return fn(Repository(s, actor), ids, cfg)
-    return run
-
-
-def _session_op(fn: Callable[[Any, Actor, dict[str, Any]], Any]) -> Callable[..., Any]:
-    def run(db: Database, actor: Actor, ids: dict[str, Any], cfg: Settings) -> Any:
-        with db.session(write=True) as s:
-            return fn(s, actor, ids)
+        with db.unit_of_work(actor, write=True) as repo:
+            return fn(repo, ids, cfg)
     return run
 
 
@@ -114,20 +107,21 @@ OPERATIONS: list[tuple[str, tuple[str, ...], Callable[..., Any]]] = [
     ("repository.attach_photo", ("photo.add",),
      _repo_op(lambda r, i, c: r.attach_photo(i["audit"], i["photo"]))),
     ("inspect.save_audit(new facility)", ("audit.submit", "facility.create"),
-     lambda db, a, i, c: save_audit(db, a, AuditRequest("ramp", M, lon=112.0, lat=21.9),
-                                    settings=c)),
+     _repo_op(lambda r, i, c: save_audit(r, AuditRequest("ramp", M, lon=112.0, lat=21.9),
+                                         settings=c))),
     ("inspect.save_audit(re-audit)", ("audit.submit",),
-     lambda db, a, i, c: save_audit(db, a, AuditRequest(
+     _repo_op(lambda r, i, c: save_audit(r, AuditRequest(
          "ramp", M, facility_id=i["facility"], expected_facility_version=i["version"]),
-         settings=c)),
+         settings=c))),
     ("photos.store_photo", ("photo.add",),
-     lambda db, a, i, c: store_photo(db, a, _jpeg()[:-2] + b"\xff\xd9", settings=c)),
+     _repo_op(lambda r, i, c: store_photo(r, _jpeg()[:-2] + b"\xff\xd9", settings=c))),
     ("reports.create_report", ("report.create",),
      _repo_op(lambda r, i, c: reports.create_report(
          r, category="ramp_steep", location_text="人民路 12 号", client_key="k", settings=c))),
     ("reports.file_report", ("report.create",),
-     lambda db, a, i, c: reports.file_report(db, a, client_key="k", settings=c,
-                                             category="other", location_text="江城区 公园门口")),
+     _repo_op(lambda r, i, c: reports.file_report(r, client_key="k", settings=c,
+                                                  category="other",
+                                                  location_text="江城区 公园门口"))),
     ("reports.support", ("report.support",),
      _repo_op(lambda r, i, c: reports.support(r, i["code_new"], client_key="k2", settings=c))),
     ("reports.reopen_report(fixed)", ("report.reopen",),
@@ -152,23 +146,23 @@ OPERATIONS: list[tuple[str, tuple[str, ...], Callable[..., Any]]] = [
      _repo_op(lambda r, i, c: reports.create_work_order_for(
          r, i["report_new"], responsible_unit="城管", due_date=date(2030, 1, 1)))),
     ("workorders.create_work_order", ("workorder.manage",),
-     _session_op(lambda s, a, i: workorders.create_work_order(
-         s, a, facility_id=i["facility"], responsible_unit="住建", due_date=date(2030, 1, 1)))),
+     _repo_op(lambda r, i, c: workorders.create_work_order(
+         r, facility_id=i["facility"], responsible_unit="住建", due_date=date(2030, 1, 1)))),
     ("workorders.set_status", ("workorder.manage",),
-     _session_op(lambda s, a, i: workorders.set_status(s, a, i["order"], "in_progress"))),
+     _repo_op(lambda r, i, c: workorders.set_status(r, i["order"], "in_progress"))),
     ("auth.create_user", ("user.manage",),
-     lambda db, a, i, c: auth.create_user(db, a, "newcomer", PASSWORD, "inspector")),
-    ("auth.list_users", ("user.manage",), lambda db, a, i, c: auth.list_users(db, a)),
+     _repo_op(lambda r, i, c: auth.create_user(r, "newcomer", PASSWORD, "inspector"))),
+    ("auth.list_users", ("user.manage",), _repo_op(lambda r, i, c: auth.list_users(r))),
     ("auth.disable_user", ("user.manage",),
-     lambda db, a, i, c: auth.disable_user(db, a, i["victim"])),
+     _repo_op(lambda r, i, c: auth.disable_user(r, i["victim"]))),
     ("auth.set_active", ("user.manage",),
-     lambda db, a, i, c: auth.set_active(db, a, i["victim"], False)),
+     _repo_op(lambda r, i, c: auth.set_active(r, i["victim"], False))),
     ("auth.unlock_user", ("user.manage",),
-     lambda db, a, i, c: auth.unlock_user(db, a, i["victim"])),
+     _repo_op(lambda r, i, c: auth.unlock_user(r, i["victim"]))),
     ("auth.set_password", ("user.manage",),
-     lambda db, a, i, c: auth.set_password(db, a, i["victim"], "Another-Long-Pass-77")),
+     _repo_op(lambda r, i, c: auth.set_password(r, i["victim"], "Another-Long-Pass-77"))),
     ("odk_import.import_odk", ("data.import",),
-     lambda db, a, i, c: import_odk(db, a, ODK_CSV, settings=c)),
+     _repo_op(lambda r, i, c: import_odk(r, ODK_CSV, settings=c))),
 ]
 
 
@@ -222,16 +216,23 @@ def test_passwords_never_logged_or_printed(sqlite_db: Database, caplog: pytest.L
                                            capsys: pytest.CaptureFixture[str]) -> None:
     secret, wrong = "Sekret-Pass-4711-xyz", "Wrong-Guess-0815-abc"
     cfg = Settings(login_max_failures=3)
+    def uow() -> Any:
+        return sqlite_db.unit_of_work(SYSTEM, write=True)
+
     with caplog.at_level(logging.DEBUG):
-        auth.create_user(sqlite_db, SYSTEM, "li_inspector", secret, "inspector")
+        with uow() as repo:
+            auth.create_user(repo, "li_inspector", secret, "inspector")
         for _ in range(4):
             with pytest.raises(auth.AuthenticationFailed) as info:
-                auth.authenticate(sqlite_db, "li_inspector", wrong, settings=cfg)
+                with uow() as repo:
+                    result = auth.authenticate(repo, "li_inspector", wrong, settings=cfg)
+                result.actor_or_raise()
             assert wrong not in str(info.value)
-        with pytest.raises(Exception) as bad:
-            auth.create_user(sqlite_db, SYSTEM, "li_inspector", secret, "inspector")
+        with pytest.raises(Exception) as bad, uow() as repo:
+            auth.create_user(repo, "li_inspector", secret, "inspector")
         assert secret not in str(bad.value)
-        auth.set_password(sqlite_db, SYSTEM, "li_inspector", secret + "2")
+        with uow() as repo:
+            auth.set_password(repo, "li_inspector", secret + "2")
     out = capsys.readouterr()
     seen = caplog.text + out.out + out.err
     assert "li_inspector" in caplog.text  # the log is really captured
@@ -249,23 +250,24 @@ def test_contact_never_in_exports_frames_or_logs(
 ) -> None:
     cfg = Settings(data_dir=tmp_path, report_rate_limit=1000)
     with caplog.at_level(logging.DEBUG):
-        receipt = reports.file_report(sqlite_db, ANONYMOUS, client_key="c", settings=cfg,
-                                      category="toilet_unusable", location_text="市民广场 公厕",
-                                      contact=CONTACT, lon=111.98, lat=21.86)
-        with sqlite_db.session() as s:
-            for role in ("anonymous", "inspector"):
-                actor = Actor(None, role, role)  # type: ignore[arg-type]
-                frame = Repository(s, actor).report_frame(public_only=False)
+        with sqlite_db.unit_of_work(ANONYMOUS, write=True) as repo:
+            receipt = reports.file_report(repo, client_key="c", settings=cfg,
+                                          category="toilet_unusable", location_text="市民广场 公厕",
+                                          contact=CONTACT, lon=111.98, lat=21.86)
+        for role in ("anonymous", "inspector"):
+            actor = Actor(None, role, role)  # type: ignore[arg-type]
+            with sqlite_db.unit_of_work(actor) as repo:
+                frame = repo.report_frame(public_only=False)
                 assert CONTACT not in frame.to_csv()
-                tables = export_tables(s, actor)
+                tables = export_tables(repo)
                 assert all(CONTACT not in t.to_csv() for t in tables.values())
-                status = reports.status_by_code(Repository(s, actor), receipt.code)
+                status = reports.status_by_code(repo, receipt.code)
                 assert CONTACT not in repr(status)
                 with pytest.raises(PermissionDenied):
-                    reports.contact_of(Repository(s, actor), receipt.report_id)
-        with sqlite_db.session() as s:
+                    reports.contact_of(repo, receipt.report_id)
+        with sqlite_db.unit_of_work(SYSTEM) as repo:
             for fmt in ("csv", "xlsx", "geojson", "gpkg"):
-                out = export_database(s, fmt, tmp_path / f"export.{fmt}")
+                out = export_database(repo, fmt, tmp_path / f"export.{fmt}")
                 files = [out] if Path(out).is_file() else list(Path(out).rglob("*"))
                 for f in files:
                     if f.is_file():

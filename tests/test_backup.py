@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from audit.actors import Actor
-from audit.backup import BackupError, backup, restore, table_fingerprints
 from audit.errors import InputError
 from audit.storage import Database, open_database, upgrade_to_head
+from audit.storage.backup import BackupError, backup, restore, table_fingerprints
 from audit.storage.orm import Base
 from audit.storage.repository import Repository
 

@@ -180,8 +180,9 @@ def test_live_gps_fills_the_inspector_position(chromium_browser: Any, app_url: s
 
     user, password = "gps-inspector", "gps-inspector-pw"
     db = open_database(Settings(data_dir=seeded_data_dir).effective_database_url)
-    if get_user(db, user) is None:
-        create_user(db, SYSTEM, user, password, "inspector")
+    with db.unit_of_work(SYSTEM, write=True) as repo:
+        if get_user(repo, user) is None:
+            create_user(repo, user, password, "inspector")
     db.engine.dispose()
 
     context, pg, recorder = open_page(chromium_browser, VIEWPORTS["tablet"])

@@ -33,8 +33,9 @@ def inspector(seeded_data_dir: Path) -> str:
     from audit.storage import open_database
 
     db = open_database(Settings(data_dir=seeded_data_dir).effective_database_url)
-    if get_user(db, USER) is None:
-        create_user(db, SYSTEM, USER, PW, "inspector")
+    with db.unit_of_work(SYSTEM, write=True) as repo:
+        if get_user(repo, USER) is None:
+            create_user(repo, USER, PW, "inspector")
     db.engine.dispose()
     return USER
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from audit.actors import SYSTEM
 from audit.demo import seed_demo
 from audit.storage import Database, open_database, upgrade_to_head
 from audit.storage.orm import Audit, Facility, Report, WorkOrder
@@ -36,12 +37,14 @@ def test_demo_seed_is_deterministic_labelled_and_idempotent(tmp_path: Path) -> N
     for name in ("a", "b"):
         db = open_database(f"sqlite:///{tmp_path / name}.sqlite3")
         upgrade_to_head(db)
-        first = seed_demo(db, n_facilities=40)
+        with db.unit_of_work(SYSTEM, write=True) as repo:
+            first = seed_demo(repo, n_facilities=40)
         assert first.seeded and first.facilities == 40
         dbs.append(db)
     assert _snapshot(dbs[0]) == _snapshot(dbs[1])
     db = dbs[0]
-    again = seed_demo(db, n_facilities=40)
+    with db.unit_of_work(SYSTEM, write=True) as repo:
+        again = seed_demo(repo, n_facilities=40)
     assert not again.seeded
     with db.session() as s:
         assert s.scalar(sa.select(sa.func.count()).select_from(Facility)) == 40

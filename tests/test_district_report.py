@@ -11,8 +11,9 @@ from bureau_fixtures import WEIGHTS, audit, facility
 from conftest import skip_or_fail
 from PIL import Image
 
-from audit.district_report import district_report_html, find_chromium, write_district_report
+from audit.actors import SYSTEM
 from audit.errors import InputError
+from audit.io.district_report import district_report_html, find_chromium, write_district_report
 from audit.rankings import compute_rankings
 from audit.storage import Database
 from audit.storage.repository import Repository
@@ -30,14 +31,14 @@ def seeded(sqlite_db: Database) -> Database:
 
 
 def test_html_has_tables_chart_map_and_demo_label(seeded: Database) -> None:
-    with seeded.session() as s:
-        res = compute_rankings(s, weights=WEIGHTS)
-        text = district_report_html(s, "441702", ranking=res)
+    with seeded.unit_of_work(SYSTEM) as repo:
+        res = compute_rankings(repo, weights=WEIGHTS)
+        text = district_report_html(repo, "441702", ranking=res)
     assert "江城区 无障碍设施督导报告" in text and "缘石坡道" in text
     assert text.count("<svg") == 2  # chart + map
     assert "合成演示数据" in text and "Noto Sans CJK SC" in text
-    with seeded.session() as s, pytest.raises(InputError):
-        district_report_html(s, "999999")
+    with seeded.unit_of_work(SYSTEM) as repo, pytest.raises(InputError):
+        district_report_html(repo, "999999")
 
 
 def test_pdf_renders_and_contains_chinese(seeded: Database, tmp_path: Path) -> None:
@@ -46,8 +47,8 @@ def test_pdf_renders_and_contains_chinese(seeded: Database, tmp_path: Path) -> N
     if shutil.which("pdftoppm") is None or shutil.which("pdftotext") is None:
         skip_or_fail("poppler-utils (pdftoppm, pdftotext) are not installed", needs="poppler")
     out = tmp_path / "jiangcheng.pdf"
-    with seeded.session() as s:
-        write_district_report(s, "441702", out)
+    with seeded.unit_of_work(SYSTEM) as repo:
+        write_district_report(repo, "441702", out)
     assert out.read_bytes()[:5] == b"%PDF-"
     text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True,
                           check=True).stdout
@@ -59,3 +60,16 @@ def test_pdf_renders_and_contains_chinese(seeded: Database, tmp_path: Path) -> N
     lo, hi = img.getextrema()
     dark = sum(img.histogram()[:128]) / (img.width * img.height)
     assert hi - lo > 100 and 0.005 < dark < 0.5  # not blank, not a black page
+
+
+def test_template_escapes_every_value_it_places(seeded: Database) -> None:
+    """The HTML comes from a Jinja2 template with autoescape on: text is never markup."""
+    import dataclasses
+
+    with seeded.unit_of_work(SYSTEM) as repo:
+        res = compute_rankings(repo, weights=WEIGHTS)
+        hostile = dataclasses.replace(res, expected_source="<script>alert(1)</script>&co")
+        text = district_report_html(repo, "441702", ranking=hostile)
+    assert "<script>" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;&amp;co" in text
+    assert text.count("<svg") == 2 and "&lt;svg" not in text  # our drawings stay drawings

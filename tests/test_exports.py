@@ -15,7 +15,7 @@ from bureau_fixtures import audit, facility, report
 from audit.actors import SYSTEM
 from audit.cli import main as cli_main
 from audit.errors import InputError
-from audit.exports import FORMATS, export_database
+from audit.io.exports import FORMATS, export_database
 from audit.storage import Database
 from audit.storage.orm import ReportContact
 from audit.storage.repository import Repository
@@ -26,14 +26,15 @@ SECRET = "13800138000-wechat-secret"
 
 @pytest.fixture
 def filled(sqlite_db: Database) -> Database:
-    with sqlite_db.session(write=True) as s:
+    with sqlite_db.unit_of_work(SYSTEM, write=True) as repo:
+        s = repo.session
         f1 = facility(s, "ramp", "441702", demo=True)
         audit(s, f1, "non_compliant", {"critical": 1, "minor": 1})
         f2 = facility(s, "toilet", "441704", demo=True)
         audit(s, f2, "compliant")
         rid = report(s, "441702", "curb_ramp_missing", status="confirmed", code="YJ-1")
         s.add(ReportContact(report_id=rid, contact=SECRET))
-        create_work_order(s, SYSTEM, facility_id=f1, responsible_unit="江城区住建局",
+        create_work_order(repo, facility_id=f1, responsible_unit="江城区住建局",
                           due_date=date(2025, 9, 1), cost_yuan=12000.0)
         Repository(s).set_meta("demo_seed", "seed=1; synthetic")
     return sqlite_db
@@ -48,8 +49,8 @@ def _all_bytes(path: Path) -> bytes:
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_export_round_trip(filled: Database, tmp_path: Path, fmt: str) -> None:
     out = tmp_path / f"export.{fmt}"
-    with filled.session() as s:
-        export_database(s, fmt, out)
+    with filled.unit_of_work(SYSTEM) as repo:
+        export_database(repo, fmt, out)
     assert SECRET.encode() not in _all_bytes(out)
     if fmt == "csv":
         fac = pd.read_csv(out / "facilities.csv")
@@ -96,8 +97,8 @@ def test_export_round_trip(filled: Database, tmp_path: Path, fmt: str) -> None:
 
 
 def test_bad_export_leaves_nothing(filled: Database, tmp_path: Path) -> None:
-    with filled.session() as s, pytest.raises(InputError) as exc:
-        export_database(s, "pdf", tmp_path / "missing" / "x.pdf")
+    with filled.unit_of_work(SYSTEM) as repo, pytest.raises(InputError) as exc:
+        export_database(repo, "pdf", tmp_path / "missing" / "x.pdf")
     assert {p.field for p in exc.value.problems} == {"format", "out"}
     locked = tmp_path / "locked"
     locked.mkdir()
@@ -105,8 +106,8 @@ def test_bad_export_leaves_nothing(filled: Database, tmp_path: Path) -> None:
     try:
         if os.access(locked, os.W_OK):
             pytest.skip("running as a user who can write anywhere (root)")
-        with filled.session() as s, pytest.raises(InputError):
-            export_database(s, "xlsx", locked / "x.xlsx")
+        with filled.unit_of_work(SYSTEM) as repo, pytest.raises(InputError):
+            export_database(repo, "xlsx", locked / "x.xlsx")
     finally:
         os.chmod(locked, 0o700)
     assert list(locked.iterdir()) == []
@@ -114,14 +115,14 @@ def test_bad_export_leaves_nothing(filled: Database, tmp_path: Path) -> None:
 
 def test_failed_write_leaves_no_partial_file(filled: Database, tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    import audit.exports as ex
+    import audit.io.exports as ex
 
     def boom(*a: object, **k: object) -> None:
         raise OSError("disk full")
 
     monkeypatch.setattr(ex, "_readme", boom)
-    with filled.session() as s, pytest.raises(OSError):
-        export_database(s, "csv", tmp_path / "out")
+    with filled.unit_of_work(SYSTEM) as repo, pytest.raises(OSError):
+        export_database(repo, "csv", tmp_path / "out")
     assert not [p for p in tmp_path.iterdir() if not p.name.startswith("test.sqlite3")]
 
 

@@ -20,16 +20,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 import sqlalchemy as sa
+from conftest import one_unit_of_work
 from PIL import Image
 
 import audit.photos as photos
 from audit.actors import ANONYMOUS, SYSTEM
-from audit.odk_import import import_odk
-from audit.photos import PhotoStorageError, store_photo
-from audit.reports import file_report
+from audit.io import odk_import
+from audit.photos import PhotoStorageError
+from audit.reports import file_report as _file_report
 from audit.settings import Settings
 from audit.storage import Database
 from audit.storage.orm import Audit, AuditPhoto, Facility, Photo, Report
+
+# one unit of work per call, as one page action or CLI command
+import_odk = one_unit_of_work(odk_import.import_odk)
+store_photo = one_unit_of_work(photos.store_photo)
+file_report = one_unit_of_work(_file_report)
+
 
 ODK = Path(__file__).resolve().parent / "fixtures" / "odk"
 FILLER = ".filler"

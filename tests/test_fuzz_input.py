@@ -14,15 +14,15 @@ from typing import Any
 import numpy as np
 import pytest
 import sqlalchemy as sa
+from conftest import one_unit_of_work
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import geodata
 from audit.actors import ANONYMOUS, Actor
 from audit.errors import InputError
-from audit.geo import check_lon_lat
+from audit.io import odk_import
 from audit.model import FACILITY_TYPES, schema, validate_measurements
-from audit.odk_import import import_odk
 from audit.reports import REPORT_CATEGORIES, create_report
 from audit.scoring import evaluate
 from audit.settings import Settings
@@ -30,6 +30,10 @@ from audit.storage import Database
 from audit.storage.orm import Audit, ChangeLog, Facility, Report, ReportContact
 from audit.storage.repository import Repository
 from geodata.coords import to_wgs84
+from geodata.crs import check_point
+
+import_odk = one_unit_of_work(odk_import.import_odk)  # one unit of work per import
+
 
 FIXTURE_CSV = Path(__file__).resolve().parent / "fixtures" / "odk" / "central_submissions.csv"
 FUZZ = settings(max_examples=150, deadline=None,
@@ -113,7 +117,7 @@ COORD = st.one_of(st.floats(), st.integers(), SPECIAL_FLOATS, NUMERIC_TEXT, st.n
 @given(lon=COORD, lat=COORD)
 def test_check_lon_lat_fuzz(lon: Any, lat: Any) -> None:
     try:
-        x, y = check_lon_lat(lon, lat)
+        x, y = check_point(lon, lat)
     except InputError as exc:
         _assert_names_fields(exc)
         assert {p.field for p in exc.problems} <= {"location.lon", "location.lat"}

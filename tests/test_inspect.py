@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import pytest
+from conftest import one_unit_of_work
 
+from audit import auth, inspect
 from audit.actors import ANONYMOUS, SYSTEM, Actor
-from audit.auth import create_user
 from audit.errors import ConflictError, InputError, PermissionDenied
 from audit.inspect import (
     AuditRequest,
@@ -16,12 +18,9 @@ from audit.inspect import (
     check_gps_accuracy,
     diff_audits,
     diff_measurements,
-    facility_history,
-    facility_version,
     gps_needs_confirmation,
     parse_pasted_coordinates,
     preview,
-    save_audit,
     to_wgs84_point,
 )
 from audit.settings import Settings
@@ -29,6 +28,21 @@ from audit.storage import Database
 from audit.storage.repository import Repository
 from geodata.coords import from_wgs84
 from geodata.demo_network import demo_network
+
+# one unit of work per call, as one page action does
+create_user = one_unit_of_work(auth.create_user)
+save_audit = one_unit_of_work(inspect.save_audit)
+
+
+def facility_version(db: Database, facility_id: int) -> int:
+    with db.unit_of_work(SYSTEM) as repo:
+        return inspect.facility_version(repo, facility_id)
+
+
+def facility_history(db: Database, facility_id: int) -> list[Any]:
+    with db.unit_of_work(SYSTEM) as repo:
+        return inspect.facility_history(repo, facility_id)
+
 
 INSPECTOR = Actor(1, "insp", "inspector")
 OTHER = Actor(2, "insp2", "inspector")

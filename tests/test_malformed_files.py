@@ -17,17 +17,24 @@ import openpyxl
 import osmnx as ox
 import pytest
 import sqlalchemy as sa
+from conftest import one_unit_of_work
 from PIL import Image
 
 import geodata
+from audit import photos
 from audit.actors import SYSTEM
 from audit.errors import InputError
-from audit.odk_import import import_odk
-from audit.photos import normalise_photo, store_photo
+from audit.io import odk_import
+from audit.photos import normalise_photo
 from audit.settings import Settings
 from audit.storage import Database
 from audit.storage.orm import Audit, Photo
 from geodata.network import load_network
+
+# one unit of work per call, as one page action or CLI command
+import_odk = one_unit_of_work(odk_import.import_odk)
+store_photo = one_unit_of_work(photos.store_photo)
+
 
 ODK = Path(__file__).resolve().parent / "fixtures" / "odk"
 CSV_TEXT = (ODK / "central_submissions.csv").read_text(encoding="utf-8")

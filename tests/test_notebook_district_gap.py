@@ -8,6 +8,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from audit.actors import SYSTEM
 from audit.demo import seed_demo
 from audit.settings import get_settings
 from audit.storage import open_database, upgrade_to_head
@@ -25,7 +26,8 @@ def test_notebook_executes_and_reproduces_the_ranking(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     db = open_database(f"sqlite:///{tmp_path / 'audit.sqlite3'}")
     upgrade_to_head(db)
-    seed_demo(db, n_facilities=60)
+    with db.unit_of_work(SYSTEM, write=True) as repo:
+        seed_demo(repo, n_facilities=60)
     db.engine.dispose()
     monkeypatch.setenv("DATA_DIR", str(tmp_path))
     monkeypatch.setenv("DATABASE_URL", "")

@@ -12,15 +12,20 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import one_unit_of_work
 from PIL import Image
 
 from audit.actors import SYSTEM, Actor
 from audit.errors import PermissionDenied
-from audit.odk_import import ImportRejected, import_odk, read_records
+from audit.io import odk_import
+from audit.io.odk_import import ImportRejected, read_records
 from audit.settings import Settings
 from audit.storage import Database
 from audit.storage.repository import Repository
 from geodata.coords import from_wgs84
+
+import_odk = one_unit_of_work(odk_import.import_odk)  # one unit of work per import
+
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "odk"
 REPO = Path(__file__).resolve().parent.parent

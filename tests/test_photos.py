@@ -8,14 +8,21 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from conftest import one_unit_of_work
 from PIL import Image
 
+from audit import photos
 from audit.actors import SYSTEM
 from audit.errors import InputError
-from audit.photos import PhotoStorageError, photo_file, store_photo, store_photo_info
+from audit.photos import PhotoStorageError, photo_file
 from audit.settings import Settings
 from audit.storage import Database
 from audit.storage.orm import Photo
+
+# one unit of work per stored photo, as one upload does
+store_photo = one_unit_of_work(photos.store_photo)
+store_photo_info = one_unit_of_work(photos.store_photo_info)
+
 
 GPS_IFD = 0x8825
 MAKE_TAG = 0x010F

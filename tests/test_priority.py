@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from bureau_fixtures import WEIGHTS, audit, facility, report
 
+from audit.actors import SYSTEM
 from audit.errors import InputError
 from audit.priority import (
     build_candidates,
@@ -98,8 +99,8 @@ def test_candidates_from_facilities_and_confirmed_reports(sqlite_db: Database) -
         report(s, "441702", "curb_ramp_missing", status="confirmed", facility_id=bad, code="C2")
     dest = pd.DataFrame({"category": ["hospital"], "name": ["h"], "lon": [node["x"]],
                          "lat": [node["y"]], "is_demo": [True]})
-    with sqlite_db.session() as s:
-        c = build_candidates(s, G=G, destinations=dest, params=params, weights=WEIGHTS)
+    with sqlite_db.unit_of_work(SYSTEM) as repo:
+        c = build_candidates(repo, G=G, destinations=dest, params=params, weights=WEIGHTS)
     t = c.table.set_index("candidate_id")
     assert sorted(t.index) == ["F1", "R1"]  # new report excluded; C2 covered by facility 1
     f1 = t.loc["F1"]

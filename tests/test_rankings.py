@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from bureau_fixtures import WEIGHTS, audit, facility, report
 
+from audit.actors import SYSTEM
 from audit.errors import InputError
 from audit.rankings import (
     compute_rankings,
@@ -53,8 +54,8 @@ def _cell(table: pd.DataFrame, d: str, t: str) -> pd.Series:
 
 def test_figures_per_cell_on_both_backends(db: Database) -> None:
     _seed(db)
-    with db.session() as s:
-        res = compute_rankings(s, expected=EXPECTED, weights=WEIGHTS, coverage_threshold=0.3)
+    with db.unit_of_work(SYSTEM) as repo:
+        res = compute_rankings(repo, expected=EXPECTED, weights=WEIGHTS, coverage_threshold=0.3)
     t = res.table
     jc = _cell(t, "441702", "curb_ramp")
     counts = (jc.audited, jc.decided, jc.compliant, jc.non_compliant, jc.incomplete)
@@ -75,8 +76,8 @@ def test_figures_per_cell_on_both_backends(db: Database) -> None:
 
 def test_coverage_flag_and_rank_order(sqlite_db: Database) -> None:
     _seed(sqlite_db)
-    with sqlite_db.session() as s:
-        t = compute_rankings(s, expected=EXPECTED, weights=WEIGHTS, coverage_threshold=0.3).table
+    with sqlite_db.unit_of_work(SYSTEM) as repo:
+        t = compute_rankings(repo, expected=EXPECTED, weights=WEIGHTS, coverage_threshold=0.3).table
     low = _cell(t, "441721", "toilet")
     assert low.coverage == pytest.approx(0.1)
     assert not low.rankable and pd.isna(low["rank"])
@@ -85,22 +86,23 @@ def test_coverage_flag_and_rank_order(sqlite_db: Database) -> None:
         ("441704", "curb_ramp"), ("441702", "curb_ramp")]  # 9/3 = 3.0 > 11/5 = 2.2
     assert list(ranked["rank"]) == [1, 2]
     # with a lower threshold the thin cell becomes rankable (and worst: 5 points per facility)
-    with sqlite_db.session() as s:
-        t2 = compute_rankings(s, expected=EXPECTED, weights=WEIGHTS, coverage_threshold=0.05).table
+    with sqlite_db.unit_of_work(SYSTEM) as repo:
+        t2 = compute_rankings(repo, expected=EXPECTED, weights=WEIGHTS,
+                              coverage_threshold=0.05).table
     assert _cell(t2, "441721", "toilet")["rank"] == 1
 
 
 def test_resident_reports_are_a_separate_figure(sqlite_db: Database) -> None:
     _seed(sqlite_db)
-    with sqlite_db.session() as s:
-        before = compute_rankings(s, expected=EXPECTED, weights=WEIGHTS).table
+    with sqlite_db.unit_of_work(SYSTEM) as repo:
+        before = compute_rankings(repo, expected=EXPECTED, weights=WEIGHTS).table
     with sqlite_db.session(write=True) as s:
         for i in range(7):
             report(s, "441702", "curb_ramp_missing", code=f"A{i}")
         report(s, "441702", "curb_ramp_missing", status="rejected", code="B1")
         report(s, "441702", "curb_ramp_missing", status="fixed", code="B2")
-    with sqlite_db.session() as s:
-        after = compute_rankings(s, expected=EXPECTED, weights=WEIGHTS).table
+    with sqlite_db.unit_of_work(SYSTEM) as repo:
+        after = compute_rankings(repo, expected=EXPECTED, weights=WEIGHTS).table
     assert _cell(after, "441702", "curb_ramp").resident_reports == 7
     cols = ["audited", "compliant", "non_compliant", "gap_points", "coverage", "rank"]
     pd.testing.assert_frame_equal(before[cols], after[cols])
@@ -108,8 +110,8 @@ def test_resident_reports_are_a_separate_figure(sqlite_db: Database) -> None:
 
 def test_district_level_grouping(sqlite_db: Database) -> None:
     _seed(sqlite_db)
-    with sqlite_db.session() as s:
-        t = compute_rankings(s, group_by=["district_code"], expected=EXPECTED,
+    with sqlite_db.unit_of_work(SYSTEM) as repo:
+        t = compute_rankings(repo, group_by=["district_code"], expected=EXPECTED,
                              weights=WEIGHTS).table
     assert len(t) == 4
     jc = t[t.district_code == "441702"].iloc[0]
@@ -118,9 +120,9 @@ def test_district_level_grouping(sqlite_db: Database) -> None:
 
 def test_naive_baseline_agrees(sqlite_db: Database) -> None:
     _seed(sqlite_db)
-    with sqlite_db.session() as s:
-        t = compute_rankings(s, expected=EXPECTED, weights=WEIGHTS).table
-        naive = naive_rankings(s, WEIGHTS)
+    with sqlite_db.unit_of_work(SYSTEM) as repo:
+        t = compute_rankings(repo, expected=EXPECTED, weights=WEIGHTS).table
+        naive = naive_rankings(repo, WEIGHTS)
     for (d, ft), cell in naive.items():
         row = _cell(t, d, ft)
         assert (row.audited, row.non_compliant) == (cell["audited"], cell["non_compliant"])
@@ -152,7 +154,7 @@ def test_bad_inventory_file_reports_every_problem(tmp_path: Path) -> None:
 
 
 def test_bad_arguments_raise(sqlite_db: Database) -> None:
-    with sqlite_db.session() as s, pytest.raises(InputError):
-        compute_rankings(s, group_by=["street"], weights=WEIGHTS)
-    with sqlite_db.session() as s, pytest.raises(InputError):
-        compute_rankings(s, coverage_threshold=1.5, weights=WEIGHTS)
+    with sqlite_db.unit_of_work(SYSTEM) as repo, pytest.raises(InputError):
+        compute_rankings(repo, group_by=["street"], weights=WEIGHTS)
+    with sqlite_db.unit_of_work(SYSTEM) as repo, pytest.raises(InputError):
+        compute_rankings(repo, coverage_threshold=1.5, weights=WEIGHTS)

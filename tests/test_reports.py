@@ -342,6 +342,7 @@ def test_reports_never_feed_the_compliance_scoring() -> None:
 
 
 def test_seed_demo_reports_is_deterministic_and_labelled(tmp_path: Path) -> None:
+    from audit.demo.reports import seed_demo_reports
     from audit.storage import open_database, upgrade_to_head
 
     results = []
@@ -355,13 +356,15 @@ def test_seed_demo_reports_is_deterministic_and_labelled(tmp_path: Path) -> None
                 repo.create_facility(FACILITY_TYPES[i % len(FACILITY_TYPES)],
                                      111.95 + rng.random() * 0.05, 21.84 + rng.random() * 0.04,
                                      address=f"演示地址{i}", is_demo=True)
-        message = R.seed_demo_reports(db, np.random.default_rng(11))
+        with db.unit_of_work(SYSTEM, write=True) as repo:
+            message = seed_demo_reports(repo, np.random.default_rng(11))
         with db.session() as s:
             frame = pd.read_sql(sa.select(Report.code, Report.status, Report.description,
                                           Report.is_demo), s.connection())
         results.append(frame)
         assert "synthetic" in message
-        assert R.seed_demo_reports(db, np.random.default_rng(11)).endswith("none added")
+        with db.unit_of_work(SYSTEM, write=True) as repo:
+            assert seed_demo_reports(repo, np.random.default_rng(11)).endswith("none added")
         db.engine.dispose()
     pd.testing.assert_frame_equal(results[0], results[1])
     frame = results[0]

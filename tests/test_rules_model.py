@@ -7,12 +7,12 @@ import math
 import numpy as np
 import pytest
 
+from audit.demo.measurements import random_measurements
 from audit.errors import InputError
 from audit.model import (
     FACILITY_LABELS,
     FACILITY_TYPES,
     SCHEMAS,
-    random_measurements,
     validate_measurements,
 )
 

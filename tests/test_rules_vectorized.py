@@ -17,8 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from audit.checks import Quantity
+from audit.demo.measurements import random_measurements
 from audit.errors import InputError
-from audit.model import FACILITY_TYPES, SCHEMAS, random_measurements, validate_measurements
+from audit.model import FACILITY_TYPES, SCHEMAS, validate_measurements
 from audit.rules import default_ruleset
 from audit.scoring import evaluate
 from audit.vectorized import evaluate_frame, evaluate_many, status_column

@@ -12,9 +12,9 @@ from conftest import skip_or_fail
 from openpyxl import load_workbook
 from pyxform.xls2xform import convert
 
+from audit.io.xlsform import BOOL_NOT_CHECKED, write_xlsform, write_xlsforms
 from audit.model import FACILITY_TYPES, SCHEMAS
 from audit.settings import Settings
-from audit.xlsform import BOOL_NOT_CHECKED, write_xlsform, write_xlsforms
 
 REPO = Path(__file__).resolve().parent.parent
 XF = "{http://www.w3.org/2002/xforms}"

@@ -21,7 +21,7 @@ from typing import Any
 
 import streamlit as st
 
-from audit.actors import ANONYMOUS, Actor
+from audit.actors import ANONYMOUS, SYSTEM, Actor
 from audit.auth import AuthenticationFailed, authenticate
 from audit.errors import AuditError
 from audit.settings import get_settings
@@ -53,7 +53,10 @@ def current_actor() -> Actor:
 
 def sign_in(username: str, password: str) -> Actor:
     """Check the credentials and remember the user in this session (raises on failure)."""
-    actor = authenticate(cache.get_database(), username, password)
+    # its own unit of work: a refused attempt (failure count, lock-out) is committed, then raised
+    with cache.unit_of_work(SYSTEM, write=True) as repo:
+        result = authenticate(repo, username, password)
+    actor = result.actor_or_raise()
     st.session_state[AUTH_KEY] = {
         "user_id": actor.user_id,
         "username": actor.username,

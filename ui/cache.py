@@ -12,14 +12,21 @@ Arguments are plain hashable values (tuples, not lists) so the cache keys are st
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
+from audit.actors import SYSTEM
 from audit.settings import get_settings
+
+if TYPE_CHECKING:
+    from audit.actors import Actor
+    from audit.storage.repository import Repository
 
 #: Seconds a cached query result is reused.
 DATA_TTL_S = 60
@@ -41,11 +48,17 @@ def get_database() -> Any:
     return open_database(get_settings().effective_database_url)
 
 
-def _repository_call(method: str, *args: Any, **kwargs: Any) -> Any:
-    from audit.storage.repository import Repository
+@contextmanager
+def unit_of_work(actor: Actor, *, write: bool = False) -> Iterator[Repository]:
+    """A unit of work on the app's database for ``actor`` (see ``Database.unit_of_work``):
+    committed when the block ends, rolled back on any error. ``write=True`` for writes."""
+    with get_database().unit_of_work(actor, write=write) as repo:
+        yield repo
 
-    with get_database().session() as session:
-        return getattr(Repository(session), method)(*args, **kwargs)
+
+def _repository_call(method: str, *args: Any, **kwargs: Any) -> Any:
+    with unit_of_work(SYSTEM) as repo:
+        return getattr(repo, method)(*args, **kwargs)
 
 
 def _day_bounds(since: date | None, until: date | None) -> tuple[datetime | None, datetime | None]:
@@ -219,8 +232,8 @@ def work_orders_uncached() -> pd.DataFrame:
     """All work orders, read on every call: the work-order page edits them."""
     from audit.workorders import work_order_frame
 
-    with get_database().session() as session:
-        return work_order_frame(session)
+    with unit_of_work(SYSTEM) as repo:
+        return work_order_frame(repo)
 
 
 @st.cache_data(ttl=DATA_TTL_S, show_spinner=False)
@@ -261,8 +274,8 @@ def rankings(group_by: tuple[str, ...]) -> dict[str, Any]:
     """Ranking table and its basis as plain data (see :func:`audit.rankings.compute_rankings`)."""
     from audit.rankings import compute_rankings
 
-    with get_database().session() as s:
-        res = compute_rankings(s, group_by=group_by)
+    with unit_of_work(SYSTEM) as repo:
+        res = compute_rankings(repo, group_by=group_by)
     return {"table": res.table, "threshold": res.coverage_threshold,
             "weights": dict(res.weights), "expected_source": res.expected_source,
             "is_demo": res.is_demo, "n_audits": res.n_audits}
@@ -274,8 +287,9 @@ def candidates() -> dict[str, Any]:
     from audit.actors import SYSTEM
     from audit.priority import build_candidates
 
-    with get_database().session() as s:
-        c = build_candidates(s, G=network(), actor=SYSTEM)
+    G = network()
+    with unit_of_work(SYSTEM) as repo:
+        c = build_candidates(repo, G=G)
     return {"table": c.table, "destinations_synthetic": c.destinations_synthetic,
             "network_synthetic": c.network_synthetic,
             "destinations_source": c.destinations_source, "params_source": c.params_source}

@@ -52,16 +52,11 @@ def client_key() -> str:
     return R.client_key_for(str(ip), get_settings().data_dir)
 
 
-def database() -> Any:
-    """The app's Database."""
-    return cache.get_database()
-
-
 @contextmanager
 def repository(actor: Actor = ANONYMOUS, *, write: bool = False) -> Iterator[Repository]:
-    """A Repository on a fresh session (committed on success, rolled back on error)."""
-    with database().session(write=write) as session:
-        yield Repository(session, actor)
+    """A unit of work for ``actor`` (committed on success, rolled back on error)."""
+    with cache.unit_of_work(actor, write=write) as repo:
+        yield repo
 
 
 def category_label(key: str) -> str:
@@ -138,7 +133,6 @@ __all__ = [
     "AuditError",
     "category_label",
     "client_key",
-    "database",
     "district_label",
     "error_messages",
     "plain",

@@ -1,4 +1,11 @@
-"""Engine factory and unit-of-work sessions for SQLite (default) and PostgreSQL/PostGIS.
+"""Engine factory and units of work for SQLite (default) and PostgreSQL/PostGIS.
+
+The persistence boundary of the library is :meth:`Database.unit_of_work`: one session (one
+transaction) and the acting :class:`~audit.actors.Actor`, handed to library functions as a
+:class:`~audit.storage.repository.Repository`. It commits when the block ends normally and rolls
+back (running the repository's rollback hooks, e.g. removing photo files written meanwhile) on any
+error. Engine-level operations (migrations, backup/restore, :meth:`Database.ping`) take the
+:class:`Database` itself.
 
 SQLite runs in WAL mode with foreign keys on and a busy timeout; write sessions start with
 ``BEGIN IMMEDIATE`` so that concurrent writers queue instead of failing on a lock upgrade.
@@ -11,13 +18,17 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from sqlalchemy import event
 
 from audit.errors import StorageUnavailable
+
+if TYPE_CHECKING:
+    from audit.actors import Actor
+    from audit.storage.repository import Repository
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _IMMEDIATE = "audit_begin_immediate"
@@ -76,10 +87,34 @@ class Database:
         return self.engine.dialect.name
 
     @contextmanager
-    def session(self, *, write: bool = False) -> Iterator[so.Session]:
-        """A session that commits on success and rolls back on any error.
+    def unit_of_work(self, actor: Actor, *, write: bool = False) -> Iterator[Repository]:
+        """One unit of work for ``actor``: a :class:`Repository` on a fresh session.
 
-        ``write=True`` takes the SQLite write lock up front (no effect on PostgreSQL).
+        Everything done through the repository is one transaction: committed when the block ends
+        normally, rolled back on any error, after which the repository's rollback hooks run (see
+        :meth:`Repository.on_rollback`). ``write=True`` takes the SQLite write lock up front so
+        that concurrent writers queue (no effect on PostgreSQL); use it for every unit of work
+        that may write.
+        """
+        from audit.storage.repository import Repository
+
+        repo: Repository | None = None
+        try:
+            with self.session(write=write) as session:
+                repo = Repository(session, actor)
+                yield repo
+        except BaseException:
+            if repo is not None:
+                repo.rolled_back()
+            raise
+
+    @contextmanager
+    def session(self, *, write: bool = False) -> Iterator[so.Session]:
+        """A bare session that commits on success and rolls back on any error.
+
+        Library functions take a :meth:`unit_of_work` instead; a bare session is for the storage
+        layer itself and for tests that inspect tables. ``write=True`` takes the SQLite write
+        lock up front (no effect on PostgreSQL).
         """
         try:
             session = self.factory()

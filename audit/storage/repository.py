@@ -7,10 +7,12 @@ half-written and no edit destroys history.
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -19,7 +21,7 @@ import sqlalchemy.orm as so
 
 from audit.actors import SYSTEM, Actor, require
 from audit.errors import ConflictError, InputError, NotFoundError, Problem
-from audit.geo import check_lon_lat, degree_box, haversine_m
+from audit.geo import degree_box, haversine_m
 from audit.storage.orm import (
     AppMeta,
     Audit,
@@ -31,6 +33,10 @@ from audit.storage.orm import (
     point_ewkt,
     utcnow,
 )
+from audit.storage.reports import ReportStore
+from audit.storage.users import UserStore
+from audit.storage.workorders import WorkOrderStore
+from geodata.crs import check_point
 
 if TYPE_CHECKING:
     from audit.rules import Ruleset
@@ -155,11 +161,68 @@ def _check_text(problems: list[Problem], name: str, value: str, limit: int) -> N
 
 
 class Repository:
-    """Data access for one unit of work. Create one per user action with an open session."""
+    """Data access for one unit of work: one session (one transaction) and the acting actor.
+
+    Library functions that read or write data take a Repository as their first parameter; get one
+    from :meth:`audit.storage.Database.unit_of_work`. All SQL lives in this package: the methods
+    here, and per aggregate :attr:`reports` (:mod:`audit.storage.reports`), :attr:`users`
+    (:mod:`audit.storage.users`) and :attr:`work_orders` (:mod:`audit.storage.workorders`).
+    """
 
     def __init__(self, session: so.Session, actor: Actor = SYSTEM) -> None:
         self.session = session
         self.actor = actor
+        self._rollback_hooks: list[Callable[[], None]] = []
+
+    # ------------------------------------------------------------------ unit of work
+    def acting_as(self, actor: Actor) -> Repository:
+        """The same unit of work (session, rollback hooks) acting for another actor."""
+        other = Repository(self.session, actor)
+        other._rollback_hooks = self._rollback_hooks
+        return other
+
+    def on_rollback(self, hook: Callable[[], None]) -> None:
+        """Run ``hook`` if this unit of work rolls back (e.g. remove files written for it)."""
+        self._rollback_hooks.append(hook)
+
+    def rolled_back(self) -> None:
+        """Called by :meth:`Database.unit_of_work` after a rollback: runs the hooks, newest first.
+
+        A hook's own failure is not allowed to hide the error that caused the rollback.
+        """
+        while self._rollback_hooks:
+            hook = self._rollback_hooks.pop()
+            with contextlib.suppress(Exception):
+                hook()
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.session.get_bind().dialect.name
+
+    @cached_property
+    def reports(self) -> ReportStore:
+        """Queries of resident reports, their supports and private contacts."""
+        return ReportStore(self.session)
+
+    @cached_property
+    def users(self) -> UserStore:
+        """Queries of user accounts."""
+        return UserStore(self.session)
+
+    @cached_property
+    def work_orders(self) -> WorkOrderStore:
+        """Queries of work orders."""
+        return WorkOrderStore(self.session)
+
+    def flush_or_conflict(self, what: str) -> None:
+        """Flush pending changes; a concurrent save of the same row (stale row version) raises
+        :class:`ConflictError` saying ``what`` was changed by someone else."""
+        try:
+            self.session.flush()
+        except so.exc.StaleDataError as exc:
+            msg = f"{what} was changed by someone else at the same moment; reload it"
+            raise ConflictError(msg) from exc
 
     # ------------------------------------------------------------------ change log
     def log(
@@ -237,7 +300,7 @@ class Repository:
         _check_text(problems, "name", name, MAX_NAME_LEN)
         _check_text(problems, "address", address, MAX_ADDRESS_LEN)
         try:
-            lon, lat = check_lon_lat(lon, lat)
+            lon, lat = check_point(lon, lat)
         except InputError as exc:
             problems.extend(exc.problems)
         if problems:
@@ -272,6 +335,13 @@ class Repository:
     def get_facility(self, facility_id: int) -> FacilityRecord:
         return FacilityRecord.of(self._facility_row(facility_id))
 
+    def facility_exists(self, facility_id: int) -> bool:
+        return self.session.get(Facility, facility_id) is not None
+
+    def has_facilities(self) -> bool:
+        """True when the database holds any facility."""
+        return self.session.scalar(sa.select(Facility.id).limit(1)) is not None
+
     def nearby_facilities(
         self, facility_type: str | None, lon: float, lat: float, radius_m: float
     ) -> list[tuple[FacilityRecord, float]]:
@@ -280,7 +350,7 @@ class Repository:
         PostgreSQL pre-filters with the GiST index; the final distance is the same haversine on
         every backend, so both give identical answers.
         """
-        lon, lat = check_lon_lat(lon, lat)
+        lon, lat = check_point(lon, lat)
         stmt = sa.select(Facility)
         if facility_type is not None:
             stmt = stmt.where(Facility.facility_type == facility_type)
@@ -493,6 +563,33 @@ class Repository:
             raise ConflictError(msg)
         return AuditRecord.of(existing)
 
+    def find_audit(self, audit_id: int) -> AuditRecord | None:
+        """The audit with this id, or ``None``."""
+        row = self.session.get(Audit, audit_id)
+        return None if row is None else AuditRecord.of(row)
+
+    def audit_by_idempotency_key(self, key: str) -> AuditRecord | None:
+        """The audit stored under an idempotency key (an ODK instanceID, a form submission)."""
+        row = self._audit_by_key(key)
+        return None if row is None else AuditRecord.of(row)
+
+    def submitted_audit_rows(self) -> list[tuple[Any, ...]]:
+        """Every submitted audit with its facility's type, district and place, by id:
+        ``(audit_id, facility_id, facility_type, district_code, lon, lat, sequence,
+        submitted_at, inspector_name, source, ruleset_id, ruleset_version, verdict, score,
+        n_fail, is_demo, evaluation)``."""
+        rows = self.session.execute(
+            sa.select(Audit.id, Audit.facility_id, Facility.facility_type, Facility.district_code,
+                      Facility.lon, Facility.lat, Audit.sequence, Audit.submitted_at,
+                      Audit.inspector_name, Audit.source, Audit.ruleset_id,
+                      Audit.ruleset_version, Audit.verdict, Audit.score, Audit.n_fail,
+                      Audit.is_demo, Audit.evaluation)
+            .join(Facility, Facility.id == Audit.facility_id)
+            .where(Audit.status == "submitted")
+            .order_by(Audit.id)
+        ).all()
+        return [tuple(r) for r in rows]
+
     def get_audit(self, audit_id: int) -> AuditRecord:
         row = self.session.get(Audit, audit_id)
         if row is None:
@@ -519,6 +616,21 @@ class Repository:
         return int(self.session.scalar(stmt) or 0)
 
     # ------------------------------------------------------------------ photos
+    def photo_exists(self, photo_id: int) -> bool:
+        return self.session.get(Photo, photo_id) is not None
+
+    def photo_row(self, sha256: str, new: Callable[[], Photo]) -> tuple[Photo, bool]:
+        """The ``photos`` row of this content hash, adding ``new()`` if there is none yet;
+        returns (row, created). Content-addressed: the same file stored twice is one row."""
+        row = self.session.scalar(sa.select(Photo).where(Photo.sha256 == sha256))
+        if row is not None:
+            return row, False
+        with self.session.begin_nested():
+            row = new()
+            self.session.add(row)
+            self.session.flush()
+        return row, True
+
     def attach_photo(self, audit_id: int, photo_id: int) -> None:
         require(self.actor, "photo.add")
         if self.session.get(AuditPhoto, (audit_id, photo_id)) is None:

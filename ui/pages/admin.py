@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from audit.actors import USER_ROLES
+from audit.actors import USER_ROLES, Actor
 from audit.auth import create_user, list_users, set_active, unlock_user
 from audit.errors import AuditError, InputError
 from ui import cache
@@ -12,7 +12,7 @@ from ui.auth import require_role
 from ui.i18n import t
 
 
-def _create(actor: object) -> None:
+def _create(actor: Actor) -> None:
     with st.form("admin_create_user", clear_on_submit=True):
         st.markdown(f"#### {t('admin.create.heading')}")
         cols = st.columns(2)
@@ -26,8 +26,8 @@ def _create(actor: object) -> None:
     if not submitted:
         return
     try:
-        user = create_user(cache.get_database(), actor, username, password, role,  # type: ignore[arg-type]
-                           display_name=display)
+        with cache.unit_of_work(actor, write=True) as repo:
+            user = create_user(repo, username, password, role, display_name=display)
     except InputError as exc:
         st.error(t("inspect.error.input") + "\n\n" + "\n".join(
             f"- {t('inspect.problem', field=p.field, value=p.value, allowed=p.allowed)}"
@@ -41,8 +41,9 @@ def main() -> None:
     st.title(t("admin.title"))
     _create(actor)
     st.markdown(f"#### {t('admin.users.heading')}")
-    db = cache.get_database()
-    for user in list_users(db, actor):
+    with cache.unit_of_work(actor) as repo:
+        users = list_users(repo)
+    for user in users:
         cols = st.columns([3, 2, 2, 2, 2])
         demo = f" · {t('admin.demo')}" if user.is_demo else ""
         cols[0].markdown(f"**{user.username}** {user.display_name}{demo}")
@@ -54,15 +55,18 @@ def main() -> None:
         try:
             if user.is_active and user.id != actor.user_id:
                 if cols[3].button(t("admin.disable"), key=f"admin_disable_{user.id}"):
-                    set_active(db, actor, user.username, False)
+                    with cache.unit_of_work(actor, write=True) as repo:
+                        set_active(repo, user.username, False)
                     st.rerun()
             elif not user.is_active and cols[3].button(t("admin.enable"),
                                                       key=f"admin_enable_{user.id}"):
-                set_active(db, actor, user.username, True)
+                with cache.unit_of_work(actor, write=True) as repo:
+                    set_active(repo, user.username, True)
                 st.rerun()
             if user.is_locked() and cols[4].button(t("admin.unlock"),
                                                    key=f"admin_unlock_{user.id}"):
-                unlock_user(db, actor, user.username)
+                with cache.unit_of_work(actor, write=True) as repo:
+                    unlock_user(repo, user.username)
                 st.rerun()
         except AuditError as exc:
             st.error(t("inspect.error.other", error=str(exc)))

@@ -1,7 +1,7 @@
 """Inspector page: locate a facility, measure, see failing clauses live, add photos, submit.
 
 Thin page: widgets → :func:`audit.inspect.save_audit` (and :func:`audit.photos.store_photo`,
-:func:`audit.odk_import.import_odk`) → render. Session state holds ids and plain values only.
+:func:`audit.io.odk_import.import_odk`) → render. Session state holds ids and plain values only.
 """
 
 from __future__ import annotations
@@ -9,12 +9,13 @@ from __future__ import annotations
 import tempfile
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import folium
 import streamlit as st
 from streamlit_folium import st_folium
 
+from audit.actors import SYSTEM
 from audit.errors import AuditError, ConflictError, InputError, NotFoundError
 from audit.inspect import (
     CRS_CHOICES,
@@ -41,6 +42,9 @@ from ui.inspect_form import (
     parse_gps_result,
 )
 from ui.map import YANGJIANG_CENTRE, add_tiles, facility_type_label, verdict_label
+
+if TYPE_CHECKING:
+    from audit.storage.repository import Repository
 
 FORM_ID = "insp_form_id"
 LOCATION = "insp_location"
@@ -182,7 +186,8 @@ def _duplicates(facility_type: str) -> bool:
     loc = st.session_state[LOCATION]
     if loc is None or st.session_state[ALLOW_DUP]:
         return True
-    near = find_duplicates(cache.get_database(), facility_type, loc["lon"], loc["lat"])
+    with cache.unit_of_work(SYSTEM) as repo:
+        near = find_duplicates(repo, facility_type, loc["lon"], loc["lat"])
     if not near:
         return True
     lang = current_language()
@@ -199,32 +204,36 @@ def _duplicates(facility_type: str) -> bool:
     return False
 
 
-def _store_photos(files: list[Any], actor: Any) -> list[int]:
+def _store_photos(repo: Repository, files: list[Any]) -> list[int]:
     from audit.photos import store_photo
 
-    return [store_photo(cache.get_database(), actor, f, field=f.name) for f in files]
+    return [store_photo(repo, f, field=f.name) for f in files]
 
 
 def _save(actor: Any, facility_type: str, raw: dict[str, Any], notes: str, name: str,
           address: str, files: list[Any], status: str, gps_ok: bool) -> None:
     loc = st.session_state[LOCATION] or {}
     draft = st.session_state[DRAFT]
+    network = _network()
     try:
-        photo_ids = _store_photos(files, actor)
-        request = AuditRequest(
-            facility_type=facility_type,
-            measurements={k: v for k, v in raw.items() if v is not None},
-            facility_id=st.session_state[FACILITY],
-            lon=loc.get("lon"), lat=loc.get("lat"), location_source=loc.get("source", "map"),
-            gps_accuracy_m=loc.get("accuracy"), gps_confirmed=gps_ok,
-            name=name, address=address, notes=notes, status=status,  # type: ignore[arg-type]
-            idempotency_key=f"{st.session_state[FORM_ID]}:{status}" if not draft else None,
-            expected_facility_version=st.session_state[FACILITY_VERSION],
-            draft_audit_id=draft["audit_id"] if draft else None,
-            draft_row_version=draft["row_version"] if draft else None,
-            photo_ids=photo_ids, allow_duplicate=bool(st.session_state[ALLOW_DUP]),
-        )
-        result = save_audit(cache.get_database(), actor, request, network=_network())
+        # one unit of work: the photos and the audit are saved together, or neither
+        with cache.unit_of_work(actor, write=True) as repo:
+            photo_ids = _store_photos(repo, files)
+            request = AuditRequest(
+                facility_type=facility_type,
+                measurements={k: v for k, v in raw.items() if v is not None},
+                facility_id=st.session_state[FACILITY],
+                lon=loc.get("lon"), lat=loc.get("lat"),
+                location_source=loc.get("source", "map"),
+                gps_accuracy_m=loc.get("accuracy"), gps_confirmed=gps_ok,
+                name=name, address=address, notes=notes, status=status,  # type: ignore[arg-type]
+                idempotency_key=f"{st.session_state[FORM_ID]}:{status}" if not draft else None,
+                expected_facility_version=st.session_state[FACILITY_VERSION],
+                draft_audit_id=draft["audit_id"] if draft else None,
+                draft_row_version=draft["row_version"] if draft else None,
+                photo_ids=photo_ids, allow_duplicate=bool(st.session_state[ALLOW_DUP]),
+            )
+            result = save_audit(repo, request, network=network)
     except DuplicateFacility:
         st.session_state[ALLOW_DUP] = False
         st.warning(t("inspect.dup.on_save"))
@@ -265,7 +274,7 @@ def _network() -> Any:
 
 
 def _import_section(actor: Any) -> None:
-    from audit.odk_import import ImportRejected, import_odk, problems_table
+    from audit.io.odk_import import ImportRejected, import_odk, problems_table
 
     with st.expander(t("inspect.import.heading")):
         st.caption(t("inspect.import.help"))
@@ -289,11 +298,13 @@ def _import_section(actor: Any) -> None:
             if zip_file is not None:
                 zpath = Path(tmp) / "attachments.zip"
                 zpath.write_bytes(zip_file.getvalue())
+            network = _network()
             try:
-                report = import_odk(
-                    cache.get_database(), actor, path, attachments=zpath, crs=crs,
-                    network=_network(), progress=progress,
-                )
+                with cache.unit_of_work(actor, write=True) as repo:
+                    report = import_odk(
+                        repo, path, attachments=zpath, crs=crs, network=network,
+                        progress=progress,
+                    )
             except ImportRejected as exc:
                 st.error(t("inspect.import.rejected", n=len({r.row for r in exc.rows})))
                 st.dataframe(problems_table(exc.rows), hide_index=True)
@@ -397,11 +408,13 @@ def main() -> None:
 def _history(facility_id: int) -> list[dict[str, Any]]:
     from audit.inspect import facility_history
 
+    with cache.unit_of_work(SYSTEM) as repo:
+        history = facility_history(repo, facility_id)
     return [
         {"sequence": a.sequence, "submitted_at": a.submitted_at, "inspector_name":
          a.inspector_name, "verdict": a.verdict, "source": a.source,
          "measurements": a.measurements, "notes": a.notes, "evaluation": a.evaluation}
-        for a in facility_history(cache.get_database(), facility_id)
+        for a in history
     ]
 
 

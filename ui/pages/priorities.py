@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from audit.actors import SYSTEM
 from audit.errors import InputError
 from ui import cache
 from ui.auth import require_role
@@ -65,12 +66,10 @@ def main() -> None:
                      cost=f"{plan.total_cost_yuan:,.0f}", priority=f"{plan.total_priority:.1f}",
                      greedy=f"{greedy.total_priority:.1f}"))
         st.dataframe(_table(plan.selected, lang), hide_index=True, use_container_width=True)
-        from audit.exports import plan_xlsx_bytes
+        from audit.io.exports import about, plan_xlsx_bytes
 
-        with cache.get_database().session() as s:
-            from audit.exports import about
-
-            note = about(s)
+        with cache.unit_of_work(SYSTEM) as repo:
+            note = about(repo)
         note["assumptions"] = (f"unit costs: {data['params_source']}; destinations: "
                                f"{data['destinations_source']}"
                                + (" (SYNTHETIC)" if data["destinations_synthetic"] else ""))

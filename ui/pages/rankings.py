@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from audit.actors import SYSTEM
 from ui import cache
 from ui.bureau_charts import compliance_bars, gap_heatmap
 from ui.i18n import t
@@ -65,10 +66,10 @@ def main() -> None:
     code = st.selectbox(t("bureau.rank.report_district"), list(names),
                         format_func=lambda c: names[c], key="rank_report_district")
     if st.button(t("bureau.rank.report"), key="rank_report_build"):
-        from audit.district_report import district_report_html
+        from audit.io.district_report import district_report_html
 
-        with cache.get_database().session() as s:
-            html_text = district_report_html(s, code)
+        with cache.unit_of_work(SYSTEM) as repo:
+            html_text = district_report_html(repo, code)
         st.download_button(t("bureau.rank.report"), html_text.encode("utf-8"),
                            file_name=f"report_{code}.html", mime="text/html",
                            key="rank_report_download")

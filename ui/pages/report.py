@@ -124,10 +124,11 @@ def _form() -> bool:
 def _file() -> None:
     """Store the report (with the photo, metadata stripped) and show its code."""
     try:
-        receipt = R.file_report(
-            D.database(), ANONYMOUS, photo=st.session_state.get(PHOTO),
-            client_key=D.client_key(), **_fields(),
-        )
+        client_key = D.client_key()
+        with D.repository(ANONYMOUS, write=True) as repo:
+            receipt = R.file_report(
+                repo, photo=st.session_state.get(PHOTO), client_key=client_key, **_fields(),
+            )
     except (AuditError, ValueError) as exc:
         D.show_error(exc)
         return

@@ -78,27 +78,30 @@ def _detail(actor: Actor, row: pd.Series) -> None:
         st.rerun()
 
     st.markdown(f"#### {t('reports.review.actions')}")
-    status = view["status"]
+    allowed = set(R.allowed_actions(view, actor))  # the library's rules, never re-encoded here
     cols = st.columns(3)
-    if status == "new" and cols[0].button(t("reports.review.verify"), key="review_verify"):
+    if "verify" in allowed and cols[0].button(t("reports.review.verify"), key="review_verify"):
         _act(actor, "verify", R.verify_report, report_id, expected_row_version=version)
-    if status in ("new", "confirmed") and cols[1].button(t("reports.review.start"),
-                                                         key="review_start"):
+    if "start" in allowed and cols[1].button(t("reports.review.start"), key="review_start"):
         _act(actor, "start", R.start_work, report_id, expected_row_version=version)
-    note = st.text_input(t("reports.review.note"), key="review_note",
-                         max_chars=R.MAX_REASON_CHARS)
-    if status in R.OPEN_STATUSES and cols[2].button(t("reports.review.fix"), key="review_fix"):
-        _act(actor, "fix", R.mark_fixed, report_id, note=note, expected_row_version=version)
-    if status in R.OPEN_STATUSES:
+    if "fix" in allowed:
+        note = st.text_input(t("reports.review.note"), key="review_note",
+                             max_chars=R.MAX_REASON_CHARS)
+        if cols[2].button(t("reports.review.fix"), key="review_fix"):
+            _act(actor, "fix", R.mark_fixed, report_id, note=note, expected_row_version=version)
+    if "reject" in allowed:
         with st.form("review_reject"):
             reason = st.text_input(t("reports.review.reason"), max_chars=R.MAX_REASON_CHARS)
             if st.form_submit_button(t("reports.review.reject")):
                 _act(actor, "reject", R.reject_report, report_id, reason,
                      expected_row_version=version)
+    if "mark_duplicate" in allowed:
         _duplicate_form(actor, view, report_id, version)
+    if "link_facility" in allowed:
         _link_form(actor, view, report_id, version)
+    if R.WORK_ORDER_ACTION in allowed:
         _work_order_form(actor, report_id)
-    if status in ("fixed", "rejected"):
+    if "reopen" in allowed:
         with st.form("review_reopen"):
             comment = st.text_input(t("reports.review.comment"), max_chars=R.MAX_COMMENT_CHARS)
             if st.form_submit_button(t("reports.review.reopen")):

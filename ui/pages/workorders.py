@@ -1,4 +1,9 @@
-"""Bureau page: work orders — overdue list, all orders, time to fix, create, change status."""
+"""Bureau page: work orders — overdue list, all orders, time to fix, create, change status.
+
+A status change carries the row version of the order as this page showed it, so the library
+refuses it (``ConflictError``) if someone changed the order in between; the page then says so in
+the user's language and shows the current orders. Every write clears the cached orders.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +11,32 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from audit.errors import AuditError
+from audit.actors import Actor
+from audit.errors import AuditError, ConflictError, NotFoundError
 from audit.workorders import STATUSES, create_work_order, set_status, time_to_fix
 from ui import cache
 from ui.auth import require_role
 from ui.i18n import t
 
 DEFAULT_DUE_DAYS = 60  # the form's starting due date: today + this many days
+#: Session key: order id → row version of the orders as last shown (the optimistic lock).
+SEEN_VERSIONS = "wo_seen_versions"
+
+
+def _refresh() -> None:
+    """Forget cached orders (and the map's order flags built from them) after a write."""
+    cache.work_orders.clear()
 
 
 def main() -> None:
     actor = require_role("bureau", "admin")
     st.title(t("bureau.wo.title"))
-    orders = cache.work_orders_uncached()
+    seen: dict[int, int] = dict(st.session_state.get(SEEN_VERSIONS, {}))  # as last shown
+    orders = cache.work_orders()
+    st.session_state[SEEN_VERSIONS] = {
+        int(i): int(v) for i, v in zip(orders["work_order_id"], orders["row_version"],
+                                        strict=True)
+    }
     status_label = {s: t(f"bureau.wo.status.{s}") for s in STATUSES}
     if orders.empty:
         st.info(t("bureau.wo.empty"))
@@ -32,8 +50,8 @@ def main() -> None:
         st.subheader(t("bureau.wo.all"))
         st.dataframe(view[cols], hide_index=True, use_container_width=True)
         st.subheader(t("bureau.wo.ttf"))
-        with cache.get_database().session() as s:
-            st.dataframe(time_to_fix(s), hide_index=True, use_container_width=True)
+        with cache.unit_of_work(actor) as repo:
+            st.dataframe(time_to_fix(repo), hide_index=True, use_container_width=True)
     left, right = st.columns(2)
     with left, st.form("wo_create"):
         st.subheader(t("bureau.wo.create"))
@@ -46,10 +64,11 @@ def main() -> None:
         cost = st.number_input(t("bureau.wo.cost"), min_value=0.0, step=1000.0, key="wo_cost")
         if st.form_submit_button(t("bureau.wo.submit")):
             try:
-                with cache.get_database().session(write=True) as s:
+                with cache.unit_of_work(actor, write=True) as repo:
                     rec = create_work_order(
-                        s, actor, facility_id=int(fid) or None, report_id=int(rid) or None,
+                        repo, facility_id=int(fid) or None, report_id=int(rid) or None,
                         title=title, responsible_unit=unit, due_date=due, cost_yuan=cost)
+                _refresh()
                 st.success(t("bureau.wo.created", id=rec.id))
             except AuditError as exc:
                 st.error(t("bureau.wo.error", error=str(exc)))
@@ -60,12 +79,31 @@ def main() -> None:
                            format_func=lambda s: status_label[s], key="wo_new_status")
         st.caption(t("bureau.wo.verify_help"))
         if st.form_submit_button(t("bureau.wo.apply")):
-            try:
-                with cache.get_database().session(write=True) as s:
-                    rec = set_status(s, actor, int(oid), new)
-                st.success(t("bureau.wo.changed", id=rec.id, status=status_label[rec.status]))
-            except AuditError as exc:
-                st.error(t("bureau.wo.error", error=str(exc)))
+            _change_status(actor, int(oid), new, seen, status_label)
+
+
+def _change_status(actor: Actor, order_id: int, status: str, seen: dict[int, int],
+                   status_label: dict[str, str]) -> None:
+    """Apply a status change against the version of the order the user saw."""
+    if order_id not in seen:
+        st.error(t("bureau.wo.not_found", id=order_id))
+        return
+    try:
+        with cache.unit_of_work(actor, write=True) as repo:
+            rec = set_status(repo, order_id, status, expected_row_version=seen[order_id])
+    except ConflictError:
+        _refresh()
+        st.error(t("bureau.wo.conflict", id=order_id))
+        return
+    except NotFoundError:
+        _refresh()
+        st.error(t("bureau.wo.not_found", id=order_id))
+        return
+    except AuditError as exc:
+        st.error(t("bureau.wo.error", error=str(exc)))
+        return
+    _refresh()
+    st.success(t("bureau.wo.changed", id=rec.id, status=status_label[rec.status]))
 
 
 main()

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from audit.xlsform import write_xlsforms
-
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
@@ -20,6 +18,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _run(args: argparse.Namespace) -> int:
+    from audit.io.xlsform import write_xlsforms
+
     for path in write_xlsforms(args.out, per_type=args.per_type):
         print(f"wrote {path}")
     return 0

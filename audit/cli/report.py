@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from audit.settings import get_settings
-from audit.storage import open_database
+from audit.cli._shared import unit_of_work
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -18,10 +17,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _report(args: argparse.Namespace) -> int:
-    from audit.district_report import write_district_report
+    from audit.io.district_report import write_district_report
 
-    db = open_database(get_settings().effective_database_url)
-    with db.session() as s:
-        path = write_district_report(s, args.district, args.out)
+    with unit_of_work() as repo:
+        path = write_district_report(repo, args.district, args.out)
     print(f"report written to {path}")
     return 0

@@ -11,11 +11,9 @@ import argparse
 import getpass
 import sys
 
-from audit.actors import SYSTEM, USER_ROLES
-from audit.auth import create_user, list_users, set_active, unlock_user
+from audit.actors import USER_ROLES
+from audit.cli._shared import unit_of_work
 from audit.errors import InputError, Problem
-from audit.settings import get_settings
-from audit.storage import Database, open_database
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -41,10 +39,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         cmd.set_defaults(func=func)
 
 
-def _db() -> Database:
-    return open_database(get_settings().effective_database_url)
-
-
 def _read_password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
@@ -56,16 +50,20 @@ def _read_password(from_stdin: bool) -> str:
 
 
 def _add(args: argparse.Namespace) -> int:
+    from audit.auth import create_user
+
     password = _read_password(args.password_stdin)
-    user = create_user(
-        _db(), SYSTEM, args.name, password, args.role, display_name=args.display_name
-    )
+    with unit_of_work(write=True) as repo:
+        user = create_user(repo, args.name, password, args.role, display_name=args.display_name)
     print(f"created {user.role} account {user.username!r} (id {user.id})")
     return 0
 
 
 def _list(args: argparse.Namespace) -> int:
-    users = list_users(_db(), SYSTEM)
+    from audit.auth import list_users
+
+    with unit_of_work(write=True) as repo:
+        users = list_users(repo)
     print(f"{'username':<24} {'role':<10} {'active':<7} {'locked until':<20} demo")
     for u in users:
         locked = f"{u.locked_until:%Y-%m-%d %H:%M}" if u.is_locked() and u.locked_until else "-"
@@ -77,18 +75,27 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _disable(args: argparse.Namespace) -> int:
-    user = set_active(_db(), SYSTEM, args.name, False)
+    from audit.auth import set_active
+
+    with unit_of_work(write=True) as repo:
+        user = set_active(repo, args.name, False)
     print(f"disabled {user.username!r}")
     return 0
 
 
 def _enable(args: argparse.Namespace) -> int:
-    user = set_active(_db(), SYSTEM, args.name, True)
+    from audit.auth import set_active
+
+    with unit_of_work(write=True) as repo:
+        user = set_active(repo, args.name, True)
     print(f"enabled {user.username!r}")
     return 0
 
 
 def _unlock(args: argparse.Namespace) -> int:
-    user = unlock_user(_db(), SYSTEM, args.name)
+    from audit.auth import unlock_user
+
+    with unit_of_work(write=True) as repo:
+        user = unlock_user(repo, args.name)
     print(f"unlocked {user.username!r}")
     return 0

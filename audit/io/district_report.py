@@ -1,6 +1,7 @@
 """A printable district report in Chinese: HTML with tables, charts and a map, printed to PDF.
 
-The HTML is self-contained (charts and the map snapshot are inline SVG drawn with matplotlib, text
+The HTML is rendered from the Jinja2 template ``templates/district_report.html.j2`` (autoescape
+on) and is self-contained (charts and the map snapshot are inline SVG drawn with matplotlib, text
 kept as text; the CJK font Noto Sans SC comes from a PyPI package and is embedded as a subset web
 font, see :mod:`audit.report_fonts`); :func:`print_pdf` prints it with headless Chromium
 (``chromium --headless --print-to-pdf``). No map tiles: the map is the district boundary and the
@@ -9,18 +10,18 @@ audited facilities coloured by verdict. Demo data and synthetic inputs are label
 
 from __future__ import annotations
 
-import html
 import io
 import shutil
 import subprocess
 import tempfile
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 
+import jinja2
 import pandas as pd
-import sqlalchemy.orm as so
+from markupsafe import Markup
 
-from audit.actors import SYSTEM, Actor
 from audit.errors import InputError, Problem
 from audit.rankings import RankingResult, compute_rankings
 from audit.report_fonts import FONT_FAMILY, embed_font, use_in_matplotlib
@@ -90,30 +91,72 @@ def map_svg(district_code: str, facilities: pd.DataFrame) -> str:
     return _svg(fig)
 
 
-def _table_html(table: pd.DataFrame) -> str:
-    head = ("<tr><th>排名</th><th>设施类型</th><th>已督导</th><th>不合规</th><th>合规率</th>"
-            "<th>95% 区间</th><th>严重度加权缺口分</th><th>每设施缺口分</th><th>应查数</th>"
-            "<th>覆盖率</th><th>居民反映（另计）</th></tr>")
-    rows = []
+TEMPLATE = "district_report.html.j2"
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    """The template environment: templates from this package, autoescape on for every file."""
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("audit.io", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _percent(value: float) -> str:
+    return "—" if pd.isna(value) else f"{value * 100:.0f}%"
+
+
+def _decimal(value: float) -> str:
+    return "—" if pd.isna(value) else f"{value:.2f}"
+
+
+def _type_rows(table: pd.DataFrame) -> list[dict[str, object]]:
+    """The rows of the by-type table as display text (the template only places them)."""
+    rows: list[dict[str, object]] = []
     for r in table.itertuples(index=False):
-        pct = "—" if pd.isna(r.compliance_rate) else f"{r.compliance_rate * 100:.0f}%"
-        ci = "—" if pd.isna(r.ci_low) else f"{r.ci_low * 100:.0f}–{r.ci_high * 100:.0f}%"
-        cov = "—" if pd.isna(r.coverage) else f"{r.coverage * 100:.0f}%"
-        rank = str(r.rank) if r.rankable else "覆盖不足"
-        gpa = "—" if pd.isna(r.gap_per_audited) else f"{r.gap_per_audited:.2f}"
-        exp = "—" if pd.isna(r.expected) else str(r.expected)
-        cls = "" if r.rankable else ' class="thin"'
-        rows.append(
-            f"<tr{cls}><td>{html.escape(rank)}</td><td>{html.escape(r.type_zh)}</td>"
-            f"<td>{r.audited}</td><td>{r.non_compliant}</td><td>{pct}</td><td>{ci}</td>"
-            f"<td>{r.gap_points:.0f}</td><td>{gpa}</td><td>{exp}</td><td>{cov}</td>"
-            f"<td>{r.resident_reports}</td></tr>")
-    return f"<table>{head}{''.join(rows)}</table>"
+        rows.append({
+            "rankable": bool(r.rankable),
+            "rank": str(r.rank) if r.rankable else "覆盖不足",
+            "type_zh": r.type_zh,
+            "audited": r.audited,
+            "non_compliant": r.non_compliant,
+            "rate": _percent(r.compliance_rate),
+            "ci": "—" if pd.isna(r.ci_low) else f"{r.ci_low * 100:.0f}–{r.ci_high * 100:.0f}%",
+            "gap_points": f"{r.gap_points:.0f}",
+            "gap_per_audited": _decimal(r.gap_per_audited),
+            "expected": "—" if pd.isna(r.expected) else str(r.expected),
+            "coverage": _percent(r.coverage),
+            "resident_reports": r.resident_reports,
+        })
+    return rows
 
 
-def district_report_html(session: so.Session, district_code: str, *,
-                         actor: Actor = SYSTEM, ranking: RankingResult | None = None) -> str:
-    """The report page of one district (Chinese), self-contained HTML."""
+def _district_rows(table: pd.DataFrame) -> list[dict[str, object]]:
+    """The rows of the city-wide district comparison as display text."""
+    return [
+        {
+            "rank": r.rank if r.rankable else "",
+            "district_zh": r.district_zh,
+            "audited": r.audited,
+            "non_compliant": r.non_compliant,
+            "gap_per_audited": _decimal(r.gap_per_audited),
+            "coverage": _percent(r.coverage),
+        }
+        for r in table.itertuples(index=False)
+    ]
+
+
+def district_report_html(repo: Repository, district_code: str, *,
+                         ranking: RankingResult | None = None) -> str:
+    """The report page of one district (Chinese), self-contained HTML.
+
+    Rendered from ``templates/district_report.html.j2`` with autoescape on: names, sources and
+    every figure are escaped; only the two SVG drawings made here are inserted as markup.
+    """
     import geodata
     from geodata.registry import attribution
 
@@ -121,60 +164,25 @@ def district_report_html(session: so.Session, district_code: str, *,
     if district_code not in names:
         raise InputError(Problem("district", district_code,
                                  "one of " + ", ".join(f"{k} {v[0]}" for k, v in names.items())))
-    res = ranking or compute_rankings(session, actor=actor)
+    res = ranking or compute_rankings(repo)
     table = res.table[res.table["district_code"] == district_code]
-    by_district = compute_rankings(session, actor=actor, group_by=["district_code"],
+    by_district = compute_rankings(repo, group_by=["district_code"],
                                    coverage_threshold=res.coverage_threshold).table
-    facilities = Repository(session, actor).facility_frame(districts=[district_code])
-    name_zh = names[district_code][0]
-    demo = res.is_demo
-    demo_html = (
-        '<p class="demo">⚠ 本报告基于<strong>合成演示数据</strong>，不代表阳江实际情况。</p>'
-        if demo else "")
-    drows = "".join(
-        f"<tr><td>{'' if not r.rankable else r.rank}</td><td>{html.escape(r.district_zh)}</td>"
-        f"<td>{r.audited}</td><td>{r.non_compliant}</td>"
-        f"<td>{'—' if pd.isna(r.gap_per_audited) else f'{r.gap_per_audited:.2f}'}</td>"
-        f"<td>{'—' if pd.isna(r.coverage) else f'{r.coverage * 100:.0f}%'}</td></tr>"
-        for r in by_district.itertuples(index=False))
-    weights = "，".join(f"{k}={v:g}" for k, v in res.weights.items())
-    demo_tail = "设施与督导记录为合成演示数据。" if demo else ""
-    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return embed_font(f"""<!DOCTYPE html>
-<html lang="zh-Hans"><head><meta charset="utf-8">
-<title>{html.escape(name_zh)} 无障碍设施督导报告</title>
-<style>
-@page {{ size: A4; margin: 14mm; }}
-body {{ font-family: "{FONT_FAMILY}", "{CJK_FONT}", sans-serif; font-size: 10.5pt; color: #111; }}
-h1 {{ font-size: 18pt; margin: 0 0 4pt; }} h2 {{ font-size: 13pt; margin: 14pt 0 6pt; }}
-table {{ border-collapse: collapse; width: 100%; font-size: 9pt; }}
-th, td {{ border: 1px solid #999; padding: 2pt 4pt; text-align: right; }}
-th {{ background: #eee; }} td:nth-child(2) {{ text-align: left; }}
-tr.thin td {{ color: #888; font-style: italic; }}
-.demo {{ border: 2px solid #d73027; padding: 4pt; color: #a50026; }}
-.note {{ font-size: 8.5pt; color: #444; }} svg {{ max-width: 100%; height: auto; }}
-.page {{ page-break-before: always; }}
-</style></head><body>
-<h1>{html.escape(name_zh)} 无障碍设施督导报告</h1>
-<p>依据 GB 55019-2021《建筑与市政工程无障碍通用规范》· 生成时间 {generated}</p>
-{demo_html}
-<h2>一、按设施类型排名（{html.escape(name_zh)}）</h2>
-{_table_html(table)}
-<p class="note">排名按“每设施严重度加权缺口分”从高到低（1 = 问题最重）；
-覆盖率（已督导 ÷ 应查数）低于 {res.coverage_threshold * 100:.0f}% 的格子标为“覆盖不足”，
-不参与排名。合规率 = 合规 ÷（合规 + 不合规），括号为 95% Wilson 区间。
-严重度权重（来自规则集）：{html.escape(weights)}。居民反映数单列，不计入合规排名。
-应查数来源：{html.escape(res.expected_source)}（默认值为假设，待城管局替换）。</p>
-<h2>二、合规率与置信区间</h2>
-{compliance_chart_svg(table)}
-<h2>三、全市各区县对比</h2>
-<table><tr><th>排名</th><th>区县</th><th>已督导</th><th>不合规</th><th>每设施缺口分</th>
-<th>覆盖率</th></tr>{drows}</table>
-<div class="page"></div>
-<h2>四、督导点位图（{html.escape(name_zh)}）</h2>
-{map_svg(district_code, facilities)}
-<p class="note">数据来源：{html.escape(attribution())}。{demo_tail}</p>
-</body></html>""")
+    facilities = repo.facility_frame(districts=[district_code])
+    return embed_font(_environment().get_template(TEMPLATE).render(
+        name_zh=names[district_code][0],
+        fonts=(FONT_FAMILY, CJK_FONT),
+        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        demo=res.is_demo,
+        type_rows=_type_rows(table),
+        threshold_pct=f"{res.coverage_threshold * 100:.0f}",
+        weights="，".join(f"{k}={v:g}" for k, v in res.weights.items()),
+        expected_source=res.expected_source,
+        chart_svg=Markup(compliance_chart_svg(table)),  # our own matplotlib SVG
+        district_rows=_district_rows(by_district),
+        map_svg=Markup(map_svg(district_code, facilities)),  # our own matplotlib SVG
+        attribution=attribution(),
+    ))
 
 
 def find_chromium() -> str | None:
@@ -210,10 +218,9 @@ def print_pdf(html_text: str, out: Path | str, *, timeout_s: float = 120.0) -> P
     return path
 
 
-def write_district_report(session: so.Session, district_code: str, out: Path | str, *,
-                          actor: Actor = SYSTEM) -> Path:
+def write_district_report(repo: Repository, district_code: str, out: Path | str) -> Path:
     """Write the report as PDF (``.pdf``) or HTML (any other suffix)."""
-    text = district_report_html(session, district_code, actor=actor)
+    text = district_report_html(repo, district_code)
     path = Path(out)
     if path.suffix.lower() == ".pdf":
         return print_pdf(text, path)

@@ -34,17 +34,18 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Final
 
-from audit.actors import Actor, require
+from audit.actors import require
 from audit.errors import InputError, Problem
 from audit.inspect import gps_needs_confirmation, snap_location, to_wgs84_point
+from audit.io.xlsform import BOOL_NO, BOOL_NOT_CHECKED, BOOL_YES, LOCATION_FIELD, PHOTO_FIELDS
 from audit.model import FACILITY_TYPES, schema, validate_measurements
+from audit.photos import store_photo_info
 from audit.settings import Settings, get_settings
-from audit.xlsform import BOOL_NO, BOOL_NOT_CHECKED, BOOL_YES, LOCATION_FIELD, PHOTO_FIELDS
 
 if TYPE_CHECKING:
     import networkx as nx
 
-    from audit.storage import Database
+    from audit.storage.repository import Repository
 
 Progress = Callable[[int, int], None]
 ID_KEYS: Final = ("meta/instanceID", "meta-instanceID", "instanceID", "__id", "KEY")
@@ -334,8 +335,7 @@ def _zip_index(archive: zipfile.ZipFile) -> dict[str, str]:
 
 # ---------------------------------------------------------------------------- importing
 def import_odk(
-    db: Database,
-    actor: Actor,
+    repo: Repository,
     path: Path | str,
     *,
     attachments: Path | str | None = None,
@@ -345,15 +345,15 @@ def import_odk(
     accept_poor_gps: bool = False,
     settings: Settings | None = None,
 ) -> ImportReport:
-    """Validate and import one export file in one transaction; see the module docstring.
+    """Validate and import one export file in the caller's unit of work; see the module docstring.
 
-    ``progress(done, total)`` is called while validating and storing (the page's progress bar).
-    Raises :class:`ImportRejected` listing every bad row when any row is bad.
+    Every row is validated before anything is written; then all rows are stored through
+    ``repo`` (one transaction, so a failure leaves nothing behind — photo files written for the
+    import are removed when the unit of work rolls back). ``progress(done, total)`` is called
+    while validating and storing (the page's progress bar). Raises :class:`ImportRejected`
+    listing every bad row when any row is bad.
     """
-    from audit.photos import add_photo, remove_files
-    from audit.storage.repository import Repository
-
-    require(actor, "data.import")
+    require(repo.actor, "data.import")
     cfg = settings or get_settings()
     source = Path(path).name
     records = read_records(path)
@@ -382,18 +382,10 @@ def import_odk(
         if bad_rows:
             raise ImportRejected(bad_rows, source)
         report = ImportReport(source=source, rows=total)
-        written: list[Path] = []
-        try:
-            with db.session(write=True) as session:
-                repo = Repository(session, actor)
-                for j, sub in enumerate(subs, start=1):
-                    _store(repo, actor, sub, archive, index, network, cfg, report, written,
-                           add_photo)
-                    if progress:
-                        progress(total + j, 2 * total)
-        except BaseException:
-            remove_files(written)
-            raise
+        for j, sub in enumerate(subs, start=1):
+            _store(repo, sub, archive, index, network, cfg, report)
+            if progress:
+                progress(total + j, 2 * total)
         if progress:
             progress(2 * total, 2 * total)
         return report
@@ -403,11 +395,10 @@ def import_odk(
 
 
 def _store(
-    repo: Any, actor: Actor, sub: Submission, archive: zipfile.ZipFile | None,
+    repo: Repository, sub: Submission, archive: zipfile.ZipFile | None,
     index: dict[str, str] | None, network: Any, cfg: Settings, report: ImportReport,
-    written: list[Path], add_photo: Any,
 ) -> None:
-    existing = repo._audit_by_key(sub.instance_id)
+    existing = repo.audit_by_idempotency_key(sub.instance_id)
     if existing is not None:
         report.already_imported += 1
         return
@@ -426,8 +417,7 @@ def _store(
         assert archive is not None and index is not None
         try:
             data = archive.read(index[name])
-            stored = add_photo(repo.session, actor, data, settings=cfg, field=name,
-                               written=written)
+            stored = store_photo_info(repo, data, settings=cfg, field=name)
         except InputError as exc:
             raise ImportRejected([RowProblem(sub.row, sub.instance_id, name, p.value, p.allowed)
                                   for p in exc.problems], report.source) from None

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from audit.settings import get_settings
-from audit.storage import open_database, upgrade_to_head
+from audit.cli._shared import unit_of_work
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -18,13 +17,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _seed(args: argparse.Namespace) -> int:
     from audit.demo import seed_demo
+    from audit.settings import get_settings
 
-    settings = get_settings()
-    if not settings.demo_mode and not args.force:
+    if not get_settings().demo_mode and not args.force:
         print("demo_mode is off: no demo data seeded (use --force to seed anyway)")
         return 0
-    db = open_database(settings.effective_database_url)
-    upgrade_to_head(db)
-    result = seed_demo(db)
+    with unit_of_work(write=True, upgrade=True) as repo:
+        result = seed_demo(repo)
     print(result.message)
     return 0

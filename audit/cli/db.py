@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from audit.settings import get_settings
-from audit.storage import open_database, upgrade_to_head
-from audit.storage.db import redact
-from audit.storage.migrate import current_revision
-
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("db", help="database: upgrade | status")
@@ -20,6 +15,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _upgrade(args: argparse.Namespace) -> int:
+    from audit.settings import get_settings
+    from audit.storage import open_database, upgrade_to_head
+    from audit.storage.db import redact
+    from audit.storage.migrate import current_revision
+
     db = open_database(get_settings().effective_database_url)
     db.ping()
     upgrade_to_head(db)
@@ -28,6 +28,10 @@ def _upgrade(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
+    from audit.settings import get_settings
+    from audit.storage import open_database
+    from audit.storage.migrate import current_revision
+
     db = open_database(get_settings().effective_database_url)
     db.ping()
     print(f"url: {db.url}\nrevision: {current_revision(db)}")

@@ -12,8 +12,6 @@ import argparse
 import json
 import sys
 
-from audit.settings import get_settings
-
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("network", help="street network: fetch | info | demo")
@@ -42,6 +40,7 @@ def _progress(msg: str) -> None:
 def _fetch(args: argparse.Namespace) -> int:
     import osmnx as ox
 
+    from audit.settings import get_settings
     from geodata.network import cache_dir_for, fetch_network
 
     settings = get_settings()
@@ -60,6 +59,7 @@ def _fetch(args: argparse.Namespace) -> int:
 
 
 def _info(args: argparse.Namespace) -> int:
+    from audit.settings import get_settings
     from geodata.network import load_network, network_info, resolve_network
 
     settings = get_settings()

@@ -25,41 +25,29 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
-import sqlalchemy as sa
-import sqlalchemy.orm as so
 
-from audit.actors import SYSTEM, Actor
 from audit.errors import InputError, Problem
-from audit.storage.orm import Audit, Facility
+from audit.io import EXPORT_FORMATS
 from audit.storage.repository import Repository
 
-FORMATS: tuple[str, ...] = ("csv", "xlsx", "geojson", "gpkg")
+FORMATS: tuple[str, ...] = EXPORT_FORMATS
 TABLES: tuple[str, ...] = ("facilities", "audits", "findings", "reports", "work_orders")
 DEMO_NOTE_ZH = "本导出包含合成演示数据（非真实数据）"
 DEMO_NOTE_EN = "This export contains SYNTHETIC demo data (not real)"
 
 
-def export_tables(session: so.Session, actor: Actor = SYSTEM) -> dict[str, pd.DataFrame]:
+def export_tables(repo: Repository) -> dict[str, pd.DataFrame]:
     """The tables every export holds (plain pandas; lon/lat WGS84 where there is a place)."""
     from audit.workorders import work_order_frame
 
-    repo = Repository(session, actor)
     facilities = repo.facility_frame()
     facilities = facilities.rename(columns={"verdict": "latest_verdict", "score": "latest_score",
                                             "audit_id": "latest_audit_id"})
-    rows = session.execute(
-        sa.select(Audit.id, Audit.facility_id, Facility.facility_type, Facility.district_code,
-                  Facility.lon, Facility.lat, Audit.sequence, Audit.submitted_at,
-                  Audit.inspector_name, Audit.source, Audit.ruleset_id, Audit.ruleset_version,
-                  Audit.verdict, Audit.score, Audit.n_fail, Audit.is_demo, Audit.evaluation)
-        .join(Facility, Facility.id == Audit.facility_id)
-        .where(Audit.status == "submitted")
-        .order_by(Audit.id)
-    ).all()
+    rows = repo.submitted_audit_rows()
     audit_cols = ["audit_id", "facility_id", "facility_type", "district_code", "lon", "lat",
                   "sequence", "submitted_at", "inspector_name", "source", "ruleset_id",
                   "ruleset_version", "verdict", "score", "n_fail", "is_demo"]
-    plain: list[tuple[Any, ...]] = [tuple(r) for r in rows]
+    plain: list[tuple[Any, ...]] = rows
     audits = pd.DataFrame([r[:-1] for r in plain], columns=audit_cols)
     finding_rows: list[dict[str, Any]] = []
     for r in plain:
@@ -79,7 +67,7 @@ def export_tables(session: so.Session, actor: Actor = SYSTEM) -> dict[str, pd.Da
         "audit_id", "facility_id", "lon", "lat", "rule_id", "standard", "clause", "status",
         "severity", "provisional", "title_zh", "title_en", "measured", "threshold", "is_demo"])
     reports = repo.report_frame(public_only=True)  # public fields only, never contacts
-    orders = work_order_frame(session)
+    orders = work_order_frame(repo)
     out = {"facilities": facilities, "audits": audits, "findings": findings,
            "reports": reports, "work_orders": orders}
     for name, frame in out.items():
@@ -89,11 +77,11 @@ def export_tables(session: so.Session, actor: Actor = SYSTEM) -> dict[str, pd.Da
     return out
 
 
-def about(session: so.Session, actor: Actor = SYSTEM) -> dict[str, str]:
+def about(repo: Repository) -> dict[str, str]:
     """The file-level note: attribution, demo flag, time, scope."""
     from geodata.registry import attribution
 
-    demo = Repository(session, actor).has_demo_data()
+    demo = repo.has_demo_data()
     return {
         "title": "阳江无障碍设施督导地图 数据导出 / Yangjiang accessibility audit export",
         "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -201,11 +189,10 @@ def write_export(tables: Mapping[str, pd.DataFrame], note: Mapping[str, str], fm
     return path
 
 
-def export_database(session: so.Session, fmt: str, out: Path | str,
-                    actor: Actor = SYSTEM) -> Path:
+def export_database(repo: Repository, fmt: str, out: Path | str) -> Path:
     """Export everything in ``fmt`` to ``out`` (see the module docstring)."""
     _check_target(fmt, out)
-    return write_export(export_tables(session, actor), about(session, actor), fmt, out)
+    return write_export(export_tables(repo), about(repo), fmt, out)
 
 
 def export_plan_xlsx(selected: pd.DataFrame, summary: pd.DataFrame, note: Mapping[str, str],

@@ -1,7 +1,7 @@
 """XLSForm generation from the measurement schema, for offline capture with ODK Collect/KoboCollect.
 
 One source of truth: the same :data:`audit.model.SCHEMAS` drive the app's form, this XLSForm and
-the importer (:mod:`audit.odk_import`). The form has
+the importer (:mod:`audit.io.odk_import`). The form has
 
 - bilingual labels, hints and constraint messages (``label::中文 (zh)`` / ``label::English (en)``);
 - a facility-type choice with one group per type (``relevant`` on the choice), or — with

@@ -5,10 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from audit.actors import SYSTEM
-from audit.odk_import import ImportRejected, import_odk
-from audit.settings import get_settings
-from audit.storage import open_database
+from audit.cli._shared import unit_of_work
 
 BAR_WIDTH = 30
 
@@ -39,19 +36,22 @@ def _bar(done: int, total: int) -> None:
 
 
 def _odk(args: argparse.Namespace) -> int:
+    from audit.io.odk_import import ImportRejected, import_odk
+    from audit.settings import get_settings
+
     settings = get_settings()
     network = None
     if not args.no_snap:
         from geodata.network import resolve_network
 
         network = resolve_network(settings.network_source, settings.data_dir)
-    db = open_database(settings.effective_database_url)
     try:
-        report = import_odk(
-            db, SYSTEM, args.file, attachments=args.attachments, crs=args.crs, network=network,
-            progress=_bar if sys.stderr.isatty() else None,
-            accept_poor_gps=args.accept_poor_gps,
-        )
+        with unit_of_work(write=True) as repo:
+            report = import_odk(
+                repo, args.file, attachments=args.attachments, crs=args.crs, network=network,
+                progress=_bar if sys.stderr.isatty() else None,
+                accept_poor_gps=args.accept_poor_gps,
+            )
     except ImportRejected as exc:
         print(f"error: {exc.context}", file=sys.stderr)
         for row in exc.rows:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from audit.exports import FORMATS
-from audit.settings import get_settings
-from audit.storage import open_database
+from audit.cli._shared import unit_of_work
+from audit.io import EXPORT_FORMATS  # light: loads no export library
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -14,16 +13,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "export",
         help="export facilities, audits with findings, reports (public fields) and work orders",
     )
-    parser.add_argument("--format", required=True, help=f"one of {', '.join(FORMATS)}")
+    parser.add_argument("--format", required=True, help=f"one of {', '.join(EXPORT_FORMATS)}")
     parser.add_argument("out", help="output file (xlsx, gpkg) or new folder (csv, geojson)")
     parser.set_defaults(func=_export)
 
 
 def _export(args: argparse.Namespace) -> int:
-    from audit.exports import export_database
+    from audit.io.exports import export_database
 
-    db = open_database(get_settings().effective_database_url)
-    with db.session() as s:
-        path = export_database(s, args.format, args.out)
+    with unit_of_work() as repo:
+        path = export_database(repo, args.format, args.out)
     print(f"exported ({args.format}) to {path}")
     return 0

@@ -5,9 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from audit.settings import get_settings
-from audit.storage import open_database, upgrade_to_head
-
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     b = subparsers.add_parser("backup", help="write the database and photos to a .tar.gz archive")
@@ -20,7 +17,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _backup(args: argparse.Namespace) -> int:
-    from audit.backup import backup
+    from audit.settings import get_settings
+    from audit.storage import open_database
+    from audit.storage.backup import backup
 
     settings = get_settings()
     db = open_database(settings.effective_database_url)
@@ -32,7 +31,9 @@ def _backup(args: argparse.Namespace) -> int:
 
 
 def _restore(args: argparse.Namespace) -> int:
-    from audit.backup import restore
+    from audit.settings import get_settings
+    from audit.storage import open_database, upgrade_to_head
+    from audit.storage.backup import restore
 
     settings = get_settings()
     db = open_database(settings.effective_database_url)

@@ -1,0 +1,54 @@
+"""Exception types of geodata, the lowest layer of the project (it imports nothing of ``audit``).
+
+Every error names what was wrong, with which value, and what is allowed, so a caller can show it
+to a user as it is. :class:`InputError` is a ``ValueError`` and :class:`NetworkUnavailable` a
+``RuntimeError``, so callers may catch the general type too.
+
+The hierarchy is rooted here because geodata may not import ``audit``: ``audit.errors`` builds on
+it (its ``AuditError`` is :class:`ProjectError`, and it re-exports :class:`InputError` and
+:class:`Problem`), so one ``except AuditError`` or ``except InputError`` in the audit library, the
+CLI or the UI also catches a bad coordinate, a CRS mismatch or an unreachable download service
+reported by geodata.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+class ProjectError(Exception):
+    """Base class of every error raised deliberately by this project (geodata and audit)."""
+
+
+class GeodataError(ProjectError):
+    """Base class of every error raised deliberately by geodata."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem with one input field: the field, the value given and what is allowed."""
+
+    field: str
+    value: Any
+    allowed: str
+
+    def __str__(self) -> str:
+        return f"`{self.field}` = {self.value!r}: {self.allowed}"
+
+
+class InputError(GeodataError, ValueError):
+    """Bad input: carries every problem found, not only the first."""
+
+    def __init__(self, problems: list[Problem] | Problem, context: str = "") -> None:
+        self.problems: list[Problem] = problems if isinstance(problems, list) else [problems]
+        self.context = context
+        lines = "; ".join(str(p) for p in self.problems)
+        super().__init__(f"{context}: {lines}" if context else lines)
+
+
+class NetworkUnavailable(GeodataError, RuntimeError):
+    """The OSM download service cannot be reached (no internet, DNS failure, refused, timeout)."""
+
+
+__all__ = ["GeodataError", "InputError", "NetworkUnavailable", "Problem", "ProjectError"]
