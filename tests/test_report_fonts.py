@@ -16,15 +16,16 @@ from bureau_fixtures import WEIGHTS, audit, facility
 from conftest import skip_or_fail
 from fontTools.ttLib import TTFont
 
-from audit.district_report import (
+from audit.actors import SYSTEM
+from audit.io.district_report import (
     compliance_chart_svg,
     district_report_html,
     find_chromium,
     print_pdf,
     write_district_report,
 )
+from audit.io.report_fonts import FONT_FAMILY, embed_font, font_path, subset_woff
 from audit.rankings import compute_rankings
-from audit.report_fonts import FONT_FAMILY, embed_font, font_path, subset_woff
 from audit.storage import Database
 
 #: Debian's Latin font folders (fonts-dejavu, fonts-liberation come with Chromium)
@@ -82,8 +83,9 @@ def test_chart_svg_keeps_chinese_as_text_laid_out_with_the_packaged_font() -> No
 
 
 def test_html_embeds_a_subset_holding_every_character_it_uses(seeded: Database) -> None:
-    with seeded.session() as s:
-        text = district_report_html(s, "441702", ranking=compute_rankings(s, weights=WEIGHTS))
+    with seeded.unit_of_work(SYSTEM) as repo:
+        text = district_report_html(repo, "441702",
+                                    ranking=compute_rankings(repo, weights=WEIGHTS))
     match = re.search(r'@font-face \{ font-family: "Noto Sans SC";[^}]*'
                       r"url\(data:font/woff;base64,([A-Za-z0-9+/=]+)\)", text)
     assert match, "no embedded web font"
@@ -155,8 +157,8 @@ def test_report_pdf_without_system_cjk_fonts_holds_the_chinese(
     _needs_chromium_and_poppler()
     _no_cjk_fonts(tmp_path, monkeypatch)
     out = tmp_path / "jiangcheng.pdf"
-    with seeded.session() as s:
-        write_district_report(s, "441702", out)
+    with seeded.unit_of_work(SYSTEM) as repo:
+        write_district_report(repo, "441702", out)
     text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True,
                           check=True).stdout
     # body text, table cells and the chart's SVG axis label (text kept as text)

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from audit.errors import InputError
-from audit.odk_import import read_records
+from audit.io.odk_import import read_records
 from audit.storage import Database, open_database
 
 

@@ -3,7 +3,7 @@
 The HTML is rendered from the Jinja2 template ``templates/district_report.html.j2`` (autoescape
 on) and is self-contained (charts and the map snapshot are inline SVG drawn with matplotlib, text
 kept as text; the CJK font Noto Sans SC comes from a PyPI package and is embedded as a subset web
-font, see :mod:`audit.report_fonts`); :func:`print_pdf` prints it with headless Chromium
+font, see :mod:`audit.io.report_fonts`); :func:`print_pdf` prints it with headless Chromium
 (``chromium --headless --print-to-pdf``). No map tiles: the map is the district boundary and the
 audited facilities coloured by verdict. Demo data and synthetic inputs are labelled on the page.
 """
@@ -23,8 +23,8 @@ import pandas as pd
 from markupsafe import Markup
 
 from audit.errors import InputError, Problem
+from audit.io.report_fonts import FONT_FAMILY, embed_font, use_in_matplotlib
 from audit.rankings import RankingResult, compute_rankings
-from audit.report_fonts import FONT_FAMILY, embed_font, use_in_matplotlib
 from audit.storage.repository import Repository
 
 CJK_FONT = "Noto Sans CJK SC"
