@@ -848,10 +848,12 @@ class Suspect:
         zero = " (or 0)" if self.zero_plausible else ""
         text = (f"outside the plausible range {_fmt(self.plausible[0])} to "
                 f"{_fmt(self.plausible[1])}{unit}{zero}")
+        if not self.hints:
+            text += "."
         if self.hints:
             text += "; did you mean " + " or ".join(h.text("en") for h in self.hints) + "?"
-        return text + (f"; correct it, or confirm it by listing `{self.field}` in "
-                       f"`{CONFIRM_KEY}`")
+        return text + (f" Correct it, or confirm it by listing `{self.field}` in "
+                       f"`{CONFIRM_KEY}`.")
 
     def problem(self) -> Problem:
         return Problem(self.field, self.value, self.reason(), code="suspect", hints=self.hints)
@@ -1003,6 +1005,49 @@ def validate_measurements(
     values, in schema order.
     """
     return check_measurements(facility_type, raw, strict=strict).values
+
+
+def review_measurements(facility_type: str, raw: Mapping[str, object]) -> dict[str, list[Problem]]:
+    """Per field, every problem a form shows beside it; raises nothing (for partly filled forms).
+
+    Codes: ``type``/``range``/``decimal_comma`` (the value cannot be read), ``contradiction`` and
+    ``count`` (listed under every field involved), ``suspect`` (outside the plausible range, not
+    confirmed) and ``suspect_confirmed`` (outside it, confirmed: not a problem, but the form keeps
+    showing the confirmation).
+    """
+    fields = schema(facility_type)
+    out: dict[str, list[Problem]] = {}
+    good: dict[str, object] = {}
+    for name, value in raw.items():
+        if name == CONFIRM_KEY:
+            continue
+        spec = fields.get(name)
+        if spec is None:
+            out.setdefault(str(name), []).append(Problem(
+                str(name), value, f"not a field of `{facility_type}`", code="unknown"))
+            continue
+        if is_missing(value):
+            continue
+        try:
+            good[name] = coerce_value(spec, value)
+        except _Bad as exc:
+            out.setdefault(name, []).append(Problem(name, value, str(exc), code=exc.code,
+                                                    hints=exc.hints))
+    confirmed = parse_confirmed(facility_type, raw.get(CONFIRM_KEY))
+    try:
+        check_measurements(facility_type, good)
+    except InputError as exc:
+        for p in exc.problems:
+            for name in (p.field, *p.related):
+                out.setdefault(name, []).append(p)
+    for name, value in good.items():
+        found = suspect_of(fields[name], value, name in confirmed)
+        if found is not None:
+            p = found.problem()
+            if found.confirmed:
+                p = Problem(p.field, p.value, p.allowed, code="suspect_confirmed", hints=p.hints)
+            out.setdefault(name, []).append(p)
+    return out
 
 
 def infer_presence(

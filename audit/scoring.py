@@ -37,7 +37,14 @@ from audit.checks import (
     Outcome,
     conditions_scalar,
 )
-from audit.model import CheckedMeasurements, MeasurementField, check_measurements, schema
+from audit.errors import InputError, Problem
+from audit.model import (
+    CheckedMeasurements,
+    MeasurementField,
+    check_measurements,
+    review_measurements,
+    schema,
+)
 from audit.rules.loader import Rule, Ruleset, default_ruleset, split_fields, split_worlds
 
 Status = Literal["pass", "fail", "not_applicable", "not_measured", "advice"]
@@ -242,6 +249,27 @@ def evaluate(
         inferred=dict(checked.inferred),
         suspects=[s.to_dict() for s in checked.suspects],
     )
+
+
+def evaluate_partial(
+    facility_type: str, raw: Mapping[str, object], *, ruleset: Ruleset | None = None
+) -> tuple[Evaluation | None, dict[str, list[Problem]]]:
+    """A live verdict for a partly filled form: (evaluation or None, problems per field).
+
+    Values that cannot be read are left out (shown beside their field instead); suspect values
+    stay unread until confirmed, as in :func:`evaluate`. Contradictory input gives no evaluation.
+    """
+    issues = review_measurements(facility_type, raw)
+    unreadable = {n for n, ps in issues.items()
+                  if any(p.code not in _NOT_FIELD_ERRORS for p in ps)}
+    usable = {k: v for k, v in raw.items() if k not in unreadable}
+    try:
+        return evaluate(facility_type, usable, ruleset=ruleset), issues
+    except InputError:
+        return None, issues
+
+
+_NOT_FIELD_ERRORS = frozenset({"contradiction", "count", "suspect", "suspect_confirmed"})
 
 
 def score_from_weights(passed: int, total: int) -> float | None:
@@ -459,6 +487,7 @@ __all__ = [
     "Finding",
     "applicability",
     "evaluate",
+    "evaluate_partial",
     "evaluate_rule",
     "evaluate_rules",
     "resolve_split",
