@@ -15,7 +15,8 @@ meaning of statuses, verdicts, the score and the provisional flag.
   one), a value that passes every branch passes (on the strictest), and a value in between is
   ``not_measured`` with the question to answer.
 - **Verdict**: ``non_compliant`` if any requirement fails; else ``incomplete`` if any applicable
-  requirement is not measured; else ``compliant``. Advice never changes it.
+  requirement is not measured or a suspect value waits for confirmation; else ``compliant``.
+  Advice never changes it.
 - **Score**: severity-weighted share of the applicable, measured requirements that pass, 0–100;
   ``None`` when none was measured (an empty audit is not a zero). Advice counts on neither side.
 """
@@ -233,8 +234,8 @@ def evaluate(
     verdict: Verdict
     if "fail" in statuses:
         verdict = "non_compliant"
-    elif "not_measured" in statuses:
-        verdict = "incomplete"
+    elif "not_measured" in statuses or checked.unconfirmed:
+        verdict = "incomplete"  # a value waiting for confirmation never lets it read compliant
     else:
         verdict = "compliant"
     return Evaluation(

@@ -93,7 +93,7 @@ def evaluate_frame(
     rules = rs.for_facility(facility_type)
     n = len(frame)
     statuses, vias = _run(rules, readable, n, facility_type)
-    summary = _summarise(rules, statuses, vias, rs, n)
+    summary = _summarise(rules, statuses, vias, rs, n, n_suspect)
     out: dict[str, Any] = {
         "verdict": pd.Categorical.from_codes(summary["verdict"], categories=list(VERDICTS)),
         "score": summary["score"],
@@ -140,13 +140,13 @@ def evaluate_many(
             frame = pd.DataFrame.from_records(
                 [records[i][1] for i in idx], index=idx, columns=list(_columns(records, idx))
             )
-            _, readable, _ = _prepare(ftype, frame, fields=fields, strict=strict)
+            _, readable, n_suspect = _prepare(ftype, frame, fields=fields, strict=strict)
         except InputError as exc:
             problems.extend(exc.problems)
             continue
         rules = rs.for_facility(ftype)
         statuses, vias = _run(rules, readable, len(idx), ftype)
-        s = _summarise(rules, statuses, vias, rs, len(idx))
+        s = _summarise(rules, statuses, vias, rs, len(idx), n_suspect)
         ix = np.asarray(idx)
         verdict[ix], score[ix], n_fail[ix] = s["verdict"], s["score"], s["n_fail"]
         n_nm[ix], prov[ix], types[ix] = s["n_not_measured"], s["has_provisional"], ftype
@@ -551,6 +551,7 @@ def _summarise(
     vias: Sequence[np.ndarray],
     rs: Ruleset,
     n: int,
+    n_suspect: np.ndarray,
 ) -> dict[str, np.ndarray]:
     passed = np.zeros(n, dtype=np.int64)
     total = np.zeros(n, dtype=np.int64)
@@ -575,7 +576,7 @@ def _summarise(
     with np.errstate(invalid="ignore", divide="ignore"):
         score = np.where(total > 0, passed / np.where(total > 0, total, 1) * 100, np.nan)
     verdict = np.where(n_fail > 0, VERDICTS.index("non_compliant"),
-                       np.where(n_nm > 0, VERDICTS.index("incomplete"),
+                       np.where((n_nm > 0) | (n_suspect > 0), VERDICTS.index("incomplete"),
                                 VERDICTS.index("compliant"))).astype(np.int8)
     return {"verdict": verdict, "score": score, "n_fail": n_fail, "n_not_measured": n_nm,
             "n_advice": n_adv, "has_provisional": prov}
