@@ -25,6 +25,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -69,8 +70,13 @@ def ceil_double(r: Fraction) -> float:
 
 
 def quantize(x: Any, mul: int, div: int) -> Any:
-    """A reading (float or float array) as whole resolution steps: ``rint(x * mul / div)``."""
-    return np.rint(x * mul) if div == 1 else np.rint(x / div)
+    """A reading (float or float array) as whole resolution steps: ``rint(x * mul / div)``.
+
+    One IEEE operation, then rounding half to even; Python's ``round`` on a float and numpy's
+    ``rint`` round the same double the same way, so both paths get the same steps."""
+    if isinstance(x, np.ndarray):
+        return np.rint(x * mul) if div == 1 else np.rint(x / div)
+    return float(round(x * mul)) if div == 1 else float(round(x / div))
 
 
 def fmt_number(value: float | Fraction, places: int = 2) -> str:
@@ -89,26 +95,26 @@ class Quantity:
     mul: int = 1  # the measured field's resolution is div / mul (see quantize)
     div: int = 1
 
-    @property
+    @cached_property
     def lo(self) -> float:
-        """Compare ``x <= self`` as ``x <= self.lo`` (and ``x > self`` as ``x > self.lo``)."""
+        """The largest double not above the threshold (in the field's unit)."""
         return floor_double(self.exact)
 
-    @property
+    @cached_property
     def hi(self) -> float:
-        """Compare ``x >= self`` as ``x >= self.hi`` (and ``x < self`` as ``x < self.hi``)."""
+        """The smallest double not below the threshold (in the field's unit)."""
         return ceil_double(self.exact)
 
-    @property
+    @cached_property
     def value(self) -> float:
         return float(self.exact)
 
-    @property
+    @cached_property
     def n_lo(self) -> float:
         """The threshold in resolution steps, rounded down: ``x <= self`` is ``n <= n_lo``."""
         return float(math.floor(self.exact * self.mul / self.div))
 
-    @property
+    @cached_property
     def n_hi(self) -> float:
         """The threshold in resolution steps, rounded up: ``x >= self`` is ``n >= n_hi``."""
         return float(math.ceil(self.exact * self.mul / self.div))
@@ -118,6 +124,10 @@ class Quantity:
         return quantize(x, self.mul, self.div)
 
     def text(self) -> str:
+        return self._text
+
+    @cached_property
+    def _text(self) -> str:
         unit = f" {self.unit}" if self.unit else ""
         main = f"{fmt_number(self.exact)}{unit}"
         return main if self.given in (main, fmt_number(self.exact)) else f"{main} ({self.given})"

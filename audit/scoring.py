@@ -411,14 +411,14 @@ def evaluate_rules(rules: Sequence[Rule], checked: CheckedMeasurements) -> list[
     bases = {r.rule_id: _base(r, m, fields) for r in rules}
     resolved: dict[str, tuple[int, dict[str, Any] | None, dict[str, Any] | None]] = {}
     groups: dict[str, list[Rule]] = {}
+    applies: dict[str, bool | None] = {}
     for r in rules:
         if r.split:
             groups.setdefault(r.split, []).append(r)
         else:
-            applies = applicability(r, m)
+            applies[r.rule_id] = a = applicability(r, m)
             status = bases[r.rule_id].status
-            status = NOT_APPLICABLE if applies is False else NOT_MEASURED if applies is None \
-                else status
+            status = NOT_APPLICABLE if a is False else NOT_MEASURED if a is None else status
             resolved[r.rule_id] = (status, None, None)
     for members in groups.values():
         resolved.update(resolve_split(members, {r.rule_id: bases[r.rule_id].status
@@ -428,7 +428,7 @@ def evaluate_rules(rules: Sequence[Rule], checked: CheckedMeasurements) -> list[
     for r in rules:
         status, note, question = resolved[r.rule_id]
         base = bases[r.rule_id]
-        via = base.via and status == PASS and note is None and applicability(r, m) is True
+        via = base.via and status == PASS and note is None and applies.get(r.rule_id) is not False
         if r.is_advice and status == FAIL:
             status = ADVICE
         reads = r.reads

@@ -339,22 +339,25 @@ def _coerce_series(spec: MeasurementField, series: pd.Series) -> tuple[np.ndarra
         return arr, bad
     if spec.kind == "bool" and pd.api.types.is_bool_dtype(dtype) and not series.hasnans:
         return series.to_numpy(dtype=np.float64), np.zeros(n, dtype=bool)
-    # general path: exact dictionary hits first, the scalar coercer for everything else
+    # general path: dictionary hits and missing cells at C speed, the scalar coercer for the rest
     values = series.to_numpy(dtype=object)
     arr = np.full(n, np.nan)
     bad = np.zeros(n, dtype=bool)
     fast: dict[object, float] = {}
-    if spec.kind == "bool":
+    if spec.kind == "bool":  # anything equal to True/False (1, 1.0, np.True_) codes as it would
         fast = {True: 1.0, False: 0.0}
     elif spec.kind == "choice":
         fast = {c: float(i) for i, c in enumerate(spec.choices)}
-    for i, v in enumerate(values):
-        code = fast.get(v) if type(v) in (bool, str) else None
-        if code is not None:
-            arr[i] = code
-            continue
+    todo = np.ones(n, dtype=bool)
+    try:
+        if fast:
+            arr = pd.Series(values, dtype=object).map(fast).to_numpy(dtype=np.float64)
+        todo = np.isnan(arr) & ~pd.isna(values)
+    except TypeError:  # unhashable cells (lists): every cell the slow way
+        arr = np.full(n, np.nan)
+    for i in np.flatnonzero(todo):
         try:
-            arr[i] = _encode_scalar(spec, v)
+            arr[i] = _encode_scalar(spec, values[i])
         except _Bad:
             bad[i] = True
     return arr, bad

@@ -137,7 +137,7 @@ class Rule:
         """A clause worded 宜: scored ``advice`` when not followed, outside verdict and score."""
         return self.obligation == "advice"
 
-    @property
+    @cached_property
     def reads(self) -> tuple[str, ...]:
         """Every field the rule reads: the check's fields and all its conditions."""
         names = list(self.fields)
@@ -153,7 +153,7 @@ class Rule:
         item = f"-{self.item}" if self.item is not None else ""
         return f"{self.standard}-{self.edition} {self.clause}{item}"
 
-    @property
+    @cached_property
     def fields(self) -> tuple[str, ...]:
         """The measurement fields the check reads (conditions not included)."""
         spec = CHECKS[self.check]
@@ -165,7 +165,7 @@ class Rule:
                 names.extend(self.params[key])
         return tuple(names)
 
-    @property
+    @cached_property
     def applies_text(self) -> str:
         """The condition in words, e.g. ``rise_mm > 300 mm and running_slope_pct > 5 %``."""
         text = " and ".join(c.text() for c in self.when)
