@@ -929,6 +929,31 @@ class CheckedMeasurements:
         return tuple(s.field for s in self.suspects if not s.confirmed)
 
 
+def coerce_fields(
+    facility_type: str, raw: Mapping[str, object]
+) -> tuple[dict[str, Any], list[Problem]]:
+    """Coerce each field on its own: (readable values, one problem per unreadable or unknown
+    field). Empty values are left out; :data:`CONFIRM_KEY` is skipped."""
+    fields = schema(facility_type)
+    good: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for name, value in raw.items():
+        if name == CONFIRM_KEY:
+            continue
+        spec = fields.get(name)
+        if spec is None:
+            problems.append(Problem(str(name), value, f"not a field of `{facility_type}`; "
+                                    f"known fields: {', '.join(fields)}", code="unknown"))
+            continue
+        if is_missing(value):
+            continue
+        try:
+            good[name] = coerce_value(spec, value)
+        except _Bad as exc:
+            problems.append(Problem(name, value, str(exc), code=exc.code, hints=exc.hints))
+    return good, problems
+
+
 def check_measurements(
     facility_type: str, raw: Mapping[str, object], *, strict: bool = False
 ) -> CheckedMeasurements:
@@ -941,22 +966,7 @@ def check_measurements(
     unconfirmed suspect value.
     """
     fields = schema(facility_type)
-    problems: list[Problem] = []
-    recorded: dict[str, Any] = {}
-    for name, value in raw.items():
-        if name == CONFIRM_KEY:
-            continue
-        spec = fields.get(name)
-        if spec is None:
-            problems.append(Problem(str(name), value, f"not a field of `{facility_type}`; "
-                                    f"known fields: {', '.join(fields)}", code="unknown"))
-            continue
-        if is_missing(value):
-            continue
-        try:
-            recorded[name] = coerce_value(spec, value)
-        except _Bad as exc:
-            problems.append(Problem(name, value, str(exc), code=exc.code, hints=exc.hints))
+    recorded, problems = coerce_fields(facility_type, raw)
     confirmed = parse_confirmed(facility_type, raw.get(CONFIRM_KEY), problems)
     values = {n: recorded[n] for n in fields if n in recorded}
     inferred = infer_presence(facility_type, values, problems)
@@ -1017,22 +1027,9 @@ def review_measurements(facility_type: str, raw: Mapping[str, object]) -> dict[s
     """
     fields = schema(facility_type)
     out: dict[str, list[Problem]] = {}
-    good: dict[str, object] = {}
-    for name, value in raw.items():
-        if name == CONFIRM_KEY:
-            continue
-        spec = fields.get(name)
-        if spec is None:
-            out.setdefault(str(name), []).append(Problem(
-                str(name), value, f"not a field of `{facility_type}`", code="unknown"))
-            continue
-        if is_missing(value):
-            continue
-        try:
-            good[name] = coerce_value(spec, value)
-        except _Bad as exc:
-            out.setdefault(name, []).append(Problem(name, value, str(exc), code=exc.code,
-                                                    hints=exc.hints))
+    good, problems = coerce_fields(facility_type, raw)
+    for p in problems:
+        out.setdefault(p.field, []).append(p)
     confirmed = parse_confirmed(facility_type, raw.get(CONFIRM_KEY))
     try:
         check_measurements(facility_type, good)

@@ -374,6 +374,7 @@ def _infer_presence(
         changed = False
         for imp in IMPLICATIONS[facility_type]:
             x, flag = cols[imp.field], cols[imp.flag]
+            want: float | np.ndarray
             if imp.on == "recorded":
                 has, want = ~np.isnan(x), 1.0
             elif imp.on == "true":

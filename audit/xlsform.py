@@ -108,7 +108,8 @@ def _confirm_rows(facility_type: str) -> tuple[dict[str, Any], list[Any]]:
     outside = []
     for f in numeric:  # sibling paths: the same field name occurs in several groups
         ref = f"../{f.name}"
-        test = f"{ref} < {_fmt(f.plausible[0])} or {ref} > {_fmt(f.plausible[1])}"
+        lo, hi = f.plausible or (f.minimum, f.maximum)
+        test = f"{ref} < {_fmt(lo)} or {ref} > {_fmt(hi)}"
         if f.zero_plausible:
             test = f"{ref} != 0 and ({test})"
         outside.append(f"({ref} != '' and ({test}))")

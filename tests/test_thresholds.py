@@ -47,6 +47,7 @@ def _satisfy(c: Condition, fields: dict[str, MeasurementField], want: bool = Tru
         return pool[0]
     q = c.value
     r, step = q.exact, _res(q)
+    assert spec.plausible is not None
     lo, hi = (Fraction(v) for v in spec.plausible)
     candidates = (r, r + step, r - step, r + 10 * step, r - 10 * step, lo, hi)
     for x in candidates:  # a plausible value, so that the context itself is not suspect
@@ -85,14 +86,15 @@ def _threshold_cases() -> list[Any]:
             continue
         fields = schema(rule.facility_type)
         spec = fields[p["field"]]
-        bounds = {"max": [("le", p.get("max"))], "min": [("ge", p.get("min"))],
-                  "exact": [("eq", p.get("value"))],
-                  "range": [("ge", p.get("min")), ("le", p.get("max"))]}[rule.check]
+        ops = {"max": [("le", "max")], "min": [("ge", "min")], "exact": [("eq", "value")],
+               "range": [("ge", "min"), ("le", "max")]}[rule.check]
+        bounds: list[tuple[str, Quantity]] = [(op, p[key]) for op, key in ops]
         good = "advice" if rule.is_advice else "fail"
         for op, q in bounds:
             r, step = q.exact, _res(q)
             ctx = _context(rule)
             for label, x in (("at", r), ("above", r + step), ("below", r - step)):
+                assert spec.minimum is not None and spec.maximum is not None
                 if not spec.minimum <= x <= spec.maximum:
                     continue
                 want = "pass" if _holds(op, x, r) or (label == "at") else good
@@ -116,6 +118,7 @@ def _condition_cases() -> list[Any]:
             if not isinstance(c.value, Quantity):
                 continue
             spec = fields[c.field]
+            assert spec.minimum is not None and spec.maximum is not None
             r, step = c.value.exact, _res(c.value)
             assert r * c.value.mul / c.value.div == int(r * c.value.mul / c.value.div), \
                 f"{rule.rule_id}: condition threshold {c.text()} is not on the field's grid"
@@ -141,7 +144,7 @@ def _filler(rule: Rule) -> dict[str, Any]:
     p = rule.params
     fields = schema(rule.facility_type)
     if rule.check in ("max", "min", "exact"):
-        q = p.get("max") or p.get("min") or p.get("value")
+        q: Quantity = p.get("max") or p.get("min") or p["value"]
         return {p["field"]: float(q.exact)}
     if rule.check == "range":
         return {p["field"]: float(p["min"].exact)}
@@ -150,8 +153,9 @@ def _filler(rule: Rule) -> dict[str, Any]:
     if rule.check == "one_of":
         return {p["field"]: p["allowed"][0]}
     if rule.check == "at_least_field":
-        v = fields[p["field"]].plausible[0]
-        return {p["field"]: v, p["reference"]: v}
+        plausible = fields[p["field"]].plausible
+        assert plausible is not None
+        return {p["field"]: plausible[0], p["reference"]: plausible[0]}
     if rule.check == "min_dimensions":
         a, b = p["fields"]
         return {a: float(p["short_min"].exact), b: float(p["long_min"].exact)}

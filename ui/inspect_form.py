@@ -103,9 +103,9 @@ def measurement_inputs(
     initial_confirmed = set(initial.get(CONFIRM_KEY) or ())
     fields = schema(facility_type)
     for name, problems in issues.items():
-        spec = fields.get(name)
-        if spec is None or name not in slots:
+        if name not in fields or name not in slots:
             continue
+        spec = fields[name]
         with slots[name]:
             for p in problems:
                 if p.code in ("suspect", "suspect_confirmed"):

@@ -30,7 +30,7 @@ import hashlib
 import itertools
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -300,7 +300,7 @@ def default_ruleset() -> Ruleset:
     return load_ruleset(DEFAULT_RULESET)
 
 
-def split_fields(rules: tuple[Rule, ...] | list[Rule]) -> tuple[str, ...]:
+def split_fields(rules: Sequence[Rule]) -> tuple[str, ...]:
     """The context fields the branches of a split group depend on, in order of appearance."""
     names: list[str] = []
     for r in rules:
