@@ -659,3 +659,25 @@ def test_no_unconfirmed_suspect_value_reads_compliant(ftype: str) -> None:
         frame = evaluate_frame(ftype, pd.DataFrame([m]))
         assert frame["verdict"].iloc[0] == e.verdict and frame["n_suspect"].iloc[0] >= 1
         assert not math.isnan(frame["score"].iloc[0]) or e.score is None
+
+
+def test_item3_cli_import_lists_suspect_values_and_strict_rejects_them(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    env = {"DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "NETWORK_SOURCE": "demo",
+           "A11Y_SETTINGS_FILE": "/nonexistent"}
+    repo = Path(__file__).resolve().parent.parent
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "audit", *args], env=env, cwd=repo,
+                              capture_output=True, text=True, check=False)
+
+    assert run("db", "upgrade").returncode == 0
+    path = _odk_csv(tmp_path / "door.csv", "entrance", [{"door_clear_width_mm": 0.9}])
+    strict = run("import", "odk", str(path), "--no-snap", "--strict")
+    assert strict.returncode == 2 and "row 1" in strict.stderr
+    assert "door_clear_width_mm" in strict.stderr and "900 mm" in strict.stderr
+    lenient = run("import", "odk", str(path), "--no-snap")
+    assert lenient.returncode == 0, lenient.stderr
+    assert "suspect" in lenient.stdout and "900 mm" in lenient.stdout
