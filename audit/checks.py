@@ -9,11 +9,14 @@ measured value and the threshold for display) and ``vector`` over numpy arrays f
 at once. In the vector form every field is a float64 array with NaN for "not measured"; booleans
 are 1.0/0.0 and choices are their index in the field's ``choices``.
 
-Exact comparison. A threshold such as 1:12 is kept as the fraction 25/3 %. Comparing a measured
-float ``x`` with a rational ``r`` is done exactly by comparing with the nearest double on the safe
-side: ``x <= r`` if and only if ``x <= floor_double(r)``, and ``x >= r`` if and only if
-``x >= ceil_double(r)``. Both paths use those same doubles, so they agree bit for bit, and 8.33 %
-passes 1:12 while 8.34 % fails.
+Comparison at the field's resolution. A threshold such as 1:12 is kept as the exact fraction
+25/3 %. A reading ``x`` is first rounded to the measured field's input resolution (0.01 % for
+slopes, 1 mm for most lengths; see :class:`audit.model.MeasurementField`): it becomes the whole
+number of steps ``n = rint(x * mul / div)`` (:func:`quantize`, half to even). The threshold in steps
+``r * mul / div`` is exact, so ``x <= r`` is ``n <= floor(r * mul / div)`` and ``x >= r`` is
+``n >= ceil(r * mul / div)``: integers compared with integers. Both paths compute ``n`` with the
+same numpy operation, so they agree bit for bit; 8.333333333333334 % (1:12 as a double) and
+8.33 % pass 1:12 while 8.34 % fails.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -29,8 +33,9 @@ import numpy as np
 if TYPE_CHECKING:
     from audit.model import MeasurementField
 
-PASS, FAIL, NOT_APPLICABLE, NOT_MEASURED = 0, 1, 2, 3
-STATUS_NAMES: tuple[str, ...] = ("pass", "fail", "not_applicable", "not_measured")
+PASS, FAIL, NOT_APPLICABLE, NOT_MEASURED, ADVICE = 0, 1, 2, 3, 4
+#: ``advice``: a clause worded 宜 ("should preferably") that is not followed; never a failure.
+STATUS_NAMES: tuple[str, ...] = ("pass", "fail", "not_applicable", "not_measured", "advice")
 
 #: unit -> (dimension, factor to the dimension's base unit). "ratio" is handled apart.
 UNITS: dict[str, tuple[str, Fraction]] = {
@@ -64,6 +69,16 @@ def ceil_double(r: Fraction) -> float:
     return f
 
 
+def quantize(x: Any, mul: int, div: int) -> Any:
+    """A reading (float or float array) as whole resolution steps: ``rint(x * mul / div)``.
+
+    One IEEE operation, then rounding half to even; Python's ``round`` on a float and numpy's
+    ``rint`` round the same double the same way, so both paths get the same steps."""
+    if isinstance(x, np.ndarray):
+        return np.rint(x * mul) if div == 1 else np.rint(x / div)
+    return float(round(x * mul)) if div == 1 else float(round(x / div))
+
+
 def fmt_number(value: float | Fraction, places: int = 2) -> str:
     """A short human form: at most ``places`` decimals, no trailing zeros."""
     text = f"{float(value):.{places}f}".rstrip("0").rstrip(".")
@@ -77,22 +92,42 @@ class Quantity:
     exact: Fraction
     unit: str | None
     given: str  # as written in the ruleset, e.g. "1:12" or "1.20 m"
+    mul: int = 1  # the measured field's resolution is div / mul (see quantize)
+    div: int = 1
 
-    @property
+    @cached_property
     def lo(self) -> float:
-        """Compare ``x <= self`` as ``x <= self.lo`` (and ``x > self`` as ``x > self.lo``)."""
+        """The largest double not above the threshold (in the field's unit)."""
         return floor_double(self.exact)
 
-    @property
+    @cached_property
     def hi(self) -> float:
-        """Compare ``x >= self`` as ``x >= self.hi`` (and ``x < self`` as ``x < self.hi``)."""
+        """The smallest double not below the threshold (in the field's unit)."""
         return ceil_double(self.exact)
 
-    @property
+    @cached_property
     def value(self) -> float:
         return float(self.exact)
 
+    @cached_property
+    def n_lo(self) -> float:
+        """The threshold in resolution steps, rounded down: ``x <= self`` is ``n <= n_lo``."""
+        return float(math.floor(self.exact * self.mul / self.div))
+
+    @cached_property
+    def n_hi(self) -> float:
+        """The threshold in resolution steps, rounded up: ``x >= self`` is ``n >= n_hi``."""
+        return float(math.ceil(self.exact * self.mul / self.div))
+
+    def steps(self, x: Any) -> Any:
+        """A reading of the measured field in resolution steps."""
+        return quantize(x, self.mul, self.div)
+
     def text(self) -> str:
+        return self._text
+
+    @cached_property
+    def _text(self) -> str:
         unit = f" {self.unit}" if self.unit else ""
         main = f"{fmt_number(self.exact)}{unit}"
         return main if self.given in (main, fmt_number(self.exact)) else f"{main} ({self.given})"
@@ -102,19 +137,20 @@ class Quantity:
 
 
 def compare(op: str, x: Any, q: Quantity) -> Any:
-    """Exact ``x op q`` for a float or a float array ``x`` (NaN compares false)."""
+    """``x op q`` at the field's resolution, for a float or a float array (NaN compares false)."""
+    n = q.steps(x)
     if op == "le":
-        return x <= q.lo
+        return n <= q.n_lo
     if op == "lt":
-        return x < q.hi
+        return n < q.n_hi
     if op == "ge":
-        return x >= q.hi
+        return n >= q.n_hi
     if op == "gt":
-        return x > q.lo
+        return n > q.n_lo
     if op == "eq":
-        return (x <= q.lo) & (x >= q.hi)
+        return (n <= q.n_lo) & (n >= q.n_hi)
     if op == "ne":
-        return (x > q.lo) | (x < q.hi)
+        return (n > q.n_lo) | (n < q.n_hi)
     raise ValueError(op)
 
 
@@ -274,12 +310,13 @@ def _max_scalar(m: Mapping[str, Any], p: Params, fields: Fields) -> Outcome:
     th = _threshold("le", q)
     if x is None:
         return Outcome(NOT_MEASURED, None, th)
-    return Outcome(PASS if x <= q.lo else FAIL, _measured(x, _unit(fields, p["field"])), th)
+    ok = bool(compare("le", x, q))
+    return Outcome(PASS if ok else FAIL, _measured(x, _unit(fields, p["field"])), th)
 
 
 def _max_vector(cols: Cols, p: Params) -> np.ndarray:
     x = cols[p["field"]]
-    return _status_vec(~np.isnan(x), x <= p["max"].lo)
+    return _status_vec(~np.isnan(x), compare("le", x, p["max"]))
 
 
 def _min_scalar(m: Mapping[str, Any], p: Params, fields: Fields) -> Outcome:
@@ -287,12 +324,13 @@ def _min_scalar(m: Mapping[str, Any], p: Params, fields: Fields) -> Outcome:
     th = _threshold("ge", q)
     if x is None:
         return Outcome(NOT_MEASURED, None, th)
-    return Outcome(PASS if x >= q.hi else FAIL, _measured(x, _unit(fields, p["field"])), th)
+    ok = bool(compare("ge", x, q))
+    return Outcome(PASS if ok else FAIL, _measured(x, _unit(fields, p["field"])), th)
 
 
 def _min_vector(cols: Cols, p: Params) -> np.ndarray:
     x = cols[p["field"]]
-    return _status_vec(~np.isnan(x), x >= p["min"].hi)
+    return _status_vec(~np.isnan(x), compare("ge", x, p["min"]))
 
 
 def _range_scalar(m: Mapping[str, Any], p: Params, fields: Fields) -> Outcome:
@@ -302,13 +340,13 @@ def _range_scalar(m: Mapping[str, Any], p: Params, fields: Fields) -> Outcome:
           "given": f"{lo.given} – {hi.given}", "text": text, "text_zh": text, "text_en": text}
     if x is None:
         return Outcome(NOT_MEASURED, None, th)
-    ok = x >= lo.hi and x <= hi.lo
+    ok = bool(compare("ge", x, lo)) and bool(compare("le", x, hi))
     return Outcome(PASS if ok else FAIL, _measured(x, _unit(fields, p["field"])), th)
 
 
 def _range_vector(cols: Cols, p: Params) -> np.ndarray:
     x = cols[p["field"]]
-    return _status_vec(~np.isnan(x), (x >= p["min"].hi) & (x <= p["max"].lo))
+    return _status_vec(~np.isnan(x), compare("ge", x, p["min"]) & compare("le", x, p["max"]))
 
 
 def _exact_scalar(m: Mapping[str, Any], p: Params, fields: Fields) -> Outcome:
@@ -316,13 +354,13 @@ def _exact_scalar(m: Mapping[str, Any], p: Params, fields: Fields) -> Outcome:
     th = _threshold("eq", q)
     if x is None:
         return Outcome(NOT_MEASURED, None, th)
-    ok = x <= q.lo and x >= q.hi
+    ok = bool(compare("eq", x, q))
     return Outcome(PASS if ok else FAIL, _measured(x, _unit(fields, p["field"])), th)
 
 
 def _exact_vector(cols: Cols, p: Params) -> np.ndarray:
     x = cols[p["field"]]
-    return _status_vec(~np.isnan(x), (x <= p["value"].lo) & (x >= p["value"].hi))
+    return _status_vec(~np.isnan(x), compare("eq", x, p["value"]))
 
 
 register(Check("max", "The measured value is at most `max`.",
@@ -398,7 +436,7 @@ def _dims_scalar(m: Mapping[str, Any], p: Params, fields: Fields) -> Outcome:
     if a is None or b is None:
         return Outcome(NOT_MEASURED, None, th)
     longer, shorter = max(a, b), min(a, b)
-    ok = longer >= long_q.hi and shorter >= short_q.hi
+    ok = bool(compare("ge", longer, long_q)) and bool(compare("ge", shorter, short_q))
     shown = f"{fmt_number(a, 3)} × {fmt_number(b, 3)} {unit}"
     meas = {"value": [a, b], "unit": unit, "text": shown, "text_zh": shown, "text_en": shown}
     return Outcome(PASS if ok else FAIL, meas, th)
@@ -408,7 +446,7 @@ def _dims_vector(cols: Cols, p: Params) -> np.ndarray:
     a, b = (cols[f] for f in p["fields"])
     known = ~np.isnan(a) & ~np.isnan(b)
     longer, shorter = np.fmax(a, b), np.fmin(a, b)
-    ok = (longer >= p["long_min"].hi) & (shorter >= p["short_min"].hi)
+    ok = compare("ge", longer, p["long_min"]) & compare("ge", shorter, p["short_min"])
     return _status_vec(known, ok)
 
 
@@ -435,12 +473,16 @@ def _ge_field_scalar(m: Mapping[str, Any], p: Params, fields: Fields) -> Outcome
         th.update(text=shown, text_zh=shown, text_en=shown)
     if x is None or ref is None:
         return Outcome(NOT_MEASURED, None if x is None else _measured(x, unit), th)
-    return Outcome(PASS if x >= ref else FAIL, _measured(x, unit), th)
+    mul, div = p["_scale"]
+    ok = bool(quantize(x, mul, div) >= quantize(ref, mul, div))
+    return Outcome(PASS if ok else FAIL, _measured(x, unit), th)
 
 
 def _ge_field_vector(cols: Cols, p: Params) -> np.ndarray:
     x, ref = cols[p["field"]], cols[p["reference"]]
-    return _status_vec(~np.isnan(x) & ~np.isnan(ref), x >= ref)
+    mul, div = p["_scale"]
+    return _status_vec(~np.isnan(x) & ~np.isnan(ref),
+                       quantize(x, mul, div) >= quantize(ref, mul, div))
 
 
 register(Check("at_least_field", "A measurement is at least another measurement of the same "

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from audit.actors import require
 from audit.errors import AuditError, InputError, Problem
-from audit.model import _Bad, coerce_value, is_missing, schema
+from audit.model import coerce_fields, schema
 from audit.settings import Settings, get_settings
 from audit.storage.repository import AuditRecord, FacilityRecord, Repository, StreetRef
 from geodata.crs import check_point
@@ -154,21 +154,7 @@ def check_fields(
     facility_type: str, raw: Mapping[str, Any]
 ) -> tuple[dict[str, Any], list[Problem]]:
     """Split raw form values into (valid values, problems) field by field (for inline messages)."""
-    fields = schema(facility_type)
-    good: dict[str, Any] = {}
-    problems: list[Problem] = []
-    for name, value in raw.items():
-        spec = fields.get(name)
-        if spec is None:
-            problems.append(Problem(name, value, f"not a field of `{facility_type}`"))
-            continue
-        if is_missing(value):
-            continue
-        try:
-            good[name] = coerce_value(spec, value)
-        except _Bad as exc:
-            problems.append(Problem(name, value, str(exc)))
-    return good, problems
+    return coerce_fields(facility_type, raw)
 
 
 def preview(

@@ -27,11 +27,20 @@ class GeodataError(ProjectError):
 
 @dataclass(frozen=True)
 class Problem:
-    """One problem with one input field: the field, the value given and what is allowed."""
+    """One problem with one input field: the field, the value given and what is allowed.
+
+    ``code`` says what kind of problem it is, so a page can show a translated sentence instead of
+    ``allowed`` (e.g. ``"contradiction"``, ``"suspect"``, ``"decimal_comma"``, ``"range"``);
+    ``related`` names the other fields involved (the flag a measurement contradicts) and
+    ``hints`` carries "did you mean" suggestions (:class:`audit.model.Hint`).
+    """
 
     field: str
     value: Any
     allowed: str
+    code: str = ""
+    related: tuple[str, ...] = ()
+    hints: tuple[Any, ...] = ()
 
     def __str__(self) -> str:
         return f"`{self.field}` = {self.value!r}: {self.allowed}"

@@ -15,7 +15,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def test_evaluate_prints_json(capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["evaluate", "ramp", "--json", '{"running_slope_pct": 9.1, "rise_mm": 140}'])
+    code = main(["evaluate", "ramp", "--json",
+                 '{"running_slope_pct": 9.1, "rise_mm": 140, "site_constrained": true}'])
     assert code == 0
     out = capsys.readouterr().out
     data = json.loads(out)

@@ -17,7 +17,8 @@ from audit.scoring import evaluate
 from audit.vectorized import evaluate_frame, status_column
 
 CASES_FILE = Path(__file__).parent / "fixtures" / "rules" / "gb55019-2021-cases.toml"
-STATUSES = ("pass", "fail", "not_applicable", "not_measured")
+STATUSES = ("pass", "fail", "not_applicable", "not_measured", "advice")
+KINDS = (*STATUSES, "rejected")
 
 
 def _cases() -> dict[str, dict[str, list[dict]]]:
@@ -33,6 +34,8 @@ def _params() -> list:
     out = []
     for rule_id, kinds in CASES.items():
         for status, cases in kinds.items():
+            if status == "rejected":
+                continue
             for i, m in enumerate(cases):
                 out.append(pytest.param(rule_id, status, m, id=f"{rule_id}-{status}-{i}"))
     return out
@@ -42,17 +45,20 @@ def test_every_rule_has_a_passing_and_a_failing_fixture() -> None:
     missing = [
         f"{r.rule_id}: no {kind} fixture"
         for r in RULESET.rules
-        for kind in ("pass", "fail")
+        for kind in ("pass", "advice" if r.is_advice else "fail")
         if not CASES.get(r.rule_id, {}).get(kind)
     ]
     assert not missing, "\n".join(missing)
+    # an advice rule never fails; a requirement never gives advice
+    for r in RULESET.rules:
+        assert ("fail" if r.is_advice else "advice") not in CASES.get(r.rule_id, {}), r.rule_id
 
 
 def test_fixtures_name_existing_rules_and_statuses() -> None:
     ids = {r.rule_id for r in RULESET.rules}
     assert set(CASES) <= ids, f"fixtures for unknown rules: {sorted(set(CASES) - ids)}"
     for rule_id, kinds in CASES.items():
-        assert set(kinds) <= set(STATUSES), (rule_id, set(kinds) - set(STATUSES))
+        assert set(kinds) <= set(KINDS), (rule_id, set(kinds) - set(KINDS))
 
 
 @pytest.mark.parametrize(("rule_id", "status", "measurements"), _params())
@@ -63,3 +69,25 @@ def test_fixture_status(rule_id: str, status: str, measurements: dict) -> None:
     assert finding.status == status, (measurements, finding.measured, finding.threshold)
     frame = evaluate_frame(rule.facility_type, pd.DataFrame([measurements]))
     assert frame[status_column(rule_id)].iloc[0] == status
+
+
+def _rejected() -> list:
+    return [pytest.param(rule_id, m, id=f"{rule_id}-rejected-{i}")
+            for rule_id, kinds in CASES.items() for i, m in enumerate(kinds.get("rejected", []))]
+
+
+@pytest.mark.parametrize(("rule_id", "measurements"), _rejected())
+def test_rejected_fixture(rule_id: str, measurements: dict) -> None:
+    """Contradictory input is an input error on both paths, naming both fields, never a pass."""
+    from audit.errors import InputError
+
+    rule = RULESET.rule(rule_id)
+    with pytest.raises(InputError) as info:
+        evaluate(rule.facility_type, measurements)
+    problem = info.value.problems[0]
+    assert problem.code == "contradiction"
+    named = {problem.field, *problem.related}
+    assert named <= set(measurements), (named, measurements)
+    assert len(named) == 2
+    with pytest.raises(InputError, match="contradicts"):
+        evaluate_frame(rule.facility_type, pd.DataFrame([measurements]))

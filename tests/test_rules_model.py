@@ -12,6 +12,7 @@ from audit.errors import InputError
 from audit.model import (
     FACILITY_LABELS,
     FACILITY_TYPES,
+    IMPLICATIONS,
     SCHEMAS,
     validate_measurements,
 )
@@ -91,7 +92,8 @@ def test_choice_labels_are_accepted() -> None:
 
 def test_defaults_fill_context_flags_only() -> None:
     assert validate_measurements("ramp", {}) == {"in_dwelling": False}
-    assert validate_measurements("entrance", {}) == {"automatic_door": False, "fire_door": False}
+    # automatic_door has no default any more: unrecorded, both branches are judged (issue 12)
+    assert validate_measurements("entrance", {}) == {"fire_door": False}
     assert validate_measurements("tactile_paving", {}) == {}
 
 
@@ -164,6 +166,12 @@ def test_random_measurements_is_deterministic_and_honours_missing_rate() -> None
     rng = np.random.default_rng(0)
     assert all(random_measurements("entrance", rng, missing_rate=1.0) == {} for _ in range(5))
     full = random_measurements("entrance", rng, missing_rate=0.0)
-    assert set(full) == {f.name for f in SCHEMAS["entrance"]}
+    # every field is drawn, except the measurements of a feature drawn absent
+    absent = {i.field for i in IMPLICATIONS["entrance"] if full.get(i.flag) is False}
+    assert set(full) == {f.name for f in SCHEMAS["entrance"]} - absent
+    for _ in range(50):
+        full = random_measurements("entrance", rng, missing_rate=0.0)
+        absent = {i.field for i in IMPLICATIONS["entrance"] if full.get(i.flag) is False}
+        assert set(full) == {f.name for f in SCHEMAS["entrance"]} - absent
     with pytest.raises(InputError):
         random_measurements("ramp", rng, missing_rate=2)

@@ -23,7 +23,8 @@ def test_public_api_is_exported() -> None:
 
 
 def test_short_steep_ramp_passes_only_through_the_provisional_exception() -> None:
-    result = evaluate("ramp", {"running_slope_pct": 9.1, "rise_mm": 140})
+    result = evaluate("ramp", {"running_slope_pct": 9.1, "rise_mm": 140,
+                               "site_constrained": True})
     f = _finding(result, "ramp.running_slope")
     assert f.status == "pass" and f.via_exception
     assert f.provisional and f.verification == "unverified"
@@ -71,7 +72,8 @@ def test_parking_count_threshold_depends_on_the_total() -> None:
 
 def _complete_tactile(**over: object) -> dict:
     base = {"obstructed": False, "continuous": True, "warning_at_start_end_turns": True,
-            "contrasts_with_pavement": True, "width_mm": 300}
+            "contrasts_with_pavement": True, "width_mm": 300, "warning_strip_width_ok": True,
+            "grate_present": False}
     return {**base, **over}
 
 
@@ -80,7 +82,7 @@ def test_verdicts() -> None:
     assert evaluate("tactile_paving", _complete_tactile(obstructed=True)).verdict == \
         "non_compliant"
     partial = _complete_tactile()
-    del partial["width_mm"]
+    del partial["warning_strip_width_ok"]
     assert evaluate("tactile_paving", partial).verdict == "incomplete"
     # a fail beats a gap
     partial["continuous"] = False
@@ -90,13 +92,14 @@ def test_verdicts() -> None:
 def test_score_is_the_severity_weighted_share_of_measured_applicable_rules() -> None:
     weights = default_ruleset().weights
     # obstructed (critical 3) fails; continuous (major 2), warnings (major 2), contrast (major 2)
-    # and width (minor 1) pass: 7 / 10
+    # and warning-strip width (minor 1) pass: 7 / 10 (the guiding-strip width is advice: not
+    # counted)
     result = evaluate("tactile_paving", _complete_tactile(obstructed=True))
     assert (weights["critical"], weights["major"], weights["minor"]) == (3, 2, 1)
     assert result.score == pytest.approx(70.0)
     assert evaluate("tactile_paving", _complete_tactile()).score == 100.0
     # not measured and not applicable rules do not count
-    only = evaluate("tactile_paving", {"width_mm": 100})
+    only = evaluate("tactile_paving", {"contrasts_with_pavement": False})
     assert only.score == 0.0 and only.verdict == "non_compliant"
 
 
@@ -109,8 +112,8 @@ def test_score_is_none_when_nothing_applicable_was_measured() -> None:
 def test_findings_are_sorted_failing_first_then_by_severity() -> None:
     result = evaluate("entrance", {"door_clear_width_mm": 700, "is_new_construction": True,
                                    "signage_present": False, "opening_force_n": 40,
-                                   "revolving_door": False})
-    order = {"fail": 0, "not_measured": 1, "pass": 2, "not_applicable": 3}
+                                   "revolving_door": False, "automatic_door": False})
+    order = {"fail": 0, "not_measured": 1, "advice": 2, "pass": 3, "not_applicable": 4}
     sev = {"critical": 0, "major": 1, "minor": 2}
     keys = [(order[f.status], sev[f.severity]) for f in result.findings]
     assert keys == sorted(keys)

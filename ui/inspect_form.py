@@ -1,9 +1,14 @@
 """Audit form widgets generated from :data:`audit.model.SCHEMAS`, the live verdict panel, history.
 
-- :func:`measurement_inputs` draws one widget per schema field (unit in the label, help text,
-  booleans as yes / no / not checked) and returns the raw values plus the inline problems;
+- :func:`measurement_inputs` draws one widget per schema field (unit in the label, the allowed
+  and usual range in the help, booleans as yes / no / not checked) and, under each field, its
+  problems in the user's language: a value that cannot be read, a contradiction (shown under both
+  fields), or a value outside the usual range with "did you mean" hints and a confirmation
+  checkbox. It returns the raw values (with the confirmed fields) plus the blocking problems;
 - :func:`evaluation_panel` shows each failing clause with the measured value, the threshold,
-  the severity and a provisional mark;
+  the severity, a provisional mark and how the input was read (presence inferred from a
+  measurement, a split rule judged on every branch), then the open questions and, apart, the
+  advice (GB 50763 宜) clauses;
 - :func:`history_panel` lists the audits of a facility and a field-by-field diff of two of them;
 - :func:`browser_geolocation` / :func:`parse_gps_result` read the device's GPS through the
   ``streamlit-js-eval`` component (its JavaScript ships inside the wheel; no CDN).
@@ -18,13 +23,16 @@ from typing import Any
 import streamlit as st
 
 from audit.errors import Problem
-from audit.inspect import diff_audits, preview
-from audit.model import SCHEMAS, MeasurementField
+from audit.inspect import diff_audits
+from audit.model import CONFIRM_KEY, SCHEMAS, MeasurementField, review_measurements, schema
+from audit.scoring import Finding, evaluate_partial
 from ui.i18n import current_language, pick, t
 from ui.map import verdict_label
 
 BOOL_OPTIONS: tuple[str, ...] = ("not_checked", "yes", "no")
 _BOOL_VALUES: dict[str, bool | None] = {"not_checked": None, "yes": True, "no": False}
+#: Problem codes that do not block saving.
+NON_BLOCKING: frozenset[str] = frozenset({"suspect_confirmed"})
 
 
 def field_label(spec: MeasurementField, lang: str) -> str:
@@ -41,22 +49,33 @@ def _bool_label(option: str) -> str:
     return t(f"inspect.bool.{option}")
 
 
+def _help(spec: MeasurementField, lang: str) -> str | None:
+    helptext = pick(lang, spec.help_zh, spec.help_en)
+    if spec.is_numeric:
+        parts = [helptext, t("inspect.range", allowed=_range(spec))]
+        if spec.plausible is not None:
+            parts.append(t("inspect.usual", usual=_usual(spec)))
+        helptext = " ".join(p for p in parts if p)
+    return helptext or None
+
+
 def measurement_inputs(
     facility_type: str, prefix: str, initial: dict[str, Any] | None = None
 ) -> tuple[dict[str, Any], list[Problem]]:
-    """One widget per field of ``facility_type``; returns (raw values, problems shown inline)."""
-    from audit.inspect import check_fields
+    """One widget per field of ``facility_type``; returns (raw values, blocking problems).
 
+    The problems are shown under their fields, translated. A value outside the usual range needs
+    the inspector's confirmation (a checkbox tied to that value) before the audit can be saved;
+    the confirmed fields are returned under :data:`audit.model.CONFIRM_KEY`.
+    """
     lang = current_language()
     initial = initial or {}
     raw: dict[str, Any] = {}
+    slots: dict[str, Any] = {}
     cols = st.columns(2)
     for i, spec in enumerate(SCHEMAS[facility_type]):
         key = widget_key(prefix, facility_type, spec.name)
-        helptext = pick(lang, spec.help_zh, spec.help_en) or None
-        if spec.kind != "bool" and spec.kind != "choice":
-            allowed = t("inspect.range", allowed=_range(spec))
-            helptext = f"{helptext} {allowed}" if helptext else allowed
+        helptext = _help(spec, lang)
         with cols[i % 2]:
             if key not in st.session_state and spec.name in initial:
                 value0 = initial[spec.name]
@@ -78,11 +97,76 @@ def measurement_inputs(
                     field_label(spec, lang), value=None, step=spec.step or 1.0,
                     format="%d" if spec.kind == "integer" else "%g", key=key,
                     placeholder=t("inspect.not_measured"), help=helptext)
-            _, problems = check_fields(facility_type, {spec.name: raw[spec.name]})
+            slots[spec.name] = st.container()
+    issues = review_measurements(facility_type, raw)
+    confirmed: list[str] = []
+    initial_confirmed = set(initial.get(CONFIRM_KEY) or ())
+    fields = schema(facility_type)
+    for name, problems in issues.items():
+        if name not in fields or name not in slots:
+            continue
+        spec = fields[name]
+        with slots[name]:
             for p in problems:
-                st.error(t("inspect.bad_value", value=p.value, allowed=_range(spec)))
-    _, problems = check_fields(facility_type, raw)
-    return raw, problems
+                if p.code in ("suspect", "suspect_confirmed"):
+                    st.warning(_suspect_text(spec, p, lang))
+                    box = f"{widget_key(prefix, facility_type, name)}:confirm:{p.value!r}"
+                    if box not in st.session_state and name in initial_confirmed:
+                        st.session_state[box] = True
+                    if st.checkbox(t("inspect.confirm_value", value=_num(p.value)), key=box):
+                        confirmed.append(name)
+                else:
+                    st.error(problem_text(facility_type, p, lang))
+    if confirmed:
+        raw[CONFIRM_KEY] = confirmed
+    blocking: list[Problem] = []
+    for problems in issues.values():
+        for p in problems:
+            done = p.code == "suspect" and p.field in confirmed
+            if p.code not in NON_BLOCKING and not done and p not in blocking:
+                blocking.append(p)
+    return raw, blocking
+
+
+def problem_text(facility_type: str, p: Problem, lang: str) -> str:
+    """A problem of one measurement as a translated sentence (never the developer message)."""
+    fields = schema(facility_type)
+    spec = fields.get(p.field)
+    label = pick(lang, spec.label_zh, spec.label_en) if spec else p.field
+    if p.code == "contradiction":
+        other = fields.get(p.related[0]) if p.related else None
+        other_label = pick(lang, other.label_zh, other.label_en) if other else ""
+        return t("inspect.contradiction", field=label, other=other_label)
+    if p.code == "count":
+        other = fields[p.related[0]] if p.related else None
+        return t("inspect.count_problem", field=label,
+                 other=pick(lang, other.label_zh, other.label_en) if other else "")
+    if p.code in ("suspect", "suspect_confirmed") and spec is not None:
+        return _suspect_text(spec, p, lang)
+    allowed = _range(spec) if spec is not None and spec.is_numeric else (
+        spec.allowed_text() if spec is not None else "")
+    text = t("inspect.bad_value", value=p.value, allowed=allowed)
+    if p.code == "decimal_comma":
+        text = t("inspect.decimal_comma", value=p.value)
+    if p.hints:
+        text += " " + t("inspect.did_you_mean", hints=_hints(p, lang))
+    return text
+
+
+def _suspect_text(spec: MeasurementField, p: Problem, lang: str) -> str:
+    text = t("inspect.suspect", value=_num(p.value), unit=spec.unit or "", usual=_usual(spec))
+    if p.hints:
+        text += " " + t("inspect.did_you_mean", hints=_hints(p, lang))
+    return text
+
+
+def _hints(p: Problem, lang: str) -> str:
+    return pick(lang, "；", "; ").join(h.text("zh" if lang == "zh-Hans" else "en")
+                                       for h in p.hints)
+
+
+def _num(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _range(spec: MeasurementField) -> str:
@@ -90,6 +174,14 @@ def _range(spec: MeasurementField) -> str:
     lo = f"{spec.minimum:g}" if spec.minimum is not None else "?"
     hi = f"{spec.maximum:g}" if spec.maximum is not None else "?"
     return f"{lo} – {hi}{unit}"
+
+
+def _usual(spec: MeasurementField) -> str:
+    if spec.plausible is None:
+        return _range(spec)
+    unit = f" {spec.unit}" if spec.unit else ""
+    text = f"{spec.plausible[0]:g} – {spec.plausible[1]:g}{unit}"
+    return f"{text}{t('inspect.or_zero')}" if spec.zero_plausible else text
 
 
 def _text(value: Any) -> str:
@@ -102,15 +194,55 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _measured_text(measured: dict[str, Any] | None, lang: str) -> str:
+    if not measured:
+        return "—"
+    key = "text_zh" if lang == "zh-Hans" else "text_en"
+    return str(measured.get(key) or measured.get("text") or _text(measured))
+
+
 def _threshold_text(threshold: dict[str, Any], lang: str) -> str:
     key = "text_zh" if lang == "zh-Hans" else "text_en"
     return str(threshold.get(key) or threshold.get("text") or _text(threshold))
 
 
+def finding_notes(facility_type: str, f: Finding, lang: str) -> list[str]:
+    """How the input behind one finding was read, as translated sentences."""
+    fields = schema(facility_type)
+
+    def label(name: str) -> str:
+        spec = fields.get(name)
+        return pick(lang, spec.label_zh, spec.label_en) if spec else name
+
+    notes = [t("inspect.live.inferred", flag=label(flag), field=label(source))
+             for flag, source in f.inferred.items()]
+    if f.split:
+        notes.append(pick(lang, str(f.split.get("text_zh", "")), str(f.split.get("text_en", ""))))
+    if f.suspect:
+        notes.append(t("inspect.live.suspect_rule", fields="、".join(label(n) for n in f.suspect)
+                       if lang == "zh-Hans" else ", ".join(label(n) for n in f.suspect)))
+    if f.confirmed:
+        notes.append(t("inspect.live.confirmed", fields=", ".join(label(n) for n in f.confirmed)))
+    return notes
+
+
+def _finding_line(facility_type: str, f: Finding, lang: str) -> str:
+    mark = f" · {t('inspect.live.provisional')}" if f.provisional else ""
+    notes = finding_notes(facility_type, f, lang)
+    extra = "".join(f"  \n{n}" for n in notes)
+    return (
+        f"**{f.standard} {f.clause}** {f.title(lang)}  \n"
+        f"{t('inspect.live.measured')}: {_measured_text(f.measured, lang)} · "
+        f"{t('inspect.live.threshold')}: {_threshold_text(f.threshold, lang)} · "
+        f"{t('inspect.live.severity')}: {t(f'inspect.severity.{f.severity}')}{mark}{extra}"
+    )
+
+
 def evaluation_panel(facility_type: str, raw: dict[str, Any]) -> dict[str, Any] | None:
-    """The live verdict: failing clauses first, each with measured value, threshold, severity."""
+    """The live verdict: failing clauses first, each with measured value, threshold, severity,
+    then the questions that decide open clauses, then passing clauses and, apart, advice."""
     lang = current_language()
-    evaluation, _problems = preview(facility_type, raw)
+    evaluation, _problems = evaluate_partial(facility_type, raw)
     st.markdown(f"#### {t('inspect.live.heading')}")
     if evaluation is None:
         st.warning(t("inspect.live.fix_inputs"))
@@ -118,23 +250,36 @@ def evaluation_panel(facility_type: str, raw: dict[str, Any]) -> dict[str, Any] 
     score = "—" if evaluation.score is None else f"{evaluation.score:.0f}"
     st.markdown(t("inspect.live.verdict", verdict=verdict_label(evaluation.verdict, lang),
                   score=score, n_fail=evaluation.n_fail))
+    if evaluation.unconfirmed:
+        fields = schema(facility_type)
+        names = [pick(lang, fields[n].label_zh, fields[n].label_en) for n in evaluation.unconfirmed]
+        st.warning(t("inspect.live.suspect", fields=pick(lang, "、", ", ").join(names)))
     failing = evaluation.failing
     if not failing:
         st.success(t("inspect.live.no_fail"))
     for f in failing:
-        mark = f" · {t('inspect.live.provisional')}" if f.provisional else ""
-        st.error(
-            f"**{f.standard} {f.clause}** {f.title(lang)}  \n"
-            f"{t('inspect.live.measured')}: {_text(f.measured or {})} · "
-            f"{t('inspect.live.threshold')}: {_threshold_text(f.threshold, lang)} · "
-            f"{t('inspect.live.severity')}: {t(f'inspect.severity.{f.severity}')}{mark}"
-        )
-    passing = [f for f in evaluation.findings if f.status == "pass"]
+        st.error(_finding_line(facility_type, f, lang))
+    for f in evaluation.findings:
+        if f.question:
+            st.info(t("inspect.live.question", clause=f"{f.standard} {f.clause}",
+                      title=f.title(lang),
+                      question=pick(lang, f.question["text_zh"], f.question["text_en"])))
+    passing = [f for f in evaluation.findings if f.status == "pass" and not f.is_advice]
     if passing:
         with st.expander(t("inspect.live.passing", n=len(passing))):
             for f in passing:
                 mark = f" · {t('inspect.live.provisional')}" if f.provisional else ""
-                st.markdown(f"✓ **{f.clause}** {f.title(lang)}{mark}")
+                notes = "".join(f"  \n{n}" for n in finding_notes(facility_type, f, lang))
+                st.markdown(f"✓ **{f.clause}** {f.title(lang)}{mark}{notes}")
+    advice = [f for f in evaluation.findings if f.is_advice and f.status in ("advice", "pass")]
+    if advice:
+        with st.expander(t("inspect.live.advice", n=len(evaluation.advice))):
+            st.caption(t("inspect.live.advice_help"))
+            for f in advice:
+                sign = "ℹ" if f.status == "advice" else "✓"
+                st.markdown(f"{sign} **{f.standard} {f.clause}** {f.title(lang)} · "
+                            f"{t('inspect.live.measured')}: {_measured_text(f.measured, lang)} · "
+                            f"{_threshold_text(f.threshold, lang)}")
     return evaluation.to_dict()
 
 

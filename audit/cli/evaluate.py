@@ -1,7 +1,10 @@
 """``python -m audit evaluate TYPE --json '{...}'`` and ``python -m audit rules list``.
 
 ``evaluate`` prints the evaluation as JSON (UTF-8, not escaped). Bad input (unknown type or field,
-out-of-range value, invalid JSON) exits with code 2 and a message naming every bad field.
+out-of-range value, a contradiction such as ``bollards_present: false`` with a bollard gap,
+invalid JSON) exits with code 2 and a message naming every bad field. Values outside their
+plausible range are listed under ``suspects`` (with "did you mean" hints) and left unread until
+confirmed in ``confirmed_values``; ``--strict`` rejects them instead (exit 2).
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     ev.add_argument("--ruleset", default="gb55019-2021",
                     help="ruleset name or path to a .toml file (default: gb55019-2021)")
     ev.add_argument("--compact", action="store_true", help="one line of JSON, no indentation")
+    ev.add_argument("--strict", action="store_true",
+                    help="reject values outside their plausible range unless listed in "
+                    "confirmed_values (exit 2)")
     ev.set_defaults(func=_evaluate)
 
     rules = subparsers.add_parser("rules", help="inspect the ruleset")
@@ -77,7 +83,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     from audit.scoring import evaluate
 
     measurements = _read_measurements(args)
-    result = evaluate(args.facility_type, measurements, ruleset=_ruleset(args.ruleset))
+    result = evaluate(args.facility_type, measurements, ruleset=_ruleset(args.ruleset),
+                      strict=args.strict)
     indent = None if args.compact else 2
     print(json.dumps(result.to_dict(), ensure_ascii=False, indent=indent))
     return 0
@@ -94,6 +101,7 @@ def _rules_list(args: argparse.Namespace) -> int:
     if args.json:
         rows = [{"rule_id": r.rule_id, "reference": r.reference, "severity": r.severity,
                  "verification": r.verification, "provisional": r.provisional,
+                 "obligation": r.obligation, "split": r.split,
                  "applies_when": r.applies_text, "title_zh": r.title_zh, "title_en": r.title_en}
                 for r in rules]
         print(json.dumps({"ruleset_id": rs.id, "version": rs.version, "sha256": rs.sha256,
@@ -101,7 +109,7 @@ def _rules_list(args: argparse.Namespace) -> int:
         return 0
     print(f"# {rs.id} version {rs.version} sha256 {rs.sha256[:16]}… ({len(rules)} rules)")
     for r in rules:
-        flag = " provisional" if r.provisional else ""
+        flag = (" provisional" if r.provisional else "") + (" advice" if r.is_advice else "")
         print(f"{r.rule_id:40} {r.reference:24} {r.severity:8} {r.verification}{flag}  "
               f"{r.title_zh}")
     return 0

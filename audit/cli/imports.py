@@ -22,6 +22,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                      help="coordinate system of the positions (GPS gives wgs84)")
     odk.add_argument("--accept-poor-gps", action="store_true",
                      help="accept positions less accurate than gps_accuracy_limit_m")
+    odk.add_argument("--strict", action="store_true",
+                     help="reject rows with values outside their plausible range that the form "
+                     "did not confirm (default: import them and list them as suspect)")
     odk.add_argument("--no-snap", action="store_true",
                      help="do not load the street network to snap new facilities")
     odk.set_defaults(func=_odk)
@@ -50,7 +53,7 @@ def _odk(args: argparse.Namespace) -> int:
             report = import_odk(
                 repo, args.file, attachments=args.attachments, crs=args.crs, network=network,
                 progress=_bar if sys.stderr.isatty() else None,
-                accept_poor_gps=args.accept_poor_gps,
+                accept_poor_gps=args.accept_poor_gps, strict=args.strict,
             )
     except ImportRejected as exc:
         print(f"error: {exc.context}", file=sys.stderr)
@@ -62,4 +65,6 @@ def _odk(args: argparse.Namespace) -> int:
         f"({report.created_facilities} new facilities, {report.reaudits} re-audits, "
         f"{report.photos} photos), {report.already_imported} already imported"
     )
+    for row in report.suspect:
+        print(f"  suspect, not scored until confirmed: {row}")
     return 0

@@ -33,7 +33,7 @@ def random_measurements(
     side of the default ruleset's thresholds instead, so the result is a realistic mix of
     compliant and non-compliant facilities. Each field is left out (not measured) with
     probability ``missing_rate``. The result always passes
-    :func:`audit.model.validate_measurements`. This is **synthetic data**: label it as such
+    :func:`audit.model.check_measurements`. This is **synthetic data**: label it as such
     wherever it is shown.
     """
     fields = schema(facility_type)
@@ -79,10 +79,34 @@ def random_measurements(
     if facility_type == "parking":
         out["accessible_spaces"] = min(int(out["accessible_spaces"]),  # type: ignore[call-overload]
                                        int(out["total_spaces"]))  # type: ignore[call-overload]
-    for a, b in IMPLICATIONS[facility_type]:
-        if out.get(a) is True and out.get(b) is False:
-            out[b] = True
+    _demo_consistent(facility_type, out)
     return {k: v for k, v in out.items() if rng.random() >= missing_rate}
+
+
+def _demo_consistent(facility_type: str, m: dict[str, Any]) -> None:
+    """No contradictions in demo data: a count sets its flag, a "yes" detail turns its flag on,
+    and a measurement of an absent feature is left out."""
+    counted = {i.flag for i in IMPLICATIONS[facility_type] if i.on == "positive"}
+    changed = True
+    while changed:
+        changed = False
+        for imp in IMPLICATIONS[facility_type]:
+            value, flag = m.get(imp.field), m.get(imp.flag)
+            if value is None:
+                continue
+            if imp.on == "positive":
+                if flag != (value > 0):
+                    m[imp.flag], changed = value > 0, True
+            elif imp.on == "true":
+                if value is True and flag is False:
+                    if imp.flag in counted:
+                        m[imp.field] = False
+                    else:
+                        m[imp.flag] = True
+                    changed = True
+            elif flag is False:
+                del m[imp.field]
+                changed = True
 
 
 @cache

@@ -19,6 +19,11 @@ Rules:
 - A submission within ``duplicate_radius_m`` of a facility of the same type is recorded as a
   re-audit of that facility; otherwise a facility is created, snapped to its street and district.
 - Coordinates are WGS84 (what GPS gives) unless ``crs`` says GCJ-02 or BD-09.
+- Measurements are read like the app's form (:func:`audit.model.check_measurements`): a
+  contradiction (``bollards_present`` = no with a bollard gap) rejects the row, naming both
+  fields; a value outside its plausible range (a unit slip?) is imported but reported in
+  :attr:`ImportReport.suspect` with "did you mean" hints, unless the inspector ticked it in the
+  form's ``confirmed_values`` question; ``strict=True`` rejects such rows instead.
 - Photos named in ``photo_1..3`` are read from the attachments zip and checked like uploads.
 """
 
@@ -38,7 +43,7 @@ from audit.actors import require
 from audit.errors import InputError, Problem
 from audit.inspect import gps_needs_confirmation, snap_location, to_wgs84_point
 from audit.io.xlsform import BOOL_NO, BOOL_NOT_CHECKED, BOOL_YES, LOCATION_FIELD, PHOTO_FIELDS
-from audit.model import FACILITY_TYPES, schema, validate_measurements
+from audit.model import CONFIRM_KEY, FACILITY_TYPES, check_measurements, schema
 from audit.photos import store_photo_info
 from audit.settings import Settings, get_settings
 
@@ -92,6 +97,8 @@ class ImportReport:
     reaudits: int = 0
     photos: int = 0
     audit_ids: list[int] = field(default_factory=list)
+    #: values outside their plausible range that were imported unconfirmed (not yet scored)
+    suspect: list[RowProblem] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -110,6 +117,7 @@ class Submission:
     notes: str
     submitted_at: datetime | None
     photos: tuple[str, ...]
+    suspect: tuple[RowProblem, ...] = ()
 
 
 # ---------------------------------------------------------------------------- reading
@@ -246,9 +254,12 @@ def _time(value: Any) -> datetime | None:
 # ---------------------------------------------------------------------------- validating
 def parse_submission(
     rec: Mapping[str, Any], row: int, *, crs: str, settings: Settings,
-    attachments: set[str] | None, accept_poor_gps: bool = False,
+    attachments: set[str] | None, accept_poor_gps: bool = False, strict: bool = False,
 ) -> tuple[Submission | None, list[RowProblem]]:
-    """Validate one record; return (submission or None, every problem in it)."""
+    """Validate one record; return (submission or None, every problem in it).
+
+    ``strict`` makes an unconfirmed value outside its plausible range a problem of the row.
+    """
     iid = str(_lookup(rec, *ID_KEYS) or "").strip()
     problems: list[RowProblem] = []
 
@@ -287,12 +298,15 @@ def parse_submission(
             f"at most {settings.gps_accuracy_limit_m:g} m (re-import with --accept-poor-gps "
             "to accept poorer fixes)")
     measurements: dict[str, Any] = {}
+    suspect: tuple[RowProblem, ...] = ()
     if ftype in FACILITY_TYPES:
         fields = schema(ftype)
         raw: dict[str, Any] = {}
         for key, value in rec.items():
             group, name = _split(key)
-            if name in fields and group in (ftype, "") and value not in (None, ""):
+            if name == CONFIRM_KEY and group in (ftype, "") and value not in (None, ""):
+                raw[CONFIRM_KEY] = value
+            elif name in fields and group in (ftype, "") and value not in (None, ""):
                 spec = fields[name]
                 if spec.kind == "bool" and isinstance(value, str) and value in _BOOL_WORDS:
                     value = _BOOL_WORDS[value]
@@ -300,8 +314,10 @@ def parse_submission(
                         continue
                 raw[name] = value
         try:
-            validate_measurements(ftype, raw)
+            checked = check_measurements(ftype, raw, strict=strict)
             measurements = raw
+            suspect = tuple(RowProblem(row, iid, s.field, s.value, s.reason())
+                            for s in checked.suspects if not s.confirmed)
         except InputError as exc:
             for p in exc.problems:
                 bad(p.field, p.value, p.allowed)
@@ -325,7 +341,7 @@ def parse_submission(
         measurements=measurements, name=str(_lookup(rec, "facility_name") or "")[:200],
         address=str(_lookup(rec, "address") or "")[:500],
         notes=str(_lookup(rec, "notes") or ""),
-        submitted_at=_time(_lookup(rec, *TIME_KEYS)), photos=tuple(photos),
+        submitted_at=_time(_lookup(rec, *TIME_KEYS)), photos=tuple(photos), suspect=suspect,
     ), []
 
 
@@ -344,6 +360,7 @@ def import_odk(
     progress: Progress | None = None,
     accept_poor_gps: bool = False,
     settings: Settings | None = None,
+    strict: bool = False,
 ) -> ImportReport:
     """Validate and import one export file in the caller's unit of work; see the module docstring.
 
@@ -367,7 +384,7 @@ def import_odk(
         for i, rec in enumerate(records, start=1):
             sub, problems = parse_submission(
                 rec, i, crs=crs, settings=cfg, attachments=set(index) if index is not None
-                else None, accept_poor_gps=accept_poor_gps,
+                else None, accept_poor_gps=accept_poor_gps, strict=strict,
             )
             bad_rows.extend(problems)
             if sub is not None:
@@ -381,7 +398,8 @@ def import_odk(
                 progress(i, 2 * total)
         if bad_rows:
             raise ImportRejected(bad_rows, source)
-        report = ImportReport(source=source, rows=total)
+        report = ImportReport(source=source, rows=total,
+                              suspect=[p for sub in subs for p in sub.suspect])
         for j, sub in enumerate(subs, start=1):
             _store(repo, sub, archive, index, network, cfg, report)
             if progress:

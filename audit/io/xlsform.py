@@ -9,7 +9,10 @@ the importer (:mod:`audit.io.odk_import`). The form has
 - a ``geopoint`` with ``capture-accuracy`` set to ``settings.gps_accuracy_limit_m`` (Collect
   keeps averaging until the fix is that good) and a constraint on the accuracy;
 - numeric constraints equal to the schema's allowed ranges, with messages naming the range and
-  unit; booleans as ``yes`` / ``no`` / ``not_checked`` (not checked is not "no");
+  unit, and the plausible range in the hint; a ``confirmed_values`` question, shown only when a
+  value lies outside its plausible range, where the inspector ticks the values re-measured (the
+  importer reports the others as suspect); booleans as ``yes`` / ``no`` / ``not_checked`` (not
+  checked is not "no");
 - up to :data:`PHOTO_QUESTIONS` photo questions and free-text notes.
 
 Group names are the facility types and question names are the schema's field names, so an export
@@ -25,7 +28,7 @@ from typing import Any, Final
 
 from openpyxl import Workbook
 
-from audit.model import FACILITY_LABELS, FACILITY_TYPES, SCHEMAS, MeasurementField
+from audit.model import CONFIRM_KEY, FACILITY_LABELS, FACILITY_TYPES, SCHEMAS, MeasurementField
 from audit.settings import Settings, get_settings
 
 ZH: Final = "中文 (zh)"
@@ -91,6 +94,34 @@ def _field_rows(spec: MeasurementField, facility_type: str) -> tuple[dict[str, A
         row[f"constraint_message::{EN}"] = (
             f"Must be from {lo} to {hi}{unit}: check the value and the unit."
         )
+        if spec.plausible is not None:
+            plo, phi = _fmt(spec.plausible[0]), _fmt(spec.plausible[1])
+            row[f"hint::{ZH}"] = f"{spec.help_zh} 通常在 {plo}–{phi}{unit} 之间。".strip()
+            row[f"hint::{EN}"] = f"{spec.help_en} Usually {plo}–{phi}{unit}.".strip()
+    return row, choices
+
+
+def _confirm_rows(facility_type: str) -> tuple[dict[str, Any], list[Any]]:
+    """The ``confirmed_values`` question of one type: shown when a value is implausible."""
+    numeric = [f for f in SCHEMAS[facility_type] if f.is_numeric and f.plausible is not None]
+    list_name = f"{facility_type}_{CONFIRM_KEY}"
+    outside = []
+    for f in numeric:  # sibling paths: the same field name occurs in several groups
+        ref = f"../{f.name}"
+        lo, hi = f.plausible or (f.minimum, f.maximum)
+        test = f"{ref} < {_fmt(lo)} or {ref} > {_fmt(hi)}"
+        if f.zero_plausible:
+            test = f"{ref} != 0 and ({test})"
+        outside.append(f"({ref} != '' and ({test}))")
+    row = _row(type=f"select_multiple {list_name}", name=CONFIRM_KEY,
+               relevant=" or ".join(outside),
+               **{f"label::{ZH}": "以下数值超出通常范围：请核对单位并重新测量，确认无误的请勾选",
+                  f"label::{EN}": "Some values are outside the usual range: check the unit and "
+                  "re-measure; tick those you have confirmed",
+                  f"hint::{ZH}": "未勾选的数值导入后标为“可疑”，不参与评定。",
+                  f"hint::{EN}": "Values not ticked are imported as suspect and not scored."})
+    choices = [(list_name, f.name, f"{f.label_zh} ({f.unit or '个'})",
+                f"{f.label_en} ({f.unit or 'count'})") for f in numeric]
     return row, choices
 
 
@@ -145,6 +176,9 @@ def form_rows(
             row, extra = _field_rows(spec, ftype)
             survey.append(row)
             choices.extend(extra)
+        row, extra = _confirm_rows(ftype)
+        survey.append(row)
+        choices.extend(extra)
         survey.append(_row(type="end_group", name=ftype))
     for i, name in enumerate(PHOTO_FIELDS, start=1):
         survey.append(_row(type="image", name=name, parameters="max-pixels=2048",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from audit.rules.loader import (
     DEFAULT_RULESET,
+    OBLIGATIONS,
     PROVISIONAL_LEVELS,
     RULES_DIR,
     SEVERITIES,
@@ -15,10 +16,13 @@ from audit.rules.loader import (
     RulesetFile,
     default_ruleset,
     load_ruleset,
+    split_fields,
+    split_worlds,
 )
 
 __all__ = [
     "DEFAULT_RULESET",
+    "OBLIGATIONS",
     "PROVISIONAL_LEVELS",
     "RULES_DIR",
     "SEVERITIES",
@@ -30,4 +34,6 @@ __all__ = [
     "RulesetFile",
     "default_ruleset",
     "load_ruleset",
+    "split_fields",
+    "split_worlds",
 ]

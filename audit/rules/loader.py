@@ -9,14 +9,28 @@ files; nothing in code branches on an edition.
 Thresholds are written as ``{ value = 1.20, unit = "m" }`` or ``{ value = "1:12", unit = "ratio" }``
 and converted to the measured field's unit as exact fractions (floats are read as decimals), see
 :mod:`audit.checks`.
+
+Optional rule keys (docs/SCORING.md explains each):
+
+- ``obligation = "advice"`` for a clause worded 宜: not followed gives the status ``advice``,
+  never ``fail``, and the rule counts in neither the verdict nor the score;
+- ``split = "<group>"``: the rule is one branch of a requirement split by a context flag (new or
+  existing building, automatic door, priority area). Branches share the group name, are listed
+  strictest first, and their conditions are on yes/no or choice fields only. When the flag is not
+  recorded every branch is judged (see :mod:`audit.scoring`);
+- ``threshold_in_text = false`` on a ``first-line`` rule whose threshold lies outside the first
+  line actually read: the rule is then provisional;
+- ``applies_to.unless = [...]``: the rule does not apply when all these conditions hold (a level
+  entrance needs no platform, but only with a measured slope of at most 1:20).
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -42,6 +56,8 @@ VERIFICATION_LEVELS: tuple[str, ...] = (
 )
 #: Verification levels whose threshold is scored but flagged provisional.
 PROVISIONAL_LEVELS: frozenset[str] = frozenset({"secondary", "unverified"})
+#: ``requirement`` (应 / 不应: a failure fails) or ``advice`` (宜: never a failure).
+OBLIGATIONS: tuple[str, ...] = ("requirement", "advice")
 #: The checklist's tags and the level each maps to.
 CHECKLIST_TAGS: dict[str, str] = {
     "[V]": "verified",
@@ -53,9 +69,11 @@ CHECKLIST_TAGS: dict[str, str] = {
 
 _RULE_KEYS = {
     "rule_id", "standard", "edition", "clause", "item", "title_zh", "title_en", "applies_to",
-    "check", "params", "severity", "verification", "source", "exception",
+    "check", "params", "severity", "verification", "source", "exception", "obligation", "split",
+    "threshold_in_text",
 }
-_REQUIRED_RULE_KEYS = _RULE_KEYS - {"item", "exception"}
+_REQUIRED_RULE_KEYS = _RULE_KEYS - {"item", "exception", "obligation", "split",
+                                    "threshold_in_text"}
 _RULE_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
 _CLAUSE = re.compile(r"^\d+(\.\d+)+$")
 _RATIO = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*:\s*(\d+(?:\.\d+)?)\s*$")
@@ -103,11 +121,31 @@ class Rule:
     source: str
     exception: RuleException | None = None
     file: str = ""
+    obligation: str = "requirement"
+    split: str = ""
+    threshold_in_text: bool = True
+    unless: tuple[Condition, ...] = ()
 
     @property
     def provisional(self) -> bool:
-        """True when the threshold rests on a secondary or unverified source."""
-        return self.verification in PROVISIONAL_LEVELS
+        """True when the threshold rests on a secondary or unverified source, or on a first line
+        that does not contain it (``threshold_in_text = false``)."""
+        return self.verification in PROVISIONAL_LEVELS or not self.threshold_in_text
+
+    @property
+    def is_advice(self) -> bool:
+        """A clause worded 宜: scored ``advice`` when not followed, outside verdict and score."""
+        return self.obligation == "advice"
+
+    @cached_property
+    def reads(self) -> tuple[str, ...]:
+        """Every field the rule reads: the check's fields and all its conditions."""
+        names = list(self.fields)
+        conds = self.when + self.unless + (self.exception.when if self.exception else ())
+        for c in conds:
+            if c.field not in names:
+                names.append(c.field)
+        return tuple(names)
 
     @property
     def reference(self) -> str:
@@ -115,7 +153,7 @@ class Rule:
         item = f"-{self.item}" if self.item is not None else ""
         return f"{self.standard}-{self.edition} {self.clause}{item}"
 
-    @property
+    @cached_property
     def fields(self) -> tuple[str, ...]:
         """The measurement fields the check reads (conditions not included)."""
         spec = CHECKS[self.check]
@@ -127,10 +165,14 @@ class Rule:
                 names.extend(self.params[key])
         return tuple(names)
 
-    @property
+    @cached_property
     def applies_text(self) -> str:
         """The condition in words, e.g. ``rise_mm > 300 mm and running_slope_pct > 5 %``."""
-        return " and ".join(c.text() for c in self.when)
+        text = " and ".join(c.text() for c in self.when)
+        if self.unless:
+            unless = "unless " + " and ".join(c.text() for c in self.unless)
+            text = f"{text}, {unless}" if text else unless
+        return text
 
 
 @dataclass(frozen=True)
@@ -164,6 +206,15 @@ class Ruleset:
     def for_facility(self, facility_type: str) -> tuple[Rule, ...]:
         """The rules of one facility type, in file order."""
         return self._by_type.get(facility_type, ())
+
+    @cached_property
+    def groups(self) -> dict[str, tuple[Rule, ...]]:
+        """Split groups (``split``): the branches of each, strictest first (file order)."""
+        out: dict[str, list[Rule]] = {}
+        for r in self.rules:
+            if r.split:
+                out.setdefault(r.split, []).append(r)
+        return {g: tuple(rs) for g, rs in out.items()}
 
     def rule(self, rule_id: str) -> Rule:
         for r in self.rules:
@@ -222,6 +273,7 @@ def load_ruleset(path_or_name: str | Path = DEFAULT_RULESET) -> Ruleset:
         files.append(RulesetFile(sub_path.name, sub_header.get("id", ""),
                                  sub_header.get("version", ""), sub_digest))
         rules.extend(_rules(sub, sub_path.name, seen, problems))
+    _check_groups(rules, problems)
     if problems:
         raise RulesetError(problems, context=f"ruleset {path.name}: {len(problems)} problem(s)")
     combined = hashlib.sha256(
@@ -246,6 +298,52 @@ def load_ruleset(path_or_name: str | Path = DEFAULT_RULESET) -> Ruleset:
 def default_ruleset() -> Ruleset:
     """The bundled GB 55019-2021 ruleset (with its GB 50763-2012 supplement), loaded once."""
     return load_ruleset(DEFAULT_RULESET)
+
+
+def split_fields(rules: Sequence[Rule]) -> tuple[str, ...]:
+    """The context fields the branches of a split group depend on, in order of appearance."""
+    names: list[str] = []
+    for r in rules:
+        for c in r.when:
+            if c.field not in names:
+                names.append(c.field)
+    return tuple(names)
+
+
+def split_worlds(facility: str, names: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Every combination of values of the context fields ``names`` (yes/no or choice)."""
+    fields = {f.name: f for f in SCHEMAS[facility]}
+    options = [(True, False) if fields[n].kind == "bool" else fields[n].choices for n in names]
+    return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*options)]
+
+
+def _check_groups(rules: list[Rule], problems: list[Problem]) -> None:
+    """Branches of a split share a facility, depend on yes/no or choice fields only, have no
+    ``unless``, and never apply together."""
+    groups: dict[str, list[Rule]] = {}
+    for r in rules:
+        if r.split:
+            groups.setdefault(r.split, []).append(r)
+    for name, members in groups.items():
+        where = f"split {name}"
+        if len({r.facility_type for r in members}) > 1:
+            problems.append(Problem(where, [r.rule_id for r in members],
+                                    "branches of one facility type"))
+            continue
+        fields = {f.name: f for f in SCHEMAS[members[0].facility_type]}
+        bad = [c.text() for r in members for c in r.when if fields[c.field].kind
+               not in ("bool", "choice")] + [r.rule_id for r in members if r.unless]
+        if bad:
+            problems.append(Problem(where, bad, "conditions on yes/no or choice fields only, "
+                                    "and no `unless`"))
+            continue
+        for world in split_worlds(members[0].facility_type, split_fields(members)):
+            applying = [r.rule_id for r in members
+                        if all(c.scalar(world) for c in r.when)]
+            if len(applying) > 1:
+                problems.append(Problem(where, applying, f"branches that never apply together "
+                                        f"(all apply when {world})"))
+                break
 
 
 def _read(path: Path, problems: list[Problem]) -> tuple[dict[str, Any] | None, str]:
@@ -349,9 +447,21 @@ def _rule(row: Mapping[str, Any], loc: str, file: str, problems: list[Problem]) 
         bad("severity", row["severity"], "one of " + ", ".join(SEVERITIES))
     if "verification" in row and row["verification"] not in VERIFICATION_LEVELS:
         bad("verification", row["verification"], "one of " + ", ".join(VERIFICATION_LEVELS))
+    obligation = row.get("obligation", "requirement")
+    if obligation not in OBLIGATIONS:
+        bad("obligation", obligation, "one of " + ", ".join(OBLIGATIONS))
+    split = row.get("split", "")
+    if not isinstance(split, str) or (split and not _RULE_ID.match(split)):
+        bad("split", split, "a group name in lower-case dotted words, e.g. entrance.door_width")
+    in_text = row.get("threshold_in_text", True)
+    if not isinstance(in_text, bool):
+        bad("threshold_in_text", in_text, "true or false")
+    elif "threshold_in_text" in row and row.get("verification") != "first-line":
+        bad("threshold_in_text", in_text, 'only on a rule with verification = "first-line"')
 
     facility: str | None = None
     when: tuple[Condition, ...] = ()
+    unless: tuple[Condition, ...] = ()
     applies = row.get("applies_to")
     if "applies_to" in row:
         if not isinstance(applies, dict):
@@ -363,11 +473,13 @@ def _rule(row: Mapping[str, Any], loc: str, file: str, problems: list[Problem]) 
                 facility = None
             elif isinstance(rid, str) and not rid.startswith(f"{facility}."):
                 bad("rule_id", rid, f"starts with the facility type `{facility}.`")
-            for key in sorted(set(applies) - {"facility", "when"}):
-                bad(f"applies_to.{key}", applies[key], "one of facility, when")
+            for key in sorted(set(applies) - {"facility", "when", "unless"}):
+                bad(f"applies_to.{key}", applies[key], "one of facility, when, unless")
             if facility is not None:
                 when = _conditions(applies.get("when", []), facility, f"{loc}.applies_to.when",
                                    problems)
+                unless = _conditions(applies.get("unless", []), facility,
+                                     f"{loc}.applies_to.unless", problems)
 
     check_name = row.get("check")
     spec = CHECKS.get(check_name) if isinstance(check_name, str) else None
@@ -402,6 +514,10 @@ def _rule(row: Mapping[str, Any], loc: str, file: str, problems: list[Problem]) 
         source=row["source"],
         exception=exception,
         file=file,
+        obligation=obligation,
+        split=split,
+        threshold_in_text=in_text,
+        unless=unless,
     )
 
 
@@ -487,6 +603,7 @@ def _params(
         return {}
     fields = {f.name: f for f in SCHEMAS[facility]}
     resolved: dict[str, Any] = dict(base or {}) if partial else {}
+    base_scale = (base or {}).get("_scale")
     if not partial:
         for key, kind in spec.params.items():
             if key not in raw:
@@ -517,6 +634,8 @@ def _params(
         anchor = anchor[0]
     if isinstance(anchor, str):
         unit_field = fields[anchor]
+        out["_scale"] = unit_field.scale
+    scale = unit_field.scale if unit_field is not None else base_scale or (1, 1)
     for key, kind in spec.params.items():
         if key not in raw or kind in ("field", "fields2"):
             continue
@@ -526,7 +645,8 @@ def _params(
             target = unit_field.unit if unit_field is not None else None
             if spec.unit_field and unit_field is None:
                 continue  # the field problem is reported already
-            q = quantity(value, target, where, problems, free=not spec.unit_field)
+            q = quantity(value, target, where, problems, free=not spec.unit_field,
+                         scale=scale)
             if q is not None:
                 out[key] = q
         elif kind == "bool":
@@ -555,14 +675,21 @@ def _params(
 
 
 def quantity(
-    raw: Any, target: str | None, loc: str, problems: list[Problem], *, free: bool = False
+    raw: Any,
+    target: str | None,
+    loc: str,
+    problems: list[Problem],
+    *,
+    free: bool = False,
+    scale: tuple[int, int] = (1, 1),
 ) -> Quantity | None:
-    """Convert ``{ value, unit }`` to ``target`` exactly; ``free`` keeps the given unit."""
+    """Convert ``{ value, unit }`` to ``target`` exactly; ``free`` keeps the given unit.
+    ``scale`` is the measured field's ``(mul, div)`` (its resolution, see :mod:`audit.checks`)."""
     if not isinstance(raw, dict) or "value" not in raw or set(raw) - {"value", "unit"}:
         problems.append(Problem(loc, raw, 'a table { value = ..., unit = "..." }'))
         return None
     value, unit = raw["value"], raw.get("unit")
-    return _convert(value, unit, target, loc, problems, free=free)
+    return _convert(value, unit, target, loc, problems, free=free, scale=scale)
 
 
 def _convert(
@@ -573,13 +700,15 @@ def _convert(
     problems: list[Problem],
     *,
     free: bool = False,
+    scale: tuple[int, int] = (1, 1),
 ) -> Quantity | None:
+    mul, div = scale
     if unit is None:
         if target is not None and not free:
             problems.append(Problem(loc, value, f"a unit compatible with {target}"))
             return None
         exact = _number(value, loc, problems)
-        return None if exact is None else Quantity(exact, None, str(value))
+        return None if exact is None else Quantity(exact, None, str(value), mul, div)
     if unit not in UNITS:
         problems.append(Problem(f"{loc}.unit", unit, "a known unit: " + ", ".join(UNITS)))
         return None
@@ -596,12 +725,12 @@ def _convert(
             problems.append(Problem(f"{loc}.value", value, 'a ratio "rise:run", e.g. "1:12"'))
             return None
         exact = Fraction(m.group(1)) / Fraction(m.group(2)) * 100
-        return Quantity(exact, "%", value.strip())
+        return Quantity(exact, "%", value.strip(), mul, div)
     number = _number(value, loc, problems)
     if number is None:
         return None
     exact = number * factor / UNITS[target][1]
-    return Quantity(exact, target, f"{value} {unit}")
+    return Quantity(exact, target, f"{value} {unit}", mul, div)
 
 
 def _number(value: Any, loc: str, problems: list[Problem]) -> Fraction | None:
@@ -648,7 +777,7 @@ def _conditions(
             if op not in _NUMERIC_OPS:
                 problems.append(Problem(f"{where}.op", op, "one of " + ", ".join(_NUMERIC_OPS)))
                 continue
-            q = _convert(value, c.get("unit"), spec.unit, where, problems)
+            q = _convert(value, c.get("unit"), spec.unit, where, problems, scale=spec.scale)
             if q is not None:
                 out.append(Condition(spec.name, op, q))
     return tuple(out)
