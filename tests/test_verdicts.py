@@ -683,3 +683,18 @@ def test_item3_cli_import_lists_suspect_values_and_strict_rejects_them(tmp_path:
     lenient = run("import", "odk", str(path), "--no-snap")
     assert lenient.returncode == 0, lenient.stderr
     assert "suspect" in lenient.stdout and "900 mm" in lenient.stdout
+
+
+def test_item3_odk_import_suspects_are_listed_for_the_inspector_in_their_language(
+        sqlite_db, cfg: Settings, tmp_path: Path) -> None:
+    """The audits page shows imported suspect values as a translated table: the field's label
+    with its unit, the usual range and the "did you mean" hint, never the developer message."""
+    from ui.inspect_form import suspect_rows
+
+    path = _odk_csv(tmp_path / "s.csv", "ramp", [{"running_slope_pct": 9.5, "rise_mm": 0.8}])
+    report = _import(sqlite_db, path, settings=cfg)
+    (row,) = suspect_rows(report.suspect, "zh-Hans")
+    assert row["行号"] == "1" and row["设施类型"] == "轮椅坡道"
+    assert row["字段"] == "坡段提升高度 (mm)" and row["数值"] == "0.8"
+    assert "超出通常范围" in row["说明"] and "0.8 m = 800 mm" in row["说明"]
+    assert "confirmed_values" not in row["说明"] and "plausible" not in row["说明"]

@@ -18,16 +18,28 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
 from audit.errors import Problem
 from audit.inspect import diff_audits
-from audit.model import CONFIRM_KEY, SCHEMAS, MeasurementField, review_measurements, schema
+from audit.model import (
+    CONFIRM_KEY,
+    SCHEMAS,
+    MeasurementField,
+    review_measurements,
+    schema,
+    suspect_of,
+)
 from audit.scoring import Finding, evaluate_partial
 from ui.i18n import current_language, pick, t
-from ui.map import verdict_label
+from ui.map import facility_type_label, verdict_label
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from audit.io.odk_import import RowProblem
 
 BOOL_OPTIONS: tuple[str, ...] = ("not_checked", "yes", "no")
 _BOOL_VALUES: dict[str, bool | None] = {"not_checked": None, "yes": True, "no": False}
@@ -158,6 +170,31 @@ def _suspect_text(spec: MeasurementField, p: Problem, lang: str) -> str:
     if p.hints:
         text += " " + t("inspect.did_you_mean", hints=_hints(p, lang))
     return text
+
+
+def suspect_rows(rows: Iterable[RowProblem], lang: str) -> list[dict[str, str]]:
+    """Imported values outside their plausible range as a table in the inspector's language:
+    row, facility type, field, value and the usual range with "did you mean" hints."""
+    out: list[dict[str, str]] = []
+    for r in rows:
+        types = [r.facility_type] if r.facility_type in SCHEMAS else list(SCHEMAS)
+        spec = next((schema(ft)[r.field] for ft in types if r.field in schema(ft)), None)
+        if spec is None:
+            text, name = str(r.reason), r.field
+        else:
+            found = suspect_of(spec, r.value)
+            hints = found.hints if found is not None else ()
+            p = Problem(r.field, r.value, r.reason, code="suspect", hints=hints)
+            text, name = _suspect_text(spec, p, lang), field_label(spec, lang)
+        out.append({
+            t("inspect.import.col.row"): str(r.row),
+            t("inspect.import.col.type"): facility_type_label(r.facility_type, lang)
+            if r.facility_type else "",
+            t("inspect.import.col.field"): name,
+            t("inspect.import.col.value"): _num(r.value),
+            t("inspect.import.col.note"): text,
+        })
+    return out
 
 
 def _hints(p: Problem, lang: str) -> str:

@@ -13,14 +13,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from audit.scoring import SEVERITY_ORDER, STATUS_ORDER
 from audit.settings import get_settings
 from ui import state
 from ui.i18n import LANGUAGES, current_language, pick, t, translate
 from ui.map import facility_type_label, verdict_label
-
-#: Order of finding statuses in the detail panel: failing clauses first.
-STATUS_ORDER: dict[str, int] = {"fail": 0, "not_measured": 1, "pass": 2, "not_applicable": 3}
-SEVERITY_ORDER: dict[str, int] = {"critical": 0, "major": 1, "minor": 2}
 
 #: Root font size (CSS) when the large-text option is on; Streamlit sizes text in rem.
 LARGE_TEXT_CSS = "<style>html { font-size: 125% !important; }</style>"
@@ -59,8 +56,8 @@ def provenance_banner(*, demo_data: bool, network: dict[str, Any] | None) -> Non
 
 
 def ordered_findings(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Findings with failing clauses first, then not measured, pass, not applicable;
-    within a status by severity (critical first), then clause."""
+    """Findings in the library's order: failing clauses first, then not measured, advice,
+    pass, not applicable; within a status by severity (critical first), then clause."""
     return sorted(
         findings,
         key=lambda f: (

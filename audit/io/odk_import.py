@@ -69,6 +69,8 @@ class RowProblem:
     field: str
     value: Any
     reason: str
+    #: the submission's facility type when known (to name the field in the inspector's language)
+    facility_type: str = ""
 
     def __str__(self) -> str:
         return f"row {self.row} ({self.instance_id or 'no instanceID'}): `{self.field}` = " \
@@ -316,7 +318,7 @@ def parse_submission(
         try:
             checked = check_measurements(ftype, raw, strict=strict)
             measurements = raw
-            suspect = tuple(RowProblem(row, iid, s.field, s.value, s.reason())
+            suspect = tuple(RowProblem(row, iid, s.field, s.value, s.reason(), ftype)
                             for s in checked.suspects if not s.confirmed)
         except InputError as exc:
             for p in exc.problems:

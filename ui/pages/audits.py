@@ -40,6 +40,7 @@ from ui.inspect_form import (
     history_panel,
     measurement_inputs,
     parse_gps_result,
+    suspect_rows,
 )
 from ui.map import YANGJIANG_CENTRE, add_tiles, facility_type_label, verdict_label
 
@@ -316,6 +317,9 @@ def _import_section(actor: Any) -> None:
         st.success(t("inspect.import.done", imported=report.imported,
                      created=report.created_facilities, reaudits=report.reaudits,
                      photos=report.photos, skipped=report.already_imported))
+        if report.suspect:
+            st.warning(t("inspect.import.suspect", n=len({r.row for r in report.suspect})))
+            st.dataframe(suspect_rows(report.suspect, current_language()), hide_index=True)
 
 
 def main() -> None:
