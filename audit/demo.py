@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from audit.actors import SYSTEM, Actor
 from audit.model import FACILITY_LABELS, random_measurements
+from audit.scoring import evaluate
 from audit.storage import Database
 from audit.storage.orm import Facility
 from audit.storage.repository import Repository, StreetRef
@@ -154,9 +155,10 @@ def seed_demo(
                     if rng.random() >= REAUDIT_SHARE:
                         break
                     when += timedelta(days=float(20 + rng.random() * 120))
+                measured = random_measurements(ftype, rng, missing_rate=VISIT_MISSING_RATE[visit])
                 auditor.submit_audit(
                     fac.id,
-                    random_measurements(ftype, rng, missing_rate=VISIT_MISSING_RATE[visit]),
+                    evaluate(ftype, measured),
                     submitted_at=when,
                     source="demo",
                     notes=VISIT_NOTES[visit],

@@ -37,7 +37,8 @@ from typing import TYPE_CHECKING, Any, Final
 from audit.actors import Actor, require
 from audit.errors import InputError, Problem
 from audit.inspect import gps_needs_confirmation, snap_location, to_wgs84_point
-from audit.model import FACILITY_TYPES, schema, validate_measurements
+from audit.model import FACILITY_TYPES, schema
+from audit.scoring import Evaluation, evaluate
 from audit.settings import Settings, get_settings
 from audit.xlsform import BOOL_NO, BOOL_NOT_CHECKED, BOOL_YES, LOCATION_FIELD, PHOTO_FIELDS
 
@@ -109,6 +110,8 @@ class Submission:
     notes: str
     submitted_at: datetime | None
     photos: tuple[str, ...]
+    #: the one evaluation of the measurements, made while validating; stored as it is
+    evaluation: Evaluation | None = None
 
 
 # ---------------------------------------------------------------------------- reading
@@ -285,6 +288,7 @@ def parse_submission(
             f"at most {settings.gps_accuracy_limit_m:g} m (re-import with --accept-poor-gps "
             "to accept poorer fixes)")
     measurements: dict[str, Any] = {}
+    evaluation: Evaluation | None = None
     if ftype in FACILITY_TYPES:
         fields = schema(ftype)
         raw: dict[str, Any] = {}
@@ -298,7 +302,7 @@ def parse_submission(
                         continue
                 raw[name] = value
         try:
-            validate_measurements(ftype, raw)
+            evaluation = evaluate(ftype, raw)
             measurements = raw
         except InputError as exc:
             for p in exc.problems:
@@ -324,6 +328,7 @@ def parse_submission(
         address=str(_lookup(rec, "address") or "")[:500],
         notes=str(_lookup(rec, "notes") or ""),
         submitted_at=_time(_lookup(rec, *TIME_KEYS)), photos=tuple(photos),
+        evaluation=evaluation,
     ), []
 
 
@@ -431,8 +436,9 @@ def _store(
             raise ImportRejected([RowProblem(sub.row, sub.instance_id, name, p.value, p.allowed)
                                   for p in exc.problems], report.source) from None
         photo_ids.append(stored.photo_id)
+    assert sub.evaluation is not None  # every validated submission carries its evaluation
     record = repo.submit_audit(
-        facility.id, sub.measurements, idempotency_key=sub.instance_id, notes=sub.notes,
+        facility.id, sub.evaluation, idempotency_key=sub.instance_id, notes=sub.notes,
         submitted_at=sub.submitted_at, source="odk", gps_accuracy_m=sub.accuracy_m,
         photo_ids=photo_ids,
     )

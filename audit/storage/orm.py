@@ -12,7 +12,6 @@ from typing import Any, ClassVar
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from geoalchemy2 import Geometry
 from sqlalchemy.types import JSON
 
 
@@ -34,6 +33,10 @@ class PointType(sa.TypeDecorator[str]):
         if dialect is None:
             return sa.String()
         if dialect.name == "postgresql":
+            # imported here: GeoAlchemy2 (and the Alembic parts it loads) is only needed on
+            # PostgreSQL, and importing it costs a cold SQLite process about 0.4 s
+            from geoalchemy2 import Geometry
+
             return dialect.type_descriptor(Geometry("POINT", srid=4326, spatial_index=False))
         return dialect.type_descriptor(sa.String())
 
@@ -150,8 +153,76 @@ class Audit(Base):
     gps_accuracy_m: so.Mapped[float | None]
     row_version: so.Mapped[int] = so.mapped_column(default=1)
     is_demo: so.Mapped[bool] = so.mapped_column(default=False)
+    #: True for the latest submitted audit of its facility (at most one per facility); kept by
+    #: the repository in the transaction that submits an audit, so aggregates over "the current
+    #: audit of every facility" never scan the history (docs/RANKINGS.md).
+    is_current: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
 
     __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": row_version}
+    __table_args__ = (
+        sa.Index(
+            "ux_audits_current_facility",
+            "facility_id",
+            unique=True,
+            sqlite_where=sa.text("is_current = 1"),
+            postgresql_where=sa.text("is_current"),
+        ),
+        # covers the verdict counts of current audits (no table reads: audit rows hold JSON);
+        # SQLite counts a partial index as covering only if it holds the predicate's columns too
+        sa.Index(
+            "ix_audits_current",
+            "facility_id",
+            "verdict",
+            "submitted_at",
+            "is_current",
+            sqlite_where=sa.text("is_current = 1"),
+            postgresql_where=sa.text("is_current"),
+        ),
+    )
+
+
+class AuditFinding(Base):
+    """One finding of one audit: a rule's status, what was measured and the threshold.
+
+    Written with its audit, in the same transaction, from the evaluation the caller made
+    (:meth:`Repository.submit_audit`); the audit's ``evaluation`` JSON keeps the full detail
+    (titles, structured thresholds). ``status`` is a plain string checked in code
+    (:data:`audit.storage.findings.FINDING_STATUSES`), so a new status needs no migration.
+    ``is_current`` mirrors the audit's flag; the partial index on current failing findings is
+    what rankings and retrofit candidates read.
+    """
+
+    __tablename__ = "findings"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    audit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("audits.id"))
+    facility_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("facilities.id"))
+    rule_id: so.Mapped[str] = so.mapped_column(sa.String(64))
+    status: so.Mapped[str] = so.mapped_column(sa.String(16))
+    severity: so.Mapped[str] = so.mapped_column(sa.String(16))
+    measured_value: so.Mapped[float | None]
+    measured_text: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    measured_unit: so.Mapped[str | None] = so.mapped_column(sa.String(16))
+    threshold_text: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    clause: so.Mapped[str] = so.mapped_column(sa.String(32), default="")
+    reference: so.Mapped[str] = so.mapped_column(sa.String(80), default="")
+    provisional: so.Mapped[bool] = so.mapped_column(default=False)
+    ruleset_id: so.Mapped[str] = so.mapped_column(sa.String(64))
+    ruleset_version: so.Mapped[str] = so.mapped_column(sa.String(64))
+    is_current: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+
+    __table_args__ = (
+        sa.UniqueConstraint("audit_id", "rule_id", name="uq_findings_audit_rule"),
+        sa.Index(
+            "ix_findings_current_fail",
+            "facility_id",
+            "severity",
+            "is_current",
+            "status",
+            sqlite_where=sa.text("is_current = 1 AND status = 'fail'"),
+            postgresql_where=sa.text("is_current AND status = 'fail'"),
+        ),
+    )
 
 
 class Photo(Base):

@@ -1,0 +1,221 @@
+"""Findings as rows: one row per audit × rule, written with the audit in one transaction.
+
+The caller evaluates the measurements once (:func:`audit.scoring.evaluate`) and hands the
+evaluation to :meth:`Repository.submit_audit`; this module checks that evaluation (without
+re-evaluating it: storage never imports the scoring engine or the rules), turns its findings
+into rows of the ``findings`` table and keeps the "current audit" marker: the latest submitted
+audit of a facility and its findings carry ``is_current = true``, every earlier one ``false``.
+
+The same :func:`finding_row` converts a stored evaluation's JSON in migration 0002 (backfill).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from audit.errors import Problem
+from audit.storage.orm import Audit, AuditFinding
+
+#: Statuses a finding row may hold. A plain string column checked here, not a database enum,
+#: so adding one (e.g. a future ``advice``) is a change to this tuple, not a migration.
+FINDING_STATUSES: tuple[str, ...] = ("pass", "fail", "not_applicable", "not_measured")
+#: Verdicts of an evaluation (``unaudited`` is a map label for "no audit", never stored).
+EVALUATION_VERDICTS: tuple[str, ...] = ("compliant", "non_compliant", "incomplete")
+MAX_RULE_ID_LEN = 64
+MAX_RULESET_LEN = 64
+MAX_SEVERITY_LEN = 16
+MAX_CLAUSE_LEN = 32
+MAX_REFERENCE_LEN = 80
+MAX_MEASURED_TEXT_LEN = 200
+MAX_UNIT_LEN = 16
+
+
+class EvaluationLike(Protocol):
+    """What the repository needs of an evaluation: its JSON-safe form.
+
+    :class:`audit.scoring.Evaluation` is one; the repository reads ``facility_type``,
+    ``verdict``, ``score``, ``ruleset_id``, ``ruleset_version``, ``measurements`` and
+    ``findings`` (each with ``rule_id``, ``status``, ``severity``, and optionally ``measured``,
+    ``threshold``, ``clause``, ``reference``, ``provisional``) from :meth:`to_dict`.
+    """
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+def derived_verdict(statuses: Iterable[str]) -> str:
+    """The verdict the statuses imply (docs/SCORING.md §3): a fail outranks a gap."""
+    seen = set(statuses)
+    if "fail" in seen:
+        return "non_compliant"
+    if "not_measured" in seen:
+        return "incomplete"
+    return "compliant"
+
+
+def _short_text(value: Any, limit: int) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= limit
+
+
+def check_evaluation(data: Mapping[str, Any], facility_type: str) -> list[Problem]:
+    """Every reason the evaluation cannot be stored for a facility of ``facility_type``.
+
+    The guard that the evaluation is what it claims to be, without evaluating again: it is of
+    this facility's type, names its ruleset (id and version, recorded on the audit and on every
+    finding row), has one finding per rule with a known status, and its verdict is the one its
+    findings imply.
+    """
+    problems: list[Problem] = []
+    if data.get("facility_type") != facility_type:
+        problems.append(Problem("evaluation.facility_type", data.get("facility_type"),
+                                f"`{facility_type}` (the facility's type)"))
+    for key in ("ruleset_id", "ruleset_version"):
+        if not _short_text(data.get(key), MAX_RULESET_LEN):
+            problems.append(Problem(f"evaluation.{key}", data.get(key),
+                                    f"the ruleset's {key.removeprefix('ruleset_')}, "
+                                    f"1 to {MAX_RULESET_LEN} characters"))
+    score = data.get("score")
+    if score is not None and not (
+        isinstance(score, int | float) and not isinstance(score, bool)
+        and math.isfinite(score) and 0 <= score <= 100
+    ):
+        problems.append(Problem("evaluation.score", score, "empty or a number from 0 to 100"))
+    if not isinstance(data.get("measurements"), Mapping):
+        problems.append(Problem("evaluation.measurements", data.get("measurements"),
+                                "the validated measurements the evaluation used"))
+    findings = data.get("findings")
+    if not isinstance(findings, list):
+        problems.append(Problem("evaluation.findings", findings, "a list of findings"))
+        return problems
+    seen: set[str] = set()
+    statuses: list[str] = []
+    for i, f in enumerate(findings):
+        where = f"evaluation.findings[{i}]"
+        if not isinstance(f, Mapping):
+            problems.append(Problem(where, f, "a finding"))
+            continue
+        rule_id = f.get("rule_id")
+        if not _short_text(rule_id, MAX_RULE_ID_LEN):
+            problems.append(Problem(f"{where}.rule_id", rule_id,
+                                    f"a rule id of 1 to {MAX_RULE_ID_LEN} characters"))
+        elif rule_id in seen:
+            problems.append(Problem(f"{where}.rule_id", rule_id, "each rule once"))
+        else:
+            seen.add(rule_id)
+        status = f.get("status")
+        if status not in FINDING_STATUSES:
+            problems.append(Problem(f"{where}.status", status,
+                                    f"one of {', '.join(FINDING_STATUSES)}"))
+        else:
+            statuses.append(status)
+        if not _short_text(f.get("severity"), MAX_SEVERITY_LEN):
+            problems.append(Problem(f"{where}.severity", f.get("severity"),
+                                    f"a severity name of 1 to {MAX_SEVERITY_LEN} characters"))
+    verdict = data.get("verdict")
+    if verdict not in EVALUATION_VERDICTS:
+        problems.append(Problem("evaluation.verdict", verdict,
+                                f"one of {', '.join(EVALUATION_VERDICTS)}"))
+    elif len(statuses) == len(findings) and verdict != derived_verdict(statuses):
+        problems.append(Problem("evaluation.verdict", verdict,
+                                f"`{derived_verdict(statuses)}`, as its findings imply"))
+    return problems
+
+
+def _clip(value: Any, limit: int) -> str | None:
+    if value is None:
+        return None
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def finding_row(
+    finding: Mapping[str, Any],
+    *,
+    audit_id: int,
+    facility_id: int,
+    ruleset_id: str,
+    ruleset_version: str,
+    is_current: bool,
+) -> dict[str, Any]:
+    """The ``findings`` row of one finding as :meth:`audit.scoring.Finding.to_dict` gives it.
+
+    ``measured_value`` holds a number (``None`` for yes/no and choice readings, whose reading is
+    in ``measured_text``); absent keys (an older or hand-made evaluation) become empty values.
+    """
+    measured = finding.get("measured")
+    value = text = unit = None
+    if isinstance(measured, Mapping):
+        raw = measured.get("value")
+        if isinstance(raw, int | float) and not isinstance(raw, bool) and math.isfinite(raw):
+            value = float(raw)
+        shown = measured.get("text")
+        text = _clip(shown if shown is not None else raw, MAX_MEASURED_TEXT_LEN)
+        unit = _clip(measured.get("unit"), MAX_UNIT_LEN)
+    threshold = finding.get("threshold")
+    threshold_text = threshold.get("text", "") if isinstance(threshold, Mapping) else ""
+    return {
+        "audit_id": audit_id,
+        "facility_id": facility_id,
+        "rule_id": str(finding["rule_id"]),
+        "status": str(finding["status"]),
+        "severity": str(finding["severity"]),
+        "measured_value": value,
+        "measured_text": text,
+        "measured_unit": unit,
+        "threshold_text": str(threshold_text or ""),
+        "clause": _clip(finding.get("clause") or "", MAX_CLAUSE_LEN) or "",
+        "reference": _clip(finding.get("reference") or "", MAX_REFERENCE_LEN) or "",
+        "provisional": bool(finding.get("provisional", False)),
+        "ruleset_id": ruleset_id,
+        "ruleset_version": ruleset_version,
+        "is_current": is_current,
+    }
+
+
+def write_findings(
+    session: so.Session, audit: Audit, data: Mapping[str, Any]
+) -> None:
+    """Replace the finding rows of ``audit`` with those of the (checked) evaluation ``data``."""
+    session.execute(sa.delete(AuditFinding).where(AuditFinding.audit_id == audit.id))
+    rows = [
+        finding_row(f, audit_id=audit.id, facility_id=audit.facility_id,
+                    ruleset_id=audit.ruleset_id, ruleset_version=audit.ruleset_version,
+                    is_current=audit.is_current)
+        for f in data["findings"]
+    ]
+    if rows:
+        session.execute(sa.insert(AuditFinding), rows)
+
+
+def retire_current(session: so.Session, facility_id: int) -> None:
+    """Take the "current" mark off the facility's current audit and its findings.
+
+    Called just before a newly submitted audit of the facility is stored with the mark. The
+    caller holds the facility's row lock, and a unique partial index allows one current audit
+    per facility, so two writers can never both leave theirs current.
+    """
+    previous = list(session.scalars(
+        sa.select(Audit.id).where(Audit.facility_id == facility_id, Audit.is_current)
+    ))
+    if not previous:
+        return
+    session.execute(
+        sa.update(AuditFinding).where(AuditFinding.audit_id.in_(previous)).values(is_current=False)
+    )
+    session.execute(sa.update(Audit).where(Audit.id.in_(previous)).values(is_current=False))
+
+
+__all__ = [
+    "EVALUATION_VERDICTS",
+    "FINDING_STATUSES",
+    "EvaluationLike",
+    "check_evaluation",
+    "derived_verdict",
+    "finding_row",
+    "retire_current",
+    "write_findings",
+]
