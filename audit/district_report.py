@@ -119,11 +119,12 @@ def district_report_html(session: so.Session, district_code: str, *,
     if district_code not in names:
         raise InputError(Problem("district", district_code,
                                  "one of " + ", ".join(f"{k} {v[0]}" for k, v in names.items())))
-    res = ranking or compute_rankings(session, actor=actor)
+    repo = Repository(session, actor)
+    res = ranking or compute_rankings(repo)
     table = res.table[res.table["district_code"] == district_code]
-    by_district = compute_rankings(session, actor=actor, group_by=["district_code"],
+    by_district = compute_rankings(repo, group_by=["district_code"],
                                    coverage_threshold=res.coverage_threshold).table
-    facilities = Repository(session, actor).facility_frame(districts=[district_code])
+    facilities = repo.facility_frame(districts=[district_code])
     name_zh = names[district_code][0]
     demo = res.is_demo
     demo_html = (

@@ -14,19 +14,34 @@ Public API (see README "geodata"):
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from geodata import coords, crs, registry
-from geodata.districts import (
-    CITY_ADCODE,
-    DISTRICTS,
-    district_of,
-    district_of_many,
-    load_city_outline,
-    load_districts,
-    load_towns,
-)
-from geodata.registry import attribution
+if TYPE_CHECKING:
+    from geodata import coords, crs, registry
+    from geodata.districts import (
+        district_of,
+        district_of_many,
+        load_city_outline,
+        load_districts,
+        load_towns,
+    )
+    from geodata.names import CITY_ADCODE, DISTRICTS
+    from geodata.registry import attribution
+
+#: public name → module; loaded on first use, so ``import geodata`` (or ``geodata.names``)
+#: does not pull in geopandas, shapely and pyproj
+_LAZY: dict[str, str] = {
+    "CITY_ADCODE": "geodata.names",
+    "DISTRICTS": "geodata.names",
+    "attribution": "geodata.registry",
+    "district_of": "geodata.districts",
+    "district_of_many": "geodata.districts",
+    "load_city_outline": "geodata.districts",
+    "load_districts": "geodata.districts",
+    "load_towns": "geodata.districts",
+}
+_SUBMODULES = ("coords", "crs", "registry")
 
 __all__ = [
     "CITY_ADCODE",
@@ -57,3 +72,18 @@ def nodes_gdf(G: Any) -> Any:
     from geodata.network import nodes_gdf as _nodes
 
     return _nodes(G)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"geodata.{name}")
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'geodata' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -19,15 +19,8 @@ import shapely
 from audit.errors import InputError, Problem
 from geodata import registry
 from geodata.crs import WGS84, check_lonlat
+from geodata.names import CITY_ADCODE, CITY_NAME, DISTRICTS
 
-CITY_ADCODE = "441700"
-DISTRICTS: dict[str, tuple[str, str]] = {
-    "441702": ("江城区", "Jiangcheng District"),
-    "441704": ("阳东区", "Yangdong District"),
-    "441721": ("阳西县", "Yangxi County"),
-    "441781": ("阳春市", "Yangchun City"),
-}
-CITY_NAME = ("阳江市", "Yangjiang City")
 _ADCODE_COLUMNS = ("adcode", "code", "district_code", "区划代码", "ADCODE")
 _NAME_COLUMNS = ("name_zh", "name", "NAME", "名称")
 _MAX_REPORTED = 5

@@ -31,7 +31,7 @@ def seeded(sqlite_db: Database) -> Database:
 
 def test_html_has_tables_chart_map_and_demo_label(seeded: Database) -> None:
     with seeded.session() as s:
-        res = compute_rankings(s, weights=WEIGHTS)
+        res = compute_rankings(Repository(s), weights=WEIGHTS)
         text = district_report_html(s, "441702", ranking=res)
     assert "江城区 无障碍设施督导报告" in text and "缘石坡道" in text
     assert text.count("<svg") == 2  # chart + map

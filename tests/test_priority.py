@@ -19,6 +19,7 @@ from audit.priority import (
     optimise_plan,
 )
 from audit.storage import Database
+from audit.storage.repository import Repository
 from geodata.network import load_network
 
 
@@ -99,7 +100,8 @@ def test_candidates_from_facilities_and_confirmed_reports(sqlite_db: Database) -
     dest = pd.DataFrame({"category": ["hospital"], "name": ["h"], "lon": [node["x"]],
                          "lat": [node["y"]], "is_demo": [True]})
     with sqlite_db.session() as s:
-        c = build_candidates(s, G=G, destinations=dest, params=params, weights=WEIGHTS)
+        c = build_candidates(Repository(s), G=G, destinations=dest, params=params,
+                             weights=WEIGHTS)
     t = c.table.set_index("candidate_id")
     assert sorted(t.index) == ["F1", "R1"]  # new report excluded; C2 covered by facility 1
     f1 = t.loc["F1"]

@@ -13,10 +13,11 @@ from audit.errors import InputError
 from audit.rankings import (
     compute_rankings,
     load_inventory_targets,
-    naive_rankings,
     wilson_interval,
 )
 from audit.storage import Database
+from audit.storage.repository import Repository
+from bench.audit_data import naive_rankings
 
 
 def _expected(cells: dict[tuple[str, str], int]) -> pd.DataFrame:
@@ -54,7 +55,8 @@ def _cell(table: pd.DataFrame, d: str, t: str) -> pd.Series:
 def test_figures_per_cell_on_both_backends(db: Database) -> None:
     _seed(db)
     with db.session() as s:
-        res = compute_rankings(s, expected=EXPECTED, weights=WEIGHTS, coverage_threshold=0.3)
+        res = compute_rankings(Repository(s), expected=EXPECTED, weights=WEIGHTS,
+                               coverage_threshold=0.3)
     t = res.table
     jc = _cell(t, "441702", "curb_ramp")
     counts = (jc.audited, jc.decided, jc.compliant, jc.non_compliant, jc.incomplete)
@@ -76,7 +78,8 @@ def test_figures_per_cell_on_both_backends(db: Database) -> None:
 def test_coverage_flag_and_rank_order(sqlite_db: Database) -> None:
     _seed(sqlite_db)
     with sqlite_db.session() as s:
-        t = compute_rankings(s, expected=EXPECTED, weights=WEIGHTS, coverage_threshold=0.3).table
+        t = compute_rankings(Repository(s), expected=EXPECTED, weights=WEIGHTS,
+                             coverage_threshold=0.3).table
     low = _cell(t, "441721", "toilet")
     assert low.coverage == pytest.approx(0.1)
     assert not low.rankable and pd.isna(low["rank"])
@@ -86,21 +89,22 @@ def test_coverage_flag_and_rank_order(sqlite_db: Database) -> None:
     assert list(ranked["rank"]) == [1, 2]
     # with a lower threshold the thin cell becomes rankable (and worst: 5 points per facility)
     with sqlite_db.session() as s:
-        t2 = compute_rankings(s, expected=EXPECTED, weights=WEIGHTS, coverage_threshold=0.05).table
+        t2 = compute_rankings(Repository(s), expected=EXPECTED, weights=WEIGHTS,
+                              coverage_threshold=0.05).table
     assert _cell(t2, "441721", "toilet")["rank"] == 1
 
 
 def test_resident_reports_are_a_separate_figure(sqlite_db: Database) -> None:
     _seed(sqlite_db)
     with sqlite_db.session() as s:
-        before = compute_rankings(s, expected=EXPECTED, weights=WEIGHTS).table
+        before = compute_rankings(Repository(s), expected=EXPECTED, weights=WEIGHTS).table
     with sqlite_db.session(write=True) as s:
         for i in range(7):
             report(s, "441702", "curb_ramp_missing", code=f"A{i}")
         report(s, "441702", "curb_ramp_missing", status="rejected", code="B1")
         report(s, "441702", "curb_ramp_missing", status="fixed", code="B2")
     with sqlite_db.session() as s:
-        after = compute_rankings(s, expected=EXPECTED, weights=WEIGHTS).table
+        after = compute_rankings(Repository(s), expected=EXPECTED, weights=WEIGHTS).table
     assert _cell(after, "441702", "curb_ramp").resident_reports == 7
     cols = ["audited", "compliant", "non_compliant", "gap_points", "coverage", "rank"]
     pd.testing.assert_frame_equal(before[cols], after[cols])
@@ -109,7 +113,7 @@ def test_resident_reports_are_a_separate_figure(sqlite_db: Database) -> None:
 def test_district_level_grouping(sqlite_db: Database) -> None:
     _seed(sqlite_db)
     with sqlite_db.session() as s:
-        t = compute_rankings(s, group_by=["district_code"], expected=EXPECTED,
+        t = compute_rankings(Repository(s), group_by=["district_code"], expected=EXPECTED,
                              weights=WEIGHTS).table
     assert len(t) == 4
     jc = t[t.district_code == "441702"].iloc[0]
@@ -119,7 +123,7 @@ def test_district_level_grouping(sqlite_db: Database) -> None:
 def test_naive_baseline_agrees(sqlite_db: Database) -> None:
     _seed(sqlite_db)
     with sqlite_db.session() as s:
-        t = compute_rankings(s, expected=EXPECTED, weights=WEIGHTS).table
+        t = compute_rankings(Repository(s), expected=EXPECTED, weights=WEIGHTS).table
         naive = naive_rankings(s, WEIGHTS)
     for (d, ft), cell in naive.items():
         row = _cell(t, d, ft)
@@ -153,6 +157,6 @@ def test_bad_inventory_file_reports_every_problem(tmp_path: Path) -> None:
 
 def test_bad_arguments_raise(sqlite_db: Database) -> None:
     with sqlite_db.session() as s, pytest.raises(InputError):
-        compute_rankings(s, group_by=["street"], weights=WEIGHTS)
+        compute_rankings(Repository(s), group_by=["street"], weights=WEIGHTS)
     with sqlite_db.session() as s, pytest.raises(InputError):
-        compute_rankings(s, coverage_threshold=1.5, weights=WEIGHTS)
+        compute_rankings(Repository(s), coverage_threshold=1.5, weights=WEIGHTS)

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from audit.actors import SYSTEM
+from audit.storage.repository import Repository
 from ui import cache
 
 #: Seconds a ranking or candidate table is reused (a new audit shows up within a minute).
@@ -20,7 +21,7 @@ def rankings(group_by: tuple[str, ...]) -> dict[str, Any]:
     from audit.rankings import compute_rankings
 
     with cache.get_database().session() as s:
-        res = compute_rankings(s, group_by=group_by)
+        res = compute_rankings(Repository(s, SYSTEM), group_by=group_by)
     return {"table": res.table, "threshold": res.coverage_threshold,
             "weights": dict(res.weights), "expected_source": res.expected_source,
             "is_demo": res.is_demo, "n_audits": res.n_audits}
@@ -32,7 +33,7 @@ def candidates() -> dict[str, Any]:
     from audit.priority import build_candidates
 
     with cache.get_database().session() as s:
-        c = build_candidates(s, G=cache.network(), actor=SYSTEM)
+        c = build_candidates(Repository(s, SYSTEM), G=cache.network())
     return {"table": c.table, "destinations_synthetic": c.destinations_synthetic,
             "network_synthetic": c.network_synthetic,
             "destinations_source": c.destinations_source, "params_source": c.params_source}
