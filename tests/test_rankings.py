@@ -131,6 +131,27 @@ def test_naive_baseline_agrees(sqlite_db: Database) -> None:
         assert row.gap_points == pytest.approx(cell["gap_points"])
 
 
+def test_wilson_interval_matches_published_values() -> None:
+    # Newcombe (1998), Statistics in Medicine 17:857-872, table I, method 3 (score interval
+    # without continuity correction), to the 4 decimals published
+    cases = [(81, 263, 0.2553, 0.3662), (15, 148, 0.0624, 0.1605), (0, 20, 0.0, 0.1611),
+             (1, 29, 0.0061, 0.1718)]
+    low, high = wilson_interval([c[0] for c in cases], [c[1] for c in cases])
+    assert list(np.round(low, 4)) == [c[2] for c in cases]
+    assert list(np.round(high, 4)) == [c[3] for c in cases]
+
+
+def test_wilson_interval_agrees_with_statsmodels() -> None:
+    proportion = pytest.importorskip("statsmodels.stats.proportion")
+    rng = np.random.default_rng(0)
+    n = rng.integers(1, 5000, 300)
+    k = rng.integers(0, n + 1)
+    low, high = wilson_interval(k, n)
+    ref_low, ref_high = proportion.proportion_confint(k, n, alpha=0.05, method="wilson")
+    np.testing.assert_allclose(low, ref_low, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(high, ref_high, rtol=0, atol=1e-12)
+
+
 def test_wilson_interval_handles_empty_cells() -> None:
     low, high = wilson_interval(np.array([0, 5]), np.array([0, 10]))
     assert np.isnan(low[0]) and np.isnan(high[0])
