@@ -163,7 +163,9 @@ def _weighted(counts: pd.DataFrame, weights: Mapping[str, float]) -> np.ndarray:
     unknown = sorted(set(counts["severity"]) - set(weights))
     if unknown:
         raise InputError(Problem("severity", unknown, f"one of {', '.join(sorted(weights))}"))
-    return counts["n"].to_numpy(float) * counts["severity"].map(weights).to_numpy(float)
+    return np.asarray(
+        counts["n"].to_numpy(float) * counts["severity"].map(weights).to_numpy(float), float
+    )
 
 
 def gap_points_by_facility(

@@ -16,7 +16,7 @@ Python loop that parses every stored evaluation.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import sqlalchemy as sa
@@ -97,7 +97,7 @@ def load_audits(db: Database, n_audits: int, seed: int = 11) -> int:
         _meta.create_all(conn)
         conn.execute(sa.insert(_pool), pool)
         conn.execute(sa.insert(_pool_findings), pool_findings)
-        fac = Facility.__table__
+        fac = cast(sa.Table, Facility.__table__)
         conn.execute(fac.insert().from_select(
             ["id", "facility_type", "name", "lon", "lat", "district_code", "address", "version",
              "is_demo", "created_at"],
@@ -106,7 +106,7 @@ def load_audits(db: Database, n_audits: int, seed: int = 11) -> int:
                       21.8 + _hash(g, 48271, 100_000) / 1e6,
                       districts, sa.literal(""), sa.literal(1), sa.true(), t0),
         ))
-        aud = Audit.__table__
+        aud = cast(sa.Table, Audit.__table__)
         f = fac.alias("f")
         # first audits: audit id = facility id; a re-audit of facility f gets n_fac + its rank
         for seq, audit_id, where, current in (
@@ -134,7 +134,7 @@ def load_audits(db: Database, n_audits: int, seed: int = 11) -> int:
         a = aud.alias("a")
         f2 = fac.alias("f2")
         copied = [c.name for c in _pool_findings.columns if c.name not in ("facility_type", "k")]
-        conn.execute(AuditFinding.__table__.insert().from_select(
+        conn.execute(sa.insert(AuditFinding).from_select(
             ["audit_id", "facility_id", "ruleset_id", "ruleset_version", "is_current", *copied],
             sa.select(a.c.id, a.c.facility_id, a.c.ruleset_id, a.c.ruleset_version,
                       a.c.is_current, *(_pool_findings.c[n] for n in copied))

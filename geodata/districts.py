@@ -19,7 +19,9 @@ import shapely
 from audit.errors import InputError, Problem
 from geodata import registry
 from geodata.crs import WGS84, check_lonlat
-from geodata.names import CITY_ADCODE, CITY_NAME, DISTRICTS
+from geodata.names import CITY_ADCODE as CITY_ADCODE
+from geodata.names import CITY_NAME as CITY_NAME
+from geodata.names import DISTRICTS as DISTRICTS
 
 _ADCODE_COLUMNS = ("adcode", "code", "district_code", "区划代码", "ADCODE")
 _NAME_COLUMNS = ("name_zh", "name", "NAME", "名称")

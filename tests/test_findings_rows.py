@@ -60,7 +60,7 @@ def _findings(db: Database) -> list[dict[str, Any]]:
 
 def _current(db: Database) -> dict[int, bool]:
     with db.session() as s:
-        return {aid: cur for aid, cur in s.execute(sa.select(Audit.id, Audit.is_current))}
+        return {int(r[0]): bool(r[1]) for r in s.execute(sa.select(Audit.id, Audit.is_current))}
 
 
 def _count(db: Database, model: type) -> int:

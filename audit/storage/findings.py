@@ -99,7 +99,7 @@ def check_evaluation(data: Mapping[str, Any], facility_type: str) -> list[Proble
             problems.append(Problem(where, f, "a finding"))
             continue
         rule_id = f.get("rule_id")
-        if not _short_text(rule_id, MAX_RULE_ID_LEN):
+        if not isinstance(rule_id, str) or not _short_text(rule_id, MAX_RULE_ID_LEN):
             problems.append(Problem(f"{where}.rule_id", rule_id,
                                     f"a rule id of 1 to {MAX_RULE_ID_LEN} characters"))
         elif rule_id in seen:
