@@ -7,7 +7,8 @@ the facilities, a multiplicative hash of the id picks each one's type, district 
 and the evaluations come from a small pool of real :func:`audit.scoring.evaluate` results of
 random measurements (stored whole, as the app stores them). Each audit's findings rows and the
 "current" marker are written as the repository writes them. Nothing goes through the per-audit
-repository path: that is measured by bench_storage.
+repository path: that is measured by bench_storage. Loading is committed in steps, each retried
+if the database server restarts meanwhile.
 
 :func:`naive_rankings` is the baseline: the approach before findings rows, a per-facility
 Python loop that parses every stored evaluation.
@@ -15,6 +16,9 @@ Python loop that parses every stored evaluation.
 
 from __future__ import annotations
 
+import sys
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -22,6 +26,7 @@ import numpy as np
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from audit.errors import StorageUnavailable
 from audit.storage import Database
 from audit.storage.findings import finding_row
 from audit.storage.orm import Audit, AuditFinding, Facility, TZDateTime
@@ -40,7 +45,6 @@ _pool = sa.Table(
     sa.Column("n_fail", sa.Integer), sa.Column("ruleset_id", sa.String(64)),
     sa.Column("ruleset_version", sa.String(64)), sa.Column("measurements", sa.JSON),
     sa.Column("evaluation", sa.JSON),
-    prefixes=["TEMPORARY"],
 )
 _pool_findings = sa.Table(
     "bench_pool_findings", _meta,
@@ -48,7 +52,6 @@ _pool_findings = sa.Table(
     *(sa.Column(c.name, c.type) for c in AuditFinding.__table__.columns
       if c.name not in ("id", "audit_id", "facility_id", "ruleset_id", "ruleset_version",
                         "is_current")),
-    prefixes=["TEMPORARY"],
 )
 
 
@@ -79,74 +82,140 @@ def _pool_rows(seed: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     return pool, findings
 
 
+CHUNK = 100_000  # facilities (and their audits' findings) per committed step
+
+
+def _step(db: Database, what: str, fn: Callable[[sa.Connection], Any]) -> None:
+    """Run ``fn`` in one transaction; if the server goes away (the shared PostgreSQL is
+    restarted by other test runs), wait for it and run the step again. Each step first deletes
+    what it writes, so a retry after a lost COMMIT reply writes nothing twice."""
+    for attempt in range(1, 6):
+        try:
+            with db.engine.begin() as conn:
+                fn(conn)
+            return
+        except sa.exc.OperationalError as exc:
+            print(f"bench load: {what} failed ({type(exc.orig).__name__}), attempt {attempt}",
+                  file=sys.stderr)
+            deadline = time.monotonic() + 900
+            while True:
+                try:
+                    db.ping()
+                    break
+                except StorageUnavailable:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(5)
+    raise RuntimeError(f"bench load: {what} failed 5 times")
+
+
 def load_audits(db: Database, n_audits: int, seed: int = 11) -> int:
-    """Fill the (migrated, empty) database; returns the number of audits written."""
+    """Fill the (migrated, empty) database; returns the number of audits written.
+
+    Committed in steps of :data:`CHUNK` facilities, each retried if the server restarts.
+    """
     from audit.model import FACILITY_TYPES
 
     n_fac = max(1, round(n_audits / (1 + 1 / REAUDIT_EVERY)))
     pool, pool_findings = _pool_rows(seed)
-    series = sa.select(sa.literal(1).label("g")).cte("series", recursive=True)
-    series = series.union_all(sa.select(series.c.g + 1).where(series.c.g < n_fac))
-    g = series.c.g
-    types = sa.case(*((_hash(g, 48271, len(FACILITY_TYPES)) == i, t)
-                      for i, t in enumerate(FACILITY_TYPES)))
-    districts = sa.case(*((_hash(g, 69621, len(DISTRICTS)) == i, d)
-                          for i, d in enumerate(DISTRICTS)))
+    fac = cast(sa.Table, Facility.__table__)
+    aud = cast(sa.Table, Audit.__table__)
+    fnd = cast(sa.Table, AuditFinding.__table__)
     t0 = sa.literal(T0, TZDateTime())
-    with db.engine.begin() as conn:
+
+    def pools(conn: sa.Connection) -> None:
+        _meta.drop_all(conn)
         _meta.create_all(conn)
         conn.execute(sa.insert(_pool), pool)
         conn.execute(sa.insert(_pool_findings), pool_findings)
-        fac = cast(sa.Table, Facility.__table__)
-        conn.execute(fac.insert().from_select(
-            ["id", "facility_type", "name", "lon", "lat", "district_code", "address", "version",
-             "is_demo", "created_at"],
-            sa.select(g, types, sa.literal("bench ") + sa.cast(g, sa.String),
-                      111.9 + _hash(g, 16807, 100_000) / 1e6,
-                      21.8 + _hash(g, 48271, 100_000) / 1e6,
-                      districts, sa.literal(""), sa.literal(1), sa.true(), t0),
-        ))
-        aud = cast(sa.Table, Audit.__table__)
+
+    def facilities(lo: int, hi: int) -> Callable[[sa.Connection], None]:
+        series = sa.select(sa.literal(lo).label("g")).cte("series", recursive=True)
+        series = series.union_all(sa.select(series.c.g + 1).where(series.c.g < hi))
+        g = series.c.g
+        types = sa.case(*((_hash(g, 48271, len(FACILITY_TYPES)) == i, t)
+                          for i, t in enumerate(FACILITY_TYPES)))
+        districts = sa.case(*((_hash(g, 69621, len(DISTRICTS)) == i, d)
+                              for i, d in enumerate(DISTRICTS)))
+
+        def run(conn: sa.Connection) -> None:
+            conn.execute(sa.delete(fac).where(fac.c.id.between(lo, hi)))
+            conn.execute(fac.insert().from_select(
+                ["id", "facility_type", "name", "lon", "lat", "district_code", "address",
+                 "version", "is_demo", "created_at"],
+                sa.select(g, types, sa.literal("bench ") + sa.cast(g, sa.String),
+                          111.9 + _hash(g, 16807, 100_000) / 1e6,
+                          21.8 + _hash(g, 48271, 100_000) / 1e6,
+                          districts, sa.literal(""), sa.literal(1), sa.true(), t0),
+            ))
+
+        return run
+
+    def audits(lo: int, hi: int) -> Callable[[sa.Connection], None]:
         f = fac.alias("f")
         # first audits: audit id = facility id; a re-audit of facility f gets n_fac + its rank
-        for seq, audit_id, where, current in (
-            (1, f.c.id, sa.true(), f.c.id % REAUDIT_EVERY != 1),
-            (2, n_fac + (f.c.id - 1) // REAUDIT_EVERY + 1, f.c.id % REAUDIT_EVERY == 1,
-             sa.true()),
-        ):
-            conn.execute(aud.insert().from_select(
-                ["id", "facility_id", "inspector_name", "created_at", "submitted_at", "status",
-                 "sequence", "ruleset_id", "ruleset_version", "measurements", "notes", "verdict",
-                 "score", "n_fail", "evaluation", "source", "row_version", "is_demo",
-                 "is_current"],
-                sa.select(audit_id, f.c.id, sa.literal("bench"), t0,
-                          sa.literal(T0 + timedelta(days=seq), TZDateTime()),
-                          sa.literal("submitted"),
-                          sa.literal(seq), _pool.c.ruleset_id, _pool.c.ruleset_version,
-                          _pool.c.measurements, sa.literal(""), _pool.c.verdict, _pool.c.score,
-                          _pool.c.n_fail, _pool.c.evaluation, sa.literal("bench"), sa.literal(1),
-                          sa.true(), current)
-                .select_from(f)
-                .join(_pool, sa.and_(_pool.c.facility_type == f.c.facility_type,
-                                     _pool.c.k == _hash(audit_id, 16807, POOL)))
-                .where(where),
-            ))
+        reaudit_id = n_fac + (f.c.id - 1) // REAUDIT_EVERY + 1
+        kinds = ((1, f.c.id, sa.true(), f.c.id % REAUDIT_EVERY != 1),
+                 (2, reaudit_id, f.c.id % REAUDIT_EVERY == 1, sa.true()))
+
+        def run(conn: sa.Connection) -> None:
+            conn.execute(sa.delete(aud).where(aud.c.facility_id.between(lo, hi)))
+            for seq, audit_id, where, current in kinds:
+                conn.execute(aud.insert().from_select(
+                    ["id", "facility_id", "inspector_name", "created_at", "submitted_at",
+                     "status", "sequence", "ruleset_id", "ruleset_version", "measurements",
+                     "notes", "verdict", "score", "n_fail", "evaluation", "source",
+                     "row_version", "is_demo", "is_current"],
+                    sa.select(audit_id, f.c.id, sa.literal("bench"), t0,
+                              sa.literal(T0 + timedelta(days=seq), TZDateTime()),
+                              sa.literal("submitted"), sa.literal(seq), _pool.c.ruleset_id,
+                              _pool.c.ruleset_version, _pool.c.measurements, sa.literal(""),
+                              _pool.c.verdict, _pool.c.score, _pool.c.n_fail,
+                              _pool.c.evaluation, sa.literal("bench"), sa.literal(1), sa.true(),
+                              current)
+                    .select_from(f)
+                    .join(_pool, sa.and_(_pool.c.facility_type == f.c.facility_type,
+                                         _pool.c.k == _hash(audit_id, 16807, POOL)))
+                    .where(where, f.c.id.between(lo, hi)),
+                ))
+
+        return run
+
+    def findings(lo: int, hi: int) -> Callable[[sa.Connection], None]:
         a = aud.alias("a")
-        f2 = fac.alias("f2")
+        f = fac.alias("f")
         copied = [c.name for c in _pool_findings.columns if c.name not in ("facility_type", "k")]
-        conn.execute(sa.insert(AuditFinding).from_select(
-            ["audit_id", "facility_id", "ruleset_id", "ruleset_version", "is_current", *copied],
-            sa.select(a.c.id, a.c.facility_id, a.c.ruleset_id, a.c.ruleset_version,
-                      a.c.is_current, *(_pool_findings.c[n] for n in copied))
-            .select_from(a)
-            .join(f2, f2.c.id == a.c.facility_id)
-            .join(_pool_findings, sa.and_(_pool_findings.c.facility_type == f2.c.facility_type,
-                                          _pool_findings.c.k == _hash(a.c.id, 16807, POOL))),
-        ))
-        _meta.drop_all(conn)
-        n = int(conn.scalar(sa.select(sa.func.count()).select_from(aud)) or 0)
+
+        def run(conn: sa.Connection) -> None:
+            # by audit id (indexed): the chunk's first audits and its re-audits
+            r_lo, r_hi = (n_fac + (x - 1) // REAUDIT_EVERY + 1 for x in (lo, hi))
+            conn.execute(sa.delete(fnd).where(sa.or_(fnd.c.audit_id.between(lo, hi),
+                                                     fnd.c.audit_id.between(r_lo, r_hi))))
+            conn.execute(fnd.insert().from_select(
+                ["audit_id", "facility_id", "ruleset_id", "ruleset_version", "is_current",
+                 *copied],
+                sa.select(a.c.id, a.c.facility_id, a.c.ruleset_id, a.c.ruleset_version,
+                          a.c.is_current, *(_pool_findings.c[n] for n in copied))
+                .select_from(a)
+                .join(f, f.c.id == a.c.facility_id)
+                .join(_pool_findings,
+                      sa.and_(_pool_findings.c.facility_type == f.c.facility_type,
+                              _pool_findings.c.k == _hash(a.c.id, 16807, POOL)))
+                .where(a.c.facility_id.between(lo, hi)),
+            ))
+
+        return run
+
+    _step(db, "pool", pools)
+    for lo in range(1, n_fac + 1, CHUNK):
+        hi = min(n_fac, lo + CHUNK - 1)
+        for name, make in (("facilities", facilities), ("audits", audits),
+                           ("findings", findings)):
+            _step(db, f"{name} {lo}-{hi}", make(lo, hi))
+    _step(db, "drop pool", _meta.drop_all)
     _analyze(db)
-    return n
+    with db.engine.connect() as conn:
+        return int(conn.scalar(sa.select(sa.func.count()).select_from(aud)) or 0)
 
 
 def _analyze(db: Database) -> None:
