@@ -50,8 +50,8 @@ _pool_findings = sa.Table(
     "bench_pool_findings", _meta,
     sa.Column("facility_type", sa.String(32)), sa.Column("k", sa.Integer),
     *(sa.Column(c.name, c.type) for c in AuditFinding.__table__.columns
-      if c.name not in ("id", "audit_id", "facility_id", "ruleset_id", "ruleset_version",
-                        "is_current")),
+      if c.name not in ("id", "audit_id", "facility_id", "district_code", "facility_type",
+                        "ruleset_id", "ruleset_version", "is_current")),
 )
 
 
@@ -74,7 +74,8 @@ def _pool_rows(seed: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
                          "ruleset_version": ev.ruleset_version,
                          "measurements": data["measurements"], "evaluation": data})
             for f in data["findings"]:
-                row = finding_row(f, audit_id=0, facility_id=0, ruleset_id="", ruleset_version="",
+                row = finding_row(f, audit_id=0, facility_id=0, district_code=None,
+                                  facility_type=ftype, ruleset_id="", ruleset_version="",
                                   is_current=False)
                 findings.append({"facility_type": ftype, "k": k,
                                  **{c.name: row[c.name] for c in _pool_findings.columns
@@ -178,6 +179,15 @@ def load_audits(db: Database, n_audits: int, seed: int = 11) -> int:
                                          _pool.c.k == _hash(audit_id, 16807, POOL)))
                     .where(where, f.c.id.between(lo, hi)),
                 ))
+            cur = aud.alias("cur")
+
+            def of_current(col: Any) -> Any:
+                return (sa.select(col).where(cur.c.facility_id == fac.c.id, cur.c.is_current)
+                        .scalar_subquery())
+
+            conn.execute(sa.update(fac).where(fac.c.id.between(lo, hi)).values(
+                current_verdict=of_current(cur.c.verdict),
+                current_submitted_at=of_current(cur.c.submitted_at)))
 
         return run
 
@@ -192,10 +202,11 @@ def load_audits(db: Database, n_audits: int, seed: int = 11) -> int:
             conn.execute(sa.delete(fnd).where(sa.or_(fnd.c.audit_id.between(lo, hi),
                                                      fnd.c.audit_id.between(r_lo, r_hi))))
             conn.execute(fnd.insert().from_select(
-                ["audit_id", "facility_id", "ruleset_id", "ruleset_version", "is_current",
-                 *copied],
-                sa.select(a.c.id, a.c.facility_id, a.c.ruleset_id, a.c.ruleset_version,
-                          a.c.is_current, *(_pool_findings.c[n] for n in copied))
+                ["audit_id", "facility_id", "district_code", "facility_type", "ruleset_id",
+                 "ruleset_version", "is_current", *copied],
+                sa.select(a.c.id, a.c.facility_id, f.c.district_code, f.c.facility_type,
+                          a.c.ruleset_id, a.c.ruleset_version, a.c.is_current,
+                          *(_pool_findings.c[n] for n in copied))
                 .select_from(a)
                 .join(f, f.c.id == a.c.facility_id)
                 .join(_pool_findings,

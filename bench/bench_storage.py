@@ -92,7 +92,8 @@ def _plain_writer(url: str, facility_id: int, n: int, run_id: str, worker: int) 
                                                                 sort_by_parameter_order=True),
                            rows).scalars().all()
         conn.execute(sa.insert(AuditFinding.__table__), [
-            finding_row(f, audit_id=aid, facility_id=facility_id, ruleset_id=r["ruleset_id"],
+            finding_row(f, audit_id=aid, facility_id=facility_id, district_code=None,
+                        facility_type="ramp", ruleset_id=r["ruleset_id"],
                         ruleset_version=r["ruleset_version"], is_current=False)
             for aid, r in zip(ids, rows, strict=True) for f in findings])
     elapsed = time.perf_counter() - t0

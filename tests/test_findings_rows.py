@@ -63,6 +63,13 @@ def _current(db: Database) -> dict[int, bool]:
         return {int(r[0]): bool(r[1]) for r in s.execute(sa.select(Audit.id, Audit.is_current))}
 
 
+def _facility_state(db: Database) -> dict[int, tuple[str | None, datetime | None]]:
+    with db.session() as s:
+        rows = s.execute(sa.select(Facility.id, Facility.current_verdict,
+                                   Facility.current_submitted_at))
+        return {int(r[0]): (r[1], r[2]) for r in rows}
+
+
 def _count(db: Database, model: type) -> int:
     with db.session() as s:
         return int(s.scalar(sa.select(sa.func.count()).select_from(model)) or 0)
@@ -82,6 +89,7 @@ def test_submit_writes_one_row_per_rule_with_the_evaluation(db: Database) -> Non
         row = rows[f.rule_id]
         assert (row["audit_id"], row["facility_id"], row["status"], row["severity"]) == (
             audit.id, fid, f.status, f.severity)
+        assert (row["district_code"], row["facility_type"]) == ("441702", "ramp")
         assert (row["clause"], row["reference"], row["provisional"]) == (
             f.clause, f.reference, f.provisional)
         assert row["threshold_text"] == f.threshold["text"]
@@ -92,6 +100,7 @@ def test_submit_writes_one_row_per_rule_with_the_evaluation(db: Database) -> Non
     assert rows[slope.rule_id]["measured_unit"] == "%"
     assert {r["status"] for r in rows.values()} <= set(FINDING_STATUSES)
     assert audit.ruleset_version == ev.ruleset_version and audit.verdict == ev.verdict
+    assert _facility_state(db) == {fid: (ev.verdict, audit.submitted_at)}
 
 
 def test_reaudit_and_draft_move_the_current_marker(db: Database) -> None:
@@ -103,6 +112,7 @@ def test_reaudit_and_draft_move_the_current_marker(db: Database) -> None:
         draft = Repository(s, INSPECTOR).submit_audit(fid, good, status="draft")
     assert _current(db) == {first.id: True, draft.id: False}
     assert {r["is_current"] for r in _findings(db) if r["audit_id"] == draft.id} == {False}
+    assert _facility_state(db) == {fid: ("non_compliant", first.submitted_at)}
     with db.session(write=True) as s:  # a draft edit replaces its rows, still not current
         draft = Repository(s, INSPECTOR).update_draft(draft.id, steep,
                                                       expected_row_version=draft.row_version)
@@ -110,9 +120,10 @@ def test_reaudit_and_draft_move_the_current_marker(db: Database) -> None:
     assert len(draft_rows) == len(steep.findings)
     assert {r["status"] for r in draft_rows} == {f.status for f in steep.findings}
     with db.session(write=True) as s:  # submitting the draft makes it the current audit
-        Repository(s, INSPECTOR).update_draft(draft.id, good, submit=True,
-                                              expected_row_version=draft.row_version)
+        submitted = Repository(s, INSPECTOR).update_draft(
+            draft.id, good, submit=True, expected_row_version=draft.row_version)
     assert _current(db) == {first.id: False, draft.id: True}
+    assert _facility_state(db) == {fid: (good.verdict, submitted.submitted_at)}
     by_audit: dict[int, set[bool]] = {}
     for r in _findings(db):
         by_audit.setdefault(r["audit_id"], set()).add(r["is_current"])
@@ -130,17 +141,18 @@ def test_a_failure_after_the_audit_insert_leaves_neither(
         fid = facility(s, "ramp", "441702")
         first = Repository(s, INSPECTOR).submit_audit(fid, ev)
         version = Repository(s).get_facility(fid).version
-    before = (_findings(db), _current(db))
+    before = (_findings(db), _current(db), _facility_state(db))
     real = repository_module.write_findings
 
-    def fail_after_writing(session: Any, audit: Audit, data: Any) -> None:
-        real(session, audit, data)  # the audit row and its findings are in the session ...
+    def fail_after_writing(session: Any, audit: Audit, fac: Facility, data: Any) -> None:
+        real(session, audit, fac, data)  # the audit row and its findings are written ...
         raise RuntimeError("disk full")  # ... and then the transaction fails
 
     monkeypatch.setattr(repository_module, "write_findings", fail_after_writing)
     with pytest.raises(RuntimeError, match="disk full"), db.session(write=True) as s:
         Repository(s, INSPECTOR).submit_audit(fid, ev, idempotency_key="tablet-1:7")
-    assert _count(db, Audit) == 1 and (_findings(db), _current(db)) == before
+    assert _count(db, Audit) == 1
+    assert (_findings(db), _current(db), _facility_state(db)) == before
     assert _current(db) == {first.id: True}
     with db.session() as s:
         assert Repository(s).get_facility(fid).version == version
@@ -335,8 +347,11 @@ def test_migration_0002_backfills_findings_from_stored_evaluations(db_at_0001: D
             latest[a["facility_id"]] = a
     current_ids = {a["id"] for a in latest.values()}
     assert _current(db) == {a["id"]: a["id"] in current_ids for a in audits}
+    fac = {f["id"]: f for f in facilities}
     expected = [
         finding_row(f, audit_id=a["id"], facility_id=a["facility_id"],
+                    district_code=fac[a["facility_id"]]["district_code"],
+                    facility_type=fac[a["facility_id"]]["facility_type"],
                     ruleset_id=a["ruleset_id"], ruleset_version=a["ruleset_version"],
                     is_current=a["id"] in current_ids)
         for a in audits for f in (a["evaluation"] or {}).get("findings", [])
@@ -345,6 +360,9 @@ def test_migration_0002_backfills_findings_from_stored_evaluations(db_at_0001: D
     got = sorted(_findings(db), key=lambda r: tuple(r[k] for k in key))
     assert got == sorted(expected, key=lambda r: tuple(r[k] for k in key))
     assert len(got) > 40 and any(r["status"] == "fail" for r in got)
+    assert _facility_state(db) == {
+        fid: (latest[fid]["verdict"], latest[fid]["submitted_at"]) if fid in latest
+        else (None, None) for fid in fac}
     # the backfilled rows rank exactly as the stored evaluations did
     with db.session() as s:
         repo = Repository(s)

@@ -4,7 +4,9 @@ The caller evaluates the measurements once (:func:`audit.scoring.evaluate`) and 
 evaluation to :meth:`Repository.submit_audit`; this module checks that evaluation (without
 re-evaluating it: storage never imports the scoring engine or the rules), turns its findings
 into rows of the ``findings`` table and keeps the "current audit" marker: the latest submitted
-audit of a facility and its findings carry ``is_current = true``, every earlier one ``false``.
+audit of a facility and its findings carry ``is_current = true``, every earlier one ``false``,
+and the facility holds that audit's verdict and time (``current_verdict``,
+``current_submitted_at``).
 
 The same :func:`finding_row` converts a stored evaluation's JSON in migration 0002 (backfill).
 """
@@ -13,13 +15,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any, Protocol
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from audit.errors import Problem
-from audit.storage.orm import Audit, AuditFinding
+from audit.storage.orm import Audit, AuditFinding, Facility
 
 #: Statuses a finding row may hold. A plain string column checked here, not a database enum,
 #: so adding one (e.g. a future ``advice``) is a change to this tuple, not a migration.
@@ -137,6 +140,8 @@ def finding_row(
     *,
     audit_id: int,
     facility_id: int,
+    district_code: str | None,
+    facility_type: str,
     ruleset_id: str,
     ruleset_version: str,
     is_current: bool,
@@ -145,6 +150,8 @@ def finding_row(
 
     ``measured_value`` holds a number (``None`` for yes/no and choice readings, whose reading is
     in ``measured_text``); absent keys (an older or hand-made evaluation) become empty values.
+    ``district_code`` and ``facility_type`` are the facility's, copied so that aggregates need
+    no join (they never change after the facility is created).
     """
     measured = finding.get("measured")
     value = text = unit = None
@@ -160,6 +167,8 @@ def finding_row(
     return {
         "audit_id": audit_id,
         "facility_id": facility_id,
+        "district_code": district_code,
+        "facility_type": facility_type,
         "rule_id": str(finding["rule_id"]),
         "status": str(finding["status"]),
         "severity": str(finding["severity"]),
@@ -177,12 +186,13 @@ def finding_row(
 
 
 def write_findings(
-    session: so.Session, audit: Audit, data: Mapping[str, Any]
+    session: so.Session, audit: Audit, facility: Facility, data: Mapping[str, Any]
 ) -> None:
     """Replace the finding rows of ``audit`` with those of the (checked) evaluation ``data``."""
     session.execute(sa.delete(AuditFinding).where(AuditFinding.audit_id == audit.id))
     rows = [
-        finding_row(f, audit_id=audit.id, facility_id=audit.facility_id,
+        finding_row(f, audit_id=audit.id, facility_id=facility.id,
+                    district_code=facility.district_code, facility_type=facility.facility_type,
                     ruleset_id=audit.ruleset_id, ruleset_version=audit.ruleset_version,
                     is_current=audit.is_current)
         for f in data["findings"]
@@ -191,22 +201,31 @@ def write_findings(
         session.execute(sa.insert(AuditFinding), rows)
 
 
-def retire_current(session: so.Session, facility_id: int) -> None:
-    """Take the "current" mark off the facility's current audit and its findings.
+def move_current(
+    session: so.Session, facility_id: int, *, verdict: str, submitted_at: datetime
+) -> None:
+    """Make way for a newly submitted audit of the facility as its current one.
 
-    Called just before a newly submitted audit of the facility is stored with the mark. The
-    caller holds the facility's row lock, and a unique partial index allows one current audit
-    per facility, so two writers can never both leave theirs current.
+    Takes the "current" mark off the previous current audit and its findings, and records the
+    new audit's verdict and time on the facility; the caller then stores the new audit and its
+    findings with the mark, in the same transaction. The caller holds the facility's row lock,
+    and a unique partial index allows one current audit per facility, so two writers can never
+    both leave theirs current.
     """
     previous = list(session.scalars(
         sa.select(Audit.id).where(Audit.facility_id == facility_id, Audit.is_current)
     ))
-    if not previous:
-        return
+    if previous:
+        session.execute(
+            sa.update(AuditFinding).where(AuditFinding.audit_id.in_(previous))
+            .values(is_current=False)
+        )
+        session.execute(sa.update(Audit).where(Audit.id.in_(previous)).values(is_current=False))
     session.execute(
-        sa.update(AuditFinding).where(AuditFinding.audit_id.in_(previous)).values(is_current=False)
+        sa.update(Facility).where(Facility.id == facility_id)
+        .values(current_verdict=verdict, current_submitted_at=submitted_at)
+        .execution_options(synchronize_session="fetch")
     )
-    session.execute(sa.update(Audit).where(Audit.id.in_(previous)).values(is_current=False))
 
 
 __all__ = [
@@ -216,6 +235,6 @@ __all__ = [
     "check_evaluation",
     "derived_verdict",
     "finding_row",
-    "retire_current",
+    "move_current",
     "write_findings",
 ]

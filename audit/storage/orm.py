@@ -125,8 +125,26 @@ class Facility(Base):
     created_by: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
     version: so.Mapped[int] = so.mapped_column(default=1)
     is_demo: so.Mapped[bool] = so.mapped_column(default=False, index=True)
+    #: verdict and time of the facility's current audit (its latest submitted one, the audit
+    #: with ``is_current``), written in the transaction that submits it; empty while unaudited
+    current_verdict: so.Mapped[str | None] = so.mapped_column(sa.String(16))
+    current_submitted_at: so.Mapped[datetime | None]
 
-    __table_args__ = (sa.Index("ix_facilities_lon_lat", "lon", "lat"),)
+    __table_args__ = (
+        sa.Index("ix_facilities_lon_lat", "lon", "lat"),
+        # the verdict counts of the rankings read this index alone (SQLite counts a partial
+        # index as covering only if it also holds the predicate's column)
+        sa.Index(
+            "ix_facilities_current",
+            "district_code",
+            "facility_type",
+            "current_verdict",
+            "is_demo",
+            "current_submitted_at",
+            sqlite_where=sa.text("current_verdict IS NOT NULL"),
+            postgresql_where=sa.text("current_verdict IS NOT NULL"),
+        ),
+    )
 
 
 class Audit(Base):
@@ -167,17 +185,6 @@ class Audit(Base):
             sqlite_where=sa.text("is_current = 1"),
             postgresql_where=sa.text("is_current"),
         ),
-        # covers the verdict counts of current audits (no table reads: audit rows hold JSON);
-        # SQLite counts a partial index as covering only if it holds the predicate's columns too
-        sa.Index(
-            "ix_audits_current",
-            "facility_id",
-            "verdict",
-            "submitted_at",
-            "is_current",
-            sqlite_where=sa.text("is_current = 1"),
-            postgresql_where=sa.text("is_current"),
-        ),
     )
 
 
@@ -188,8 +195,9 @@ class AuditFinding(Base):
     (:meth:`Repository.submit_audit`); the audit's ``evaluation`` JSON keeps the full detail
     (titles, structured thresholds). ``status`` is a plain string checked in code
     (:data:`audit.storage.findings.FINDING_STATUSES`), so a new status needs no migration.
-    ``is_current`` mirrors the audit's flag; the partial index on current failing findings is
-    what rankings and retrofit candidates read.
+    ``is_current`` mirrors the audit's flag, and ``district_code``/``facility_type`` copy the
+    facility's (which never change after it is created), so the partial index on current
+    failing findings answers the rankings and retrofit candidates without a join.
     """
 
     __tablename__ = "findings"
@@ -197,6 +205,8 @@ class AuditFinding(Base):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     audit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("audits.id"))
     facility_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("facilities.id"))
+    district_code: so.Mapped[str | None] = so.mapped_column(sa.String(12))
+    facility_type: so.Mapped[str] = so.mapped_column(sa.String(32))
     rule_id: so.Mapped[str] = so.mapped_column(sa.String(64))
     status: so.Mapped[str] = so.mapped_column(sa.String(16))
     severity: so.Mapped[str] = so.mapped_column(sa.String(16))
@@ -215,8 +225,10 @@ class AuditFinding(Base):
         sa.UniqueConstraint("audit_id", "rule_id", name="uq_findings_audit_rule"),
         sa.Index(
             "ix_findings_current_fail",
-            "facility_id",
+            "district_code",
+            "facility_type",
             "severity",
+            "facility_id",
             "is_current",
             "status",
             sqlite_where=sa.text("is_current = 1 AND status = 'fail'"),

@@ -2,11 +2,12 @@
 
 Every aggregate runs in the database, as one SQLAlchemy Core statement that is the same on
 SQLite and PostgreSQL/PostGIS (no dialect branching, no JSON in SQL, nothing parsed in Python,
-no cache): the "current" marker (``audits.is_current`` / ``findings.is_current``, kept by the
-repository in the transaction that submits an audit) selects the latest submitted audit of
-each facility through partial indexes, so a query reads the current audits only, never the
-whole history. The domain modules (:mod:`audit.rankings`, :mod:`audit.priority`) turn these
-small frames into rankings and candidate lists.
+no cache). The "current" marker, kept by the repository in the transaction that submits an
+audit (``findings.is_current``, and the facility's ``current_verdict``/``current_submitted_at``),
+selects the latest submitted audit of each facility; each aggregate reads one partial covering
+index that holds only current rows, without a join, so its cost follows the number of
+facilities, never the length of the history. The domain modules (:mod:`audit.rankings`,
+:mod:`audit.priority`) turn these small frames into rankings and candidate lists.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ def _frame(rows: Sequence[Any], columns: list[str]) -> pd.DataFrame:
 
 
 def _filters(
+    district_col: Any, type_col: Any, time_col: Any,
     facility_types: Iterable[str] | None,
     districts: Iterable[str] | None,
     since: datetime | None,
@@ -43,13 +45,13 @@ def _filters(
     """Conditions on the facility (type, district) and on its current audit's time."""
     conds: list[sa.ColumnElement[bool]] = []
     if facility_types is not None:
-        conds.append(Facility.facility_type.in_(list(facility_types)))
+        conds.append(type_col.in_(list(facility_types)))
     if districts is not None:
-        conds.append(Facility.district_code.in_([str(d) for d in districts]))
+        conds.append(district_col.in_([str(d) for d in districts]))
     if since is not None:
-        conds.append(Audit.submitted_at >= since)
+        conds.append(time_col >= since)
     if until is not None:
-        conds.append(Audit.submitted_at <= until)
+        conds.append(time_col <= until)
     return conds
 
 
@@ -67,13 +69,13 @@ def current_verdict_counts(
     the group is synthetic demo data). ``since``/``until`` filter on the current audit's time.
     """
     demo = sa.func.max(sa.case((Facility.is_demo, 1), else_=0))
+    conds = _filters(Facility.district_code, Facility.facility_type,
+                     Facility.current_submitted_at, facility_types, districts, since, until)
     stmt = (
-        sa.select(Facility.district_code, Facility.facility_type, Audit.verdict,
+        sa.select(Facility.district_code, Facility.facility_type, Facility.current_verdict,
                   sa.func.count().label("n"), demo.label("is_demo"))
-        .select_from(Audit)
-        .join(Facility, Facility.id == Audit.facility_id)
-        .where(Audit.is_current, *_filters(facility_types, districts, since, until))
-        .group_by(Facility.district_code, Facility.facility_type, Audit.verdict)
+        .where(Facility.current_verdict.is_not(None), *conds)
+        .group_by(Facility.district_code, Facility.facility_type, Facility.current_verdict)
     )
     frame = _frame(repo.session.execute(stmt).all(),
                    ["district_code", "facility_type", "verdict", "n", "is_demo"])
@@ -99,19 +101,18 @@ def current_failing_counts(
     current non-compliant audits.
     """
     if by == "cell":
-        keys: list[Any] = [Facility.district_code, Facility.facility_type]
+        keys: list[Any] = [AuditFinding.district_code, AuditFinding.facility_type]
         names = ["district_code", "facility_type"]
     elif by == "facility":
         keys, names = [AuditFinding.facility_id], ["facility_id"]
     else:
         raise ValueError(f"by={by!r}: 'cell' or 'facility'")
-    conds = _filters(facility_types, districts, since, until)
+    conds = _filters(AuditFinding.district_code, AuditFinding.facility_type, Audit.submitted_at,
+                     facility_types, districts, since, until)
     stmt = sa.select(*keys, AuditFinding.severity, sa.func.count().label("n")).select_from(
         AuditFinding
     )
-    if by == "cell" or facility_types is not None or districts is not None:
-        stmt = stmt.join(Facility, Facility.id == AuditFinding.facility_id)
-    if since is not None or until is not None:
+    if since is not None or until is not None:  # the current audit's time: one row by key
         stmt = stmt.join(Audit, Audit.id == AuditFinding.audit_id)
     stmt = stmt.where(CURRENT_FAILING, *conds).group_by(*keys, AuditFinding.severity)
     frame = _frame(repo.session.execute(stmt).all(), [*names, "severity", "n"])

@@ -23,7 +23,7 @@ from audit.geo import check_lon_lat, degree_box, haversine_m
 from audit.storage.findings import (
     EvaluationLike,
     check_evaluation,
-    retire_current,
+    move_current,
     write_findings,
 )
 from audit.storage.orm import (
@@ -372,13 +372,14 @@ class Repository:
             )
             or 0
         )
+        when = (submitted_at or utcnow()) if status == "submitted" else None
         row = Audit(
             facility_id=facility_id,
             inspector_id=self.actor.user_id,
             inspector_name=self.actor.username,
             status=status,
             sequence=sequence if status == "submitted" else 0,
-            submitted_at=(submitted_at or utcnow()) if status == "submitted" else None,
+            submitted_at=when,
             ruleset_id=data["ruleset_id"],
             ruleset_version=data["ruleset_version"],
             measurements=_jsonable(dict(data["measurements"])),
@@ -397,11 +398,12 @@ class Repository:
             self._bump_facility_version(facility)
         try:
             with self.session.begin_nested():
-                if status == "submitted":
-                    retire_current(self.session, facility_id)
+                if when is not None:
+                    move_current(self.session, facility_id, verdict=data["verdict"],
+                                 submitted_at=when)
                 self.session.add(row)
                 self.session.flush()
-                write_findings(self.session, row, data)
+                write_findings(self.session, row, facility, data)
         except sa.exc.IntegrityError:
             # a concurrent writer stored the same idempotency key first
             if idempotency_key:
@@ -445,8 +447,9 @@ class Repository:
         facility = self._facility_row(row.facility_id, for_update=submit)
         data = _checked_evaluation(evaluation, facility.facility_type)
         before = _audit_log_view(AuditRecord.of(row))
+        now = utcnow()
         if submit:
-            retire_current(self.session, row.facility_id)
+            move_current(self.session, row.facility_id, verdict=data["verdict"], submitted_at=now)
         row.measurements = _jsonable(dict(data["measurements"]))
         row.evaluation = data
         row.verdict, row.score = data["verdict"], data["score"]
@@ -460,7 +463,7 @@ class Repository:
             row.notes = notes
         if submit:
             row.status = "submitted"
-            row.submitted_at = utcnow()
+            row.submitted_at = now
             row.sequence = 1 + (
                 self.session.scalar(
                     sa.select(sa.func.count()).where(
@@ -476,7 +479,7 @@ class Repository:
         except so.exc.StaleDataError as exc:
             msg = f"audit {audit_id} was saved by someone else at the same moment; reload it"
             raise ConflictError(msg) from exc
-        write_findings(self.session, row, data)
+        write_findings(self.session, row, facility, data)
         record = AuditRecord.of(row)
         self.log("audit", row.id, "submit" if submit else "update", before, _audit_log_view(record))
         return record
