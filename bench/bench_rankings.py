@@ -146,6 +146,8 @@ def _postgis(cfg: dict[str, Any], url: str) -> dict[str, Any]:
         # the model's tables, created in the benchmark's schema even though the test tables of
         # the same names are visible in ``public`` (the schema equals the migrations': see
         # tests/test_storage.py::test_models_and_migrations_agree)
+        import geoalchemy2  # noqa: F401  (its DDL hooks, before CREATE TABLE; see orm.PointType)
+
         Base.metadata.create_all(db.engine, checkfirst=False)
         with db.engine.begin() as conn:  # no WAL for the bulk load; reads are unaffected
             for table in reversed(Base.metadata.sorted_tables):

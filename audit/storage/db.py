@@ -54,10 +54,6 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
         engine = sa.create_engine(url, **kwargs)
         _configure_sqlite(engine)
         return engine
-    # GeoAlchemy2 registers DDL hooks for geometry columns when imported; import it before any
-    # PostGIS engine exists (the ORM imports it lazily, so SQLite processes never load it)
-    import geoalchemy2  # noqa: F401
-
     kwargs.setdefault("pool_pre_ping", True)
     return sa.create_engine(url, **kwargs)
 

@@ -33,8 +33,11 @@ class PointType(sa.TypeDecorator[str]):
         if dialect is None:
             return sa.String()
         if dialect.name == "postgresql":
-            # imported here: GeoAlchemy2 (and the Alembic parts it loads) is only needed on
-            # PostgreSQL, and importing it costs a cold SQLite process about 0.4 s
+            # imported here, when a statement first uses the column on PostgreSQL: GeoAlchemy2
+            # (and the Alembic parts it loads) costs a cold process about 0.4 s, and a query
+            # that does not touch ``geom`` (the rankings) never needs it. Its DDL hooks must be
+            # registered before any CREATE TABLE: the Alembic environment imports it first, and
+            # code calling ``metadata.create_all`` on PostgreSQL must import it before.
             from geoalchemy2 import Geometry
 
             return dialect.type_descriptor(Geometry("POINT", srid=4326, spatial_index=False))
