@@ -26,6 +26,7 @@ from audit.inspect import AuditRequest, save_audit
 from audit.io.exports import export_database, export_tables
 from audit.io.odk_import import import_odk
 from audit.photos import store_photo
+from audit.scoring import evaluate
 from audit.settings import Settings
 from audit.storage import Database, open_database, upgrade_to_head
 from audit.storage.orm import Base
@@ -36,6 +37,7 @@ ROLES = ("anonymous", "inspector", "bureau", "admin")
 PASSWORD = "Correct-Horse-9-Battery"
 CONTACT = "13800138000 wang@example.org"
 M = {"running_slope_pct": 9.0, "rise_mm": 300}
+EV = evaluate("ramp", M)  # the caller evaluates once; the repository stores it
 
 
 def _jpeg() -> bytes:
@@ -59,8 +61,8 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
         ids["photo"] = store_photo(repo, _jpeg(), settings=cfg)
         fac = repo.create_facility("ramp", 111.98, 21.86)
         ids["facility"] = fac.id
-        ids["audit"] = repo.submit_audit(fac.id, M).id
-        draft = repo.submit_audit(fac.id, M, status="draft")
+        ids["audit"] = repo.submit_audit(fac.id, EV).id
+        draft = repo.submit_audit(fac.id, EV, status="draft")
         ids["draft"], ids["draft_version"] = draft.id, draft.row_version
         ids["version"] = repo.get_facility(fac.id).version
         for name in ("new", "other", "fixed"):
@@ -95,14 +97,14 @@ OPERATIONS: list[tuple[str, tuple[str, ...], Callable[..., Any]]] = [
     ("repository.create_facility", ("facility.create",),
      _repo_op(lambda r, i, c: r.create_facility("toilet", 111.99, 21.87))),
     ("repository.submit_audit", ("audit.submit",),
-     _repo_op(lambda r, i, c: r.submit_audit(i["facility"], M))),
+     _repo_op(lambda r, i, c: r.submit_audit(i["facility"], EV))),
     ("repository.submit_audit(draft)", ("audit.draft",),
-     _repo_op(lambda r, i, c: r.submit_audit(i["facility"], M, status="draft"))),
+     _repo_op(lambda r, i, c: r.submit_audit(i["facility"], EV, status="draft"))),
     ("repository.update_draft", ("audit.draft",),
-     _repo_op(lambda r, i, c: r.update_draft(i["draft"], M,
+     _repo_op(lambda r, i, c: r.update_draft(i["draft"], EV,
                                              expected_row_version=i["draft_version"]))),
     ("repository.update_draft(submit)", ("audit.submit",),
-     _repo_op(lambda r, i, c: r.update_draft(i["draft"], M, submit=True,
+     _repo_op(lambda r, i, c: r.update_draft(i["draft"], EV, submit=True,
                                              expected_row_version=i["draft_version"]))),
     ("repository.attach_photo", ("photo.add",),
      _repo_op(lambda r, i, c: r.attach_photo(i["audit"], i["photo"]))),
