@@ -26,6 +26,7 @@ from audit.inspect import AuditRequest, save_audit
 from audit.io.exports import export_database, export_tables
 from audit.io.odk_import import import_odk
 from audit.photos import store_photo
+from audit.rescore import rescore
 from audit.scoring import evaluate
 from audit.settings import Settings
 from audit.storage import Database, open_database, upgrade_to_head
@@ -163,6 +164,13 @@ OPERATIONS: list[tuple[str, tuple[str, ...], Callable[..., Any]]] = [
      _repo_op(lambda r, i, c: auth.unlock_user(r, i["victim"]))),
     ("auth.set_password", ("user.manage",),
      _repo_op(lambda r, i, c: auth.set_password(r, i["victim"], "Another-Long-Pass-77"))),
+    ("repository.rescore_audit", ("audit.rescore",),
+     _repo_op(lambda r, i, c: r.rescore_audit(i["audit"],
+                                              evaluate("ramp", {**M, "rise_mm": 400})))),
+    ("rescore.rescore(dry run)", ("audit.rescore",),
+     lambda db, actor, i, c: rescore(db, actor, dry_run=True, everything=True)),
+    ("rescore.rescore", ("audit.rescore",),
+     lambda db, actor, i, c: rescore(db, actor, everything=True)),
     ("odk_import.import_odk", ("data.import",),
      _repo_op(lambda r, i, c: import_odk(r, ODK_CSV, settings=c))),
 ]

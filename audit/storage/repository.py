@@ -52,6 +52,19 @@ MAX_NOTES_LEN = 5000
 
 
 @dataclass(frozen=True)
+class StoredAudit:
+    """A stored audit as a rescore reads it (:meth:`Repository.audits_to_rescore`)."""
+
+    id: int
+    facility_type: str
+    status: str
+    verdict: str
+    ruleset_id: str
+    ruleset_version: str
+    measurements: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class StreetRef:
     """The street a point was snapped to (from :mod:`geodata.snap`)."""
 
@@ -554,6 +567,70 @@ class Repository:
         self.log("audit", row.id, "submit" if submit else "update", before, _audit_log_view(record))
         return record
 
+    # ------------------------------------------------------------------ rescoring
+    def audits_to_rescore(
+        self, *, after_id: int, limit: int, skip_ruleset: tuple[str, str] | None = None
+    ) -> list[StoredAudit]:
+        """Up to ``limit`` audits (drafts and submitted) with an id above ``after_id``, by id:
+        what re-evaluating them needs. ``skip_ruleset`` (id, version) leaves out the audits
+        already scored with that ruleset."""
+        stmt = (
+            sa.select(Audit.id, Facility.facility_type, Audit.status, Audit.verdict,
+                      Audit.ruleset_id, Audit.ruleset_version, Audit.measurements)
+            .join(Facility, Facility.id == Audit.facility_id)
+            .where(Audit.id > after_id)
+            .order_by(Audit.id)
+            .limit(limit)
+        )
+        if skip_ruleset is not None:
+            stmt = stmt.where(sa.or_(Audit.ruleset_id != skip_ruleset[0],
+                                     Audit.ruleset_version != skip_ruleset[1]))
+        return [StoredAudit(int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), str(r[5]),
+                            dict(r[6] or {}))
+                for r in self.session.execute(stmt)]
+
+    def audit_counts_by_ruleset(self) -> dict[tuple[str, str], int]:
+        """How many audits (drafts and submitted) each ruleset id and version scored."""
+        rows = self.session.execute(
+            sa.select(Audit.ruleset_id, Audit.ruleset_version, sa.func.count())
+            .group_by(Audit.ruleset_id, Audit.ruleset_version)
+        )
+        return {(str(r[0]), str(r[1])): int(r[2]) for r in rows}
+
+    def rescore_audit(self, audit_id: int, evaluation: EvaluationLike) -> bool:
+        """Store a new evaluation of a stored audit's own measurements (a ruleset change).
+
+        The measurements, times and inspector stay as recorded; the evaluation, verdict, score,
+        ruleset id and version and the findings rows are replaced, the facility's current
+        verdict follows if this is its current audit, and the change log keeps the verdict,
+        score and ruleset before and after. Returns ``False`` (and writes nothing) when the
+        evaluation is the one already stored. Needs ``audit.rescore``.
+        """
+        require(self.actor, "audit.rescore")
+        row = self.session.get(Audit, audit_id)
+        if row is None:
+            msg = f"audit {audit_id} does not exist"
+            raise NotFoundError(msg)
+        facility = self._facility_row(row.facility_id, for_update=row.is_current)
+        data = _checked_evaluation(evaluation, facility.facility_type)
+        if row.evaluation == data:
+            return False
+        before = _rescore_view(row)
+        row.evaluation = data
+        row.verdict, row.score = data["verdict"], data["score"]
+        row.n_fail = _n_fail(data)
+        row.ruleset_id, row.ruleset_version = data["ruleset_id"], data["ruleset_version"]
+        self.flush_or_conflict(f"audit {audit_id}")
+        write_findings(self.session, row, facility, data)
+        if row.is_current:
+            self.session.execute(
+                sa.update(Facility).where(Facility.id == facility.id)
+                .values(current_verdict=row.verdict)
+                .execution_options(synchronize_session="fetch")
+            )
+        self.log("audit", row.id, "rescore", before, _rescore_view(row))
+        return True
+
     def _bump_facility_version(self, facility: Facility) -> None:
         """Increase the facility's version; the caller holds its row lock."""
         self.session.execute(
@@ -802,6 +879,12 @@ def _checked_evaluation(evaluation: EvaluationLike, facility_type: str) -> dict[
 
 def _n_fail(data: Mapping[str, Any]) -> int:
     return sum(1 for f in data["findings"] if f["status"] == "fail")
+
+
+def _rescore_view(row: Audit) -> dict[str, Any]:
+    """What a rescore changes, as logged."""
+    return {"verdict": row.verdict, "score": row.score, "n_fail": row.n_fail,
+            "ruleset_id": row.ruleset_id, "ruleset_version": row.ruleset_version}
 
 
 def _audit_log_view(record: AuditRecord) -> dict[str, Any]:
