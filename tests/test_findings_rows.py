@@ -331,6 +331,8 @@ def test_migration_0002_backfills_findings_from_stored_evaluations(db_at_0001: D
             ev = evaluate(ftype, random_measurements(ftype, rng, missing_rate=0.2)).to_dict()
             if fid == 7 and k == 0:
                 ev = hand_evaluation(ftype, "non_compliant", {"critical": 2}).to_dict()
+            if fid == 5 and k == 0:  # an advice (宜) finding not followed
+                ev = evaluate(ftype, {**PAVING, "width_mm": 600}).to_dict()
             audits.append({
                 "id": len(audits) + 1, "facility_id": fid, "inspector_name": "t",
                 "status": status, "sequence": k + 1 if status == "submitted" else 0,
@@ -340,7 +342,7 @@ def test_migration_0002_backfills_findings_from_stored_evaluations(db_at_0001: D
                 "row_version": 1, "is_demo": False, "created_at": t0,
                 "submitted_at": t0 + timedelta(days=k) if status == "submitted" else None,
                 "measurements": ev["measurements"],
-                "evaluation": None if (fid == 5 and k == 0) else ev,
+                "evaluation": None if (fid == 6 and k == 0) else ev,
             })
     with db.engine.begin() as conn:
         conn.execute(sa.insert(_facilities_0001), facilities)
@@ -368,6 +370,10 @@ def test_migration_0002_backfills_findings_from_stored_evaluations(db_at_0001: D
     got = sorted(_findings(db), key=lambda r: tuple(r[k] for k in key))
     assert got == sorted(expected, key=lambda r: tuple(r[k] for k in key))
     assert len(got) > 40 and any(r["status"] == "fail" for r in got)
+    # the obligation is copied: the advice row (宜, not followed) stays advice, never a fail
+    assert [(r["audit_id"], r["rule_id"], r["status"]) for r in got
+            if r["obligation"] == "advice" and r["status"] != "not_measured"] == [
+        (a["id"], "tactile_paving.width", "advice") for a in audits if a["facility_id"] == 5]
     assert _facility_state(db) == {
         fid: (latest[fid]["verdict"], latest[fid]["submitted_at"]) if fid in latest
         else (None, None) for fid in fac}
@@ -485,3 +491,125 @@ def test_rankings_from_rows_equal_the_old_json_path(db: Database, seed: int) -> 
                      if f["status"] == "fail")
             for fid, a in latest.items() if a.verdict == "non_compliant"}
     assert gaps.to_dict() == want and len(want) > 5
+
+
+# ----------------------------------------------------------------------------- advice (宜)
+
+
+PAVING = {"obstructed": False, "continuous": True, "warning_at_start_end_turns": True,
+          "warning_strip_width_ok": True, "contrasts_with_pavement": True, "grate_present": False}
+
+
+def test_advice_rows_never_make_a_facility_non_compliant(db: Database) -> None:
+    wide = evaluate("tactile_paving", {**PAVING, "width_mm": 600})  # 3.2.2 (宜) not followed
+    unmeasured = evaluate("tactile_paving", PAVING)  # advice left unmeasured: still complete
+    failing = evaluate("tactile_paving", {**PAVING, "width_mm": 600, "obstructed": True})
+    assert (wide.verdict, unmeasured.verdict, failing.verdict) == (
+        "compliant", "compliant", "non_compliant")
+    with db.session(write=True) as s:
+        repo = Repository(s, INSPECTOR)
+        ids = [repo.submit_audit(facility(s, "tactile_paving", "441702", dx=i * 1e-3), ev).id
+               for i, ev in enumerate((wide, unmeasured, failing))]
+    rows = {(r["audit_id"], r["rule_id"]): r for r in _findings(db)}
+    advice = rows[(ids[0], "tactile_paving.width")]
+    assert (advice["status"], advice["obligation"], advice["measured_value"]) == (
+        "advice", "advice", 600.0)
+    assert rows[(ids[1], "tactile_paving.width")]["status"] == "not_measured"
+    assert rows[(ids[0], "tactile_paving.unobstructed")]["obligation"] == "requirement"
+    assert sorted(v[0] for v in _facility_state(db).values()) == [
+        "compliant", "compliant", "non_compliant"]
+    with db.session() as s:
+        repo = Repository(s)
+        t = compute_rankings(repo, expected=_targets(1), weights=WEIGHTS).table
+        gaps = gap_points_by_facility(repo, WEIGHTS)
+    cell = t[(t.district_code == "441702") & (t.facility_type == "tactile_paving")].iloc[0]
+    assert (cell.audited, cell.compliant, cell.non_compliant, cell.incomplete) == (3, 2, 1, 0)
+    # the failing audit's gap points are its requirement's only: the advice adds nothing
+    unobstructed = next(f for f in failing.findings if f.rule_id == "tactile_paving.unobstructed")
+    assert cell.gap_points == WEIGHTS[unobstructed.severity]
+    assert list(gaps.to_numpy()) == [WEIGHTS[unobstructed.severity]]
+
+
+@pytest.mark.parametrize(("finding", "field"), [
+    ({"rule_id": "r1", "status": "fail", "severity": "minor", "obligation": "advice"},
+     "evaluation.findings[0].status"),
+    ({"rule_id": "r1", "status": "advice", "severity": "minor", "obligation": "requirement"},
+     "evaluation.findings[0].status"),
+    ({"rule_id": "r1", "status": "pass", "severity": "minor", "obligation": "optional"},
+     "evaluation.findings[0].obligation"),
+])
+def test_advice_is_never_a_failure_in_storage(sqlite_db: Database, finding: dict[str, Any],
+                                              field: str) -> None:
+    with sqlite_db.session(write=True) as s:
+        fid = facility(s, "ramp", "441702")
+    data = {**hand_evaluation("ramp", "compliant").to_dict(), "findings": [finding]}
+
+    class Given:
+        def to_dict(self) -> dict[str, Any]:
+            return data
+
+    with pytest.raises(InputError) as err, sqlite_db.session(write=True) as s:
+        Repository(s, INSPECTOR).submit_audit(fid, Given())
+    assert field in {p.field for p in err.value.problems}
+    assert _count(sqlite_db, Audit) == 0 and _findings(sqlite_db) == []
+
+
+def test_verdict_check_follows_the_engine_on_advice_and_suspect_values(
+    sqlite_db: Database,
+) -> None:
+    # an advice row that is not followed, alone, leaves the audit compliant ...
+    advice_only = {**hand_evaluation("ramp", "compliant").to_dict(), "findings": [
+        {"rule_id": "r1", "status": "advice", "severity": "minor", "obligation": "advice"},
+        {"rule_id": "r2", "status": "not_measured", "severity": "minor", "obligation": "advice"},
+        {"rule_id": "r3", "status": "pass", "severity": "major"}]}
+    # ... and a value outside its plausible range, not confirmed, keeps it incomplete
+    slip = evaluate("ramp", {**GOOD_RAMP_FOR_ROWS, "rise_mm": 0.8})
+    assert slip.verdict == "incomplete" and slip.unconfirmed == ["rise_mm"]
+    claims_compliant = {**slip.to_dict(), "verdict": "compliant"}
+
+    class Given:
+        def __init__(self, data: dict[str, Any]) -> None:
+            self.data = data
+
+        def to_dict(self) -> dict[str, Any]:
+            return self.data
+
+    with sqlite_db.session(write=True) as s:
+        repo = Repository(s, INSPECTOR)
+        ok = repo.submit_audit(facility(s, "ramp", "441702"), Given(advice_only))
+        stored = repo.submit_audit(facility(s, "ramp", "441704"), slip)
+        assert (ok.verdict, stored.verdict) == ("compliant", "incomplete")
+        with pytest.raises(InputError) as err:
+            repo.submit_audit(facility(s, "ramp", "441721"), Given(claims_compliant))
+    assert [p.field for p in err.value.problems] == ["evaluation.verdict"]
+    assert "incomplete" in err.value.problems[0].allowed
+
+
+GOOD_RAMP_FOR_ROWS: dict[str, Any] = {
+    "running_slope_pct": 6.7, "cross_slope_pct": 0.7, "rise_mm": 181.0,
+    "site_constrained": False, "clear_width_mm": 1381.0, "landing_length_mm": 1698.0,
+    "landing_width_mm": 1838.0, "handrail_present": True, "handrails_both_sides": True,
+    "handrails_continuous": True, "handrail_height_mm": 858.0, "double_handrail": False,
+    "handrail_extension_mm": 367.0, "handrail_wall_clearance_mm": 47.0,
+    "handrail_contrasts": True, "has_open_side": True, "edge_protection": True,
+    "surface_non_slip": True, "in_dwelling": False,
+}
+
+
+# ----------------------------------------------------------------------------- demo data
+
+
+def test_rankings_from_rows_equal_the_old_path_on_the_demo_data(db: Database) -> None:
+    with db.unit_of_work(SYSTEM, write=True) as repo:
+        seeded = seed_demo(repo, n_facilities=120)
+    assert seeded.seeded and seeded.audits > 120
+    expected = _targets(3)
+    with db.session() as s:
+        repo = Repository(s)
+        for keys in (("district_code", "facility_type"), ("district_code",), ("facility_type",)):
+            ours = compute_rankings(repo, expected=expected, weights=WEIGHTS, group_by=keys,
+                                    coverage_threshold=0.3).table
+            old = _old_path_table(repo, expected, {}, keys)
+            pd.testing.assert_frame_equal(ours, old)
+        assert ours["is_demo"].all()
+        assert int(ours["non_compliant"].sum()) > 10
