@@ -7,15 +7,29 @@ ruleset's thresholds, and their findings rows and current marker are written as 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from audit.actors import SYSTEM
-from audit.storage.orm import Audit, Report
+from audit.storage import Database
+from audit.storage.orm import Audit, Base, Report
 from audit.storage.repository import Repository
+
+#: a ramp compliant under the current ruleset (2.0.0), every field measured
+GOOD_RAMP: dict[str, Any] = {
+    "running_slope_pct": 6.7, "cross_slope_pct": 0.7, "rise_mm": 181.0,
+    "site_constrained": False, "clear_width_mm": 1381.0, "landing_length_mm": 1698.0,
+    "landing_width_mm": 1838.0, "handrail_present": True, "handrails_both_sides": True,
+    "handrails_continuous": True, "handrail_height_mm": 858.0, "double_handrail": False,
+    "handrail_extension_mm": 367.0, "handrail_wall_clearance_mm": 47.0,
+    "handrail_contrasts": True, "has_open_side": True, "edge_protection": True,
+    "surface_non_slip": True, "in_dwelling": False,
+}
 
 T0 = datetime(2025, 6, 1, tzinfo=UTC)
 WEIGHTS = {"critical": 5.0, "major": 3.0, "minor": 1.0}
@@ -26,6 +40,26 @@ POINTS = {
     "441721": (111.62, 21.74),
     "441781": (111.79, 22.17),
 }
+
+
+def snapshot(db: Database) -> str:
+    """A hash of every row of every table (any write changes it)."""
+    digest = hashlib.sha256()
+    with db.engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            for row in conn.execute(sa.select(table).order_by(*table.primary_key.columns)):
+                digest.update(repr(tuple(row)).encode())
+    return digest.hexdigest()
+
+
+class GivenEvaluation:
+    """Any evaluation dict, as the repository receives one (``to_dict``)."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.data
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ and a sign-in expires after ``settings.session_ttl_s``.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 import shutil
@@ -17,6 +16,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from bureau_fixtures import snapshot
 from PIL import Image
 
 from audit import auth, reports, workorders
@@ -30,7 +30,6 @@ from audit.rescore import rescore
 from audit.scoring import evaluate
 from audit.settings import Settings
 from audit.storage import Database, open_database, upgrade_to_head
-from audit.storage.orm import Base
 from audit.storage.repository import Repository
 
 ODK_CSV = Path(__file__).resolve().parent / "fixtures" / "odk" / "central_submissions.csv"
@@ -180,16 +179,6 @@ def _expected(perms: tuple[str, ...], role: str) -> bool:
     return all(role in PERMISSIONS[p] for p in perms)
 
 
-def _snapshot(db: Database) -> str:
-    """A hash of every row of every table (any write changes it)."""
-    digest = hashlib.sha256()
-    with db.engine.connect() as conn:
-        for table in Base.metadata.sorted_tables:
-            for row in conn.execute(sa.select(table).order_by(*table.primary_key.columns)):
-                digest.update(repr(tuple(row)).encode())
-    return digest.hexdigest()
-
-
 def test_every_permission_is_exercised() -> None:
     used = {p for _, perms, _ in OPERATIONS for p in perms}
     # facility.update: no library function changes a facility's fields (re-audits only);
@@ -206,7 +195,7 @@ def test_authorisation_matrix(template: tuple[Path, dict[str, Any]], tmp_path: P
     shutil.copy(source, path)
     db = open_database(f"sqlite:///{path}")
     cfg = Settings(data_dir=tmp_path, report_rate_limit=1000)
-    before = _snapshot(db)
+    before = snapshot(db)
     try:
         if _expected(perms, role):
             call(db, _actor(role, ids), ids, cfg)
@@ -214,7 +203,7 @@ def test_authorisation_matrix(template: tuple[Path, dict[str, Any]], tmp_path: P
             with pytest.raises(PermissionDenied) as info:
                 call(db, _actor(role, ids), ids, cfg)
             assert repr(role) in str(info.value)
-            assert _snapshot(db) == before, f"{name} denied to {role} but wrote something"
+            assert snapshot(db) == before, f"{name} denied to {role} but wrote something"
             assert not (tmp_path / "photos").exists() or not any(
                 p.is_file() for p in (tmp_path / "photos").rglob("*"))
     finally:

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 from alembic import command
-from bureau_fixtures import facility, hand_evaluation
+from bureau_fixtures import GOOD_RAMP, GivenEvaluation, facility, hand_evaluation
 from conftest import one_unit_of_work
 
 import audit.demo.facilities
@@ -168,6 +168,14 @@ def test_a_failure_after_the_audit_insert_leaves_neither(
     assert _current(db) == {first.id: False, again.id: True}
 
 
+def _assert_refused(db: Database, fid: int, data: dict[str, Any], field: str) -> None:
+    """Storing ``data`` is refused naming ``field``, and nothing is written."""
+    with pytest.raises(InputError) as err, db.session(write=True) as s:
+        Repository(s, INSPECTOR).submit_audit(fid, GivenEvaluation(data))
+    assert field in {p.field for p in err.value.problems}
+    assert _count(db, Audit) == 0 and _findings(db) == []
+
+
 @pytest.mark.parametrize(("change", "field"), [
     ({"facility_type": "toilet"}, "evaluation.facility_type"),
     ({"ruleset_version": ""}, "evaluation.ruleset_version"),
@@ -189,14 +197,7 @@ def test_an_evaluation_that_is_not_what_it_claims_is_refused(
     good = hand_evaluation("ramp", "non_compliant", {"critical": 1})
     data = {**good.to_dict(), **change}
 
-    class Given:
-        def to_dict(self) -> dict[str, Any]:
-            return data
-
-    with pytest.raises(InputError) as err, sqlite_db.session(write=True) as s:
-        Repository(s, INSPECTOR).submit_audit(fid, Given())
-    assert field in {p.field for p in err.value.problems}
-    assert _count(sqlite_db, Audit) == 0 and _findings(sqlite_db) == []
+    _assert_refused(sqlite_db, fid, data, field)
 
 
 def test_storage_never_imports_the_scoring_engine() -> None:
@@ -544,14 +545,7 @@ def test_advice_is_never_a_failure_in_storage(sqlite_db: Database, finding: dict
         fid = facility(s, "ramp", "441702")
     data = {**hand_evaluation("ramp", "compliant").to_dict(), "findings": [finding]}
 
-    class Given:
-        def to_dict(self) -> dict[str, Any]:
-            return data
-
-    with pytest.raises(InputError) as err, sqlite_db.session(write=True) as s:
-        Repository(s, INSPECTOR).submit_audit(fid, Given())
-    assert field in {p.field for p in err.value.problems}
-    assert _count(sqlite_db, Audit) == 0 and _findings(sqlite_db) == []
+    _assert_refused(sqlite_db, fid, data, field)
 
 
 def test_verdict_check_follows_the_engine_on_advice_and_suspect_values(
@@ -563,37 +557,19 @@ def test_verdict_check_follows_the_engine_on_advice_and_suspect_values(
         {"rule_id": "r2", "status": "not_measured", "severity": "minor", "obligation": "advice"},
         {"rule_id": "r3", "status": "pass", "severity": "major"}]}
     # ... and a value outside its plausible range, not confirmed, keeps it incomplete
-    slip = evaluate("ramp", {**GOOD_RAMP_FOR_ROWS, "rise_mm": 0.8})
+    slip = evaluate("ramp", {**GOOD_RAMP, "rise_mm": 0.8})
     assert slip.verdict == "incomplete" and slip.unconfirmed == ["rise_mm"]
     claims_compliant = {**slip.to_dict(), "verdict": "compliant"}
 
-    class Given:
-        def __init__(self, data: dict[str, Any]) -> None:
-            self.data = data
-
-        def to_dict(self) -> dict[str, Any]:
-            return self.data
-
     with sqlite_db.session(write=True) as s:
         repo = Repository(s, INSPECTOR)
-        ok = repo.submit_audit(facility(s, "ramp", "441702"), Given(advice_only))
+        ok = repo.submit_audit(facility(s, "ramp", "441702"), GivenEvaluation(advice_only))
         stored = repo.submit_audit(facility(s, "ramp", "441704"), slip)
         assert (ok.verdict, stored.verdict) == ("compliant", "incomplete")
         with pytest.raises(InputError) as err:
-            repo.submit_audit(facility(s, "ramp", "441721"), Given(claims_compliant))
+            repo.submit_audit(facility(s, "ramp", "441721"), GivenEvaluation(claims_compliant))
     assert [p.field for p in err.value.problems] == ["evaluation.verdict"]
     assert "incomplete" in err.value.problems[0].allowed
-
-
-GOOD_RAMP_FOR_ROWS: dict[str, Any] = {
-    "running_slope_pct": 6.7, "cross_slope_pct": 0.7, "rise_mm": 181.0,
-    "site_constrained": False, "clear_width_mm": 1381.0, "landing_length_mm": 1698.0,
-    "landing_width_mm": 1838.0, "handrail_present": True, "handrails_both_sides": True,
-    "handrails_continuous": True, "handrail_height_mm": 858.0, "double_handrail": False,
-    "handrail_extension_mm": 367.0, "handrail_wall_clearance_mm": 47.0,
-    "handrail_contrasts": True, "has_open_side": True, "edge_protection": True,
-    "surface_non_slip": True, "in_dwelling": False,
-}
 
 
 # ----------------------------------------------------------------------------- demo data

@@ -3,7 +3,6 @@ rewritten one transaction per batch, verdict changes counted, dry run, roles, ba
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from bureau_fixtures import facility
+from bureau_fixtures import GOOD_RAMP, facility, snapshot
 
 import audit.storage.repository as repository_module
 from audit.actors import SYSTEM, Actor
@@ -24,22 +23,12 @@ from audit.rules.loader import RULES_DIR, default_ruleset, load_ruleset
 from audit.scoring import evaluate
 from audit.settings import get_settings
 from audit.storage import Database, open_database, upgrade_to_head
-from audit.storage.orm import Audit, AuditFinding, Base, ChangeLog, Facility
+from audit.storage.orm import Audit, AuditFinding, ChangeLog, Facility
 from audit.storage.repository import Repository
 
 INSPECTOR = Actor(None, "inspector-wu", "inspector")
 ADMIN = Actor(None, "admin-li", "admin")
 WEIGHTS = {"critical": 3.0, "major": 2.0, "minor": 1.0}
-#: a ramp compliant under the current ruleset, every field measured
-GOOD_RAMP: dict[str, Any] = {
-    "running_slope_pct": 6.7, "cross_slope_pct": 0.7, "rise_mm": 181.0,
-    "site_constrained": False, "clear_width_mm": 1381.0, "landing_length_mm": 1698.0,
-    "landing_width_mm": 1838.0, "handrail_present": True, "handrails_both_sides": True,
-    "handrails_continuous": True, "handrail_height_mm": 858.0, "double_handrail": False,
-    "handrail_extension_mm": 367.0, "handrail_wall_clearance_mm": 47.0,
-    "handrail_contrasts": True, "has_open_side": True, "edge_protection": True,
-    "surface_non_slip": True, "in_dwelling": False,
-}
 #: 1.00 m wide: compliant under the "old" ruleset below (0.90 m), non-compliant now (1.20 m)
 NARROW_RAMP = {**GOOD_RAMP, "clear_width_mm": 1000.0}
 
@@ -95,15 +84,6 @@ def _rows(db: Database, audit_id: int) -> dict[str, tuple[str, str, bool]]:
         return {r[0]: (r[1], r[2], bool(r[3])) for r in s.execute(
             sa.select(AuditFinding.rule_id, AuditFinding.status, AuditFinding.ruleset_version,
                       AuditFinding.is_current).where(AuditFinding.audit_id == audit_id))}
-
-
-def _snapshot(db: Database) -> str:
-    digest = hashlib.sha256()
-    with db.engine.connect() as conn:
-        for table in Base.metadata.sorted_tables:
-            for row in conn.execute(sa.select(table).order_by(*table.primary_key.columns)):
-                digest.update(repr(tuple(row)).encode())
-    return digest.hexdigest()
 
 
 def _rescore_log(db: Database) -> list[tuple[str, int | None, Any, Any]]:
@@ -164,9 +144,9 @@ def test_rescore_rewrites_old_audits_and_counts_verdict_changes(db: Database,
 def test_dry_run_counts_the_same_and_writes_nothing(sqlite_db: Database,
                                                     old_ruleset: Any) -> None:
     _seed(sqlite_db, old_ruleset)
-    before = _snapshot(sqlite_db)
+    before = snapshot(sqlite_db)
     dry = rescore(sqlite_db, SYSTEM, dry_run=True)
-    assert _snapshot(sqlite_db) == before
+    assert snapshot(sqlite_db) == before
     assert (dry.evaluated, dry.written, dry.changed) == (3, 0, 2)
     assert "dry run: nothing written" in dry.lines()[0]
     real = rescore(sqlite_db, SYSTEM)
@@ -178,10 +158,10 @@ def test_rescoring_at_the_current_version_changes_nothing(sqlite_db: Database) -
         repo = Repository(s, INSPECTOR)
         for i, m in enumerate((GOOD_RAMP, NARROW_RAMP, {"running_slope_pct": 9.0})):
             repo.submit_audit(facility(s, "ramp", "441702", dx=i * 1e-3), evaluate("ramp", m))
-    before = _snapshot(sqlite_db)
+    before = snapshot(sqlite_db)
     report = rescore(sqlite_db, SYSTEM, everything=True)
     assert (report.evaluated, report.changed, report.written, report.up_to_date) == (3, 0, 0, 0)
-    assert _snapshot(sqlite_db) == before
+    assert snapshot(sqlite_db) == before
 
 
 def test_one_transaction_per_batch(sqlite_db: Database, old_ruleset: Any,
@@ -231,14 +211,14 @@ def test_measurements_the_current_ruleset_rejects_are_listed_and_kept(
 def test_only_an_administrator_may_rescore(sqlite_db: Database, old_ruleset: Any,
                                            role: str) -> None:
     _seed(sqlite_db, old_ruleset)
-    before = _snapshot(sqlite_db)
+    before = snapshot(sqlite_db)
     actor = Actor(None, f"u-{role}", role)  # type: ignore[arg-type]
     for dry_run in (True, False):
         with pytest.raises(PermissionDenied, match=r"audit\.rescore"):
             rescore(sqlite_db, actor, dry_run=dry_run)
     with pytest.raises(PermissionDenied), sqlite_db.session(write=True) as s:
         Repository(s, actor).rescore_audit(1, evaluate("ramp", GOOD_RAMP))
-    assert _snapshot(sqlite_db) == before
+    assert snapshot(sqlite_db) == before
     assert rescore(sqlite_db, ADMIN).written == 3
 
 
@@ -246,13 +226,13 @@ def test_only_an_administrator_may_rescore(sqlite_db: Database, old_ruleset: Any
 def test_a_bad_batch_size_is_named_and_writes_nothing(sqlite_db: Database, old_ruleset: Any,
                                                       size: Any) -> None:
     _seed(sqlite_db, old_ruleset)
-    before = _snapshot(sqlite_db)
+    before = snapshot(sqlite_db)
     with pytest.raises(InputError) as err:
         rescore(sqlite_db, SYSTEM, batch_size=size)
     problem = err.value.problems[0]
     assert (problem.field, problem.value) == ("batch_size", size)
     assert "1 to 10,000" in problem.allowed
-    assert _snapshot(sqlite_db) == before
+    assert snapshot(sqlite_db) == before
 
 
 def test_boundary_batch_sizes(sqlite_db: Database, old_ruleset: Any) -> None:
@@ -286,14 +266,14 @@ def cli_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, old_ruleset: Any
 def test_cli_dry_run_then_rescore(cli_db: tuple[Database, dict[str, int]],
                                   capsys: pytest.CaptureFixture[str]) -> None:
     db, ids = cli_db
-    before = _snapshot(db)
+    before = snapshot(db)
     assert main(["rescore", "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "dry run: nothing written" in out
     assert "audits whose verdict changed: 2" in out
     assert "compliant: 3 → 1" in out and "non_compliant: 0 → 2" in out
     assert "compliant → non_compliant: 2" in out
-    assert _snapshot(db) == before
+    assert snapshot(db) == before
     assert main(["rescore", "--user", "admin_li", "--batch-size", "1"]) == 0
     out = capsys.readouterr().out
     assert "stored: 3, in 3 batches" in out
@@ -306,7 +286,7 @@ def test_cli_dry_run_then_rescore(cli_db: tuple[Database, dict[str, int]],
 def test_cli_bad_input_and_roles(cli_db: tuple[Database, dict[str, int]],
                                  capsys: pytest.CaptureFixture[str]) -> None:
     db, _ = cli_db
-    before = _snapshot(db)
+    before = snapshot(db)
     assert main(["rescore", "--batch-size", "0"]) == 2
     err = capsys.readouterr().err
     assert "batch_size" in err and "'0'" in err and "1 to 10,000" in err
@@ -316,7 +296,7 @@ def test_cli_bad_input_and_roles(cli_db: tuple[Database, dict[str, int]],
     assert main(["rescore", "--user", "inspector_wu"]) == 1
     err = capsys.readouterr().err
     assert "inspector" in err and "audit.rescore" in err
-    assert _snapshot(db) == before
+    assert snapshot(db) == before
 
 
 def test_cli_json_report(cli_db: tuple[Database, dict[str, int]],
