@@ -5,7 +5,7 @@ connects and calls :func:`audit.rankings.compute_rankings` with every default (r
 inventory targets, settings). Wall time of the whole subprocess, median of the repetitions.
 
 - SQLite, 50,000 audits (target < 1 s); PostGIS, 1,000,000 audits (target < 5 s; only when
-  ``TEST_DATABASE_URL`` is set; the data goes into a schema of its own, ``bench_rankings``,
+  ``TEST_DATABASE_URL`` is set; the data goes into a schema of its own, ``bench_rankings_<pid>``,
   dropped afterwards, so the test tables are not touched).
 - Data: :func:`bench.audit_data.load_audits` (bulk ``INSERT … SELECT``, real evaluations and
   their findings rows, 10 % re-audits). The PostGIS tables are ``UNLOGGED`` so that loading
@@ -38,7 +38,8 @@ from audit.storage.orm import Base
 from bench.audit_data import load_audits
 
 ROOT = Path(__file__).resolve().parent.parent
-SCHEMA = "bench_rankings"
+#: the benchmark's own schema, named per process so that two runs never drop each other's data
+SCHEMA = f"bench_rankings_{os.getpid()}"
 SIZES: dict[str, dict[str, Any]] = {
     "full": {"sqlite": 50_000, "postgis": 1_000_000, "repeats": 5, "sample": 20},
     # the target size on SQLite, a fifth of it on PostGIS: a re-run on a shared machine that
