@@ -63,6 +63,8 @@ class RescoreReport:
     batches: int = 0
     #: (verdict before, verdict after) → audits, for every evaluated audit
     transitions: Counter[tuple[str, str]] = field(default_factory=Counter)
+    #: (audit id, verdict before, verdict after) of every audit whose verdict changed, by id
+    changes: list[tuple[int, str, str]] = field(default_factory=list)
     rejected: list[RejectedAudit] = field(default_factory=list)
 
     @property
@@ -90,12 +92,15 @@ class RescoreReport:
                             for (old, new), n in sorted(self.transitions.items())],
             "verdicts": {v: {"before": b, "after": a}
                          for v, (b, a) in self.verdict_counts().items()},
+            "changes": [{"audit_id": i, "before": old, "after": new}
+                        for i, old, new in self.changes],
             "rejected": [{"audit_id": r.audit_id, "problems": list(r.problems)}
                          for r in self.rejected],
         }
 
-    def lines(self) -> list[str]:
-        """The report as the command prints it."""
+    def lines(self, *, each: bool = False) -> list[str]:
+        """The report as the command prints it; ``each`` lists every audit whose verdict
+        changed."""
         head = (f"rescore under {self.ruleset_id} {self.ruleset_version}"
                 + (" (dry run: nothing written)" if self.dry_run else ""))
         out = [head,
@@ -112,6 +117,9 @@ class RescoreReport:
         if moves:
             out.append("changes:")
             out += [f"  {old} → {new}: {n}" for (old, new), n in moves]
+        if each and self.changes:
+            out.append("audits whose verdict changed:")
+            out += [f"  audit {i}: {old} → {new}" for i, old, new in self.changes]
         if self.rejected:
             out.append(f"not re-evaluated, stored measurements rejected by "
                        f"{self.ruleset_version} (kept as they were): {len(self.rejected)}")
@@ -164,6 +172,7 @@ def rescore(
                 break
             written = 0
             moves: Counter[tuple[str, str]] = Counter()
+            changes: list[tuple[int, str, str]] = []
             rejected: list[RejectedAudit] = []
             for stored in batch:
                 try:
@@ -173,6 +182,8 @@ def rescore(
                         f"{p.field} = {p.value!r}: expected {p.allowed}" for p in exc.problems)))
                     continue
                 moves[(stored.verdict, evaluation.verdict)] += 1
+                if evaluation.verdict != stored.verdict:
+                    changes.append((stored.id, stored.verdict, evaluation.verdict))
                 if not dry_run and repo.rescore_audit(stored.id, evaluation):
                     written += 1
             after = batch[-1].id
@@ -181,6 +192,7 @@ def rescore(
         report.evaluated += sum(moves.values())
         report.written += written
         report.transitions.update(moves)
+        report.changes.extend(changes)
         report.rejected.extend(rejected)
         if progress is not None:
             progress(report)
@@ -188,6 +200,7 @@ def rescore(
         with db.unit_of_work(actor, write=True) as repo:
             summary = report.to_dict()
             summary["rejected"] = [r["audit_id"] for r in summary["rejected"]]
+            summary["changes"] = [[i, old, new] for i, old, new in report.changes]
             repo.log("ruleset", None, "rescore", None, summary)
     return report
 

@@ -106,6 +106,8 @@ def test_rescore_rewrites_old_audits_and_counts_verdict_changes(db: Database,
     assert report.changed == 2  # the narrow ramp and the narrow draft
     assert report.transitions == {("compliant", "non_compliant"): 2,
                                   ("compliant", "compliant"): 1}
+    assert report.changes == [(ids["narrow"], "compliant", "non_compliant"),
+                              (ids["draft"], "compliant", "non_compliant")]
     assert report.verdict_counts()["compliant"] == (3, 1)
     assert report.verdict_counts()["non_compliant"] == (0, 2)
     assert report.rejected == []
@@ -135,6 +137,7 @@ def test_rescore_rewrites_old_audits_and_counts_verdict_changes(db: Database,
     assert (now_logged["verdict"], now_logged["ruleset_version"]) == ("non_compliant", current)
     summary = [e for e in log if e[0] == "ruleset"]
     assert len(summary) == 1 and summary[0][3]["changed"] == 2
+    assert [c[0] for c in summary[0][3]["changes"]] == [ids["narrow"], ids["draft"]]
     # running again finds nothing to do
     again = rescore(db, SYSTEM)
     assert (again.evaluated, again.written, again.up_to_date, again.changed) == (0, 0, 4, 0)
@@ -274,9 +277,11 @@ def test_cli_dry_run_then_rescore(cli_db: tuple[Database, dict[str, int]],
     assert "compliant: 3 → 1" in out and "non_compliant: 0 → 2" in out
     assert "compliant → non_compliant: 2" in out
     assert snapshot(db) == before
-    assert main(["rescore", "--user", "admin_li", "--batch-size", "1"]) == 0
+    assert main(["rescore", "--user", "admin_li", "--batch-size", "1", "--list"]) == 0
     out = capsys.readouterr().out
     assert "stored: 3, in 3 batches" in out
+    assert f"audit {ids['narrow']}: compliant → non_compliant" in out
+    assert f"audit {ids['good']}:" not in out
     assert _audits(db)[ids["narrow"]][0] == "non_compliant"
     with db.session() as s:
         actors = set(s.scalars(sa.select(ChangeLog.actor).where(ChangeLog.action == "rescore")))

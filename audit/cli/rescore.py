@@ -1,12 +1,13 @@
 """``python -m audit rescore``: re-evaluate stored audits under the current ruleset.
 
-Prints how many audits were re-evaluated and how many changed verdict (counts per verdict before
-→ after, and each change), and lists audits whose stored measurements the current ruleset
-rejects (left as they were). ``--dry-run`` writes nothing. Each batch is one transaction; the
-change log records every rescored audit and the run. The operator acts as the system, or as the
-account named by ``--user``, which must be an active administrator. Bad input (an unknown or
-disabled account, a batch size out of range) exits 2 with a message naming the option;
-a role that may not rescore exits 1.
+Prints how many audits were re-evaluated and how many changed verdict (counts per verdict
+before → after, and each kind of change; ``--list``: every audit that changed), and lists the
+audits whose stored measurements the current ruleset rejects (left as they were).
+``--dry-run`` writes nothing. Each batch is one transaction; the change log records every
+rescored audit and the run. The operator acts as the system, or as the account named by
+``--user``, which must be an active administrator. Bad input (an unknown or disabled account, a
+batch size out of range) exits 2 with a message naming the option; a role that may not rescore
+exits 1.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         help="audits per transaction, 1 to 10,000 (default 500)")
     parser.add_argument("--user", metavar="NAME",
                         help="act as this administrator account (recorded in the change log)")
+    parser.add_argument("--list", dest="each", action="store_true",
+                        help="also list every audit whose verdict changed (before → after)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(func=_rescore)
 
@@ -70,5 +73,5 @@ def _rescore(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
-        print("\n".join(report.lines()))
+        print("\n".join(report.lines(each=args.each)))
     return 0
