@@ -38,6 +38,8 @@ PERMISSIONS: Final[dict[str, frozenset[Role]]] = {
     "facility.update": frozenset({"inspector", "admin", "system"}),
     "audit.submit": frozenset({"inspector", "admin", "system"}),
     "audit.draft": frozenset({"inspector", "admin", "system"}),
+    #: re-evaluate stored audits under the current ruleset (python -m audit rescore)
+    "audit.rescore": frozenset({"admin", "system"}),
     "photo.add": frozenset({"inspector", "admin", "system", "anonymous", "bureau"}),
     "report.create": frozenset({"anonymous", "inspector", "bureau", "admin", "system"}),
     "report.support": frozenset({"anonymous", "inspector", "bureau", "admin", "system"}),

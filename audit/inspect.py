@@ -247,8 +247,9 @@ def save_audit(
     if replay is not None:
         return replay
     problems: list[Problem] = []
-    try:
-        evaluate(request.facility_type, request.measurements)
+    evaluation: Evaluation | None = None
+    try:  # the one evaluation of this save: the repository stores it as given
+        evaluation = evaluate(request.facility_type, request.measurements)
     except InputError as exc:
         problems.extend(exc.problems)
     lon = lat = None
@@ -278,6 +279,7 @@ def save_audit(
             problems.extend(exc.problems)
     if problems:
         raise InputError(problems, "audit")
+    assert evaluation is not None
     if lon is not None and lat is not None and not request.allow_duplicate:
         near = find_duplicates(repo, request.facility_type, lon, lat, settings=cfg)
         if near:
@@ -289,7 +291,7 @@ def save_audit(
             raise InputError(Problem("draft_row_version", None, "the version of the draft"))
         record = repo.update_draft(
             request.draft_audit_id,
-            request.measurements,
+            evaluation,
             expected_row_version=request.draft_row_version,
             notes=request.notes,
             submit=request.status == "submitted",
@@ -314,7 +316,7 @@ def save_audit(
             expected = request.expected_facility_version
         record = repo.submit_audit(
             facility.id,
-            request.measurements,
+            evaluation,
             idempotency_key=request.idempotency_key,
             notes=request.notes,
             status=request.status,

@@ -32,13 +32,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from audit.errors import InputError, Problem
 from audit.model import FACILITY_LABELS, FACILITY_TYPES
 from audit.settings import get_settings
-from audit.storage.orm import Report
+from audit.storage import queries
 from audit.storage.repository import Repository
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -239,8 +238,12 @@ def build_candidates(
     weights: Mapping[str, float] | None = None,
     districts: list[str] | None = None,
 ) -> Candidates:
-    """All candidate fixes with severity, importance, cost and priority (see module docstring)."""
-    from audit.rankings import gap_points_by_audit, severity_weights
+    """All candidate fixes with severity, importance, cost and priority (see module docstring).
+
+    A facility's severity is the weighted sum of the failing findings rows of its current audit,
+    counted per severity in the database (:func:`audit.rankings.gap_points_by_facility`).
+    """
+    from audit.rankings import gap_points_by_facility, severity_weights
 
     p = dict(params) if params is not None else load_retrofit_params()
     w = dict(weights) if weights is not None else severity_weights()
@@ -250,25 +253,20 @@ def build_candidates(
         settings = get_settings()
         G = resolve_network(settings.network_source, settings.data_dir)
     dest = destinations if destinations is not None else load_destinations(categories=p["weights"])
-    session = repo.session
     fac = repo.facility_frame(verdicts=["non_compliant"], districts=districts)
-    gaps = gap_points_by_audit(repo, w)
+    gaps = gap_points_by_facility(repo, w, districts=districts)
     fac = fac.assign(
-        severity=fac["audit_id"].astype(float).map(gaps).fillna(0.0).to_numpy(float),
+        severity=fac["facility_id"].map(gaps).fillna(0.0).to_numpy(float),
         kind="facility",
         report_id=pd.NA,
         fix_type=fac["facility_type"],
         candidate_id="F" + fac["facility_id"].astype(str),
     )
-    rows = session.execute(
-        sa.select(Report.id, Report.category, Report.lon, Report.lat, Report.district_code,
-                  Report.facility_id, Report.code, Report.is_demo)
-        .where(Report.status.in_(VERIFIED_REPORT_STATUSES), Report.lon.is_not(None))
-        .order_by(Report.id)
-    ).all()
     covered = set(fac["facility_id"].tolist())
     rep_records = []
-    for rid, cat, lon, lat, dcode, fid, code, demo in rows:
+    for r in queries.located_reports(repo, VERIFIED_REPORT_STATUSES):
+        rid, cat, lon, lat = r["report_id"], r["category"], r["lon"], r["lat"]
+        dcode, fid, code, demo = r["district_code"], r["facility_id"], r["code"], r["is_demo"]
         if fid is not None and fid in covered:
             continue  # the facility's own fix covers this report
         spec = p["report_categories"].get(cat, p["report_default"])

@@ -19,9 +19,10 @@ For each cell (district, facility type) of the latest submitted audit per facili
   table; it never enters the compliance figures or the rank (peers.md §5.6: never rank by raw
   report counts).
 
-The formulas are in docs/RANKINGS.md. Everything is a pandas groupby over
-:meth:`Repository.facility_frame` plus one SQL aggregate of failing findings, so 50,000 audits
-rank in well under a second.
+The formulas are in docs/RANKINGS.md. The counts come from two aggregates over the current
+audits and their findings rows (:mod:`audit.storage.queries`: the same SQL on SQLite and
+PostGIS, reading only the current audits through the "current" marker), so this module is
+domain arithmetic over frames of at most a few hundred rows.
 """
 
 from __future__ import annotations
@@ -31,18 +32,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
-import sqlalchemy.orm as so
 
 from audit.errors import InputError, Problem
 from audit.model import FACILITY_LABELS, FACILITY_TYPES
 from audit.settings import get_settings
 from audit.stats import wilson_score_interval
-from audit.storage.orm import Report
+from audit.storage import queries
 from audit.storage.repository import Repository
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -157,74 +156,43 @@ def expected_from_features(features: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-# ----------------------------------------------------------------------------- SQL helpers
+# ----------------------------------------------------------------------------- aggregates
 
 
-def _latest_ids_sql() -> str:
-    return (
-        "SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY facility_id "
-        "ORDER BY sequence DESC, id DESC) AS rn FROM audits WHERE status = 'submitted') "
-        "AS ranked WHERE rn = 1"
+def _weighted(counts: pd.DataFrame, weights: Mapping[str, float]) -> np.ndarray:
+    """``n × weight(severity)`` per row; :class:`InputError` names any severity without a weight."""
+    unknown = sorted(set(counts["severity"]) - set(weights))
+    if unknown:
+        raise InputError(Problem("severity", unknown, f"one of {', '.join(sorted(weights))}"))
+    return np.asarray(
+        counts["n"].to_numpy(float) * counts["severity"].map(weights).to_numpy(float), float
     )
 
 
-def failing_severity_counts(session: so.Session) -> pd.DataFrame:
-    """Failing findings per latest non-compliant audit and severity: ``audit_id, severity, n``.
-
-    The JSON of each stored evaluation is unnested in the database (SQLite ``json_each``,
-    PostgreSQL ``json_array_elements``), so Python never parses 50,000 evaluations.
-    """
-    dialect = session.get_bind().dialect.name
-    latest = _latest_ids_sql()
-    if dialect == "postgresql":
-        sql = (
-            "SELECT a.id AS audit_id, f->>'severity' AS severity, COUNT(*) AS n FROM audits a "
-            "CROSS JOIN LATERAL json_array_elements(a.evaluation->'findings') AS f "
-            f"WHERE a.verdict = 'non_compliant' AND a.id IN ({latest}) "
-            "AND f->>'status' = 'fail' GROUP BY a.id, f->>'severity'"
-        )
-    else:
-        sql = (
-            "SELECT a.id AS audit_id, json_extract(f.value, '$.severity') AS severity, "
-            "COUNT(*) AS n FROM audits a, json_each(a.evaluation, '$.findings') AS f "
-            f"WHERE a.verdict = 'non_compliant' AND a.id IN ({latest}) "
-            "AND json_extract(f.value, '$.status') = 'fail' GROUP BY a.id, severity"
-        )
-    rows = session.execute(sa.text(sql)).all()
-    return pd.DataFrame(rows, columns=["audit_id", "severity", "n"])
-
-
-def gap_points_by_audit(
-    repo: Repository, weights: Mapping[str, float] | None = None
+def gap_points_by_facility(
+    repo: Repository, weights: Mapping[str, float] | None = None,
+    *, districts: Iterable[str] | None = None,
 ) -> pd.Series:
-    """Severity-weighted gap points of each latest non-compliant audit, indexed by audit id."""
+    """Severity-weighted gap points of each facility's current audit, indexed by facility id.
+
+    Only facilities whose current audit is non-compliant appear (the others have no failing
+    findings).
+    """
     w = dict(weights) if weights is not None else severity_weights()
-    counts = failing_severity_counts(repo.session)
+    counts = queries.current_failing_counts(repo, by="facility", districts=districts)
     if counts.empty:
         return pd.Series(dtype=float, name="gap_points")
-    unknown = sorted(set(counts["severity"]) - set(w))
-    if unknown:
-        raise InputError(Problem("severity", unknown, f"one of {', '.join(sorted(w))}"))
-    pts = counts["n"].to_numpy(float) * counts["severity"].map(w).to_numpy(float)
-    return pd.Series(pts, index=counts["audit_id"].to_numpy()).groupby(level=0).sum().rename(
+    pts = _weighted(counts, w)
+    return pd.Series(pts, index=counts["facility_id"].to_numpy()).groupby(level=0).sum().rename(
         "gap_points"
     )
 
 
 def report_counts(
-    session: so.Session, *, closed_statuses: Sequence[str] = CLOSED_REPORT_STATUSES
+    repo: Repository, *, closed_statuses: Sequence[str] = CLOSED_REPORT_STATUSES
 ) -> pd.DataFrame:
-    """Open resident reports per district and category (read directly from ``reports``).
-
-    Only public columns are read; contact details live in another table and are never touched.
-    """
-    stmt = (
-        sa.select(Report.district_code, Report.category, sa.func.count().label("n"))
-        .where(Report.status.not_in(list(closed_statuses)))
-        .group_by(Report.district_code, Report.category)
-    )
-    rows = session.execute(stmt).all()
-    return pd.DataFrame(rows, columns=["district_code", "category", "n"])
+    """Open resident reports per district and category: ``district_code, category, n``."""
+    return queries.open_report_counts(repo, closed_statuses)
 
 
 def _report_fix_types() -> dict[str, str]:
@@ -234,39 +202,8 @@ def _report_fix_types() -> dict[str, str]:
     return {k: c.facility_type for k, c in REPORT_CATEGORIES.items() if c.facility_type}
 
 
-#: Severity counts of failing findings per submitted audit. Submitted audits are immutable
-#: (a correction is a new audit), so the counts are cached by database, audit id, facility,
-#: failing count and score; only audits not seen before are unnested from their JSON.
-_SEVERITY_CACHE: dict[tuple[str, int, int, int, str], dict[str, int]] = {}
-_CACHE_LIMIT = 1_000_000
-_ID_CHUNK = 900
-
-
-def _severity_counts_for(session: so.Session, ids: list[int]) -> dict[int, dict[str, int]]:
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        sql = (
-            "SELECT a.id, f->>'severity', COUNT(*) FROM audits a "
-            "CROSS JOIN LATERAL json_array_elements(a.evaluation->'findings') AS f "
-            "WHERE a.id IN :ids AND f->>'status' = 'fail' GROUP BY a.id, f->>'severity'"
-        )
-    else:
-        sql = (
-            "SELECT a.id, json_extract(f.value, '$.severity') AS sev, COUNT(*) FROM audits a, "
-            "json_each(a.evaluation, '$.findings') AS f WHERE a.id IN :ids "
-            "AND json_extract(f.value, '$.status') = 'fail' GROUP BY a.id, sev"
-        )
-    stmt = sa.text(sql).bindparams(sa.bindparam("ids", expanding=True))
-    out: dict[int, dict[str, int]] = {i: {} for i in ids}
-    for start in range(0, len(ids), _ID_CHUNK):
-        for row in session.execute(stmt, {"ids": ids[start:start + _ID_CHUNK]}):
-            aid, sev, n = cast("tuple[int, str, int]", tuple(row))  # id, severity, COUNT(*)
-            out[int(aid)][str(sev)] = int(n)
-    return out
-
-
 def cell_aggregates(
-    session: so.Session,
+    repo: Repository,
     weights: Mapping[str, float],
     *,
     facility_types: Iterable[str] | None = None,
@@ -274,68 +211,38 @@ def cell_aggregates(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> pd.DataFrame:
-    """Facilities per district × type × latest verdict, with the cell's gap points.
+    """Facilities per district × type × current verdict, with the cell's gap points.
 
-    Columns ``district_code, facility_type, verdict, n, is_demo, gap_points``: counted in SQL
-    (one row per cell and verdict, not per facility), gap points from the per-audit cache.
+    Columns ``district_code, facility_type, verdict, n, is_demo, gap_points``: both counts are
+    aggregated in the database; the gap points (Σ weight × failing findings per severity) sit on
+    the cell's ``non_compliant`` row, the only verdict with failing findings.
     """
-    from audit.storage.orm import Audit, Facility
-
-    ranked = (
-        sa.select(Audit.id.label("audit_id"),
-                  sa.func.row_number().over(partition_by=Audit.facility_id,
-                                            order_by=(Audit.sequence.desc(), Audit.id.desc()))
-                  .label("rn"))
-        .where(Audit.status == "submitted").subquery()
-    )
-    latest = sa.select(ranked.c.audit_id).where(ranked.c.rn == 1)
-    conds: list[sa.ColumnElement[bool]] = [Audit.id.in_(latest)]
-    if facility_types is not None:
-        conds.append(Facility.facility_type.in_(list(facility_types)))
-    if districts is not None:
-        conds.append(Facility.district_code.in_([str(d) for d in districts]))
-    if since is not None:
-        conds.append(Audit.submitted_at >= since)
-    if until is not None:
-        conds.append(Audit.submitted_at <= until)
-    join = sa.join(Audit, Facility, Facility.id == Audit.facility_id)
-    # one pass over the latest audits, plain Core rows (no ORM objects, no datetime parsing)
-    rows = session.connection().execute(
-        sa.select(Audit.id, Audit.facility_id, Facility.district_code, Facility.facility_type,
-                  Audit.verdict, Facility.is_demo, Audit.n_fail, Audit.score)
-        .select_from(join).where(*conds)
-    ).all()
-    latest_rows = pd.DataFrame(rows, columns=["audit_id", "facility_id", "district_code",
-                                              "facility_type", "verdict", "is_demo", "n_fail",
-                                              "score"])
-    bad = latest_rows[latest_rows["verdict"] == "non_compliant"]
-    url = session.get_bind().engine.url.render_as_string(hide_password=True)
-    keys = list(zip([url] * len(bad), bad["audit_id"].astype(int), bad["facility_id"].astype(int),
-                    bad["n_fail"].astype(int), bad["score"].map(repr), strict=True))
-    missing = [k[1] for k in keys if k not in _SEVERITY_CACHE]
-    if missing:
-        if len(_SEVERITY_CACHE) + len(missing) > _CACHE_LIMIT:
-            _SEVERITY_CACHE.clear()
-        fresh = _severity_counts_for(session, missing)
-        for k in keys:
-            if k[1] in fresh:
-                _SEVERITY_CACHE[k] = fresh[k[1]]
-    unknown = sorted({sev for k in keys for sev in _SEVERITY_CACHE[k]} - set(weights))
-    if unknown:
-        raise InputError(Problem("severity", unknown, f"one of {', '.join(sorted(weights))}"))
-    pts = np.array([sum(weights[sev] * n for sev, n in _SEVERITY_CACHE[k].items())
-                    for k in keys], dtype=float)
-    latest_rows["gap_points"] = 0.0
-    latest_rows.loc[bad.index, "gap_points"] = pts
-    latest_rows["is_demo"] = latest_rows["is_demo"].astype(bool)
-    cells = (latest_rows.groupby(["district_code", "facility_type", "verdict"], dropna=False)
-             .agg(n=("audit_id", "size"), is_demo=("is_demo", "any"),
-                  gap_points=("gap_points", "sum"))
-             .reset_index())
+    filters: dict[str, Any] = {"facility_types": facility_types, "districts": districts,
+                               "since": since, "until": until}
+    cells = queries.current_verdict_counts(repo, **filters)
+    fails = queries.current_failing_counts(repo, by="cell", **filters)
+    keys = ["district_code", "facility_type"]
+    gaps = (fails.assign(gap_points=_weighted(fails, weights)).groupby(keys, dropna=False)
+            ["gap_points"].sum())
+    on_bad = cells["verdict"] == "non_compliant"
+    cells["gap_points"] = 0.0
+    if len(gaps):
+        idx = pd.MultiIndex.from_frame(cells.loc[on_bad, keys])
+        cells.loc[on_bad, "gap_points"] = gaps.reindex(idx).fillna(0.0).to_numpy(float)
     return cells
 
 
 # ----------------------------------------------------------------------------- ranking
+
+
+def _district_names() -> pd.DataFrame:
+    """``adcode, name_zh, name_en`` of the four districts, as :func:`geodata.load_districts`
+    lists them (sorted by code), without loading the boundaries."""
+    from geodata.names import DISTRICTS
+
+    codes = sorted(DISTRICTS)
+    return pd.DataFrame({"adcode": codes, "name_zh": [DISTRICTS[c][0] for c in codes],
+                         "name_en": [DISTRICTS[c][1] for c in codes]})
 
 
 def _check_group_by(group_by: Iterable[str]) -> tuple[str, ...]:
@@ -385,9 +292,7 @@ def rank_frame(
         is_demo=f["is_demo"].astype(bool),
     )
     # every district × type cell is listed, audited or not, so gaps in coverage stay visible
-    import geodata
-
-    dist = districts if districts is not None else geodata.load_districts()
+    dist = districts if districts is not None else _district_names()
     codes = [str(c) for c in dist["adcode"]]
     extra = sorted(set(f["district_code"].dropna().astype(str)) - set(codes))
     full = pd.MultiIndex.from_product([codes + extra, list(FACILITY_TYPES)], names=GROUP_KEYS)
@@ -482,14 +387,13 @@ def compute_rankings(
         float(coverage_threshold) if coverage_threshold is not None
         else float(get_settings().coverage_threshold)
     )
-    session = repo.session
     w = dict(weights) if weights is not None else severity_weights()
-    cells = cell_aggregates(session, w, facility_types=facility_types, districts=districts,
+    cells = cell_aggregates(repo, w, facility_types=facility_types, districts=districts,
                             since=since, until=until)
     source = "OSM/features" if expected is not None else str(inventory_targets_path())
     exp = expected if expected is not None else load_inventory_targets()
     table = rank_frame(
-        cells, pd.Series(dtype=float), exp, reports=report_counts(session),
+        cells, pd.Series(dtype=float), exp, reports=report_counts(repo),
         report_fix_types=_report_fix_types(), group_by=keys, coverage_threshold=threshold,
     )
     table["expected_source"] = source
@@ -509,49 +413,15 @@ def compute_rankings(
     )
 
 
-def naive_rankings(
-    repo: Repository, weights: Mapping[str, float]
-) -> dict[tuple[str, str], dict[str, float]]:
-    """Baseline for the benchmark: one Python pass per facility, parsing each evaluation.
-
-    Gives the same audited / non-compliant / gap-point figures as :func:`compute_rankings`.
-    """
-    session = repo.session
-    from audit.storage.orm import Audit
-
-    latest: dict[int, Audit] = {}
-    for a in session.scalars(sa.select(Audit).where(Audit.status == "submitted")):
-        cur = latest.get(a.facility_id)
-        if cur is None or (a.sequence, a.id) > (cur.sequence, cur.id):
-            latest[a.facility_id] = a
-    from audit.storage.orm import Facility
-
-    out: dict[tuple[str, str], dict[str, float]] = {}
-    for fac in session.scalars(sa.select(Facility)):
-        found = latest.get(fac.id)
-        if found is None:
-            continue
-        a = found
-        cell = out.setdefault((str(fac.district_code), fac.facility_type),
-                              {"audited": 0, "non_compliant": 0, "gap_points": 0.0})
-        cell["audited"] += 1
-        if a.verdict == "non_compliant":
-            cell["non_compliant"] += 1
-            for finding in (a.evaluation or {}).get("findings", []):
-                if finding.get("status") == "fail":
-                    cell["gap_points"] += weights[finding["severity"]]
-    return out
-
-
 __all__ = [
     "COLUMNS",
     "RankingResult",
+    "cell_aggregates",
     "compute_rankings",
     "expected_from_features",
-    "gap_points_by_audit",
+    "gap_points_by_facility",
     "inventory_targets_path",
     "load_inventory_targets",
-    "naive_rankings",
     "rank_frame",
     "report_counts",
     "severity_weights",

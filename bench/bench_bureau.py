@@ -2,8 +2,10 @@
 
 - Rankings: :func:`audit.rankings.compute_rankings` (warm: the second and later calls) on a
   SQLite database holding N facilities with one submitted audit each (and 10 % re-audits), whose
-  evaluations are real :func:`audit.scoring.evaluate` outputs of random measurements. Baseline:
-  :func:`audit.rankings.naive_rankings`, a per-facility Python loop parsing each evaluation.
+  evaluations are real :func:`audit.scoring.evaluate` outputs of random measurements, with their
+  findings rows (:func:`bench.audit_data.load_audits`). Baseline:
+  :func:`bench.audit_data.naive_rankings`, a per-facility Python loop parsing each evaluation.
+  (The cold-process figures, SQLite and PostGIS, are in bench_rankings.)
 - Optimiser: :func:`audit.priority.optimise_plan` (exact MILP, HiGHS) on M random candidates with a
   budget of a quarter of their total cost. Baseline: :func:`audit.priority.greedy_plan` (faster,
   not optimal); its total priority as a share of the optimum is reported too.
@@ -15,7 +17,6 @@ from __future__ import annotations
 
 import sys
 import tempfile
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,57 +24,21 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from bench.audit_data import DISTRICTS, load_audits, naive_rankings
 from bench.common import median_time, row
 
 SIZES = {"full": {"audits": 50_000, "candidates": 5_000, "repeats": 5},
          "smoke": {"audits": 1_000, "candidates": 300, "repeats": 2}}
-DISTRICTS = ("441702", "441704", "441721", "441781")
 
 
 
 def build_database(path: Path, n_audits: int, seed: int = 11) -> Any:
-    """A SQLite database with ~``n_audits`` submitted audits (bulk inserted)."""
-    from audit.demo.measurements import random_measurements
-    from audit.model import FACILITY_TYPES
-    from audit.scoring import evaluate
+    """A SQLite database with ~``n_audits`` submitted audits and their findings (bulk loaded)."""
     from audit.storage import open_database, upgrade_to_head
-    from audit.storage.orm import Audit, Facility
 
-    rng = np.random.default_rng(seed)
     db = open_database(f"sqlite:///{path}")
     upgrade_to_head(db)
-    pool: dict[str, list[dict[str, Any]]] = {}
-    for ftype in FACILITY_TYPES:
-        pool[ftype] = [evaluate(ftype, random_measurements(ftype, rng, missing_rate=0.05))
-                       .to_dict() for _ in range(40)]
-    n_fac = int(n_audits / 1.1)
-    types = rng.choice(len(FACILITY_TYPES), n_fac)
-    dist = rng.choice(len(DISTRICTS), n_fac)
-    t0 = datetime(2025, 1, 1, tzinfo=UTC)
-    facilities = [
-        {"id": i + 1, "facility_type": FACILITY_TYPES[types[i]], "name": f"bench {i}",
-         "lon": 111.9 + rng.random() * 0.1, "lat": 21.8 + rng.random() * 0.1,
-         "district_code": DISTRICTS[dist[i]], "address": "", "version": 1, "is_demo": True,
-         "created_at": t0}
-        for i in range(n_fac)
-    ]
-    audits = []
-    aid = 0
-    for i in range(n_fac):
-        for seq in (1, 2) if (i % 10 == 0) else (1,):
-            ev = pool[facilities[i]["facility_type"]][int(rng.integers(40))]
-            aid += 1
-            audits.append({
-                "id": aid, "facility_id": i + 1, "inspector_name": "bench", "status": "submitted",
-                "sequence": seq, "submitted_at": t0 + timedelta(days=seq),
-                "created_at": t0, "ruleset_id": ev["ruleset_id"],
-                "ruleset_version": ev["ruleset_version"], "measurements": ev["measurements"],
-                "verdict": ev["verdict"], "score": ev["score"],
-                "n_fail": sum(f["status"] == "fail" for f in ev["findings"]), "evaluation": ev,
-                "notes": "", "source": "bench", "row_version": 1, "is_demo": True})
-    with db.session(write=True) as s:
-        s.execute(sa.insert(Facility), facilities)
-        s.execute(sa.insert(Audit), audits)
+    load_audits(db, n_audits, seed)
     return db
 
 
@@ -91,7 +56,7 @@ def run(size: str = "full") -> list[dict[str, Any]]:
     """The benchmark rows (see the module docstring)."""
     from audit.actors import SYSTEM
     from audit.priority import greedy_plan, optimise_plan
-    from audit.rankings import compute_rankings, naive_rankings, severity_weights
+    from audit.rankings import compute_rankings, severity_weights
 
     cfg = SIZES[size]
     rows: list[dict[str, Any]] = []
@@ -103,7 +68,7 @@ def run(size: str = "full") -> list[dict[str, Any]]:
             compute_rankings(repo, weights=weights)  # warm-up (imports, caches)
             ours, res = median_time(lambda: compute_rankings(repo, weights=weights),
                                      cfg["repeats"])
-            base, naive = median_time(lambda: naive_rankings(repo, weights),
+            base, naive = median_time(lambda: naive_rankings(repo.session, weights),
                                       max(1, cfg["repeats"] // 2))
         t = res.table.set_index(["district_code", "facility_type"])
         agree = all(t.loc[k, "gap_points"] == v["gap_points"] for k, v in naive.items())

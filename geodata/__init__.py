@@ -20,14 +20,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from geodata import coords, crs, registry
     from geodata.districts import (
-        CITY_ADCODE,
-        DISTRICTS,
         district_of,
         district_of_many,
         load_city_outline,
         load_districts,
         load_towns,
     )
+    from geodata.names import CITY_ADCODE, DISTRICTS
     from geodata.registry import attribution
 
 __all__ = [
@@ -53,10 +52,11 @@ _LAZY: dict[str, str] = {
     "crs": "geodata.crs",
     "registry": "geodata.registry",
     "attribution": "geodata.registry",
+    # plain names, without the boundaries (and geopandas) of geodata.districts
+    "CITY_ADCODE": "geodata.names",
+    "DISTRICTS": "geodata.names",
     **dict.fromkeys(
         (
-            "CITY_ADCODE",
-            "DISTRICTS",
             "district_of",
             "district_of_many",
             "load_city_outline",

@@ -19,15 +19,10 @@ import shapely
 from geodata import registry
 from geodata.crs import WGS84, check_lonlat
 from geodata.errors import InputError, Problem
+from geodata.names import CITY_ADCODE as CITY_ADCODE
+from geodata.names import CITY_NAME as CITY_NAME
+from geodata.names import DISTRICTS as DISTRICTS
 
-CITY_ADCODE = "441700"
-DISTRICTS: dict[str, tuple[str, str]] = {
-    "441702": ("江城区", "Jiangcheng District"),
-    "441704": ("阳东区", "Yangdong District"),
-    "441721": ("阳西县", "Yangxi County"),
-    "441781": ("阳春市", "Yangchun City"),
-}
-CITY_NAME = ("阳江市", "Yangjiang City")
 _ADCODE_COLUMNS = ("adcode", "code", "district_code", "区划代码", "ADCODE")
 _NAME_COLUMNS = ("name_zh", "name", "NAME", "名称")
 _MAX_REPORTED = 5

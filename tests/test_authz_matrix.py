@@ -6,7 +6,6 @@ and a sign-in expires after ``settings.session_ttl_s``.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 import shutil
@@ -17,6 +16,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from bureau_fixtures import snapshot
 from PIL import Image
 
 from audit import auth, reports, workorders
@@ -26,9 +26,10 @@ from audit.inspect import AuditRequest, save_audit
 from audit.io.exports import export_database, export_tables
 from audit.io.odk_import import import_odk
 from audit.photos import store_photo
+from audit.rescore import rescore
+from audit.scoring import evaluate
 from audit.settings import Settings
 from audit.storage import Database, open_database, upgrade_to_head
-from audit.storage.orm import Base
 from audit.storage.repository import Repository
 
 ODK_CSV = Path(__file__).resolve().parent / "fixtures" / "odk" / "central_submissions.csv"
@@ -36,6 +37,7 @@ ROLES = ("anonymous", "inspector", "bureau", "admin")
 PASSWORD = "Correct-Horse-9-Battery"
 CONTACT = "13800138000 wang@example.org"
 M = {"running_slope_pct": 9.0, "rise_mm": 300}
+EV = evaluate("ramp", M)  # the caller evaluates once; the repository stores it
 
 
 def _jpeg() -> bytes:
@@ -59,8 +61,8 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
         ids["photo"] = store_photo(repo, _jpeg(), settings=cfg)
         fac = repo.create_facility("ramp", 111.98, 21.86)
         ids["facility"] = fac.id
-        ids["audit"] = repo.submit_audit(fac.id, M).id
-        draft = repo.submit_audit(fac.id, M, status="draft")
+        ids["audit"] = repo.submit_audit(fac.id, EV).id
+        draft = repo.submit_audit(fac.id, EV, status="draft")
         ids["draft"], ids["draft_version"] = draft.id, draft.row_version
         ids["version"] = repo.get_facility(fac.id).version
         for name in ("new", "other", "fixed"):
@@ -95,14 +97,14 @@ OPERATIONS: list[tuple[str, tuple[str, ...], Callable[..., Any]]] = [
     ("repository.create_facility", ("facility.create",),
      _repo_op(lambda r, i, c: r.create_facility("toilet", 111.99, 21.87))),
     ("repository.submit_audit", ("audit.submit",),
-     _repo_op(lambda r, i, c: r.submit_audit(i["facility"], M))),
+     _repo_op(lambda r, i, c: r.submit_audit(i["facility"], EV))),
     ("repository.submit_audit(draft)", ("audit.draft",),
-     _repo_op(lambda r, i, c: r.submit_audit(i["facility"], M, status="draft"))),
+     _repo_op(lambda r, i, c: r.submit_audit(i["facility"], EV, status="draft"))),
     ("repository.update_draft", ("audit.draft",),
-     _repo_op(lambda r, i, c: r.update_draft(i["draft"], M,
+     _repo_op(lambda r, i, c: r.update_draft(i["draft"], EV,
                                              expected_row_version=i["draft_version"]))),
     ("repository.update_draft(submit)", ("audit.submit",),
-     _repo_op(lambda r, i, c: r.update_draft(i["draft"], M, submit=True,
+     _repo_op(lambda r, i, c: r.update_draft(i["draft"], EV, submit=True,
                                              expected_row_version=i["draft_version"]))),
     ("repository.attach_photo", ("photo.add",),
      _repo_op(lambda r, i, c: r.attach_photo(i["audit"], i["photo"]))),
@@ -161,6 +163,13 @@ OPERATIONS: list[tuple[str, tuple[str, ...], Callable[..., Any]]] = [
      _repo_op(lambda r, i, c: auth.unlock_user(r, i["victim"]))),
     ("auth.set_password", ("user.manage",),
      _repo_op(lambda r, i, c: auth.set_password(r, i["victim"], "Another-Long-Pass-77"))),
+    ("repository.rescore_audit", ("audit.rescore",),
+     _repo_op(lambda r, i, c: r.rescore_audit(i["audit"],
+                                              evaluate("ramp", {**M, "rise_mm": 400})))),
+    ("rescore.rescore(dry run)", ("audit.rescore",),
+     lambda db, actor, i, c: rescore(db, actor, dry_run=True, everything=True)),
+    ("rescore.rescore", ("audit.rescore",),
+     lambda db, actor, i, c: rescore(db, actor, everything=True)),
     ("odk_import.import_odk", ("data.import",),
      _repo_op(lambda r, i, c: import_odk(r, ODK_CSV, settings=c))),
 ]
@@ -168,16 +177,6 @@ OPERATIONS: list[tuple[str, tuple[str, ...], Callable[..., Any]]] = [
 
 def _expected(perms: tuple[str, ...], role: str) -> bool:
     return all(role in PERMISSIONS[p] for p in perms)
-
-
-def _snapshot(db: Database) -> str:
-    """A hash of every row of every table (any write changes it)."""
-    digest = hashlib.sha256()
-    with db.engine.connect() as conn:
-        for table in Base.metadata.sorted_tables:
-            for row in conn.execute(sa.select(table).order_by(*table.primary_key.columns)):
-                digest.update(repr(tuple(row)).encode())
-    return digest.hexdigest()
 
 
 def test_every_permission_is_exercised() -> None:
@@ -196,7 +195,7 @@ def test_authorisation_matrix(template: tuple[Path, dict[str, Any]], tmp_path: P
     shutil.copy(source, path)
     db = open_database(f"sqlite:///{path}")
     cfg = Settings(data_dir=tmp_path, report_rate_limit=1000)
-    before = _snapshot(db)
+    before = snapshot(db)
     try:
         if _expected(perms, role):
             call(db, _actor(role, ids), ids, cfg)
@@ -204,7 +203,7 @@ def test_authorisation_matrix(template: tuple[Path, dict[str, Any]], tmp_path: P
             with pytest.raises(PermissionDenied) as info:
                 call(db, _actor(role, ids), ids, cfg)
             assert repr(role) in str(info.value)
-            assert _snapshot(db) == before, f"{name} denied to {role} but wrote something"
+            assert snapshot(db) == before, f"{name} denied to {role} but wrote something"
             assert not (tmp_path / "photos").exists() or not any(
                 p.is_file() for p in (tmp_path / "photos").rglob("*"))
     finally:

@@ -9,6 +9,7 @@ import pytest
 
 from audit.actors import Actor
 from audit.errors import InputError
+from audit.scoring import evaluate
 from audit.storage import Database, open_database, upgrade_to_head
 from audit.storage.backup import BackupError, backup, restore, table_fingerprints
 from audit.storage.orm import Base
@@ -22,7 +23,8 @@ def _fill(db: Database, photo_dir: Path) -> None:
         repo = Repository(s, INSPECTOR)
         for i in range(5):
             fac = repo.create_facility("ramp", 111.98 + i * 0.001, 21.86, name=f"坡道{i}")
-            repo.submit_audit(fac.id, {"running_slope_pct": 6.0 + i, "rise_mm": 200 + 100 * i})
+            m = {"running_slope_pct": 6.0 + i, "rise_mm": 200 + 100 * i}
+            repo.submit_audit(fac.id, evaluate("ramp", m))
     data = b"not really a jpeg, but bytes with a hash"
     sha = hashlib.sha256(data).hexdigest()
     (photo_dir / sha[:2]).mkdir(parents=True)

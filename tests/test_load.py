@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from audit.actors import Actor
+from audit.scoring import evaluate
 from audit.storage import Database, open_database
 from audit.storage.orm import Audit
 from audit.storage.repository import Repository
@@ -39,7 +40,8 @@ def _writer(url: str, worker: int, facility_ids: list[int], per_writer: int) -> 
         nonlocal calls
         calls += 1
         with db.session(write=True) as s:
-            Repository(s, actor).submit_audit(fid, m, idempotency_key=key, source="load-test")
+            Repository(s, actor).submit_audit(fid, evaluate("ramp", m), idempotency_key=key,
+                                              source="load-test")
 
     for i in range(per_writer):
         key = f"w{worker}-{i}"

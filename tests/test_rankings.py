@@ -14,10 +14,10 @@ from audit.errors import InputError
 from audit.rankings import (
     compute_rankings,
     load_inventory_targets,
-    naive_rankings,
     wilson_interval,
 )
 from audit.storage import Database
+from bench.audit_data import naive_rankings
 
 
 def _expected(cells: dict[tuple[str, str], int]) -> pd.DataFrame:
@@ -122,7 +122,7 @@ def test_naive_baseline_agrees(sqlite_db: Database) -> None:
     _seed(sqlite_db)
     with sqlite_db.unit_of_work(SYSTEM) as repo:
         t = compute_rankings(repo, expected=EXPECTED, weights=WEIGHTS).table
-        naive = naive_rankings(repo, WEIGHTS)
+        naive = naive_rankings(repo.session, WEIGHTS)
     for (d, ft), cell in naive.items():
         row = _cell(t, d, ft)
         assert (row.audited, row.non_compliant) == (cell["audited"], cell["non_compliant"])

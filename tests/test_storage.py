@@ -11,6 +11,7 @@ from alembic.runtime.migration import MigrationContext
 
 from audit.actors import ANONYMOUS, Actor
 from audit.errors import ConflictError, InputError, NotFoundError, PermissionDenied
+from audit.scoring import evaluate
 from audit.storage import Database
 from audit.storage.migrations_support import include_object
 from audit.storage.orm import Audit, Base, ChangeLog, Facility
@@ -21,6 +22,9 @@ INSPECTOR = Actor(None, "inspector-zhang", "inspector")
 LON, LAT = 111.9822, 21.8590
 STEEP_RAMP = {"running_slope_pct": 10.0, "rise_mm": 400}
 GOOD_RAMP = {"running_slope_pct": 8.0, "rise_mm": 400}
+# the caller evaluates once; the repository stores the evaluation it is given
+STEEP_EV = evaluate("ramp", STEEP_RAMP)
+GOOD_EV = evaluate("ramp", GOOD_RAMP)
 
 
 def _facility(db: Database, **kw: object) -> int:
@@ -39,7 +43,7 @@ def _facility(db: Database, **kw: object) -> int:
 def test_facility_and_audit_round_trip(db: Database) -> None:
     fid = _facility(db, address="东风三路 1 号")
     with db.session(write=True) as s:
-        audit = Repository(s, INSPECTOR).submit_audit(fid, STEEP_RAMP, notes="北侧入口")
+        audit = Repository(s, INSPECTOR).submit_audit(fid, STEEP_EV, notes="北侧入口")
     assert audit.verdict == "non_compliant"
     assert audit.sequence == 1
     assert audit.ruleset_id.startswith("gb55019")
@@ -60,9 +64,9 @@ def test_facility_and_audit_round_trip(db: Database) -> None:
 def test_reaudit_is_a_new_version_and_history_is_kept(db: Database) -> None:
     fid = _facility(db)
     with db.session(write=True) as s:
-        Repository(s, INSPECTOR).submit_audit(fid, STEEP_RAMP)
+        Repository(s, INSPECTOR).submit_audit(fid, STEEP_EV)
     with db.session(write=True) as s:
-        second = Repository(s, INSPECTOR).submit_audit(fid, GOOD_RAMP)
+        second = Repository(s, INSPECTOR).submit_audit(fid, GOOD_EV)
     assert second.sequence == 2
     with db.session() as s:
         repo = Repository(s)
@@ -79,11 +83,11 @@ def test_same_idempotency_key_gives_one_audit(db: Database) -> None:
     fid = _facility(db)
     with db.session(write=True) as s:
         first = Repository(s, INSPECTOR).submit_audit(
-            fid, STEEP_RAMP, idempotency_key="tablet-7:42"
+            fid, STEEP_EV, idempotency_key="tablet-7:42"
         )
     with db.session(write=True) as s:
         again = Repository(s, INSPECTOR).submit_audit(
-            fid, STEEP_RAMP, idempotency_key="tablet-7:42"
+            fid, STEEP_EV, idempotency_key="tablet-7:42"
         )
     assert again.id == first.id
     with db.session() as s:
@@ -93,9 +97,9 @@ def test_same_idempotency_key_gives_one_audit(db: Database) -> None:
 def test_reused_key_for_another_facility_is_a_conflict(db: Database) -> None:
     a, b = _facility(db), _facility(db)
     with db.session(write=True) as s:
-        Repository(s, INSPECTOR).submit_audit(a, STEEP_RAMP, idempotency_key="k1")
+        Repository(s, INSPECTOR).submit_audit(a, STEEP_EV, idempotency_key="k1")
     with pytest.raises(ConflictError, match="already used"), db.session(write=True) as s:
-        Repository(s, INSPECTOR).submit_audit(b, STEEP_RAMP, idempotency_key="k1")
+        Repository(s, INSPECTOR).submit_audit(b, STEEP_EV, idempotency_key="k1")
 
 
 def test_two_inspectors_editing_one_facility_second_gets_conflict(db: Database) -> None:
@@ -104,11 +108,11 @@ def test_two_inspectors_editing_one_facility_second_gets_conflict(db: Database) 
         seen_by_both = Repository(s).get_facility(fid).version
     with db.session(write=True) as s:
         Repository(s, INSPECTOR).submit_audit(
-            fid, STEEP_RAMP, expected_facility_version=seen_by_both
+            fid, STEEP_EV, expected_facility_version=seen_by_both
         )
     other = Actor(None, "inspector-li", "inspector")
     with pytest.raises(ConflictError, match="changed by someone else"), db.session(write=True) as s:
-        Repository(s, other).submit_audit(fid, GOOD_RAMP, expected_facility_version=seen_by_both)
+        Repository(s, other).submit_audit(fid, GOOD_EV, expected_facility_version=seen_by_both)
     with db.session() as s:
         history = Repository(s).audit_history(fid)
     assert len(history) == 1 and history[0].inspector_name == "inspector-zhang"
@@ -117,15 +121,16 @@ def test_two_inspectors_editing_one_facility_second_gets_conflict(db: Database) 
 def test_draft_edit_conflict_keeps_first_save(db: Database) -> None:
     fid = _facility(db)
     with db.session(write=True) as s:
-        draft = Repository(s, INSPECTOR).submit_audit(fid, STEEP_RAMP, status="draft")
+        draft = Repository(s, INSPECTOR).submit_audit(fid, STEEP_EV, status="draft")
     with db.session(write=True) as s:
         saved = Repository(s, INSPECTOR).update_draft(
-            draft.id, GOOD_RAMP, expected_row_version=draft.row_version
+            draft.id, GOOD_EV, expected_row_version=draft.row_version
         )
     assert saved.row_version == draft.row_version + 1
     with pytest.raises(ConflictError), db.session(write=True) as s:
         Repository(s, INSPECTOR).update_draft(
-            draft.id, {"running_slope_pct": 12.0}, expected_row_version=draft.row_version
+            draft.id, evaluate("ramp", {"running_slope_pct": 12.0}),
+            expected_row_version=draft.row_version
         )
     with db.session() as s:
         assert Repository(s).get_audit(draft.id).measurements["running_slope_pct"] == 8.0
@@ -139,7 +144,8 @@ def test_bad_input_names_every_field_and_leaves_nothing(db: Database) -> None:
     assert "escalator" in str(err.value) and "300" in str(err.value)
     fid = _facility(db)
     with pytest.raises(InputError) as err2, db.session(write=True) as s:
-        Repository(s, INSPECTOR).submit_audit(fid, {"running_slope_pct": 300, "clear_width_mm": -5})
+        Repository(s, INSPECTOR).submit_audit(
+            fid, evaluate("ramp", {"running_slope_pct": 300, "clear_width_mm": -5}))
     assert {p.field for p in err2.value.problems} >= {"running_slope_pct", "clear_width_mm"}
     with db.session() as s:
         assert s.scalar(sa.select(sa.func.count()).select_from(Facility)) == 1
@@ -151,7 +157,7 @@ def test_bad_input_names_every_field_and_leaves_nothing(db: Database) -> None:
 def test_anonymous_cannot_write_audits(db: Database) -> None:
     fid = _facility(db)
     with pytest.raises(PermissionDenied, match="anonymous"), db.session(write=True) as s:
-        Repository(s, ANONYMOUS).submit_audit(fid, STEEP_RAMP)
+        Repository(s, ANONYMOUS).submit_audit(fid, STEEP_EV)
     with pytest.raises(PermissionDenied), db.session(write=True) as s:
         Repository(s, ANONYMOUS).create_facility("ramp", LON, LAT)
 
@@ -180,7 +186,7 @@ def test_facility_frame_filters(db: Database) -> None:
     other = _facility(db)
     with db.session(write=True) as s:
         repo = Repository(s, INSPECTOR)
-        repo.submit_audit(fid, STEEP_RAMP, submitted_at=datetime(2026, 3, 1, tzinfo=UTC))
+        repo.submit_audit(fid, STEEP_EV, submitted_at=datetime(2026, 3, 1, tzinfo=UTC))
     with db.session() as s:
         repo = Repository(s)
         every = repo.facility_frame()

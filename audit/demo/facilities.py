@@ -16,6 +16,7 @@ import numpy as np
 from audit.demo.common import DEMO_INSPECTOR, SPAN_DAYS, START
 from audit.demo.measurements import random_measurements
 from audit.model import FACILITY_LABELS
+from audit.scoring import evaluate
 from audit.storage.repository import Repository, StreetRef
 
 DEMO_FACILITIES = 560
@@ -125,9 +126,10 @@ def seed_demo_facilities(
                 if rng.random() >= REAUDIT_SHARE:
                     break
                 when += timedelta(days=float(20 + rng.random() * 120))
+            measured = random_measurements(ftype, rng, missing_rate=VISIT_MISSING_RATE[visit])
             auditor.submit_audit(
                 fac.id,
-                random_measurements(ftype, rng, missing_rate=VISIT_MISSING_RATE[visit]),
+                evaluate(ftype, measured),  # the one evaluation; the repository stores it
                 submitted_at=when,
                 source="demo",
                 notes=VISIT_NOTES[visit],

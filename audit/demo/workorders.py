@@ -59,10 +59,11 @@ def seed_demo_workorders(repo: Repository, rng: np.random.Generator) -> str:
             ftype = str(fac["facility_type"])
             for attempt in range(20):
                 m = random_measurements(ftype, rng, missing_rate=0.0)
-                if evaluate(ftype, m).verdict == "compliant" or attempt == 19:
+                evaluation = evaluate(ftype, m)
+                if evaluation.verdict == "compliant" or attempt == 19:
                     break
             audit = auditor.submit_audit(
-                int(fac["facility_id"]), m,
+                int(fac["facility_id"]), evaluation,
                 submitted_at=done_at + timedelta(days=5), source="demo",
                 notes="演示整改后复查（合成） / synthetic demo follow-up audit",
                 idempotency_key=f"demo-wo-{order.id}", is_demo=True,

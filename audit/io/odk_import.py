@@ -43,8 +43,9 @@ from audit.actors import require
 from audit.errors import InputError, Problem
 from audit.inspect import gps_needs_confirmation, snap_location, to_wgs84_point
 from audit.io.xlsform import BOOL_NO, BOOL_NOT_CHECKED, BOOL_YES, LOCATION_FIELD, PHOTO_FIELDS
-from audit.model import CONFIRM_KEY, FACILITY_TYPES, check_measurements, schema
+from audit.model import CONFIRM_KEY, FACILITY_TYPES, schema, suspect_of
 from audit.photos import store_photo_info
+from audit.scoring import Evaluation, evaluate
 from audit.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -120,6 +121,8 @@ class Submission:
     submitted_at: datetime | None
     photos: tuple[str, ...]
     suspect: tuple[RowProblem, ...] = ()
+    #: the one evaluation of the measurements, made while validating; stored as it is
+    evaluation: Evaluation | None = None
 
 
 # ---------------------------------------------------------------------------- reading
@@ -301,6 +304,7 @@ def parse_submission(
             "to accept poorer fixes)")
     measurements: dict[str, Any] = {}
     suspect: tuple[RowProblem, ...] = ()
+    evaluation: Evaluation | None = None
     if ftype in FACILITY_TYPES:
         fields = schema(ftype)
         raw: dict[str, Any] = {}
@@ -316,10 +320,12 @@ def parse_submission(
                         continue
                 raw[name] = value
         try:
-            checked = check_measurements(ftype, raw, strict=strict)
+            evaluation = evaluate(ftype, raw, strict=strict)
             measurements = raw
+            unconfirmed = [suspect_of(fields[s["field"]], s["value"])
+                           for s in evaluation.suspects if not s.get("confirmed")]
             suspect = tuple(RowProblem(row, iid, s.field, s.value, s.reason(), ftype)
-                            for s in checked.suspects if not s.confirmed)
+                            for s in unconfirmed if s is not None)
         except InputError as exc:
             for p in exc.problems:
                 bad(p.field, p.value, p.allowed)
@@ -344,6 +350,7 @@ def parse_submission(
         address=str(_lookup(rec, "address") or "")[:500],
         notes=str(_lookup(rec, "notes") or ""),
         submitted_at=_time(_lookup(rec, *TIME_KEYS)), photos=tuple(photos), suspect=suspect,
+        evaluation=evaluation,
     ), []
 
 
@@ -442,8 +449,9 @@ def _store(
             raise ImportRejected([RowProblem(sub.row, sub.instance_id, name, p.value, p.allowed)
                                   for p in exc.problems], report.source) from None
         photo_ids.append(stored.photo_id)
+    assert sub.evaluation is not None  # every validated submission carries its evaluation
     record = repo.submit_audit(
-        facility.id, sub.measurements, idempotency_key=sub.instance_id, notes=sub.notes,
+        facility.id, sub.evaluation, idempotency_key=sub.instance_id, notes=sub.notes,
         submitted_at=sub.submitted_at, source="odk", gps_accuracy_m=sub.accuracy_m,
         photo_ids=photo_ids,
     )

@@ -13,7 +13,6 @@ from typing import Any, ClassVar
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from geoalchemy2 import Geometry
 from sqlalchemy.types import JSON
 
 
@@ -35,6 +34,13 @@ class PointType(sa.TypeDecorator[str]):
         if dialect is None:
             return sa.String()
         if dialect.name == "postgresql":
+            # imported here, when a statement first uses the column on PostgreSQL: GeoAlchemy2
+            # (and the Alembic parts it loads) costs a cold process about 0.4 s, and a query
+            # that does not touch ``geom`` (the rankings) never needs it. Its DDL hooks must be
+            # registered before any CREATE TABLE: the Alembic environment imports it first, and
+            # code calling ``metadata.create_all`` on PostgreSQL must import it before.
+            from geoalchemy2 import Geometry
+
             return dialect.type_descriptor(Geometry("POINT", srid=4326, spatial_index=False))
         return dialect.type_descriptor(sa.String())
 
@@ -123,8 +129,26 @@ class Facility(Base):
     created_by: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
     version: so.Mapped[int] = so.mapped_column(default=1)
     is_demo: so.Mapped[bool] = so.mapped_column(default=False, index=True)
+    #: verdict and time of the facility's current audit (its latest submitted one, the audit
+    #: with ``is_current``), written in the transaction that submits it; empty while unaudited
+    current_verdict: so.Mapped[str | None] = so.mapped_column(sa.String(16))
+    current_submitted_at: so.Mapped[datetime | None]
 
-    __table_args__ = (sa.Index("ix_facilities_lon_lat", "lon", "lat"),)
+    __table_args__ = (
+        sa.Index("ix_facilities_lon_lat", "lon", "lat"),
+        # the verdict counts of the rankings read this index alone (SQLite counts a partial
+        # index as covering only if it also holds the predicate's column)
+        sa.Index(
+            "ix_facilities_current",
+            "district_code",
+            "facility_type",
+            "current_verdict",
+            "is_demo",
+            "current_submitted_at",
+            sqlite_where=sa.text("current_verdict IS NOT NULL"),
+            postgresql_where=sa.text("current_verdict IS NOT NULL"),
+        ),
+    )
 
 
 class Audit(Base):
@@ -151,8 +175,75 @@ class Audit(Base):
     gps_accuracy_m: so.Mapped[float | None]
     row_version: so.Mapped[int] = so.mapped_column(default=1)
     is_demo: so.Mapped[bool] = so.mapped_column(default=False)
+    #: True for the latest submitted audit of its facility (at most one per facility); kept by
+    #: the repository in the transaction that submits an audit, so aggregates over "the current
+    #: audit of every facility" never scan the history (docs/RANKINGS.md).
+    is_current: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
 
     __mapper_args__ = MappingProxyType({"version_id_col": row_version})  # read-only mapping
+    __table_args__ = (
+        sa.Index(
+            "ux_audits_current_facility",
+            "facility_id",
+            unique=True,
+            sqlite_where=sa.text("is_current = 1"),
+            postgresql_where=sa.text("is_current"),
+        ),
+    )
+
+
+class AuditFinding(Base):
+    """One finding of one audit: a rule's status, what was measured and the threshold.
+
+    Written with its audit, in the same transaction, from the evaluation the caller made
+    (:meth:`Repository.submit_audit`); the audit's ``evaluation`` JSON keeps the full detail
+    (titles, structured thresholds). ``status`` is a plain string checked in code
+    (:data:`audit.storage.findings.FINDING_STATUSES`), so a new status needs no migration;
+    ``advice`` (a 宜 clause not followed) is never ``fail``, so no aggregate of failing rows
+    counts it.
+    ``is_current`` mirrors the audit's flag, and ``district_code``/``facility_type`` copy the
+    facility's (which never change after it is created), so the partial index on current
+    failing findings answers the rankings and retrofit candidates without a join.
+    """
+
+    __tablename__ = "findings"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    audit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("audits.id"))
+    facility_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("facilities.id"))
+    district_code: so.Mapped[str | None] = so.mapped_column(sa.String(12))
+    facility_type: so.Mapped[str] = so.mapped_column(sa.String(32))
+    rule_id: so.Mapped[str] = so.mapped_column(sa.String(64))
+    status: so.Mapped[str] = so.mapped_column(sa.String(16))
+    severity: so.Mapped[str] = so.mapped_column(sa.String(16))
+    measured_value: so.Mapped[float | None]
+    measured_text: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    measured_unit: so.Mapped[str | None] = so.mapped_column(sa.String(16))
+    threshold_text: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    clause: so.Mapped[str] = so.mapped_column(sa.String(32), default="")
+    reference: so.Mapped[str] = so.mapped_column(sa.String(80), default="")
+    provisional: so.Mapped[bool] = so.mapped_column(default=False)
+    #: ``requirement`` (应/必须) or ``advice`` (宜): an advice finding is never part of the
+    #: verdict, the score or the gap points (docs/SCORING.md §4)
+    obligation: so.Mapped[str] = so.mapped_column(sa.String(16), default="requirement")
+    ruleset_id: so.Mapped[str] = so.mapped_column(sa.String(64))
+    ruleset_version: so.Mapped[str] = so.mapped_column(sa.String(64))
+    is_current: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+
+    __table_args__ = (
+        sa.UniqueConstraint("audit_id", "rule_id", name="uq_findings_audit_rule"),
+        sa.Index(
+            "ix_findings_current_fail",
+            "district_code",
+            "facility_type",
+            "severity",
+            "facility_id",
+            "is_current",
+            "status",
+            sqlite_where=sa.text("is_current = 1 AND status = 'fail'"),
+            postgresql_where=sa.text("is_current AND status = 'fail'"),
+        ),
+    )
 
 
 class Photo(Base):

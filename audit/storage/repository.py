@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -22,6 +22,12 @@ import sqlalchemy.orm as so
 from audit.actors import SYSTEM, Actor, require
 from audit.errors import ConflictError, InputError, NotFoundError, Problem
 from audit.geo import degree_box, haversine_m
+from audit.storage.findings import (
+    EvaluationLike,
+    check_evaluation,
+    move_current,
+    write_findings,
+)
 from audit.storage.orm import (
     AppMeta,
     Audit,
@@ -38,14 +44,24 @@ from audit.storage.users import UserStore
 from audit.storage.workorders import WorkOrderStore
 from geodata.crs import check_point
 
-if TYPE_CHECKING:
-    from audit.rules import Ruleset
-
 AUDIT_STATUSES = ("draft", "submitted")
 VERDICTS = ("compliant", "non_compliant", "incomplete", "unaudited")
 MAX_NAME_LEN = 200
 MAX_ADDRESS_LEN = 500
 MAX_NOTES_LEN = 5000
+
+
+@dataclass(frozen=True)
+class StoredAudit:
+    """A stored audit as a rescore reads it (:meth:`Repository.audits_to_rescore`)."""
+
+    id: int
+    facility_type: str
+    status: str
+    verdict: str
+    ruleset_id: str
+    ruleset_version: str
+    measurements: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -382,7 +398,7 @@ class Repository:
     def submit_audit(
         self,
         facility_id: int,
-        measurements: Mapping[str, Any],
+        evaluation: EvaluationLike,
         *,
         idempotency_key: str | None = None,
         notes: str = "",
@@ -392,10 +408,15 @@ class Repository:
         source: str = "app",
         gps_accuracy_m: float | None = None,
         photo_ids: Sequence[int] = (),
-        ruleset: Ruleset | None = None,
         is_demo: bool = False,
     ) -> AuditRecord:
-        """Record an audit of measurements; the verdict is computed, never entered.
+        """Record an audit from the caller's evaluation of its measurements, with its findings.
+
+        The verdict is computed, never entered: ``evaluation`` is what
+        :func:`audit.scoring.evaluate` returned for the measurements (evaluated once, by the
+        caller); its validated measurements, verdict, score, ruleset id and version and one
+        ``findings`` row per rule are stored in this transaction. An evaluation for another
+        facility type, or whose verdict its findings contradict, raises :class:`InputError`.
 
         - Same ``idempotency_key`` again returns the audit already stored (one audit, not two).
         - ``expected_facility_version`` guards against overwriting another inspector's work:
@@ -406,7 +427,7 @@ class Repository:
         if idempotency_key:
             existing = self._audit_by_key(idempotency_key)
             if existing is not None:
-                return self._replay(existing, facility_id, measurements)
+                return self._replay(existing, facility_id)
         problems: list[Problem] = []
         if status not in AUDIT_STATUSES:
             problems.append(Problem("status", status, f"one of {', '.join(AUDIT_STATUSES)}"))
@@ -418,7 +439,7 @@ class Repository:
         # lock the facility row (PostgreSQL; SQLite write sessions hold the database lock) so the
         # version check, the audit sequence number and the version bump are consistent
         facility = self._facility_row(facility_id, for_update=status == "submitted")
-        evaluation = self._evaluate(facility.facility_type, measurements, ruleset)
+        data = _checked_evaluation(evaluation, facility.facility_type)
         if expected_facility_version is not None and facility.version != expected_facility_version:
             msg = (
                 f"facility {facility_id} was changed by someone else (version {facility.version}, "
@@ -434,38 +455,44 @@ class Repository:
             )
             or 0
         )
+        when = (submitted_at or utcnow()) if status == "submitted" else None
         row = Audit(
             facility_id=facility_id,
             inspector_id=self.actor.user_id,
             inspector_name=self.actor.username,
             status=status,
             sequence=sequence if status == "submitted" else 0,
-            submitted_at=(submitted_at or utcnow()) if status == "submitted" else None,
-            ruleset_id=evaluation.ruleset_id,
-            ruleset_version=evaluation.ruleset_version,
-            measurements=_jsonable(evaluation_measurements(evaluation, measurements)),
+            submitted_at=when,
+            ruleset_id=data["ruleset_id"],
+            ruleset_version=data["ruleset_version"],
+            measurements=_jsonable(dict(data["measurements"])),
             notes=notes,
-            verdict=evaluation.verdict,
-            score=evaluation.score,
-            n_fail=sum(1 for f in evaluation.findings if f.status == "fail"),
-            evaluation=evaluation.to_dict(),
+            verdict=data["verdict"],
+            score=data["score"],
+            n_fail=_n_fail(data),
+            evaluation=data,
             idempotency_key=idempotency_key,
             source=source,
             gps_accuracy_m=gps_accuracy_m,
             is_demo=is_demo,
+            is_current=status == "submitted",
         )
         if status == "submitted":
             self._bump_facility_version(facility)
         try:
             with self.session.begin_nested():
+                if when is not None:
+                    move_current(self.session, facility_id, verdict=data["verdict"],
+                                 submitted_at=when)
                 self.session.add(row)
                 self.session.flush()
+                write_findings(self.session, row, facility, data)
         except sa.exc.IntegrityError:
             # a concurrent writer stored the same idempotency key first
             if idempotency_key:
                 existing = self._audit_by_key(idempotency_key)
                 if existing is not None:
-                    return self._replay(existing, facility_id, measurements)
+                    return self._replay(existing, facility_id)
             raise
         for photo_id in photo_ids:
             self.attach_photo(row.id, photo_id)
@@ -476,13 +503,16 @@ class Repository:
     def update_draft(
         self,
         audit_id: int,
-        measurements: Mapping[str, Any],
+        evaluation: EvaluationLike,
         *,
         expected_row_version: int,
         notes: str | None = None,
         submit: bool = False,
     ) -> AuditRecord:
-        """Change a draft audit; ``ConflictError`` if someone saved it since you read it."""
+        """Change a draft audit to the caller's new ``evaluation`` (see :meth:`submit_audit`).
+
+        ``ConflictError`` if someone saved the draft since you read it.
+        """
         require(self.actor, "audit.submit" if submit else "audit.draft")
         row = self.session.get(Audit, audit_id)
         if row is None:
@@ -498,13 +528,16 @@ class Repository:
             )
             raise ConflictError(msg)
         facility = self._facility_row(row.facility_id, for_update=submit)
-        evaluation = self._evaluate(facility.facility_type, measurements, None)
+        data = _checked_evaluation(evaluation, facility.facility_type)
         before = _audit_log_view(AuditRecord.of(row))
-        row.measurements = _jsonable(evaluation_measurements(evaluation, measurements))
-        row.evaluation = evaluation.to_dict()
-        row.verdict, row.score = evaluation.verdict, evaluation.score
-        row.n_fail = sum(1 for f in evaluation.findings if f.status == "fail")
-        row.ruleset_id, row.ruleset_version = evaluation.ruleset_id, evaluation.ruleset_version
+        now = utcnow()
+        if submit:
+            move_current(self.session, row.facility_id, verdict=data["verdict"], submitted_at=now)
+        row.measurements = _jsonable(dict(data["measurements"]))
+        row.evaluation = data
+        row.verdict, row.score = data["verdict"], data["score"]
+        row.n_fail = _n_fail(data)
+        row.ruleset_id, row.ruleset_version = data["ruleset_id"], data["ruleset_version"]
         if notes is not None:
             problems: list[Problem] = []
             _check_text(problems, "notes", notes, MAX_NOTES_LEN)
@@ -513,7 +546,7 @@ class Repository:
             row.notes = notes
         if submit:
             row.status = "submitted"
-            row.submitted_at = utcnow()
+            row.submitted_at = now
             row.sequence = 1 + (
                 self.session.scalar(
                     sa.select(sa.func.count()).where(
@@ -523,14 +556,80 @@ class Repository:
                 or 0
             )
             self._bump_facility_version(facility)
+            row.is_current = True
         try:
             self.session.flush()
         except so.exc.StaleDataError as exc:
             msg = f"audit {audit_id} was saved by someone else at the same moment; reload it"
             raise ConflictError(msg) from exc
+        write_findings(self.session, row, facility, data)
         record = AuditRecord.of(row)
         self.log("audit", row.id, "submit" if submit else "update", before, _audit_log_view(record))
         return record
+
+    # ------------------------------------------------------------------ rescoring
+    def audits_to_rescore(
+        self, *, after_id: int, limit: int, skip_ruleset: tuple[str, str] | None = None
+    ) -> list[StoredAudit]:
+        """Up to ``limit`` audits (drafts and submitted) with an id above ``after_id``, by id:
+        what re-evaluating them needs. ``skip_ruleset`` (id, version) leaves out the audits
+        already scored with that ruleset."""
+        stmt = (
+            sa.select(Audit.id, Facility.facility_type, Audit.status, Audit.verdict,
+                      Audit.ruleset_id, Audit.ruleset_version, Audit.measurements)
+            .join(Facility, Facility.id == Audit.facility_id)
+            .where(Audit.id > after_id)
+            .order_by(Audit.id)
+            .limit(limit)
+        )
+        if skip_ruleset is not None:
+            stmt = stmt.where(sa.or_(Audit.ruleset_id != skip_ruleset[0],
+                                     Audit.ruleset_version != skip_ruleset[1]))
+        return [StoredAudit(int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), str(r[5]),
+                            dict(r[6] or {}))
+                for r in self.session.execute(stmt)]
+
+    def audit_counts_by_ruleset(self) -> dict[tuple[str, str], int]:
+        """How many audits (drafts and submitted) each ruleset id and version scored."""
+        rows = self.session.execute(
+            sa.select(Audit.ruleset_id, Audit.ruleset_version, sa.func.count())
+            .group_by(Audit.ruleset_id, Audit.ruleset_version)
+        )
+        return {(str(r[0]), str(r[1])): int(r[2]) for r in rows}
+
+    def rescore_audit(self, audit_id: int, evaluation: EvaluationLike) -> bool:
+        """Store a new evaluation of a stored audit's own measurements (a ruleset change).
+
+        The measurements, times and inspector stay as recorded; the evaluation, verdict, score,
+        ruleset id and version and the findings rows are replaced, the facility's current
+        verdict follows if this is its current audit, and the change log keeps the verdict,
+        score and ruleset before and after. Returns ``False`` (and writes nothing) when the
+        evaluation is the one already stored. Needs ``audit.rescore``.
+        """
+        require(self.actor, "audit.rescore")
+        row = self.session.get(Audit, audit_id)
+        if row is None:
+            msg = f"audit {audit_id} does not exist"
+            raise NotFoundError(msg)
+        facility = self._facility_row(row.facility_id, for_update=row.is_current)
+        data = _checked_evaluation(evaluation, facility.facility_type)
+        if row.evaluation == data:
+            return False
+        before = _rescore_view(row)
+        row.evaluation = data
+        row.verdict, row.score = data["verdict"], data["score"]
+        row.n_fail = _n_fail(data)
+        row.ruleset_id, row.ruleset_version = data["ruleset_id"], data["ruleset_version"]
+        self.flush_or_conflict(f"audit {audit_id}")
+        write_findings(self.session, row, facility, data)
+        if row.is_current:
+            self.session.execute(
+                sa.update(Facility).where(Facility.id == facility.id)
+                .values(current_verdict=row.verdict)
+                .execution_options(synchronize_session="fetch")
+            )
+        self.log("audit", row.id, "rescore", before, _rescore_view(row))
+        return True
 
     def _bump_facility_version(self, facility: Facility) -> None:
         """Increase the facility's version; the caller holds its row lock."""
@@ -542,19 +641,10 @@ class Repository:
         )
         self.session.refresh(facility, ["version"])
 
-    def _evaluate(
-        self, facility_type: str, measurements: Mapping[str, Any], ruleset: Ruleset | None
-    ) -> Any:
-        from audit.scoring import evaluate
-
-        return evaluate(facility_type, measurements, ruleset=ruleset)
-
     def _audit_by_key(self, key: str) -> Audit | None:
         return self.session.scalar(sa.select(Audit).where(Audit.idempotency_key == key))
 
-    def _replay(
-        self, existing: Audit, facility_id: int, measurements: Mapping[str, Any]
-    ) -> AuditRecord:
+    def _replay(self, existing: Audit, facility_id: int) -> AuditRecord:
         if existing.facility_id != facility_id:
             msg = (
                 f"idempotency key {existing.idempotency_key!r} was already used for an audit of "
@@ -661,23 +751,6 @@ class Repository:
         ]
 
     # ------------------------------------------------------------------ read models for the UI
-    def _latest_audit_subquery(self) -> sa.Subquery:
-        ranked = (
-            sa.select(
-                Audit.id.label("audit_id"),
-                Audit.facility_id,
-                sa.func.row_number()
-                .over(
-                    partition_by=Audit.facility_id,
-                    order_by=(Audit.sequence.desc(), Audit.id.desc()),
-                )
-                .label("rn"),
-            )
-            .where(Audit.status == "submitted")
-            .subquery()
-        )
-        return sa.select(ranked.c.audit_id, ranked.c.facility_id).where(ranked.c.rn == 1).subquery()
-
     def facility_frame(
         self,
         *,
@@ -687,12 +760,13 @@ class Repository:
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> pd.DataFrame:
-        """One row per facility with its latest submitted audit's verdict (for maps and tables).
+        """One row per facility with its current audit's verdict (for maps and tables).
+
+        The current audit is the latest submitted one (``audits.is_current``, kept on submit).
 
         ``since``/``until`` filter on the latest audit's time; an unaudited facility is kept only
         when no date filter is given.
         """
-        latest = self._latest_audit_subquery()
         stmt = (
             sa.select(
                 Facility.id.label("facility_id"),
@@ -710,8 +784,7 @@ class Repository:
                 Audit.id.label("audit_id"),
                 Facility.is_demo,
             )
-            .outerjoin(latest, latest.c.facility_id == Facility.id)
-            .outerjoin(Audit, Audit.id == latest.c.audit_id)
+            .outerjoin(Audit, sa.and_(Audit.facility_id == Facility.id, Audit.is_current))
             .order_by(Facility.id)
         )
         if facility_types is not None:
@@ -795,14 +868,23 @@ class Repository:
         return frame
 
 
-def evaluation_measurements(evaluation: Any, raw: Mapping[str, Any]) -> dict[str, Any]:
-    """The validated measurements to store (what the evaluation used, units in field names)."""
-    used = getattr(evaluation, "measurements", None)
-    if isinstance(used, Mapping):
-        return dict(used)
-    from audit.model import validate_measurements
+def _checked_evaluation(evaluation: EvaluationLike, facility_type: str) -> dict[str, Any]:
+    """The evaluation's JSON-safe form, after :func:`check_evaluation` found nothing wrong."""
+    data = evaluation.to_dict()
+    problems = check_evaluation(data, facility_type)
+    if problems:
+        raise InputError(problems, "audit")
+    return data
 
-    return validate_measurements(evaluation.facility_type, raw)
+
+def _n_fail(data: Mapping[str, Any]) -> int:
+    return sum(1 for f in data["findings"] if f["status"] == "fail")
+
+
+def _rescore_view(row: Audit) -> dict[str, Any]:
+    """What a rescore changes, as logged."""
+    return {"verdict": row.verdict, "score": row.score, "n_fail": row.n_fail,
+            "ruleset_id": row.ruleset_id, "ruleset_version": row.ruleset_version}
 
 
 def _audit_log_view(record: AuditRecord) -> dict[str, Any]:

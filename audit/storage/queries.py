@@ -1,0 +1,156 @@
+"""Read-side aggregates for the bureau: rankings cells, failing findings, resident reports.
+
+Every aggregate runs in the database, as one SQLAlchemy Core statement that is the same on
+SQLite and PostgreSQL/PostGIS (no dialect branching, no JSON in SQL, nothing parsed in Python,
+no cache). The "current" marker, kept by the repository in the transaction that submits an
+audit (``findings.is_current``, and the facility's ``current_verdict``/``current_submitted_at``),
+selects the latest submitted audit of each facility; each aggregate reads one partial covering
+index that holds only current rows, without a join, so its cost follows the number of
+facilities, never the length of the history. The domain modules (:mod:`audit.rankings`,
+:mod:`audit.priority`) turn these small frames into rankings and candidate lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from audit.storage.orm import Audit, AuditFinding, Facility, Report
+
+if TYPE_CHECKING:
+    from audit.storage.repository import Repository
+
+#: the failing current findings, written exactly as the partial index ``ix_findings_current_fail``
+#: is defined, so both SQLite and PostgreSQL can answer from that index
+CURRENT_FAILING = sa.and_(
+    AuditFinding.is_current, AuditFinding.status == sa.literal_column("'fail'")
+)
+
+
+def _frame(rows: Sequence[Any], columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame([tuple(r) for r in rows], columns=columns)
+
+
+def _filters(
+    district_col: Any, type_col: Any, time_col: Any,
+    facility_types: Iterable[str] | None,
+    districts: Iterable[str] | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> list[sa.ColumnElement[bool]]:
+    """Conditions on the facility (type, district) and on its current audit's time."""
+    conds: list[sa.ColumnElement[bool]] = []
+    if facility_types is not None:
+        conds.append(type_col.in_(list(facility_types)))
+    if districts is not None:
+        conds.append(district_col.in_([str(d) for d in districts]))
+    if since is not None:
+        conds.append(time_col >= since)
+    if until is not None:
+        conds.append(time_col <= until)
+    return conds
+
+
+def current_verdict_counts(
+    repo: Repository,
+    *,
+    facility_types: Iterable[str] | None = None,
+    districts: Iterable[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> pd.DataFrame:
+    """Facilities per district × type × verdict of their current (latest submitted) audit.
+
+    Columns ``district_code, facility_type, verdict, n, is_demo`` (``is_demo``: any facility of
+    the group is synthetic demo data). ``since``/``until`` filter on the current audit's time.
+    """
+    demo = sa.func.max(sa.case((Facility.is_demo, 1), else_=0))
+    conds = _filters(Facility.district_code, Facility.facility_type,
+                     Facility.current_submitted_at, facility_types, districts, since, until)
+    stmt = (
+        sa.select(Facility.district_code, Facility.facility_type, Facility.current_verdict,
+                  sa.func.count().label("n"), demo.label("is_demo"))
+        .where(Facility.current_verdict.is_not(None), *conds)
+        .group_by(Facility.district_code, Facility.facility_type, Facility.current_verdict)
+    )
+    frame = _frame(repo.session.execute(stmt).all(),
+                   ["district_code", "facility_type", "verdict", "n", "is_demo"])
+    frame["n"] = frame["n"].astype(int)
+    frame["is_demo"] = frame["is_demo"].astype(bool)
+    return frame
+
+
+def current_failing_counts(
+    repo: Repository,
+    *,
+    by: str = "cell",
+    facility_types: Iterable[str] | None = None,
+    districts: Iterable[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> pd.DataFrame:
+    """Failing findings of the current audits, counted per severity.
+
+    ``by="cell"``: columns ``district_code, facility_type, severity, n``;
+    ``by="facility"``: columns ``facility_id, severity, n`` (a facility has one current audit).
+    A failing finding makes its audit non-compliant, so these are the failing clauses of the
+    current non-compliant audits.
+    """
+    if by == "cell":
+        keys: list[Any] = [AuditFinding.district_code, AuditFinding.facility_type]
+        names = ["district_code", "facility_type"]
+    elif by == "facility":
+        keys, names = [AuditFinding.facility_id], ["facility_id"]
+    else:
+        raise ValueError(f"by={by!r}: 'cell' or 'facility'")
+    conds = _filters(AuditFinding.district_code, AuditFinding.facility_type, Audit.submitted_at,
+                     facility_types, districts, since, until)
+    stmt = sa.select(*keys, AuditFinding.severity, sa.func.count().label("n")).select_from(
+        AuditFinding
+    )
+    if since is not None or until is not None:  # the current audit's time: one row by key
+        stmt = stmt.join(Audit, Audit.id == AuditFinding.audit_id)
+    stmt = stmt.where(CURRENT_FAILING, *conds).group_by(*keys, AuditFinding.severity)
+    frame = _frame(repo.session.execute(stmt).all(), [*names, "severity", "n"])
+    frame["n"] = frame["n"].astype(int)
+    return frame
+
+
+def open_report_counts(repo: Repository, closed_statuses: Sequence[str]) -> pd.DataFrame:
+    """Open resident reports per district and category: ``district_code, category, n``.
+
+    Only public columns are read; contact details live in another table and are never touched.
+    """
+    stmt = (
+        sa.select(Report.district_code, Report.category, sa.func.count().label("n"))
+        .where(Report.status.not_in(list(closed_statuses)))
+        .group_by(Report.district_code, Report.category)
+    )
+    return _frame(repo.session.execute(stmt).all(), ["district_code", "category", "n"])
+
+
+def located_reports(repo: Repository, statuses: Sequence[str]) -> list[dict[str, Any]]:
+    """Reports in ``statuses`` that have a location, by id: the public fields a fix needs.
+
+    Keys ``report_id, category, lon, lat, district_code, facility_id, code, is_demo``.
+    """
+    stmt = (
+        sa.select(Report.id.label("report_id"), Report.category, Report.lon, Report.lat,
+                  Report.district_code, Report.facility_id, Report.code, Report.is_demo)
+        .where(Report.status.in_(list(statuses)), Report.lon.is_not(None))
+        .order_by(Report.id)
+    )
+    return [dict(r._mapping) for r in repo.session.execute(stmt)]
+
+
+__all__ = [
+    "CURRENT_FAILING",
+    "current_failing_counts",
+    "current_verdict_counts",
+    "located_reports",
+    "open_report_counts",
+]
