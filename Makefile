@@ -11,7 +11,7 @@ LOCK   := requirements.lock
 
 help:
 	@echo "make run    start the app with demo data on http://localhost:$${STREAMLIT_SERVER_PORT:-8501}"
-	@echo "make test   ruff + the whole pytest suite"
+	@echo "make test   ruff, mypy, import contracts, then the whole pytest suite"
 	@echo "make bench  run the benchmarks and write bench/RESULTS.md"
 	@echo "make lock   re-resolve $(LOCK) from pyproject.toml (then make setup installs it)"
 
@@ -42,6 +42,8 @@ run: seed
 
 lint: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-logo
 
 test: lint
 	$(PY) -m pytest

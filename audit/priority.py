@@ -35,6 +35,7 @@ import pandas as pd
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from audit.errors import InputError, Problem
+from audit.frames import csv_line_numbers
 from audit.model import FACILITY_LABELS, FACILITY_TYPES
 from audit.settings import get_settings
 from audit.storage import queries
@@ -155,13 +156,14 @@ def load_destinations(
         raise InputError(Problem("destinations_file columns", list(frame.columns),
                                  "category, name, lon, lat[, is_demo]"))
     cats = categories if categories is not None else load_retrofit_params()["weights"]
-    for i, row in frame.iterrows():
+    lines = csv_line_numbers(p, len(frame))
+    for i, (_, row) in enumerate(frame.iterrows()):
         if row["category"] not in cats:
-            problems.append(Problem(f"destinations_file row {int(i) + 2} category",  # type: ignore[call-overload]
+            problems.append(Problem(f"destinations_file row {lines[i]} category",
                                     row["category"], f"one of {', '.join(cats)}"))
         lon, lat = pd.to_numeric(row["lon"], "coerce"), pd.to_numeric(row["lat"], "coerce")
         if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-            problems.append(Problem(f"destinations_file row {int(i) + 2} lon/lat",  # type: ignore[call-overload]
+            problems.append(Problem(f"destinations_file row {lines[i]} lon/lat",
                                     (row["lon"], row["lat"]), "WGS84 degrees"))
     if problems:
         raise InputError(problems, "destinations")
@@ -258,7 +260,7 @@ def build_candidates(
     fac = fac.assign(
         severity=fac["facility_id"].map(gaps).fillna(0.0).to_numpy(float),
         kind="facility",
-        report_id=pd.NA,
+        report_id=pd.Series(pd.NA, index=fac.index, dtype=object),
         fix_type=fac["facility_type"],
         candidate_id="F" + fac["facility_id"].astype(str),
     )

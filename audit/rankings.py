@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from audit.errors import InputError, Problem
+from audit.frames import csv_line_numbers
 from audit.model import FACILITY_LABELS, FACILITY_TYPES
 from audit.settings import get_settings
 from audit.stats import wilson_score_interval
@@ -114,12 +115,13 @@ def _load_targets_cached(path: str, mtime: float) -> pd.DataFrame:
                                 "district_code, facility_type, expected[, basis]"))
         raise InputError(problems, "inventory targets")
     expected = pd.to_numeric(raw["expected"], errors="coerce")
-    for i, row in raw.iterrows():
-        where = f"inventory_targets_file row {int(i) + 2}"  # type: ignore[call-overload]
+    lines = csv_line_numbers(path, len(raw))
+    for i, (_, row) in enumerate(raw.iterrows()):
+        where = f"inventory_targets_file row {lines[i]}"
         if row["facility_type"] not in FACILITY_TYPES:
             problems.append(Problem(f"{where} facility_type", row["facility_type"],
                                     f"one of {', '.join(FACILITY_TYPES)}"))
-        value = expected.iloc[int(i)]  # type: ignore[call-overload]
+        value = expected.iloc[i]
         if not (np.isfinite(value) and value >= 0 and float(value).is_integer()):
             problems.append(Problem(f"{where} expected", row["expected"],
                                     "a whole number ≥ 0"))
@@ -245,6 +247,11 @@ def _district_names() -> pd.DataFrame:
                          "name_en": [DISTRICTS[c][1] for c in codes]})
 
 
+def _sum_or_missing(values: pd.Series) -> float:
+    """Sum of a column, missing (NaN) when every value is missing rather than 0."""
+    return float(values.sum(min_count=1))
+
+
 def _check_group_by(group_by: Iterable[str]) -> tuple[str, ...]:
     keys = tuple(group_by)
     if not keys or any(k not in GROUP_KEYS for k in keys) or len(set(keys)) != len(keys):
@@ -326,7 +333,7 @@ def rank_frame(
         base.groupby(level=list(keys))
         .agg({"audited": "sum", "compliant": "sum", "non_compliant": "sum", "incomplete": "sum",
               "gap_points": "sum", "is_demo": "any", "resident_reports": "sum",
-              "expected": lambda s: s.sum(min_count=1)})
+              "expected": _sum_or_missing})
         .reset_index()
     )
     table["decided"] = table["compliant"] + table["non_compliant"]

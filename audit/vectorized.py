@@ -95,7 +95,7 @@ def evaluate_frame(
     statuses, vias = _run(rules, readable, n, facility_type)
     summary = _summarise(rules, statuses, vias, rs, n, n_suspect)
     out: dict[str, Any] = {
-        "verdict": pd.Categorical.from_codes(summary["verdict"], categories=list(VERDICTS)),
+        "verdict": pd.Categorical.from_codes(summary["verdict"], categories=pd.Index(VERDICTS)),
         "score": summary["score"],
         "n_fail": summary["n_fail"],
         "n_not_measured": summary["n_not_measured"],
@@ -105,7 +105,7 @@ def evaluate_frame(
     }
     for rule, status in zip(rules, statuses, strict=True):
         out[status_column(rule.rule_id)] = pd.Categorical.from_codes(
-            status, categories=list(STATUS_NAMES)
+            status, categories=pd.Index(STATUS_NAMES)
         )
     return pd.DataFrame(out, index=frame.index)
 
@@ -155,7 +155,7 @@ def evaluate_many(
         raise InputError(problems, context="records")
     return pd.DataFrame({
         "facility_type": types,
-        "verdict": pd.Categorical.from_codes(verdict, categories=list(VERDICTS)),
+        "verdict": pd.Categorical.from_codes(verdict, categories=pd.Index(VERDICTS)),
         "score": score,
         "n_fail": n_fail,
         "n_not_measured": n_nm,
@@ -164,7 +164,9 @@ def evaluate_many(
     })
 
 
-def _columns(records: Sequence[tuple[str, Mapping[str, object]]], idx: list[int]) -> dict:
+def _columns(
+    records: Sequence[tuple[str, Mapping[str, object]]], idx: list[int]
+) -> dict[str, None]:
     seen: dict[str, None] = {}
     for i in idx:
         for key in records[i][1]:
@@ -278,7 +280,7 @@ def _plausible(spec: MeasurementField, x: np.ndarray) -> np.ndarray:
         return np.ones(len(x), dtype=bool)
     lo, hi = spec.plausible
     with np.errstate(invalid="ignore"):
-        ok = np.isnan(x) | ((x >= lo) & (x <= hi))
+        ok: np.ndarray = np.isnan(x) | ((x >= lo) & (x <= hi))
         if spec.zero_plausible:
             ok |= x == 0
     return ok
@@ -320,7 +322,7 @@ def _encode_scalar(spec: MeasurementField, value: object) -> float:
     if spec.kind == "bool":
         return 1.0 if v else 0.0
     if spec.kind == "choice":
-        return float(spec.choices.index(v))  # type: ignore[arg-type]
+        return float(spec.choices.index(v))
     return float(v)  # type: ignore[arg-type]
 
 

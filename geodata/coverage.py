@@ -71,7 +71,7 @@ _PREPARED: weakref.WeakKeyDictionary[Any, _Prepared] = weakref.WeakKeyDictionary
 def _edge_weights(idx: GraphIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(row, col, weight) of the reversed graph, minimum length over parallel edges."""
     df = pd.DataFrame({"r": idx.edge_v, "c": idx.edge_u, "w": idx.edge_length})
-    df = df[df.r != df.c].groupby(["r", "c"], sort=True, as_index=False)["w"].min()
+    df = df[df.r != df.c].groupby(["r", "c"], sort=True)["w"].min().reset_index()
     # csgraph treats explicit zeros as missing edges: keep zero-length edges traversable
     w = np.maximum(df.w.to_numpy(), 1e-9)
     return df.r.to_numpy(), df.c.to_numpy(), w

@@ -120,7 +120,8 @@ class GraphIndex:
 
     def node_id_array(self, positions: np.ndarray) -> np.ndarray:
         """Node ids at the given positions."""
-        return self.node_ids[positions]
+        ids: np.ndarray = self.node_ids[positions]
+        return ids
 
 
 def _pair_codes(ui: np.ndarray, vi: np.ndarray, keys: np.ndarray, n: int) -> tuple[Any, Any]:

@@ -81,7 +81,7 @@ def highway_rank(
     """
     order = {h: i for i, h in enumerate(ranks)}
     first = values.map(str).str.strip("[]'\" ").str.split(r"['\",\s]+", regex=True).str[0]
-    ranked: npt.NDArray[np.int_] = first.map(order).fillna(len(ranks)).to_numpy(dtype=int)
+    ranked = np.asarray(first.map(order).fillna(len(ranks)), dtype=np.int_)
     return ranked
 
 

@@ -124,7 +124,8 @@ class _SegmentIndex:
         dx, dy = self.dx[cand], self.dy[cand]
         qx, qy = px - ax, py - ay
         t = np.clip((qx * dx + qy * dy) * self.inv_len2[cand], 0.0, 1.0)
-        return np.hypot(qx - t * dx, qy - t * dy)
+        dist: np.ndarray = np.hypot(qx - t * dx, qy - t * dy)
+        return dist
 
     def _pick(self, dist: np.ndarray, edge: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per row: the first edge (in graph order) among those within TIE_M of the best."""

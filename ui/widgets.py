@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from audit.frames import frame_rows
 from audit.scoring import SEVERITY_ORDER, STATUS_ORDER
 from audit.settings import get_settings
 from ui import state
@@ -130,7 +131,7 @@ def _photo_path(photo: dict[str, Any]) -> Path | None:
 def work_order_table(orders: pd.DataFrame, lang: str) -> pd.DataFrame:
     """One facility's work orders for display: status in words, due date, overdue flag."""
     rows = []
-    for row in orders.sort_values("work_order_id", ascending=False).itertuples(index=False):
+    for row in frame_rows(orders.sort_values("work_order_id", ascending=False)):
         overdue = bool(row.overdue)
         rows.append(
             {

@@ -18,7 +18,7 @@ from typing import Any
 from audit.errors import InputError, Problem
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ev = subparsers.add_parser(
         "evaluate",
         help="score one facility's measurements against the ruleset (prints JSON)",

@@ -15,6 +15,7 @@ import numpy as np
 
 from audit.demo.common import DEMO_INSPECTOR, SPAN_DAYS, START
 from audit.demo.measurements import random_measurements
+from audit.frames import frame_rows
 from audit.model import FACILITY_LABELS
 from audit.scoring import evaluate
 from audit.storage.repository import Repository, StreetRef
@@ -73,7 +74,7 @@ def _streets(lons: np.ndarray, lats: np.ndarray) -> list[StreetRef | None]:
 
     snapped = snap_points(load_network("demo"), lons, lats)
     refs: list[StreetRef | None] = []
-    for row in snapped.itertuples(index=False):
+    for row in frame_rows(snapped):
         if not row.snapped:
             refs.append(None)
             continue

@@ -13,6 +13,7 @@ from typing import Final, NamedTuple
 import numpy as np
 
 from audit.demo.common import DEMO_BUREAU, DEMO_RESIDENT
+from audit.frames import frame_rows
 from audit.geo import EARTH_RADIUS_M
 from audit.reports import (
     OPEN_STATUSES,
@@ -72,7 +73,7 @@ def seed_demo_reports(repo: Repository, rng: np.random.Generator) -> str:
     facilities = [
         _DemoFacility(int(r.facility_id), str(r.facility_type), float(r.lon), float(r.lat),
                       str(r.address))
-        for r in frame.itertuples(index=False)
+        for r in frame_rows(frame)
     ]
     if not facilities:
         return "reports: no demo facilities, no demo reports added"

@@ -23,6 +23,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from audit.errors import InputError, Problem
+from audit.frames import frame_rows
 from audit.io.report_fonts import FONT_FAMILY, embed_font, use_in_matplotlib
 from audit.rankings import RankingResult, compute_rankings
 from audit.storage.repository import Repository
@@ -117,7 +118,7 @@ def _decimal(value: float) -> str:
 def _type_rows(table: pd.DataFrame) -> list[dict[str, object]]:
     """The rows of the by-type table as display text (the template only places them)."""
     rows: list[dict[str, object]] = []
-    for r in table.itertuples(index=False):
+    for r in frame_rows(table):
         rows.append({
             "rankable": bool(r.rankable),
             "rank": str(r.rank) if r.rankable else "覆盖不足",
@@ -146,7 +147,7 @@ def _district_rows(table: pd.DataFrame) -> list[dict[str, object]]:
             "gap_per_audited": _decimal(r.gap_per_audited),
             "coverage": _percent(r.coverage),
         }
-        for r in table.itertuples(index=False)
+        for r in frame_rows(table)
     ]
 
 

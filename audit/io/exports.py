@@ -125,8 +125,8 @@ def _excel_safe(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _geo(frame: pd.DataFrame) -> gpd.GeoDataFrame:
-    lon = pd.to_numeric(frame.get("lon"), errors="coerce") if "lon" in frame else None
-    lat = pd.to_numeric(frame.get("lat"), errors="coerce") if "lat" in frame else None
+    lon = pd.to_numeric(frame["lon"], errors="coerce") if "lon" in frame else None
+    lat = pd.to_numeric(frame["lat"], errors="coerce") if "lat" in frame else None
     geom = gpd.points_from_xy(lon, lat) if lon is not None else None
     gdf = gpd.GeoDataFrame(frame.copy(), geometry=geom, crs="EPSG:4326")
     for col in gdf.columns:

@@ -294,7 +294,7 @@ def parse_submission(
                 bad(LOCATION_FIELD, p.value, p.allowed)
     if raw_acc not in (None, ""):
         try:
-            accuracy = float(raw_acc)  # type: ignore[arg-type]
+            accuracy = float(raw_acc)
         except (TypeError, ValueError):
             bad("location accuracy", raw_acc, "a number of metres")
     if (accuracy is not None and gps_needs_confirmation(accuracy, settings)

@@ -13,4 +13,9 @@ def include_object(
     """GeoAlchemy2's filter, plus: PostGIS-only GiST indexes are not part of the ORM model."""
     if type_ == "index" and name in POSTGIS_ONLY_INDEXES:
         return False
-    return bool(alembic_helpers.include_object(obj, name, type_, reflected, compare_to))
+    # GeoAlchemy2's helpers are not annotated
+    return bool(
+        alembic_helpers.include_object(  # type: ignore[no-untyped-call]
+            obj, name, type_, reflected, compare_to
+        )
+    )

@@ -17,6 +17,7 @@ import pandas as pd
 from folium.plugins import FastMarkerCluster
 from folium.template import Template
 
+from audit.frames import frame_rows
 from ui.i18n import translate
 from ui.map.labels import escape, facility_type_label, report_status_label, verdict_label
 from ui.map.styles import (
@@ -149,7 +150,7 @@ def facility_rows(
     lats = frame["lat"].astype(float).round(COORD_DECIMALS).tolist()
     lons = frame["lon"].astype(float).round(COORD_DECIMALS).tolist()
     rows: list[list[Any]] = []
-    for lat, lon, row in zip(lats, lons, frame.itertuples(index=False), strict=True):
+    for lat, lon, row in zip(lats, lons, frame_rows(frame), strict=True):
         fid = int(row.facility_id)
         out = [lat, lon, verdict_idx.get(str(row.verdict), len(verdict_idx) - 1), fid,
                escape(row.name), type_idx.get(str(row.facility_type), 0)]
@@ -169,7 +170,7 @@ def report_rows(reports: pd.DataFrame, statuses: list[str]) -> list[list[Any]]:
     lats = frame["lat"].astype(float).round(COORD_DECIMALS).tolist()
     lons = frame["lon"].astype(float).round(COORD_DECIMALS).tolist()
     rows: list[list[Any]] = []
-    for lat, lon, row in zip(lats, lons, frame.itertuples(index=False), strict=True):
+    for lat, lon, row in zip(lats, lons, frame_rows(frame), strict=True):
         desc = str(row.description or "")
         if len(desc) > REPORT_TOOLTIP_CHARS:
             desc = desc[:REPORT_TOOLTIP_CHARS] + "…"

@@ -17,6 +17,7 @@ from streamlit_folium import st_folium
 
 from audit.actors import SYSTEM
 from audit.errors import AuditError, ConflictError, InputError, NotFoundError
+from audit.frames import frame_rows
 from audit.inspect import (
     CRS_CHOICES,
     AuditRequest,
@@ -103,7 +104,7 @@ def _location_map(facility_type: str) -> None:
     except AuditError:
         add_tiles(fmap, "none")
     frame = cache.facility_frame((facility_type,))
-    for row in frame.itertuples(index=False):
+    for row in frame_rows(frame):
         folium.CircleMarker((row.lat, row.lon), radius=6, color="#3d5a80", fill=True,
                             tooltip=f"[{row.facility_id}] {row.name}").add_to(fmap)
     if loc:

@@ -14,6 +14,7 @@ import streamlit as st
 from audit import reports as R
 from audit.actors import Actor
 from audit.errors import AuditError
+from audit.frames import frame_rows
 from audit.settings import get_settings
 from ui import cache
 from ui import reports_data as D
@@ -186,7 +187,7 @@ def render() -> None:
         int(r.report_id): t("reports.review.option", code=r.code, status=D.status_label(r.status),
                             category=D.category_label(r.category),
                             location=(r.location_text or "—")[:40])
-        for r in queue.itertuples(index=False)
+        for r in frame_rows(queue)
     }
     st.selectbox(t("reports.review.select"), ids, format_func=labels.__getitem__, key=SELECTED)
     row = queue.loc[queue["report_id"] == st.session_state[SELECTED]].iloc[0]
