@@ -26,6 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from audit.errors import AuditError, InputError, Problem
+from audit.io.archives import Limits, check_tar
 from audit.storage import Database
 from audit.storage.orm import Base
 
@@ -179,6 +180,7 @@ def restore(db: Database, photo_dir: Path, archive: Path, *, force: bool = False
     After restoring, every table's fingerprint and every photo's sha256 are checked against the
     manifest; a mismatch raises :class:`BackupError`.
     """
+    check_tar(Path(archive), Limits.backup())  # a bomb is refused before anything is extracted
     manifest = read_manifest(archive)
     if manifest.get("dialect") != db.dialect:
         raise InputError(
