@@ -13,6 +13,7 @@ import streamlit as st
 from audit.errors import AuditError
 from ui import cache, state, widgets
 from ui.i18n import t
+from ui.plaintext import md_text
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def main() -> None:
     try:
         demo = cache.has_demo_data()
     except (AuditError, ImportError, AttributeError) as exc:
-        st.error(t("app.storage_error", error=str(exc)))
+        st.error(t("app.storage_error", error=md_text(exc)))
         st.stop()
     network, _ = _network_info()
     widgets.provenance_banner(demo_data=demo, network=network)
