@@ -6,14 +6,19 @@ Pages are registered in ``PAGES`` below: adding a page is one line
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn
 
 import streamlit as st
 
-from audit.errors import AuditError
+from audit.errors import AuditError, CorruptDatabase, StorageUnavailable
 from ui import cache, state, widgets
 from ui.i18n import t
 from ui.plaintext import md_text
+
+LOG = logging.getLogger("yangjiang_a11y.app")
 
 
 @dataclass(frozen=True)
@@ -63,12 +68,28 @@ def main() -> None:
     st.sidebar.caption(t("app.title"))
     try:
         demo = cache.has_demo_data()
+    except StorageUnavailable as exc:
+        _storage_error(exc)
     except (AuditError, ImportError, AttributeError) as exc:
         st.error(t("app.storage_error", error=md_text(exc)))
         st.stop()
     network, _ = _network_info()
     widgets.provenance_banner(demo_data=demo, network=network)
-    page.run()
+    try:
+        page.run()
+    except StorageUnavailable as exc:  # the database failed while the page ran
+        _storage_error(exc)
+
+
+def _storage_error(exc: StorageUnavailable) -> NoReturn:
+    """One clear message for a damaged or unreachable database; no server path, user or host
+    on the page (the full reason goes to the server log for the operator)."""
+    LOG.error("%s", exc)
+    if isinstance(exc, CorruptDatabase):
+        st.error(t("security.corrupt_database", file=md_text(Path(exc.path).name)))
+    else:
+        st.error(t("security.storage_unavailable"))
+    st.stop()
 
 
 def _network_info() -> tuple[dict[str, object] | None, str | None]:
