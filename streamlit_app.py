@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 from typing import NoReturn
 
 import streamlit as st
 
-from audit.errors import AuditError, CorruptDatabase, StorageUnavailable
+from audit.errors import AuditError, StorageUnavailable
 from ui import cache, state, widgets
 from ui.i18n import t
-from ui.plaintext import md_text
+from ui.plaintext import public_error
 
 LOG = logging.getLogger("yangjiang_a11y.app")
 
@@ -71,7 +70,7 @@ def main() -> None:
     except StorageUnavailable as exc:
         _storage_error(exc)
     except (AuditError, ImportError, AttributeError) as exc:
-        st.error(t("app.storage_error", error=md_text(exc)))
+        st.error(t("app.storage_error", error=public_error(exc)))
         st.stop()
     network, _ = _network_info()
     widgets.provenance_banner(demo_data=demo, network=network)
@@ -85,10 +84,7 @@ def _storage_error(exc: StorageUnavailable) -> NoReturn:
     """One clear message for a damaged or unreachable database; no server path, user or host
     on the page (the full reason goes to the server log for the operator)."""
     LOG.error("%s", exc)
-    if isinstance(exc, CorruptDatabase):
-        st.error(t("security.corrupt_database", file=md_text(Path(exc.path).name)))
-    else:
-        st.error(t("security.storage_unavailable"))
+    st.error(public_error(exc))
     st.stop()
 
 
@@ -96,7 +92,7 @@ def _network_info() -> tuple[dict[str, object] | None, str | None]:
     try:
         return cache.network_info(), None
     except (AuditError, ImportError, AttributeError, OSError, ValueError) as exc:
-        return None, str(exc)
+        return None, public_error(exc)
 
 
 main()

@@ -39,6 +39,7 @@ PERMISSIONS: Final[dict[str, frozenset[Role]]] = {
     "audit.submit": frozenset({"inspector", "admin", "system"}),
     "audit.draft": frozenset({"inspector", "admin", "system"}),
     "photo.add": frozenset({"inspector", "admin", "system", "anonymous", "bureau"}),
+    "photo.gc": frozenset({"admin", "system"}),
     "report.create": frozenset({"anonymous", "inspector", "bureau", "admin", "system"}),
     "report.support": frozenset({"anonymous", "inspector", "bureau", "admin", "system"}),
     "report.reopen": frozenset({"anonymous", "inspector", "bureau", "admin", "system"}),

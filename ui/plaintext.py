@@ -12,10 +12,14 @@ holds can become a link, an image or markup. Line breaks become spaces (one line
 from __future__ import annotations
 
 import math
+import re
 import string
+from pathlib import PurePath
 from typing import Any
 
 import pandas as pd
+
+from audit.errors import CorruptDatabase, StorageUnavailable
 
 _ESCAPES = str.maketrans({c: "\\" + c for c in string.punctuation} | {"\n": " ", "\r": " "})
 
@@ -38,4 +42,22 @@ def md_table(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-__all__ = ["md_table", "md_text"]
+_DB_URL = re.compile(r"\b[a-z][a-z0-9+]*://[^\s@/]*@[^\s/]+(?:/[^\s)]*)?", re.IGNORECASE)
+_ABS_PATH = re.compile(r"(?<![\w:/.])(?:/[^\s/'\"`()]+)+/?")
+
+
+def public_error(exc: BaseException) -> str:
+    """An error for a page anyone may see, as Markdown-safe text: no server file path (only the
+    file's name), no database URL, user or host (the full text belongs in the server log)."""
+    from ui.i18n import t
+
+    if isinstance(exc, CorruptDatabase):
+        return t("security.corrupt_database", file=md_text(PurePath(exc.path).name))
+    if isinstance(exc, StorageUnavailable):
+        return t("security.storage_unavailable")
+    text = _DB_URL.sub("<database>", str(exc))
+    text = _ABS_PATH.sub(lambda m: PurePath(m.group(0)).name or "/", text)
+    return md_text(text)
+
+
+__all__ = ["md_table", "md_text", "public_error"]

@@ -15,12 +15,24 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from audit.cli import backup, db, demo, evaluate, export, imports, network, report, users, xlsform
+from audit.cli import (
+    backup,
+    db,
+    demo,
+    evaluate,
+    export,
+    imports,
+    network,
+    photos,
+    report,
+    users,
+    xlsform,
+)
 from audit.errors import AuditError
 
 #: Every command module, in the order of ``--help``. A new command module is added here.
 COMMANDS: tuple[ModuleType, ...] = (
-    backup, db, demo, evaluate, export, imports, network, report, users, xlsform,
+    backup, db, demo, evaluate, export, imports, network, photos, report, users, xlsform,
 )
 
 

@@ -267,6 +267,11 @@ def parse_submission(
     def bad(name: str, value: Any, reason: str) -> None:
         problems.append(RowProblem(row, iid, name, value, reason))
 
+    for key, value in rec.items():  # PostgreSQL text cannot hold NUL: refuse it by row
+        if "\x00" in str(key) or "\x00" in str(value):
+            shown = str(value).replace("\x00", "\\x00")
+            bad(str(key).replace("\x00", "\\x00"), shown[:40],
+                "text without NUL (0x00) characters")
     if not iid:
         bad("instanceID", None, "the submission's meta/instanceID (every ODK/Kobo export has it)")
     elif len(iid) > 128:

@@ -34,6 +34,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from audit.errors import AuditError, InputError, Problem
+from audit.fileperm import open_private, private_dir, private_file
 from audit.io.archives import CHUNK, Limits, check_tar
 from audit.storage import Database
 from audit.storage.orm import Base
@@ -156,7 +157,8 @@ def backup(db: Database, photo_dir: Path, archive: Path) -> BackupResult:
         }
         (work / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
         partial = archive.with_name(archive.name + ".partial")
-        with tarfile.open(partial, "w:gz") as tar:
+        with os.fdopen(open_private(partial), "wb") as raw, \
+                tarfile.open(fileobj=raw, mode="w:gz") as tar:
             tar.add(work / MANIFEST, arcname=MANIFEST)
             tar.add(db_file, arcname=db_file.name)
             for rel in photos:
@@ -272,8 +274,7 @@ def _extract(archive: Path, wanted: dict[str, Path]) -> dict[str, str]:
 
 def _private_open(path: Path) -> Any:
     """Open ``path`` for writing, created with mode 0600."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    return os.fdopen(fd, "wb")
+    return os.fdopen(open_private(path), "wb")
 
 
 def _check_fingerprints(got: dict[str, tuple[int, str]], manifest: dict[str, Any]) -> None:
@@ -336,7 +337,7 @@ def _install_photos(source: Path, photo_dir: Path, photos: dict[str, str]) -> No
         dst = photo_dir / rel
         if dst.is_file() and _sha256(dst) == sha:
             continue
-        dst.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(dst.parent)
         tmp = dst.with_name(f".{dst.name}.restoring")
         shutil.copyfile(source / rel, tmp)
         os.chmod(tmp, 0o600)
@@ -378,13 +379,13 @@ def _restore_sqlite(db: Database, live: Path, candidate: Path,
         source = sqlite3.connect(live)
         try:
             source.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            target = sqlite3.connect(rollback)
+            rollback.unlink(missing_ok=True)  # a stale copy of an interrupted restore
+            target = sqlite3.connect(private_file(rollback))
             with target:
                 source.backup(target)
             target.close()
         finally:
             source.close()
-        os.chmod(rollback, 0o600)
     os.chmod(candidate, 0o600)
     for suffix in ("-wal", "-shm"):  # empty after the checkpoint; stale for the new file
         Path(f"{live}{suffix}").unlink(missing_ok=True)

@@ -25,6 +25,7 @@ import sqlalchemy.orm as so
 from sqlalchemy import event
 
 from audit.errors import CorruptDatabase, StorageUnavailable
+from audit.fileperm import private_file
 
 if TYPE_CHECKING:
     from audit.actors import Actor
@@ -81,8 +82,11 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
     """Create an engine for ``url`` with the project's per-backend settings."""
     parsed = sa.make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if parsed.database and parsed.database != ":memory:" and \
+                not parsed.database.startswith("file:"):
+            # a new database file is the app's alone: 0600 in a 0700 folder (SQLite gives its
+            # -wal and -shm files the database file's mode)
+            private_file(Path(parsed.database))
         engine = sa.create_engine(url, **kwargs)
         _configure_sqlite(engine)
         return engine
