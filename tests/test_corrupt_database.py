@@ -9,8 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from browser_support import app_env
-from streamlit.testing.v1 import AppTest
+from browser_support import app_test
 
 from audit.actors import SYSTEM
 from audit.storage import open_database, upgrade_to_head
@@ -61,23 +60,9 @@ def test_cli_names_the_file_and_says_restore(tmp_path: Path, make) -> None:
 
 def test_app_shows_one_clear_message_without_server_path(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import streamlit as st
-
-    from audit.settings import get_settings
-
     _not_a_database(tmp_path)
-    for key, value in app_env(tmp_path).items():
-        if key != "PYTHONPATH":
-            monkeypatch.setenv(key, value)
-    get_settings.cache_clear()
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    try:
-        at = AppTest.from_file(str(REPO / "streamlit_app.py"), default_timeout=120).run()
-    finally:
-        get_settings.cache_clear()
-        st.cache_data.clear()
-        st.cache_resource.clear()
+    with app_test(tmp_path, monkeypatch, 120) as at:
+        at.run()
     assert not at.exception, [e.value for e in at.exception]
     errors = [e.value for e in at.error]
     assert len(errors) == 1, errors

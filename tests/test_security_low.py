@@ -160,25 +160,15 @@ def test_public_errors_hide_paths_and_database_user_host() -> None:
 
 def test_app_with_unreachable_database_shows_no_user_or_host(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import streamlit as st
-    from browser_support import app_env
-    from streamlit.testing.v1 import AppTest
+    from browser_support import app_test
 
     from audit.settings import get_settings
 
     url = "postgresql+psycopg://secret_db_user:pw@127.0.0.1:1/a11y_nowhere"
-    for key, value in app_env(tmp_path, DATABASE_URL=url).items():
-        if key != "PYTHONPATH":
-            monkeypatch.setenv(key, value)
-    get_settings.cache_clear()
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    try:
-        at = AppTest.from_file(str(REPO / "streamlit_app.py"), default_timeout=120).run()
-    finally:
+    with app_test(tmp_path, monkeypatch, 120) as at:
+        monkeypatch.setenv("DATABASE_URL", url)
         get_settings.cache_clear()
-        st.cache_data.clear()
-        st.cache_resource.clear()
+        at.run()
     assert not at.exception
     shown = " ".join(e.value for e in at.error) + " ".join(m.value for m in at.markdown)
     assert at.error, "the outage is reported"
