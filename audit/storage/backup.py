@@ -347,11 +347,11 @@ def _install_photos(source: Path, photo_dir: Path, photos: dict[str, str]) -> No
 def _sqlite_check(path: Path) -> dict[str, tuple[int, str]]:
     """Open a candidate SQLite file read-only, check its integrity, return its fingerprints."""
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        raw = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            result = conn.execute("PRAGMA integrity_check").fetchall()
+            result = raw.execute("PRAGMA integrity_check").fetchall()
         finally:
-            conn.close()
+            raw.close()
     except sqlite3.DatabaseError as exc:
         raise BackupError(f"the database in the backup does not open ({exc}); nothing was "
                           "changed") from None
@@ -524,14 +524,15 @@ def _stage(conn: sa.Connection, staging: str, names: list[str], dump: Path) -> N
                 "SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint "
                 "WHERE conrelid = CAST(:t AS regclass) AND contype IN ('p', 'u', 'f', 'x') "
                 "ORDER BY contype DESC"), live).all():
-            definition = definition.replace("REFERENCES public.", f'REFERENCES "{staging}".')
+            definition = str(definition).replace("REFERENCES public.",
+                                                 f'REFERENCES "{staging}".')
             ddl = f'ALTER TABLE {table} ADD CONSTRAINT "{con}" {definition}'
             (foreign if kind == "f" else later).append(ddl)
         for (definition,) in conn.execute(sa.text(
                 "SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i "
                 "WHERE i.indrelid = CAST(:t AS regclass) AND NOT EXISTS "
                 "(SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)"), live).all():
-            later.append(definition.replace(" ON public.", f' ON "{staging}".', 1))
+            later.append(str(definition).replace(" ON public.", f' ON "{staging}".', 1))
         conn.execute(sa.text("SELECT set_config('search_path', :p, true)"), {"p": path})
     raw = conn.connection.driver_connection
     assert raw is not None
