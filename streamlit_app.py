@@ -6,13 +6,18 @@ Pages are registered in ``PAGES`` below: adding a page is one line
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from typing import NoReturn
 
 import streamlit as st
 
-from audit.errors import AuditError
+from audit.errors import AuditError, StorageUnavailable
 from ui import cache, state, widgets
 from ui.i18n import t
+from ui.plaintext import public_error
+
+LOG = logging.getLogger("yangjiang_a11y.app")
 
 
 @dataclass(frozen=True)
@@ -62,19 +67,32 @@ def main() -> None:
     st.sidebar.caption(t("app.title"))
     try:
         demo = cache.has_demo_data()
+    except StorageUnavailable as exc:
+        _storage_error(exc)
     except (AuditError, ImportError, AttributeError) as exc:
-        st.error(t("app.storage_error", error=str(exc)))
+        st.error(t("app.storage_error", error=public_error(exc)))
         st.stop()
     network, _ = _network_info()
     widgets.provenance_banner(demo_data=demo, network=network)
-    page.run()
+    try:
+        page.run()
+    except StorageUnavailable as exc:  # the database failed while the page ran
+        _storage_error(exc)
+
+
+def _storage_error(exc: StorageUnavailable) -> NoReturn:
+    """One clear message for a damaged or unreachable database; no server path, user or host
+    on the page (the full reason goes to the server log for the operator)."""
+    LOG.error("%s", exc)
+    st.error(public_error(exc))
+    st.stop()
 
 
 def _network_info() -> tuple[dict[str, object] | None, str | None]:
     try:
         return cache.network_info(), None
     except (AuditError, ImportError, AttributeError, OSError, ValueError) as exc:
-        return None, str(exc)
+        return None, public_error(exc)
 
 
 main()

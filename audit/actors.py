@@ -41,6 +41,7 @@ PERMISSIONS: Final[dict[str, frozenset[Role]]] = {
     #: re-evaluate stored audits under the current ruleset (python -m audit rescore)
     "audit.rescore": frozenset({"admin", "system"}),
     "photo.add": frozenset({"inspector", "admin", "system", "anonymous", "bureau"}),
+    "photo.gc": frozenset({"admin", "system"}),
     "report.create": frozenset({"anonymous", "inspector", "bureau", "admin", "system"}),
     "report.support": frozenset({"anonymous", "inspector", "bureau", "admin", "system"}),
     "report.reopen": frozenset({"anonymous", "inspector", "bureau", "admin", "system"}),

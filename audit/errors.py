@@ -37,9 +37,26 @@ class StorageUnavailable(AuditError, RuntimeError):
     """The database cannot be reached; the message says which URL (without password) and why."""
 
 
+class CorruptDatabase(StorageUnavailable, ValueError):
+    """The SQLite database file is damaged or is not a database at all.
+
+    The message names the file and says what to do (restore from a backup); ``path`` is the file,
+    ``reason`` SQLite's own words. A ValueError too, so the CLI exits 2 (a bad input file).
+    """
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(
+            f"the database file {path} is damaged or is not a database ({reason}). Restore it "
+            "from a backup: stop the app, move the damaged file away, then run "
+            "`python -m audit restore BACKUP.tar.gz`")
+
+
 __all__ = [
     "AuditError",
     "ConflictError",
+    "CorruptDatabase",
     "GeodataError",
     "InputError",
     "NotFoundError",

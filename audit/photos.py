@@ -9,7 +9,8 @@
 3. rejects images with more than ``settings.photo_max_pixels`` pixels from the header alone
    (decompression-bomb guard), before decoding the pixels;
 4. applies the EXIF orientation, and with ``strip_metadata=True`` drops all EXIF/XMP metadata
-   (GPS position, camera and phone model, time) — residents' photos must use that;
+   (GPS position, camera and phone model, time) and JPEG comments — residents' photos must use
+   that; thumbnails never carry metadata;
 5. stores the image under ``settings.photo_dir/<sha[:2]>/<sha256>.<ext>`` and a JPEG thumbnail
    under ``thumbs/``, writing each to a temporary file and renaming it, then adds one ``photos``
    row in the caller's unit of work. The same content stored twice gives the same row. If
@@ -37,6 +38,7 @@ from pillow_heif import register_heif_opener
 
 from audit.actors import require
 from audit.errors import AuditError, InputError, Problem
+from audit.fileperm import private_dir
 from audit.settings import Settings, get_settings
 from audit.storage.orm import Photo
 
@@ -76,6 +78,11 @@ class StoredPhoto:
     thumb_path: str
     size_bytes: int
     created: bool
+
+
+#: Image metadata that can identify a person or place and is dropped with ``strip_metadata``:
+#: EXIF (GPS, camera, time), XMP, the JPEG COM comment, Photoshop/IPTC blocks.
+PRIVATE_INFO_KEYS: Final = ("exif", "xmp", "XML:com.adobe.xmp", "comment", "photoshop")
 
 
 def _mb(n: int) -> str:
@@ -160,6 +167,7 @@ def _encode(image: Image.Image, fmt: str, exif: bytes | None) -> bytes:
 
 def _thumbnail(image: Image.Image) -> bytes:
     thumb = image.copy()
+    thumb.info = {}  # a thumbnail carries no metadata at all (EXIF, XMP, JPEG comment ...)
     thumb.thumbnail((THUMB_MAX_PX, THUMB_MAX_PX))
     if thumb.mode in ("RGBA", "LA", "P"):
         rgba = thumb.convert("RGBA")
@@ -199,8 +207,8 @@ def normalise_photo(
             exif[EXIF_ORIENTATION_TAG] = 1
             kept_exif = exif.tobytes()
         if strip_metadata:
-            decoded.info.pop("exif", None)
-            decoded.info.pop("xmp", None)
+            for key in PRIVATE_INFO_KEYS:
+                decoded.info.pop(key, None)
         stored = _encode(decoded, fmt, kept_exif)
     width, height = decoded.size
     return stored, _thumbnail(decoded), mime, ext, width, height
@@ -210,8 +218,8 @@ def _atomic_write(path: Path, content: bytes) -> bool:
     """Write ``content`` to ``path`` via a temporary file + rename; False if it already existed."""
     if path.is_file() and path.stat().st_size == len(content):
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    private_dir(path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)  # mode 0600
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(content)
@@ -313,3 +321,57 @@ def store_photo(
     return store_photo_info(
         repo, data, strip_metadata=strip_metadata, settings=settings, field=field
     ).photo_id
+
+
+@dataclass(frozen=True)
+class OrphanFiles:
+    """Photo files that no ``photos`` row names (left by a crash between file and row)."""
+
+    files: tuple[Path, ...]
+    size_bytes: int
+    removed: bool
+
+
+def orphan_photo_files(
+    repo: Repository,
+    *,
+    remove: bool = False,
+    min_age_s: float = 3600.0,
+    settings: Settings | None = None,
+) -> OrphanFiles:
+    """Find (and with ``remove=True`` delete) files under the photo store that no row names.
+
+    Only the operator may do this (``photo.gc``: admin or the CLI). Files younger than
+    ``min_age_s`` are left alone: a photo is written before its row is committed, so a young
+    file may belong to an upload still in progress. The default is a dry run that only lists.
+    """
+    import sqlalchemy as sa
+
+    require(repo.actor, "photo.gc")
+    if min_age_s < 0:
+        raise InputError(Problem("min_age_s", min_age_s, "0 or more seconds"), "photos gc")
+    cfg = settings or get_settings()
+    root = cfg.photo_dir
+    rows = repo.session.execute(sa.select(Photo.path, Photo.thumb_path)).all()
+    named = {os.path.normpath(photo_file(p, cfg)) for row in rows for p in row if p}
+    cutoff = _now() - min_age_s
+    found: list[Path] = []
+    size = 0
+    if root.is_dir():
+        for path in sorted(p for p in root.rglob("*") if p.is_file() and not p.is_symlink()):
+            if os.path.normpath(path) in named:
+                continue
+            stat = path.stat()
+            if stat.st_mtime > cutoff:
+                continue
+            found.append(path)
+            size += stat.st_size
+    if remove:
+        remove_files(found)
+    return OrphanFiles(tuple(found), size, remove)
+
+
+def _now() -> float:
+    import time
+
+    return time.time()

@@ -397,7 +397,8 @@ def compute_rankings(
     w = dict(weights) if weights is not None else severity_weights()
     cells = cell_aggregates(repo, w, facility_types=facility_types, districts=districts,
                             since=since, until=until)
-    source = "OSM/features" if expected is not None else str(inventory_targets_path())
+    # the file's name only: the result is shown on public pages, never a server path
+    source = "OSM/features" if expected is not None else inventory_targets_path().name
     exp = expected if expected is not None else load_inventory_targets()
     table = rank_frame(
         cells, pd.Series(dtype=float), exp, reports=report_counts(repo),

@@ -70,6 +70,23 @@ class Settings(BaseSettings):
     report_rate_window_s: int = Field(default=600, ge=1, le=86400)
     photo_max_bytes: int = Field(default=15 * 1024 * 1024, ge=1024)
     photo_max_pixels: int = Field(default=60_000_000, ge=10_000)
+    archive_max_entries: int = Field(
+        default=20_000, ge=1,
+        description="Most entries (files) an uploaded zip or a backup archive may hold.",
+    )
+    archive_max_ratio: float = Field(
+        default=100.0, ge=1,
+        description="Most an archive entry may expand (uncompressed / compressed size), checked "
+        "for entries over 1 MiB while streaming.",
+    )
+    upload_max_expanded_bytes: int = Field(
+        default=2 * 1024**3, ge=1024,
+        description="Most an uploaded zip (ODK attachments) may expand to, in bytes.",
+    )
+    backup_max_expanded_bytes: int = Field(
+        default=64 * 1024**3, ge=1024,
+        description="Most a backup archive may expand to on restore, in bytes.",
+    )
     login_max_failures: int = Field(default=5, ge=1, le=100)
     login_lockout_s: int = Field(default=900, ge=1)
     session_ttl_s: int = Field(default=8 * 3600, ge=60)

@@ -25,7 +25,7 @@ from audit.errors import PermissionDenied
 from audit.inspect import AuditRequest, save_audit
 from audit.io.exports import export_database, export_tables
 from audit.io.odk_import import import_odk
-from audit.photos import store_photo
+from audit.photos import orphan_photo_files, store_photo
 from audit.rescore import rescore
 from audit.scoring import evaluate
 from audit.settings import Settings
@@ -117,6 +117,8 @@ OPERATIONS: list[tuple[str, tuple[str, ...], Callable[..., Any]]] = [
          settings=c))),
     ("photos.store_photo", ("photo.add",),
      _repo_op(lambda r, i, c: store_photo(r, _jpeg()[:-2] + b"\xff\xd9", settings=c))),
+    ("photos.orphan_photo_files(remove)", ("photo.gc",),
+     _repo_op(lambda r, i, c: orphan_photo_files(r, remove=True, settings=c))),
     ("reports.create_report", ("report.create",),
      _repo_op(lambda r, i, c: reports.create_report(
          r, category="ramp_steep", location_text="人民路 12 号", client_key="k", settings=c))),

@@ -22,6 +22,7 @@ from audit.storage.repository import Repository
 from ui import cache
 from ui.i18n import current_language, pick, t
 from ui.map import report_status_label
+from ui.plaintext import public_error
 
 #: Session key of the per-session fallback identity (when the server sees no client IP).
 SESSION_IDENTITY = "report_session_identity"
@@ -120,7 +121,7 @@ def error_messages(exc: Exception) -> list[str]:
         return [t("reports.error.conflict")]
     if isinstance(exc, PermissionDenied):
         return [t("reports.error.permission")]
-    return [t("reports.error.storage", detail=str(exc))]
+    return [t("reports.error.storage", detail=public_error(exc))]
 
 
 def show_error(exc: Exception) -> None:

@@ -19,6 +19,7 @@ from audit.settings import get_settings
 from ui import state
 from ui.i18n import LANGUAGES, current_language, pick, t, translate
 from ui.map import facility_type_label, verdict_label
+from ui.plaintext import md_table, md_text
 
 #: Root font size (CSS) when the large-text option is on; Streamlit sizes text in rem.
 LARGE_TEXT_CSS = "<style>html { font-size: 125% !important; }</style>"
@@ -182,11 +183,11 @@ def facility_detail(detail: dict[str, Any], work_orders: pd.DataFrame | None = N
     audits = detail.get("audits") or []
     latest_eval = (audits[0].get("evaluation") or {}) if audits else {}
     verdict = str(fac.get("verdict") or latest_eval.get("verdict") or "unaudited")
-    st.subheader(str(fac["name"]))
+    st.subheader(md_text(fac["name"]) or "—")  # user text: shown literally, never parsed
     st.markdown(
         f"**{t('detail.type')}:** {facility_type_label(str(fac['facility_type']), lang)}  \n"
         f"**{t('detail.verdict')}:** {verdict_label(verdict, lang)}  \n"
-        f"**{t('detail.address')}:** {fac.get('address') or '—'}",
+        f"**{t('detail.address')}:** {md_text(fac.get('address')) or '—'}",
         help=None,
     )
     if fac.get("is_demo"):
@@ -207,7 +208,7 @@ def facility_detail(detail: dict[str, Any], work_orders: pd.DataFrame | None = N
         )
         findings = evaluation.get("findings") or []
         if findings:
-            st.table(findings_table(findings, lang))
+            st.table(md_table(findings_table(findings, lang)))
             if any(f.get("provisional") for f in findings):
                 st.caption(t("detail.provisional_note"))
         else:
@@ -217,7 +218,7 @@ def facility_detail(detail: dict[str, Any], work_orders: pd.DataFrame | None = N
         if work_orders.empty:
             st.caption(t("detail.wo.none"))
         else:
-            st.table(work_order_table(work_orders, lang))
+            st.table(md_table(work_order_table(work_orders, lang)))
     st.markdown(f"#### {t('detail.photos')}")
     photos = [p for p in (_photo_path(ph) for ph in detail.get("photos") or []) if p]
     if photos:
@@ -241,4 +242,4 @@ def facility_detail(detail: dict[str, Any], work_orders: pd.DataFrame | None = N
                 for a in audits
             ]
         )
-        st.table(history)
+        st.table(md_table(history))

@@ -23,6 +23,7 @@ from audit.cli import (
     export,
     imports,
     network,
+    photos,
     report,
     rescore,
     users,
@@ -32,7 +33,7 @@ from audit.errors import AuditError
 
 #: Every command module, in the order of ``--help``. A new command module is added here.
 COMMANDS: tuple[ModuleType, ...] = (
-    backup, db, demo, evaluate, export, imports, network, report, rescore, users, xlsform,
+    backup, db, demo, evaluate, export, imports, network, photos, report, rescore, users, xlsform,
 )
 
 

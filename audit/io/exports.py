@@ -10,6 +10,9 @@ a file-level note — an ``about`` sheet/layer/CSV (plus README.txt for folders,
 Resident reports are exported with their PUBLIC fields only; the private ``report_contacts``
 table is never read here. A write goes to a temporary sibling first and is moved into place at
 the end, so a failure never leaves a partial export behind.
+
+Text is exported as text, never as a formula (:mod:`audit.io.cells`): every xlsx string cell is a
+text cell and a CSV value starting with ``= + - @``, tab or CR gets a leading apostrophe.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import pandas as pd
 
 from audit.errors import InputError, Problem
 from audit.io import EXPORT_FORMATS
+from audit.io.cells import csv_safe_frame, mark_text_cells
 from audit.storage.repository import Repository
 
 FORMATS: tuple[str, ...] = EXPORT_FORMATS
@@ -140,6 +144,12 @@ def _geo(frame: pd.DataFrame) -> gpd.GeoDataFrame:
     return gdf
 
 
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    # CRLF rows (RFC 4180): with pandas' default "\n" a CR inside a value is written unquoted
+    # and splits the row when read back
+    csv_safe_frame(frame).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+
+
 def _readme(note: Mapping[str, str]) -> str:
     return "\n".join(f"{k}: {v}" for k, v in note.items()) + "\n"
 
@@ -157,8 +167,8 @@ def write_export(tables: Mapping[str, pd.DataFrame], note: Mapping[str, str], fm
             target = work / "out"
             target.mkdir()
             for name, frame in tables.items():
-                frame.to_csv(target / f"{name}.csv", index=False, encoding="utf-8-sig")
-            about_frame.to_csv(target / "about.csv", index=False, encoding="utf-8-sig")
+                _write_csv(frame, target / f"{name}.csv")
+            _write_csv(about_frame, target / "about.csv")
             (target / "README.txt").write_text(_readme(note), encoding="utf-8")
         elif fmt == "xlsx":
             target = work / "out.xlsx"
@@ -166,6 +176,7 @@ def write_export(tables: Mapping[str, pd.DataFrame], note: Mapping[str, str], fm
                 about_frame.to_excel(xw, sheet_name="about", index=False)
                 for name, frame in tables.items():
                     _excel_safe(frame).to_excel(xw, sheet_name=name, index=False)
+                mark_text_cells(xw.book)
         elif fmt == "geojson":
             target = work / "out"
             target.mkdir()
@@ -173,7 +184,7 @@ def write_export(tables: Mapping[str, pd.DataFrame], note: Mapping[str, str], fm
             for name, frame in tables.items():
                 pyogrio.write_dataframe(_geo(frame), target / f"{name}.geojson",
                                         driver="GeoJSON", layer_options={"DESCRIPTION": desc})
-            about_frame.to_csv(target / "about.csv", index=False, encoding="utf-8-sig")
+            _write_csv(about_frame, target / "about.csv")
             (target / "README.txt").write_text(_readme(note), encoding="utf-8")
         else:
             target = work / "out.gpkg"

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any, Final
 from audit.actors import require
 from audit.errors import InputError, Problem
 from audit.inspect import gps_needs_confirmation, snap_location, to_wgs84_point
+from audit.io.archives import Limits, open_zip, zip_entry
 from audit.io.xlsform import BOOL_NO, BOOL_NOT_CHECKED, BOOL_YES, LOCATION_FIELD, PHOTO_FIELDS
 from audit.model import CONFIRM_KEY, FACILITY_TYPES, schema, suspect_of
 from audit.photos import store_photo_info
@@ -271,6 +272,11 @@ def parse_submission(
     def bad(name: str, value: Any, reason: str) -> None:
         problems.append(RowProblem(row, iid, name, value, reason))
 
+    for key, value in rec.items():  # PostgreSQL text cannot hold NUL: refuse it by row
+        if "\x00" in str(key) or "\x00" in str(value):
+            shown = str(value).replace("\x00", "\\x00")
+            bad(str(key).replace("\x00", "\\x00"), shown[:40],
+                "text without NUL (0x00) characters")
     if not iid:
         bad("instanceID", None, "the submission's meta/instanceID (every ODK/Kobo export has it)")
     elif len(iid) > 128:
@@ -383,7 +389,8 @@ def import_odk(
     cfg = settings or get_settings()
     source = Path(path).name
     records = read_records(path)
-    archive = zipfile.ZipFile(attachments) if attachments else None
+    limits = Limits.upload(cfg)
+    archive = open_zip(attachments, limits) if attachments else None
     try:
         index = _zip_index(archive) if archive else None
         total = len(records)
@@ -410,7 +417,7 @@ def import_odk(
         report = ImportReport(source=source, rows=total,
                               suspect=[p for sub in subs for p in sub.suspect])
         for j, sub in enumerate(subs, start=1):
-            _store(repo, sub, archive, index, network, cfg, report)
+            _store(repo, sub, archive, index, network, cfg, report, limits)
             if progress:
                 progress(total + j, 2 * total)
         if progress:
@@ -424,6 +431,7 @@ def import_odk(
 def _store(
     repo: Repository, sub: Submission, archive: zipfile.ZipFile | None,
     index: dict[str, str] | None, network: Any, cfg: Settings, report: ImportReport,
+    limits: Limits,
 ) -> None:
     existing = repo.audit_by_idempotency_key(sub.instance_id)
     if existing is not None:
@@ -443,8 +451,10 @@ def _store(
     for name in sub.photos:
         assert archive is not None and index is not None
         try:
-            data = archive.read(index[name])
-            stored = store_photo_info(repo, data, settings=cfg, field=name)
+            # streamed and bounded: the photo reader takes at most photo_max_bytes + 1 bytes,
+            # the entry stream refuses more than the entry declared or a bomb's ratio
+            with zip_entry(archive, index[name], limits, field=name) as data:
+                stored = store_photo_info(repo, data, settings=cfg, field=name)
         except InputError as exc:
             raise ImportRejected([RowProblem(sub.row, sub.instance_id, name, p.value, p.allowed)
                                   for p in exc.problems], report.source) from None

@@ -28,6 +28,7 @@ from typing import Any, Final
 
 from openpyxl import Workbook
 
+from audit.io.cells import mark_text_cells
 from audit.model import CONFIRM_KEY, FACILITY_LABELS, FACILITY_TYPES, SCHEMAS, MeasurementField
 from audit.settings import Settings, get_settings
 
@@ -216,6 +217,7 @@ def write_xlsform(
     sheet = book.create_sheet("settings")
     sheet.append(list(settings_row))
     sheet.append(list(settings_row.values()))
+    mark_text_cells(book)  # labels/hints are text, never formulas
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     book.save(out)

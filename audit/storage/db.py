@@ -24,7 +24,8 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from sqlalchemy import event
 
-from audit.errors import StorageUnavailable
+from audit.errors import CorruptDatabase, StorageUnavailable
+from audit.fileperm import private_file
 
 if TYPE_CHECKING:
     from audit.actors import Actor
@@ -52,18 +53,40 @@ def _configure_sqlite(engine: sa.Engine) -> None:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 
+    @event.listens_for(engine, "handle_error")
+    def _on_error(context: sa.engine.ExceptionContext) -> BaseException | None:
+        orig = context.original_exception
+        if isinstance(orig, sqlite3.DatabaseError) and _is_corruption(orig):
+            return CorruptDatabase(str(engine.url.database), str(orig))
+        return None
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
         immediate = conn.get_execution_options().get(_IMMEDIATE, False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+#: SQLite result codes of a damaged file: SQLITE_CORRUPT, SQLITE_NOTADB
+_CORRUPTION_CODES = frozenset({11, 26})
+
+
+def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return (code & 0xFF) in _CORRUPTION_CODES
+    text = str(exc).lower()
+    return "file is not a database" in text or "malformed" in text
+
+
 def make_engine(url: str, **kwargs: Any) -> sa.Engine:
     """Create an engine for ``url`` with the project's per-backend settings."""
     parsed = sa.make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if parsed.database and parsed.database != ":memory:" and \
+                not parsed.database.startswith("file:"):
+            # a new database file is the app's alone: 0600 in a 0700 folder (SQLite gives its
+            # -wal and -shm files the database file's mode)
+            private_file(Path(parsed.database))
         engine = sa.create_engine(url, **kwargs)
         _configure_sqlite(engine)
         return engine

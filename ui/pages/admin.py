@@ -10,6 +10,7 @@ from audit.errors import AuditError, InputError
 from ui import cache
 from ui.auth import require_role
 from ui.i18n import t
+from ui.plaintext import md_text
 
 
 def _create(actor: Actor) -> None:
@@ -46,7 +47,7 @@ def main() -> None:
     for user in users:
         cols = st.columns([3, 2, 2, 2, 2])
         demo = f" · {t('admin.demo')}" if user.is_demo else ""
-        cols[0].markdown(f"**{user.username}** {user.display_name}{demo}")
+        cols[0].markdown(f"**{user.username}** {md_text(user.display_name)}{demo}")
         cols[1].markdown(t(f"auth.role.{user.role}"))
         status = t("admin.active") if user.is_active else t("admin.disabled")
         if user.is_locked():
@@ -69,7 +70,7 @@ def main() -> None:
                     unlock_user(repo, user.username)
                 st.rerun()
         except AuditError as exc:
-            st.error(t("inspect.error.other", error=str(exc)))
+            st.error(t("inspect.error.other", error=md_text(exc)))
 
 
 main()

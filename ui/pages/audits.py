@@ -44,6 +44,7 @@ from ui.inspect_form import (
     suspect_rows,
 )
 from ui.map import YANGJIANG_CENTRE, add_tiles, facility_type_label, verdict_label
+from ui.plaintext import md_text
 
 if TYPE_CHECKING:
     from audit.storage.repository import Repository
@@ -241,13 +242,13 @@ def _save(actor: Any, facility_type: str, raw: dict[str, Any], notes: str, name:
         st.warning(t("inspect.dup.on_save"))
         return
     except ConflictError as exc:
-        st.error(t("inspect.error.conflict", detail=str(exc)))
+        st.error(t("inspect.error.conflict", detail=md_text(exc)))
         return
     except InputError as exc:
         _problems(exc)
         return
     except (NotFoundError, AuditError, OSError) as exc:
-        st.error(t("inspect.error.other", error=str(exc)))
+        st.error(t("inspect.error.other", error=md_text(exc)))
         return
     cache.facility_frame.clear()
     cache.facility_detail.clear()
@@ -312,7 +313,7 @@ def _import_section(actor: Any) -> None:
                 st.dataframe(problems_table(exc.rows), hide_index=True)
                 return
             except (InputError, AuditError) as exc:
-                st.error(t("inspect.error.other", error=str(exc)))
+                st.error(t("inspect.error.other", error=md_text(exc)))
                 return
         cache.facility_frame.clear()
         st.success(t("inspect.import.done", imported=report.imported,
@@ -344,7 +345,7 @@ def main() -> None:
         detail = cache.facility_detail(int(facility_id))
         fac = detail["facility"]
         facility_type = str(fac["facility_type"])
-        st.info(t("inspect.reauditing", id=facility_id, name=fac.get("name") or "—",
+        st.info(t("inspect.reauditing", id=facility_id, name=md_text(fac.get("name")) or "—",
                   type=facility_type_label(facility_type, lang)))
         if st.button(t("inspect.new_facility"), key="insp_cancel_reaudit"):
             _new_form()

@@ -14,6 +14,7 @@ from ui.assets import missing_vendor_files
 from ui.i18n import current_language, pick, t
 from ui.map import VERDICTS, build_map, facility_id_from_tooltip, facility_type_label
 from ui.map import verdict_label as _verdict_label
+from ui.plaintext import public_error
 
 #: Most facilities listed in the keyboard/screen-reader picker at once.
 PICKER_LIMIT = 300
@@ -25,7 +26,7 @@ def _optional(loader: Any, *args: Any) -> tuple[Any, str | None]:
     try:
         return loader(*args), None
     except (ImportError, AttributeError, AuditError, OSError, ValueError) as exc:
-        return None, str(exc)
+        return None, public_error(exc)
 
 
 def _filters(lang: str, districts: Any) -> dict[str, Any]:
@@ -215,7 +216,7 @@ def render() -> None:
         fmap = build_map(facilities, tiles=settings.tiles, tianditu_key=settings.tianditu_key,
                          **layers)
     except AuditError as exc:
-        st.warning(t("map.tiles_error", error=str(exc)))
+        st.warning(t("map.tiles_error", error=public_error(exc)))
         fmap = build_map(facilities, tiles="none", **layers)
     result = st_folium(
         fmap,
@@ -249,7 +250,7 @@ def render() -> None:
         try:
             detail = cache.facility_detail(int(selected))
         except AuditError as exc:
-            st.error(t("map.detail_error", error=str(exc)))
+            st.error(t("map.detail_error", error=public_error(exc)))
         else:
             orders, orders_error = _optional(cache.work_orders)
             if orders_error:

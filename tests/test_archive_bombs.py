@@ -1,0 +1,171 @@
+"""Uploads bounded by what they expand to (issue 16 item 4).
+
+A 2 MB attachments zip used to expand in memory to gigabytes. Here zip bombs are imported in a
+child process whose address space is capped (RLIMIT_AS, a little above what it already uses):
+the import is refused with a message naming the limit, the process never runs out of memory, and
+nothing is written (no facility, no audit, no photo file). A control run in the same cap shows the
+old way (``ZipFile.read`` of the entry) does run out of memory there, so the cap is real.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import subprocess
+import sys
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from audit.actors import SYSTEM
+from audit.errors import InputError
+from audit.io.archives import Limits, check_tar, open_zip, read_zip_entry
+from audit.settings import Settings
+from audit.storage import Database
+
+REPO = Path(__file__).resolve().parent.parent
+CSV = REPO / "tests" / "fixtures" / "odk" / "central_submissions.csv"  # row 1 names ramp_a.jpg
+BOMB_MB = 400
+CAP_HEADROOM_MB = 150
+
+CHILD = r"""
+import json, resource, sys, zipfile
+from pathlib import Path
+from audit.actors import SYSTEM
+from audit.io.odk_import import import_odk
+from audit.settings import Settings
+from audit.storage import open_database, upgrade_to_head
+
+tmp, csv_path, bomb, mode = Path(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+db = open_database(f"sqlite:///{tmp / 'db.sqlite3'}")
+upgrade_to_head(db)
+cfg = Settings(data_dir=tmp)
+vm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmSize"))
+cap = vm * 1024 + int(sys.argv[5]) * 1024 * 1024
+hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+resource.setrlimit(resource.RLIMIT_AS, (cap, hard))  # soft cap, lifted again below
+out = {"error": None, "message": ""}
+try:
+    if mode == "control":
+        with zipfile.ZipFile(bomb) as z:
+            z.read(z.namelist()[0])
+    else:
+        with db.unit_of_work(SYSTEM, write=True) as repo:
+            import_odk(repo, csv_path, attachments=bomb, settings=cfg)
+except MemoryError:
+    out["error"] = "MemoryError"
+except Exception as exc:
+    out["error"] = type(exc).__name__
+    out["message"] = str(exc)
+resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
+with db.session() as s:
+    from audit.storage.orm import Audit, Facility, Photo
+    out["rows"] = [s.query(t).count() for t in (Facility, Audit, Photo)]
+photos = tmp / "photos"
+out["files"] = sorted(str(p) for p in photos.rglob("*") if p.is_file()) if photos.exists() else []
+print(json.dumps(out))
+"""
+
+
+def _bomb(path: Path, *, mb: int = BOMB_MB, lie: bool = False) -> Path:
+    """A zip whose one photo entry is ``mb`` MiB of zeros (about 0.1% of that compressed).
+
+    With ``lie`` the local and central headers declare 1000 bytes instead.
+    """
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive, \
+            archive.open("media/ramp_a.jpg", "w") as entry:
+        block = bytes(1 << 20)
+        for _ in range(mb):
+            entry.write(block)
+    if lie:
+        data = bytearray(path.read_bytes())
+        assert data[:4] == b"PK\x03\x04"
+        data[22:26] = struct.pack("<I", 1000)  # local header: uncompressed size
+        central = data.rindex(b"PK\x01\x02")
+        data[central + 24: central + 28] = struct.pack("<I", 1000)
+        path.write_bytes(bytes(data))
+    return path
+
+
+def _run_capped(tmp_path: Path, bomb: Path, mode: str = "import") -> dict[str, object]:
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD, str(tmp_path), str(CSV), str(bomb), mode,
+         str(CAP_HEADROOM_MB)],
+        cwd=REPO, capture_output=True, text=True, check=False, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def test_zip_bomb_refused_under_memory_cap_nothing_written(tmp_path: Path) -> None:
+    bomb = _bomb(tmp_path / "bomb.zip")
+    assert bomb.stat().st_size < 2 * 1024 * 1024  # ~0.4 MB on disk, 400 MB expanded
+    (tmp_path / "control").mkdir()
+    control = _run_capped(tmp_path / "control", bomb, "control")
+    assert control["error"] == "MemoryError"  # the cap is real: reading it whole fails
+    (tmp_path / "run").mkdir()
+    out = _run_capped(tmp_path / "run", bomb)
+    assert out["error"] == "InputError", out
+    assert "ARCHIVE_MAX_RATIO" in str(out["message"]) and "ramp_a.jpg" in str(out["message"])
+    assert out["rows"] == [0, 0, 0] and out["files"] == []
+
+
+def test_zip_with_lying_header_refused_under_memory_cap(tmp_path: Path) -> None:
+    bomb = _bomb(tmp_path / "liar.zip", lie=True)
+    with zipfile.ZipFile(bomb) as archive:
+        assert archive.infolist()[0].file_size == 1000  # declares 1 kB, holds 400 MB
+    (tmp_path / "run").mkdir()
+    out = _run_capped(tmp_path / "run", bomb)
+    assert out["error"] == "ImportRejected", out
+    assert "ramp_a.jpg" in str(out["message"]) and "intact zip entry" in str(out["message"])
+    assert out["rows"] == [0, 0, 0] and out["files"] == []
+
+
+def test_entry_count_and_total_limits_name_the_setting(tmp_path: Path, sqlite_db: Database
+                                                       ) -> None:
+    many = tmp_path / "many.zip"
+    with zipfile.ZipFile(many, "w") as archive:
+        for i in range(30):
+            archive.writestr(f"f{i}.txt", b"x")
+    limits = Limits.upload(Settings(data_dir=tmp_path, archive_max_entries=20))
+    with pytest.raises(InputError, match="ARCHIVE_MAX_ENTRIES") as exc:
+        open_zip(many, limits)
+    assert exc.value.problems[0].value == "30 entries"
+    big = tmp_path / "big.zip"
+    with zipfile.ZipFile(big, "w") as archive:
+        archive.writestr("a.bin", bytes(3000))
+        archive.writestr("b.bin", bytes(3000))
+    small = Limits.upload(Settings(data_dir=tmp_path, upload_max_expanded_bytes=5000))
+    with pytest.raises(InputError, match="UPLOAD_MAX_EXPANDED_BYTES"):
+        open_zip(big, small)
+    ok = Limits.upload(Settings(data_dir=tmp_path))
+    with open_zip(big, ok) as archive:
+        assert read_zip_entry(archive, "a.bin", 3000, ok) == bytes(3000)
+        with pytest.raises(InputError, match="at most"):
+            read_zip_entry(archive, "b.bin", 2999, ok)
+    # the import path: a refused zip leaves nothing behind
+    from audit.io.odk_import import import_odk
+
+    with pytest.raises(InputError, match="ARCHIVE_MAX_ENTRIES"), \
+            sqlite_db.unit_of_work(SYSTEM, write=True) as repo:
+        import_odk(repo, CSV, attachments=many,
+                   settings=Settings(data_dir=tmp_path, archive_max_entries=20))
+    with sqlite_db.session() as s:
+        from audit.storage.orm import Facility
+        assert s.query(Facility).count() == 0
+
+
+def test_tar_bomb_refused_while_streaming(tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.tar.gz"
+    raw = tmp_path / "zeros.bin"
+    with raw.open("wb") as f:
+        f.truncate(64 * 1024 * 1024)  # sparse: 64 MB of zeros, costs no disk
+    with tarfile.open(bomb, "w:gz") as tar:
+        tar.add(raw, arcname="database.sqlite3")
+    raw.unlink()
+    with pytest.raises(InputError, match="ARCHIVE_MAX_RATIO"):
+        check_tar(bomb, Limits.backup(Settings(data_dir=tmp_path)))
+    with pytest.raises(InputError, match="BACKUP_MAX_EXPANDED_BYTES"):
+        check_tar(bomb, Limits.backup(Settings(data_dir=tmp_path, archive_max_ratio=10_000,
+                                               backup_max_expanded_bytes=1024 * 1024)))
