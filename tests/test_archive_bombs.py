@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from audit.actors import SYSTEM
+from audit.archives import Limits, check_tar, open_zip, read_zip_entry
 from audit.errors import InputError
-from audit.io.archives import Limits, check_tar, open_zip, read_zip_entry
 from audit.settings import Settings
 from audit.storage import Database
 

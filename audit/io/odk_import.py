@@ -40,9 +40,9 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Final
 
 from audit.actors import require
+from audit.archives import Limits, open_zip, zip_entry
 from audit.errors import InputError, Problem
 from audit.inspect import gps_needs_confirmation, snap_location, to_wgs84_point
-from audit.io.archives import Limits, open_zip, zip_entry
 from audit.io.xlsform import BOOL_NO, BOOL_NOT_CHECKED, BOOL_YES, LOCATION_FIELD, PHOTO_FIELDS
 from audit.model import CONFIRM_KEY, FACILITY_TYPES, schema, suspect_of
 from audit.photos import store_photo_info

@@ -8,7 +8,7 @@ The manifest records per-table row counts and a content hash of every table, so 
 be proved identical (:func:`table_fingerprints`), plus the sha256 of the database file.
 
 A restore never harms the live data (:func:`restore`): the archive is bounded
-(:mod:`audit.io.archives`), its manifest validated (photo paths confined to the photo store), every
+(:mod:`audit.archives`), its manifest validated (photo paths confined to the photo store), every
 hash checked and the database opened and fingerprinted in a temporary place (SQLite: a file
 beside the live one; PostgreSQL: a new schema) BEFORE anything live changes. Only then is it
 swapped in atomically (``os.replace`` / ``ALTER TABLE .. SET SCHEMA`` in one transaction), with
@@ -33,9 +33,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from audit.archives import CHUNK, Limits, check_tar
 from audit.errors import AuditError, InputError, Problem
 from audit.fileperm import open_private, private_dir, private_file
-from audit.io.archives import CHUNK, Limits, check_tar
 from audit.storage import Database
 from audit.storage.orm import Base
 
