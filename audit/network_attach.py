@@ -106,8 +106,9 @@ def failing_clauses(repo: Repository, audit_ids: Iterable[int]) -> dict[int, tup
         chunk = ids[lo : lo + 900]
         rows = repo.session.execute(
             sa.select(Audit.id, Audit.evaluation).where(Audit.id.in_(chunk))
-        ).all()
-        out.update({int(i): _failing(ev) for i, ev in rows})
+        ).tuples()
+        for audit_id, evaluation in rows:
+            out[audit_id] = _failing(evaluation)
     return out
 
 
