@@ -104,11 +104,11 @@ def failing_clauses(repo: Repository, audit_ids: Iterable[int]) -> dict[int, tup
     out: dict[int, tuple[str, ...]] = {}
     for lo in range(0, len(ids), 900):  # stay under SQLite's bound-parameter limit
         chunk = ids[lo : lo + 900]
-        rows = repo.session.execute(
+        for row in repo.session.execute(
             sa.select(Audit.id, Audit.evaluation).where(Audit.id.in_(chunk))
-        ).tuples()
-        for audit_id, evaluation in rows:
-            out[audit_id] = _failing(evaluation)
+        ):
+            evaluation = row.evaluation
+            out[row.id] = _failing(evaluation if isinstance(evaluation, Mapping) else None)
     return out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import networkx as nx
@@ -10,6 +11,7 @@ import pandas as pd
 import pytest
 
 from audit.actors import SYSTEM
+from audit.cli import main as cli_main
 from audit.errors import InputError
 from audit.network_attach import (
     ATTACH_FILE,
@@ -110,7 +112,12 @@ def test_facilities_attach_to_the_element_they_serve(walk: nx.MultiDiGraph) -> N
         attach_facilities(walk, facilities, snap_limit_m=-5)
 
 
-def test_network_state_from_stored_audits(sqlite_db: Database, walk: nx.MultiDiGraph) -> None:
+def test_network_state_from_stored_audits(
+    sqlite_db: Database,
+    walk: nx.MultiDiGraph,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     E = network_elements(walk)
     crossing = _first(E, "crossing_node", crossing="uncontrolled")
     other = E[(E.kind == "crossing_node") & (E.element_id != crossing.element_id)].iloc[0]
@@ -147,3 +154,23 @@ def test_network_state_from_stored_audits(sqlite_db: Database, walk: nx.MultiDiG
     assert set(states.state) <= {"audited", "osm_reported", "unknown"}
     assert (states.state == "audited").sum() == 1
     assert states.attrs["provenance_label_en"] == "synthetic demo network"
+
+    # the CLI gives the same counts, labelled
+    monkeypatch.setenv("DATABASE_URL", str(sqlite_db.engine.url))
+    from audit.settings import get_settings
+
+    get_settings.cache_clear()
+    try:
+        assert cli_main(["network", "elements", "demo", "--audits", "--json"]) == 0
+    finally:
+        get_settings.cache_clear()
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["label_en"] == "synthetic demo network"
+    assert summary["facilities_attached"] == 2
+    assert summary["elements"]["crossing_node"]["audited"] == 1
+    expected_counts = states[states.kind == "crossing_node"].state.value_counts().to_dict()
+    assert summary["elements"]["crossing_node"] == {
+        s: int(expected_counts.get(s, 0)) for s in summary["elements"]["crossing_node"]
+    }
+    assert cli_main(["network", "elements", "/nonexistent/x.osm"]) == 2
+    assert "an existing file" in capsys.readouterr().err
