@@ -46,6 +46,18 @@ DROP_SHARE = 0.07  # grid links removed at random for irregularity
 MERGE_DISTANCE_M = 1500.0  # towns closer than this to a bigger centre are absorbed by it
 ROAD_STEP_M = 400.0
 EXTRA_LINK_MAX_M = 9000.0  # Delaunay links shorter than this are added to the MST (loops)
+# Synthetic pedestrian tagging of the demo walk network (demo_walk_network): how the synthetic
+# crossings, kerbs and sidewalks are spread, not an audit threshold. Values are OSM tag values;
+# None leaves the tag off (the element's state is then unknown, as in real data).
+CROSSING_SHARE = 0.3  # share of grid junctions that get a crossing on one of their streets
+KERB_SHARE = 0.15  # share of grid junctions that get a separate kerb node on another street
+CROSSING_OFFSET_M = 12.0  # distance of the crossing / kerb node from the junction
+Weights = dict[str | None, float]
+CROSSING_TYPES: Weights = {"traffic_signals": 0.3, "uncontrolled": 0.5, "unmarked": 0.2}
+KERB_VALUES: Weights = {"lowered": 0.45, "raised": 0.2, "flush": 0.1, None: 0.25}
+TACTILE_VALUES: Weights = {"yes": 0.35, "no": 0.35, None: 0.3}
+SOUND_VALUES: Weights = {"yes": 0.4, "no": 0.3, None: 0.3}  # on signalised crossings only
+SIDEWALK_VALUES: Weights = {"both": 0.7, "no": 0.1, None: 0.2}  # on grid (residential) streets
 
 
 @dataclass(frozen=True)
@@ -224,6 +236,9 @@ def _to_graph(b: _Builder, seed: int) -> nx.MultiDiGraph:
         synthetic=True,
         source_label_zh=LABEL_ZH,
         source_label_en=LABEL_EN,
+        provenance="synthetic",
+        provenance_label_zh=LABEL_ZH,
+        provenance_label_en=LABEL_EN,
         source="demo",
         generator=f"geodata.demo_network v{VERSION} seed {seed}",
         simplified=False,
@@ -257,6 +272,101 @@ def _cached(seed: int) -> nx.MultiDiGraph:
 def demo_network(seed: int = SEED) -> nx.MultiDiGraph:
     """The demo network (generated once per process and cached in memory; a copy is returned)."""
     return _cached(seed).copy()
+
+
+def _pick(rng: np.random.Generator, weights: Weights) -> str | None:
+    """One value drawn with the given weights."""
+    r = rng.random() * sum(weights.values())
+    for value, w in weights.items():
+        r -= w
+        if r < 0:
+            return value
+    return list(weights)[-1]
+
+
+def _split_edge(G: nx.MultiDiGraph, u: int, v: int, new: int, at_m: float, geod: Geod) -> None:
+    """Insert node ``new`` on the straight two-way edge u-v, ``at_m`` metres from ``u``."""
+    attrs = dict(G.edges[u, v, 0])
+    # on the straight lon/lat segment the edge is drawn as
+    t = at_m / max(float(attrs["length"]), 1e-9)
+    a, b = G.nodes[u], G.nodes[v]
+    G.nodes[new]["x"] = round(a["x"] + t * (b["x"] - a["x"]), 7)
+    G.nodes[new]["y"] = round(a["y"] + t * (b["y"] - a["y"]), 7)
+    G.remove_edge(u, v, 0)
+    G.remove_edge(v, u, 0)
+    for a, b in ((u, new), (new, v)):
+        _, _, length = geod.inv(G.nodes[a]["x"], G.nodes[a]["y"], G.nodes[b]["x"], G.nodes[b]["y"])
+        part = {**attrs, "length": round(float(length), 3)}
+        G.add_edge(a, b, key=0, **{**part, "reversed": False})
+        G.add_edge(b, a, key=0, **{**part, "reversed": True})
+
+
+def add_synthetic_crossings(G: nx.MultiDiGraph, seed: int = SEED) -> nx.MultiDiGraph:
+    """Give the demo network synthetic crossings, kerbs and sidewalks, tagged as OSM tags them.
+
+    Deterministic (``seed``). At a share of the grid junctions a crossing node
+    (``highway=crossing``, ``crossing=*`` and, some of them, ``kerb=*``, ``tactile_paving=*``,
+    ``traffic_signals:sound=*``) is put on one of its streets, ``CROSSING_OFFSET_M`` from the
+    junction; at others a kerb node (``barrier=kerb``, ``kerb=*``); grid streets get
+    ``sidewalk=*``. Some tags are left off on purpose, so the demo has unknown elements too.
+    Every added node carries ``synthetic=True``; the graph stays labelled synthetic.
+    """
+    rng = np.random.default_rng(seed + 1)
+    geod = Geod(ellps="WGS84")
+    next_id = max(G.nodes) + 1 if G.number_of_nodes() else 1
+    edges = sorted({(min(u, v), max(u, v)) for u, v, d in G.edges(data=True)
+                    if d.get("highway") == "residential"})
+    for u, v in edges:
+        sidewalk = _pick(rng, SIDEWALK_VALUES)
+        if sidewalk is not None:
+            G.edges[u, v, 0]["sidewalk"] = sidewalk
+            G.edges[v, u, 0]["sidewalk"] = sidewalk
+    junctions = sorted(n for n in G.nodes if G.nodes[n].get("street_count", 0) >= 3)
+    for n in junctions:
+        streets = sorted(
+            m for m in G.successors(n)
+            if G.edges[n, m, 0].get("highway") == "residential"
+            and G.edges[n, m, 0]["length"] > 3 * CROSSING_OFFSET_M
+        )
+        if not streets:
+            continue
+        order = [streets[int(i)] for i in rng.permutation(len(streets))]
+        if rng.random() < CROSSING_SHARE:
+            crossing = str(_pick(rng, CROSSING_TYPES))
+            tags: dict[str, object] = {"highway": "crossing", "crossing": crossing}
+            optional = {"kerb": KERB_VALUES, "tactile_paving": TACTILE_VALUES}
+            if crossing == "traffic_signals":
+                optional["traffic_signals:sound"] = SOUND_VALUES
+            for key, weights in optional.items():
+                value = _pick(rng, weights)
+                if value is not None:
+                    tags[key] = value
+            G.add_node(next_id, synthetic=True, street_count=2, **tags)
+            _split_edge(G, n, order[0], next_id, CROSSING_OFFSET_M, geod)
+            next_id += 1
+            order = order[1:]
+        if order and rng.random() < KERB_SHARE:
+            kerb = _pick(rng, KERB_VALUES) or "raised"
+            G.add_node(next_id, synthetic=True, street_count=2, barrier="kerb", kerb=kerb)
+            _split_edge(G, n, order[0], next_id, CROSSING_OFFSET_M, geod)
+            next_id += 1
+    G.graph["generator"] = f"{G.graph.get('generator', '')} + synthetic crossings seed {seed}"
+    return G
+
+
+@lru_cache(maxsize=2)
+def _cached_walk(seed: int) -> nx.MultiDiGraph:
+    return add_synthetic_crossings(build_demo_network(seed), seed)
+
+
+def demo_walk_network(seed: int = SEED) -> nx.MultiDiGraph:
+    """The demo network with synthetic crossings, kerbs and sidewalks (a copy; labelled synthetic).
+
+    :func:`demo_network` itself stays as it was, so the snapping and coverage answers on it do
+    not change; the walk network is what :func:`geodata.pedestrian.load_walk_network` returns
+    for ``"demo"``.
+    """
+    return _cached_walk(seed).copy()
 
 
 def main(argv: list[str] | None = None) -> int:

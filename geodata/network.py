@@ -42,6 +42,15 @@ from geodata.graphindex import graph_index
 
 OSM_LABEL_ZH = "© OpenStreetMap contributors (ODbL)"
 OSM_LABEL_EN = "© OpenStreetMap contributors (ODbL)"
+#: What a network is, for every page and export that shows it or anything computed on it
+#: (``G.graph["provenance"]`` and ``["provenance_label_zh"/"_en"]``).
+PROVENANCE_LABELS: dict[str, tuple[str, str]] = {
+    "synthetic": (DEMO_LABEL_ZH, DEMO_LABEL_EN),
+    "osm_yangjiang": ("OpenStreetMap 阳江路网", "OpenStreetMap network of Yangjiang"),
+    "osm_not_yangjiang": (
+        "OpenStreetMap 样例路网（非阳江）", "OpenStreetMap sample network — not Yangjiang"
+    ),
+}
 NETWORK_TYPES = ("walk", "drive", "bike", "all", "all_public", "drive_service")
 CACHE_SUBDIR = Path("cache") / "networks"
 PROBE_TIMEOUT_S = 5.0
@@ -63,7 +72,25 @@ def _label(G: nx.MultiDiGraph, *, synthetic: bool, source: str) -> nx.MultiDiGra
     G.graph["source"] = source
     G.graph["source_label_zh"] = DEMO_LABEL_ZH if synthetic else OSM_LABEL_ZH
     G.graph["source_label_en"] = DEMO_LABEL_EN if synthetic else OSM_LABEL_EN
+    if synthetic:
+        kind = "synthetic"
+    else:
+        kind = "osm_yangjiang" if overlaps_city(G) else "osm_not_yangjiang"
+    G.graph["provenance"] = kind
+    G.graph["provenance_label_zh"], G.graph["provenance_label_en"] = PROVENANCE_LABELS[kind]
     return G
+
+
+def overlaps_city(G: nx.MultiDiGraph, *, boundary_file: Path | str | None = None) -> bool:
+    """Whether some node of ``G`` lies inside the Yangjiang city outline."""
+    import shapely
+
+    if G.number_of_nodes() == 0:
+        return False
+    idx = graph_index(G)
+    outline = load_city_outline(boundary_file).geometry.iloc[0]
+    shapely.prepare(outline)
+    return bool(shapely.contains_xy(outline, idx.node_lon, idx.node_lat).any())
 
 
 def _check_graph(G: nx.MultiDiGraph, source: str) -> nx.MultiDiGraph:
@@ -129,21 +156,44 @@ def _pbf_to_xml(path: Path, out: Path) -> None:
             refs.update(n.ref for n in way.nodes)
     writer = osmium.SimpleWriter(str(out), overwrite=True)
     try:
-        for obj in osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY):
-            if isinstance(obj, osmium.osm.Node):
-                if obj.id in refs:
-                    writer.add_node(obj)
-            elif "highway" in obj.tags:
-                writer.add_way(obj)
+        # pass 2: those nodes that the file holds (an extract clips ways at its border)
+        present: set[int] = set()
+        for node in osmium.FileProcessor(str(path), osmium.osm.NODE):
+            if isinstance(node, osmium.osm.Node) and node.id in refs:
+                writer.add_node(node)
+                present.add(node.id)
+        # pass 3: the ways, each cut to its longest run of nodes present in the file
+        for way in osmium.FileProcessor(str(path), osmium.osm.WAY):
+            if not isinstance(way, osmium.osm.Way) or "highway" not in way.tags:
+                continue
+            ids = [n.ref for n in way.nodes]
+            run = _longest_present_run(ids, present)
+            if len(run) < 2:
+                continue
+            writer.add_way(way if len(run) == len(ids) else way.replace(nodes=run))
     finally:
         writer.close()
 
 
-def _from_xml(path: Path) -> nx.MultiDiGraph:
+def _longest_present_run(ids: list[int], present: set[int]) -> list[int]:
+    """The longest stretch of consecutive node ids that are all in ``present``."""
+    best: list[int] = []
+    current: list[int] = []
+    for node_id in ids:
+        if node_id in present:
+            current.append(node_id)
+            if len(current) > len(best):
+                best = current
+        else:
+            current = []
+    return best
+
+
+def _from_xml(path: Path, **kwargs: Any) -> nx.MultiDiGraph:
     import osmnx as ox
 
     try:
-        return ox.graph_from_xml(path)
+        return ox.graph_from_xml(path, **kwargs)
     except Exception as exc:  # osmnx/xml raise many types for bad files
         msg = str(exc) or type(exc).__name__
         raise InputError(
@@ -187,6 +237,20 @@ def load_network(
     """
     if isinstance(source, str) and source.strip().lower() == "demo":
         return demo_network()
+    G = read_network_file(source, _from_xml)
+    if require_in_city:
+        check_in_city(G, boundary_file=boundary_file)
+    return G
+
+
+def read_network_file(
+    source: str | Path, read_xml: Callable[[Path], nx.MultiDiGraph]
+) -> nx.MultiDiGraph:
+    """Read, check and label a network file; OSM XML (and converted PBF) goes through ``read_xml``.
+
+    :func:`load_network` reads with osmnx's defaults; :func:`geodata.pedestrian.load_walk_network`
+    passes a reader that keeps the pedestrian tags.
+    """
     path = Path(source).expanduser()
     suffix = _suffix(path)
     if suffix not in _SUFFIXES:
@@ -213,26 +277,20 @@ def load_network(
                 raise InputError(
                     Problem("network", str(path), f"a valid .osm.pbf file ({exc})")
                 ) from None
-            G = _from_xml(xml)
+            G = read_xml(xml)
         synthetic = False
     else:
-        G = _from_xml(path)
+        G = read_xml(path)
         synthetic = False
     G = _check_graph(G, str(path))
     _label(G, synthetic=synthetic, source=str(path))
-    if require_in_city:
-        check_in_city(G, boundary_file=boundary_file)
     return G
 
 
 def check_in_city(G: nx.MultiDiGraph, *, boundary_file: Path | str | None = None) -> None:
     """Raise :class:`InputError` unless some node of ``G`` lies inside the city outline."""
-    import shapely
-
-    idx = graph_index(G)
-    outline = load_city_outline(boundary_file).geometry.iloc[0]
-    shapely.prepare(outline)
-    if not shapely.contains_xy(outline, idx.node_lon, idx.node_lat).any():
+    if not overlaps_city(G, boundary_file=boundary_file):
+        idx = graph_index(G)
         bounds = (
             float(idx.node_lon.min()), float(idx.node_lat.min()),
             float(idx.node_lon.max()), float(idx.node_lat.max()),

@@ -3,7 +3,10 @@
 - ``fetch --district 441702|city --network-type walk``: download OSM with osmnx, cache GraphML under
   ``DATA_DIR/cache/networks`` (progress on stderr; fails fast without internet);
 - ``info SOURCE``: size, extent and label of ``demo``, ``auto`` or a .osm/.osm.pbf/.graphml file;
-- ``demo [--out FILE]``: build the synthetic demo network (optionally save GraphML).
+- ``demo [--out FILE]``: build the synthetic demo network (optionally save GraphML);
+- ``elements SOURCE [--audits] [--json]``: the pedestrian network of ``demo`` or an OSM file, its
+  accessibility elements (crossings, kerbs, sidewalks ...) by kind and state (audited /
+  OSM-reported / unknown), with the facilities of the database attached when ``--audits``.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ import sys
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser("network", help="street network: fetch | info | demo")
+    parser = subparsers.add_parser(
+        "network", help="street network: fetch | info | demo | elements"
+    )
     sub = parser.add_subparsers(dest="network_command", required=True)
     fetch = sub.add_parser("fetch", help="download the OSM street network with osmnx and cache it")
     fetch.add_argument(
@@ -31,6 +36,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     demo = sub.add_parser("demo", help="build the synthetic demo network")
     demo.add_argument("--out", help="save it as GraphML here")
     demo.set_defaults(func=_demo)
+    elements = sub.add_parser(
+        "elements", help="pedestrian-network elements by kind and state: demo | PATH"
+    )
+    elements.add_argument("source", help="demo or a .osm/.osm.pbf/.graphml file")
+    elements.add_argument(
+        "--audits", action="store_true",
+        help="attach the database's facilities (within the snap_limit_m setting)",
+    )
+    elements.add_argument("--json", action="store_true", help="print JSON")
+    elements.set_defaults(func=_elements)
 
 
 def _progress(msg: str) -> None:
@@ -80,3 +95,46 @@ def _demo(args: argparse.Namespace) -> int:
     from geodata.demo_network import main as demo_main
 
     return demo_main(["--out", args.out] if args.out else [])
+
+
+def _elements(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from audit.settings import get_settings
+    from geodata.pedestrian import element_states, load_walk_network, network_elements
+
+    G = load_walk_network(args.source)
+    attached_n = None
+    if args.audits:
+        from audit.cli._shared import unit_of_work
+        from audit.network_attach import network_state
+
+        with unit_of_work() as repo:
+            attached, states = network_state(repo, G, snap_limit_m=get_settings().snap_limit_m)
+        attached_n = int(attached["attached"].sum())
+    else:
+        from audit.network_attach import load_attach_rules
+
+        none = pd.DataFrame(columns=["element_id", "facility_id", "verdict", "failing_clauses"])
+        states = element_states(
+            network_elements(G), none, verdict_order=load_attach_rules().verdict_order
+        )
+    table = states.groupby(["kind", "state"]).size().unstack(fill_value=0)
+    summary = {
+        "label_zh": G.graph.get("provenance_label_zh"),
+        "label_en": G.graph.get("provenance_label_en"),
+        "elements": {
+            str(kind): {str(state): int(n) for state, n in row.items()}
+            for kind, row in table.iterrows()
+        },
+        "facilities_attached": attached_n,
+    }
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+    else:
+        print(f"{summary['label_zh']} / {summary['label_en']}")
+        for kind, counts in summary["elements"].items():
+            print(f"{kind}: " + ", ".join(f"{s} {n}" for s, n in counts.items()))
+        if attached_n is not None:
+            print(f"facilities attached: {attached_n}")
+    return 0
