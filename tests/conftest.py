@@ -8,6 +8,7 @@ one line counting those skips and saying how to enable them.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -53,6 +54,26 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         os.environ["TEST_DATABASE_URL"] = base
         with contextlib.suppress(Exception):  # the server may be gone; a rerun recreates it
             drop_worker_database(base, worker)
+
+
+#: Test modules sharing the session's app server and Chromium (tests/browser_support.py): under
+#: pytest-xdist they all run on one worker, so the app and the browser start once, not per worker.
+BROWSER_MODULES = "tests/test_browser_"
+
+
+if importlib.util.find_spec("xdist") is not None:
+
+    def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+        """``--dist load``, except that the browser modules form one unit of work."""
+        if config.getvalue("dist") != "load":
+            return None
+        from xdist.scheduler import LoadScopeScheduling
+
+        class BrowserTogether(LoadScopeScheduling):  # type: ignore[misc]
+            def _split_scope(self, nodeid: str) -> str:
+                return "browser" if nodeid.startswith(BROWSER_MODULES) else nodeid
+
+        return BrowserTogether(config, log)
 
 
 def data_path(*parts: str) -> Path:
