@@ -6,6 +6,9 @@ PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
 # Every Python package, dev tools included, pinned with hashes; refreshed by `make lock`.
 LOCK   := requirements.lock
+# pytest-xdist workers for `make test` (auto: one per core; 0 runs everything in one process).
+# The browser tests share one app server and Chromium on one worker (tests/conftest.py).
+TEST_WORKERS ?= auto
 
 .PHONY: setup run test lint bench seed lock clean help
 
@@ -46,7 +49,7 @@ lint: setup
 	$(VENV)/bin/lint-imports --no-logo
 
 test: lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS)
 
 bench: setup
 	$(PY) -m bench

@@ -15,6 +15,7 @@ request is aborted and recorded.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import shutil
@@ -89,8 +90,8 @@ def _cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[st
     )
 
 
-def seed_database(data_dir: Path) -> str:
-    """Migrate and seed a database under ``data_dir``; return which seeding was used."""
+def _seed_fresh(data_dir: Path) -> None:
+    """Run ``audit db upgrade`` and ``audit demo seed`` with ``data_dir`` as DATA_DIR."""
     env = app_env(data_dir)
     done = _cli(["db", "upgrade"], env)
     if done.returncode != 0:
@@ -98,6 +99,25 @@ def seed_database(data_dir: Path) -> str:
     demo = _cli(["demo", "seed"], env)
     if demo.returncode != 0:
         raise RuntimeError(f"demo seed failed:\n{demo.stdout}\n{demo.stderr}")
+
+
+#: One seeded data directory per test process; every seeded dir starts as a copy of it.
+_SEEDED_TEMPLATE: Path | None = None
+
+
+def seed_database(data_dir: Path) -> str:
+    """Give ``data_dir`` a migrated database holding the demo seed; return which seeding was used.
+
+    The CLI seeds once per test process (about 20 s of CPU) into a template directory; each
+    caller gets its own copy of that directory, so tests still never share a database.
+    """
+    global _SEEDED_TEMPLATE
+    if _SEEDED_TEMPLATE is None:
+        template = Path(tempfile.mkdtemp(prefix="a11y-seed-template-"))
+        atexit.register(shutil.rmtree, template, ignore_errors=True)
+        _seed_fresh(template)
+        _SEEDED_TEMPLATE = template
+    shutil.copytree(_SEEDED_TEMPLATE, data_dir, dirs_exist_ok=True)
     return "demo seed"
 
 

@@ -7,6 +7,9 @@ one line counting those skips and saying how to enable them.
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +17,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from skips import in_ci, pytest_terminal_summary, require_postgis_url, skip_or_fail
+from worker_db import create_worker_database, current_worker, drop_worker_database, worker_url
 
 from audit.actors import Actor
 from audit.storage import Database, open_database, upgrade_to_head
@@ -26,8 +30,50 @@ __all__ = ["pytest_terminal_summary", "skip_or_fail"]  # the hook, and the helpe
 pytest_plugins = ["browser_support"]
 
 IN_CI = in_ci()
+_BASE_URL = pytest.StashKey[str]()
 #: Test fixtures kept in the repository, each with its source and licence (PROVENANCE.md there).
 DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist, give this worker its own PostGIS database (tests/worker_db.py)."""
+    worker, base = current_worker(), os.environ.get("TEST_DATABASE_URL", "")
+    if worker is None or not base:
+        return
+    config.stash[_BASE_URL] = base
+    try:
+        os.environ["TEST_DATABASE_URL"] = create_worker_database(base, worker)
+    except Exception:  # unreachable server: the PostGIS tests report it (skip, or fail in CI)
+        os.environ["TEST_DATABASE_URL"] = worker_url(base, worker)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Drop this worker's database (xdist workers end with the session, not ``unconfigure``)."""
+    worker, base = current_worker(), session.config.stash.get(_BASE_URL, "")
+    if worker is not None and base:
+        os.environ["TEST_DATABASE_URL"] = base
+        with contextlib.suppress(Exception):  # the server may be gone; a rerun recreates it
+            drop_worker_database(base, worker)
+
+
+#: Test modules sharing the session's app server and Chromium (tests/browser_support.py): under
+#: pytest-xdist they all run on one worker, so the app and the browser start once, not per worker.
+BROWSER_MODULES = "tests/test_browser_"
+
+
+if importlib.util.find_spec("xdist") is not None:
+
+    def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+        """``--dist load``, except that the browser modules form one unit of work."""
+        if config.getvalue("dist") != "load":
+            return None
+        from xdist.scheduler import LoadScopeScheduling
+
+        class BrowserTogether(LoadScopeScheduling):  # type: ignore[misc]
+            def _split_scope(self, nodeid: str) -> str:
+                return "browser" if nodeid.startswith(BROWSER_MODULES) else nodeid
+
+        return BrowserTogether(config, log)
 
 
 def data_path(*parts: str) -> Path:
