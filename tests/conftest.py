@@ -59,19 +59,24 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 #: Test modules sharing the session's app server and Chromium (tests/browser_support.py): under
 #: pytest-xdist they all run on one worker, so the app and the browser start once, not per worker.
 BROWSER_MODULES = "tests/test_browser_"
+#: The two load tests (8 writer processes each) run one after the other on one worker, as they did
+#: in one process: side by side on 2 cores their 16 writers starved each other into timeouts.
+LOAD_MODULE = "tests/test_load.py::"
 
 
 if importlib.util.find_spec("xdist") is not None:
 
     def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-        """``--dist load``, except that the browser modules form one unit of work."""
+        """``--dist load``, except that the browser modules, and the load tests, form one unit."""
         if config.getvalue("dist") != "load":
             return None
         from xdist.scheduler import LoadScopeScheduling
 
         class BrowserTogether(LoadScopeScheduling):  # type: ignore[misc]
             def _split_scope(self, nodeid: str) -> str:
-                return "browser" if nodeid.startswith(BROWSER_MODULES) else nodeid
+                if nodeid.startswith(BROWSER_MODULES):
+                    return "browser"
+                return "load" if nodeid.startswith(LOAD_MODULE) else nodeid
 
         return BrowserTogether(config, log)
 
