@@ -21,14 +21,16 @@ import pandas as pd
 
 from audit.errors import CorruptDatabase, StorageUnavailable
 
-_ESCAPES = str.maketrans({c: "\\" + c for c in string.punctuation} | {"\n": " ", "\r": " "})
+_ESCAPES = str.maketrans({c: "\\" + c for c in string.punctuation}
+                         | {"\n": " ", "\r": " ", "\t": " "})
 
 
 def md_text(value: Any) -> str:
     """``value`` as Markdown source that renders exactly as the text (None/NaN: empty)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    return str(value).translate(_ESCAPES)
+    # leading blanks would make an indented code block: drop them (one line, shown as text)
+    return str(value).translate(_ESCAPES).lstrip(" \t")
 
 
 def md_table(frame: pd.DataFrame) -> pd.DataFrame:
