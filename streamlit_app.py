@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from audit.errors import AuditError
-from ui import cache, state, widgets
+from ui import cache, security, state, widgets
 from ui.i18n import t
 
 
@@ -67,6 +67,7 @@ def main() -> None:
         st.stop()
     network, _ = _network_info()
     widgets.provenance_banner(demo_data=demo, network=network)
+    security.demo_account_banner()
     page.run()
 
 

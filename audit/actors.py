@@ -48,6 +48,7 @@ PERMISSIONS: Final[dict[str, frozenset[Role]]] = {
     "user.manage": frozenset({"admin", "system"}),
     "data.import": frozenset({"inspector", "admin", "system"}),
     "data.export_private": frozenset({"bureau", "admin", "system"}),
+    "meta.write": frozenset({"admin", "system"}),
 }
 
 

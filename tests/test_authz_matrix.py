@@ -104,6 +104,8 @@ OPERATIONS: list[tuple[str, tuple[str, ...], Callable[..., Any]]] = [
     ("repository.update_draft(submit)", ("audit.submit",),
      _repo_op(lambda r, i, c: r.update_draft(i["draft"], M, submit=True,
                                              expected_row_version=i["draft_version"]))),
+    ("repository.set_meta", ("meta.write",),
+     _repo_op(lambda r, i, c: r.set_meta("demo_seed", "forged"))),
     ("repository.attach_photo", ("photo.add",),
      _repo_op(lambda r, i, c: r.attach_photo(i["audit"], i["photo"]))),
     ("inspect.save_audit(new facility)", ("audit.submit", "facility.create"),

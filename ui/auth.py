@@ -27,6 +27,7 @@ from audit.errors import AuditError
 from audit.settings import get_settings
 from ui import cache
 from ui.i18n import t
+from ui.security import change_password_form, first_run_hint
 
 #: Session-state key of the signed-in user: {"user_id", "username", "role", "signed_in_at"}.
 AUTH_KEY = "auth_user"
@@ -77,6 +78,7 @@ def sign_in_form() -> None:
     """The sign-in form; on success the page reruns signed in."""
     if st.session_state.get(EXPIRED_KEY):
         st.info(t("auth.expired"))
+    first_run_hint()
     with st.form("sign_in_form"):
         st.markdown(f"#### {t('auth.heading')}")
         username = st.text_input(t("auth.username"), key="sign_in_username",
@@ -110,6 +112,7 @@ def sign_out_button() -> None:
         if st.button(t("auth.sign_out"), key="sign_out_button"):
             sign_out()
             st.rerun()
+        change_password_form(actor)
 
 
 def require_role(*roles: str) -> Actor:

@@ -30,6 +30,8 @@ from audit.storage.orm import (
     Facility,
     Photo,
     Report,
+    User,
+    WorkOrder,
     point_ewkt,
     utcnow,
 )
@@ -263,6 +265,13 @@ class Repository:
         return None if row is None else row.value
 
     def set_meta(self, key: str, value: str) -> None:
+        """Set a fact about this database (admin or system only: e.g. the demo flag)."""
+        require(self.actor, "meta.write")
+        problems: list[Problem] = []
+        _check_text(problems, "key", key, 64)
+        _check_text(problems, "value", value, MAX_NOTES_LEN)
+        if problems:
+            raise InputError(problems, "app_meta")
         row = self.session.get(AppMeta, key)
         if row is None:
             self.session.add(AppMeta(key=key, value=value))
@@ -274,6 +283,19 @@ class Repository:
         if self.get_meta("demo_seed") is not None:
             return True
         return bool(self.session.scalar(sa.select(sa.exists().where(Facility.is_demo.is_(True)))))
+
+    def real_record_counts(self) -> dict[str, int]:
+        """How many real (not demo) accounts, facilities, audits, reports and work orders the
+        database holds; only the non-zero ones (empty: the database holds no real data)."""
+        counts: dict[str, int] = {}
+        for label, model in (("accounts", User), ("facilities", Facility), ("audits", Audit),
+                             ("reports", Report), ("work orders", WorkOrder)):
+            n = self.session.scalar(
+                sa.select(sa.func.count()).select_from(model).where(model.is_demo.is_(False))
+            )
+            if n:
+                counts[label] = int(n)
+        return counts
 
     # ------------------------------------------------------------------ facilities
     def create_facility(
