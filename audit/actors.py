@@ -49,6 +49,7 @@ PERMISSIONS: Final[dict[str, frozenset[Role]]] = {
     "data.import": frozenset({"inspector", "admin", "system"}),
     "data.export_private": frozenset({"bureau", "admin", "system"}),
     "meta.write": frozenset({"admin", "system"}),
+    "password.change_own": frozenset({"inspector", "bureau", "admin"}),
 }
 
 

@@ -276,9 +276,10 @@ def remove_demo_accounts(repo: Repository) -> list[str]:
 def change_own_password(repo: Repository, current_password: str, new_password: str) -> None:
     """The signed-in user changes their own password; the current one must be given."""
     actor = repo.actor
+    require(actor, "password.change_own")
     row = repo.users.by_id(actor.user_id) if actor.user_id is not None else None
     if row is None or row.username != actor.username:
-        msg = f"role {actor.role!r} may not perform 'password.change_own' (sign in first)"
+        msg = f"{actor.label} is not a signed-in account (sign in first)"
         raise PermissionDenied(msg)
     if not _verify(row.password_hash, current_password):
         raise InputError(Problem("current_password", "(hidden)", "your current password"))

@@ -197,3 +197,44 @@ def test_app_banner_while_demo_accounts_exist_and_first_run_hint(app_env: Databa
     at.switch_page("ui/pages/report.py").run()
     assert "demo-admin" in _page_text(at)  # on every page
     assert "python -m audit users add" not in _page_text(at)
+
+
+# ------------------------------------------------------------------ item 7: unchecked writes
+def _jpeg() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), "red").save(out, format="JPEG")
+    return out.getvalue()
+
+
+def test_anonymous_cannot_attach_a_photo_to_a_submitted_audit(sqlite_db: Database,
+                                                             tmp_path: Path) -> None:
+    from audit.photos import store_photo
+
+    cfg = Settings(data_dir=tmp_path)
+    with sqlite_db.unit_of_work(SYSTEM, write=True) as repo:
+        fac = repo.create_facility("ramp", 111.98, 21.86)
+        audit_id = repo.submit_audit(fac.id, {"running_slope_pct": 9.0, "rise_mm": 300}).id
+    with sqlite_db.unit_of_work(ANONYMOUS, write=True) as repo:
+        photo_id = store_photo(repo, _jpeg(), settings=cfg)  # residents may upload (reports)
+    before = snapshot(sqlite_db)
+    for actor in (ANONYMOUS, Actor(None, "b", "bureau")):
+        with pytest.raises(PermissionDenied, match=r"audit\.submit"), \
+                sqlite_db.unit_of_work(actor, write=True) as repo:
+            repo.attach_photo(audit_id, photo_id)
+    assert snapshot(sqlite_db) == before
+    with sqlite_db.unit_of_work(ANONYMOUS) as repo:
+        assert repo.facility_detail(fac.id)["photos"] == []  # nothing on the public map
+
+
+def test_set_meta_needs_admin_or_system(sqlite_db: Database) -> None:
+    before = snapshot(sqlite_db)
+    for role in ("anonymous", "inspector", "bureau"):
+        actor = Actor(None, role, role)  # type: ignore[arg-type]
+        with pytest.raises(PermissionDenied, match=r"meta\.write"), \
+                sqlite_db.unit_of_work(actor, write=True) as repo:
+            repo.set_meta(DEMO_DATABASE_FLAG, "true")
+    assert snapshot(sqlite_db) == before

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 
-from audit.actors import SYSTEM, Actor
+from audit.actors import SYSTEM, Actor, require
 from audit.errors import AuditError
 
 if TYPE_CHECKING:
@@ -39,6 +39,7 @@ def claim_demo_database(repo: Repository) -> None:
     :data:`DEMO_DATABASE_FLAG`. A database that already holds real accounts, facilities,
     audits, reports or work orders is refused with :class:`DemoRefused`, nothing written.
     """
+    require(repo.actor, "meta.write")
     real = repo.real_record_counts()
     if real:
         found = ", ".join(f"{n} {what}" for what, n in real.items())

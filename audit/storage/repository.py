@@ -654,7 +654,18 @@ class Repository:
         return row, True
 
     def attach_photo(self, audit_id: int, photo_id: int) -> None:
+        """Attach a stored photo to an audit: changing an audit needs the inspector's right to
+        write it (``audit.submit`` for a submitted audit, ``audit.draft`` for a draft), not only
+        ``photo.add`` (which residents have, for report photos)."""
         require(self.actor, "photo.add")
+        audit = self.session.get(Audit, audit_id)
+        if audit is None:
+            msg = f"audit {audit_id} does not exist"
+            raise NotFoundError(msg)
+        require(self.actor, "audit.submit" if audit.status == "submitted" else "audit.draft")
+        if not self.photo_exists(photo_id):
+            msg = f"photo {photo_id} does not exist"
+            raise NotFoundError(msg)
         if self.session.get(AuditPhoto, (audit_id, photo_id)) is None:
             self.session.add(AuditPhoto(audit_id=audit_id, photo_id=photo_id))
             self.session.flush()
