@@ -48,7 +48,7 @@ _HASHER: Final = PasswordHasher()
 # verified against when the username is unknown, so timing does not reveal which names exist
 _DUMMY_HASH: Final = _HASHER.hash("not-a-real-password-only-for-timing")
 
-FailureReason = Literal["bad_credentials", "locked", "disabled", "demo_account"]
+FailureReason = Literal["bad_credentials", "locked", "disabled", "demo_account", "throttled"]
 
 
 class AuthenticationFailed(AuditError):
@@ -67,6 +67,7 @@ class AuthenticationFailed(AuditError):
             + (f" until {locked_until:%Y-%m-%d %H:%M} UTC" if locked_until else "")
             + "; wait or ask an admin to unlock it",
             "disabled": "account disabled; ask an admin",
+            "throttled": "too many failed sign-ins from this device; wait and try again later",
             "demo_account": "demo accounts cannot sign in when DEMO_MODE is off; "
             "an admin should remove them",
         }
@@ -229,8 +230,28 @@ def _change(repo: Repository, username: str, action: str, **values: object) -> U
 
 
 def set_active(repo: Repository, username: str, active: bool) -> UserRecord:
-    """Disable (``active=False``) or re-enable an account. An admin cannot disable themself."""
-    return _change(repo, username, "enable" if active else "disable", is_active=active)
+    """Disable (``active=False``) or re-enable an account. An admin cannot disable themself.
+    Disabling ends every open session of the account at its next action."""
+    extra = {} if active else {"session_epoch": _next_epoch(repo, username)}
+    return _change(repo, username, "enable" if active else "disable", is_active=active, **extra)
+
+
+def _next_epoch(repo: Repository, username: str) -> int:
+    row = repo.users.by_name(_normalise_username(username))
+    return 0 if row is None else row.session_epoch + 1
+
+
+def end_my_sessions(repo: Repository) -> None:
+    """Sign-out: end every open session of the signed-in account (all browsers and tabs)."""
+    actor = repo.actor
+    require(actor, "account.own")
+    row = repo.users.by_id(actor.user_id) if actor.user_id is not None else None
+    if row is None:
+        msg = f"{actor.label} is not a signed-in account"
+        raise PermissionDenied(msg)
+    row.session_epoch += 1
+    repo.flush_or_conflict(f"user {row.username!r}")
+    repo.log("user", row.id, "sign_out_everywhere", None, None)
 
 
 def disable_user(repo: Repository, username: str) -> UserRecord:
@@ -276,7 +297,7 @@ def remove_demo_accounts(repo: Repository) -> list[str]:
 def change_own_password(repo: Repository, current_password: str, new_password: str) -> None:
     """The signed-in user changes their own password; the current one must be given."""
     actor = repo.actor
-    require(actor, "password.change_own")
+    require(actor, "account.own")
     row = repo.users.by_id(actor.user_id) if actor.user_id is not None else None
     if row is None or row.username != actor.username:
         msg = f"{actor.label} is not a signed-in account (sign in first)"
@@ -293,13 +314,15 @@ def change_own_password(repo: Repository, current_password: str, new_password: s
 
 
 def set_password(repo: Repository, username: str, password: str) -> UserRecord:
-    """Set a new password (admin action); also clears a lock-out."""
+    """Set a new password (admin action); also clears a lock-out and ends the account's open
+    sessions."""
     problems = _password_problems(password)
     if problems:
         raise InputError(problems, "password")
     return _change(
         repo, username, "set_password",
         password_hash=_HASHER.hash(password), failed_logins=0, locked_until=None,
+        session_epoch=_next_epoch(repo, username),
     )
 
 
@@ -330,6 +353,7 @@ def authenticate(
     *,
     now: datetime | None = None,
     settings: Settings | None = None,
+    client_key: str = "",
 ) -> SignInResult:
     """Check a username and password; return a :class:`SignInResult`. Never raises a refusal.
 
@@ -343,14 +367,26 @@ def authenticate(
         actor = result.actor_or_raise()
 
     While locked, even the right password is refused. Success resets the count.
+
+    Before any of that, a per-client throttle: a ``client_key`` (salted hash of the address)
+    with ``login_client_max_failures`` refused attempts within ``login_lockout_s`` is refused as
+    ``throttled`` without touching any account, so one client cannot lock out other people's
+    accounts (the per-account lock needs more failures than one client may make).
     """
     cfg = settings or get_settings()
     moment = now or utcnow()
     name = _normalise_username(username)
     failure: AuthenticationFailed | None = None
     actor: Actor | None = None
-    row = repo.users.by_name(name) if name else None
-    if row is None:
+    since = moment - timedelta(seconds=cfg.login_lockout_s)
+    throttled = bool(client_key) and (
+        repo.users.failures_since(client_key, since) >= cfg.login_client_max_failures
+    )
+    row = repo.users.by_name(name) if name and not throttled else None
+    if throttled:
+        _verify(_DUMMY_HASH, password)
+        failure = AuthenticationFailed("throttled")
+    elif row is None:
         _verify(_DUMMY_HASH, password)
         failure = AuthenticationFailed("bad_credentials")
     elif row.locked_until is not None and row.locked_until > moment:
@@ -376,8 +412,10 @@ def authenticate(
         row.locked_until = None
         if _HASHER.check_needs_rehash(row.password_hash):
             row.password_hash = _HASHER.hash(password)
-        actor = Actor(row.id, row.username, row.role)  # type: ignore[arg-type]
+        actor = Actor(row.id, row.username, row.role, row.session_epoch)  # type: ignore[arg-type]
     if failure is not None:
+        if client_key and failure.reason != "throttled":
+            repo.users.add_failure(client_key, moment)
         log.warning("sign-in refused for %r: %s", name, failure.reason)
         return SignInResult(None, failure)
     assert actor is not None

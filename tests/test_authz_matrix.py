@@ -71,6 +71,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
                                             settings=cfg)
             ids[f"report_{name}"] = receipt.report_id
             ids[f"code_{name}"] = receipt.code
+            ids[f"secret_{name}"] = receipt.secret
         reports.mark_fixed(repo, ids["report_fixed"])
         order = workorders.create_work_order(repo, facility_id=fac.id,
                                              responsible_unit="城管", due_date=date(2030, 1, 1))
@@ -128,7 +129,8 @@ OPERATIONS: list[tuple[str, tuple[str, ...], Callable[..., Any]]] = [
     ("reports.support", ("report.support",),
      _repo_op(lambda r, i, c: reports.support(r, i["code_new"], client_key="k2", settings=c))),
     ("reports.reopen_report(fixed)", ("report.reopen",),
-     _repo_op(lambda r, i, c: reports.reopen_report(r, i["report_fixed"], "still blocked"))),
+     _repo_op(lambda r, i, c: reports.reopen_report(r, i["report_fixed"], "still blocked",
+                                                       secret=i["secret_fixed"]))),
     ("reports.verify_report", ("report.moderate",),
      _repo_op(lambda r, i, c: reports.verify_report(r, i["report_new"]))),
     ("reports.reject_report", ("report.moderate",),
@@ -168,7 +170,9 @@ OPERATIONS: list[tuple[str, tuple[str, ...], Callable[..., Any]]] = [
      _repo_op(lambda r, i, c: import_odk(r, ODK_CSV, settings=c))),
     ("photos.store_photo_info", ("photo.add",),
      _repo_op(lambda r, i, c: store_photo_info(r, _jpeg()[:-2] + b"\xff\xd9", settings=c))),
-    ("auth.change_own_password", ("password.change_own",),
+    ("auth.end_my_sessions", ("account.own",),
+     _repo_op(lambda r, i, c: auth.end_my_sessions(r))),
+    ("auth.change_own_password", ("account.own",),
      _repo_op(lambda r, i, c: auth.change_own_password(r, PASSWORD, "Changed-Own-Pass-42"))),
     ("auth.remove_demo_accounts", ("user.manage",),
      _repo_op(lambda r, i, c: auth.remove_demo_accounts(r))),

@@ -20,7 +20,7 @@ from audit.demo import DEMO_ACCOUNTS, DEMO_DATABASE_FLAG, DemoRefused, seed_demo
 from audit.demo.accounts import seed_demo_accounts
 from audit.errors import InputError, PermissionDenied
 from audit.settings import Settings
-from audit.storage import Database, open_database
+from audit.storage import Database, open_database, upgrade_to_head
 from audit.storage.orm import Base, User
 
 REPO = Path(__file__).resolve().parent.parent
@@ -238,3 +238,277 @@ def test_set_meta_needs_admin_or_system(sqlite_db: Database) -> None:
                 sqlite_db.unit_of_work(actor, write=True) as repo:
             repo.set_meta(DEMO_DATABASE_FLAG, "true")
     assert snapshot(sqlite_db) == before
+
+
+# ------------------------------------------------------------------ item 6: revoked rights
+def _sign_in(db: Database, username: str, password: str = PW) -> Actor:
+    with db.unit_of_work(SYSTEM, write=True) as repo:
+        result = auth.authenticate(repo, username, password)
+    return result.actor_or_raise()
+
+
+def _new_report(db: Database, tmp_path: Path) -> int:
+    from audit import reports
+
+    with db.unit_of_work(SYSTEM, write=True) as repo:
+        return reports.create_report(repo, category="tactile_blocked",
+                                     location_text="东风路 公交站 北侧",
+                                     settings=Settings(data_dir=tmp_path)).report_id
+
+
+def test_a_disabled_or_demoted_account_cannot_act_in_its_open_session(db: Database,
+                                                                     tmp_path: Path) -> None:
+    from audit import reports
+
+    with db.unit_of_work(SYSTEM, write=True) as repo:
+        auth.create_user(repo, "wang", PW, "bureau")
+        auth.create_user(repo, "zhao", PW, "bureau")
+    report_id = _new_report(db, tmp_path)
+    wang, zhao = _sign_in(db, "wang"), _sign_in(db, "zhao")
+    with db.unit_of_work(SYSTEM, write=True) as repo:
+        auth.disable_user(repo, "wang")
+    with db.session(write=True) as s:  # demoted by the admin (role changed in the database)
+        s.execute(sa.update(User).where(User.username == "zhao").values(role="inspector"))
+    before = snapshot(db)
+    for actor in (wang, zhao):
+        with pytest.raises(PermissionDenied, match="sign in again"), \
+                db.unit_of_work(actor, write=True) as repo:
+            reports.verify_report(repo, report_id)
+        with pytest.raises(PermissionDenied), db.unit_of_work(actor) as repo:
+            reports.contact_of(repo, report_id)  # reads of an ended session are refused too
+    assert snapshot(db) == before
+
+
+def test_sign_out_ends_every_session_of_the_account(db: Database, tmp_path: Path) -> None:
+    from audit import reports
+
+    with db.unit_of_work(SYSTEM, write=True) as repo:
+        auth.create_user(repo, "wang", PW, "bureau")
+    report_id = _new_report(db, tmp_path)
+    office, phone = _sign_in(db, "wang"), _sign_in(db, "wang")
+    with db.unit_of_work(office, write=True) as repo:
+        auth.end_my_sessions(repo)  # signs out in the office
+    before = snapshot(db)
+    with pytest.raises(PermissionDenied), db.unit_of_work(phone, write=True) as repo:
+        reports.verify_report(repo, report_id)
+    assert snapshot(db) == before
+    again = _sign_in(db, "wang")  # a new sign-in works
+    with db.unit_of_work(again, write=True) as repo:
+        reports.verify_report(repo, report_id)
+    # a new password set by an admin ends the open sessions too
+    with db.unit_of_work(SYSTEM, write=True) as repo:
+        auth.set_password(repo, "wang", "Changed-By-Admin-1")
+    with pytest.raises(PermissionDenied), db.unit_of_work(again) as repo:
+        reports.contact_of(repo, report_id)
+
+
+def test_app_session_of_a_disabled_account_ends(app_env: Database) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    with app_env.unit_of_work(SYSTEM, write=True) as repo:
+        auth.create_user(repo, "insp", PW, "inspector")
+    at = AppTest.from_file(APP, default_timeout=90).run()
+    at.switch_page("ui/pages/audits.py").run()
+    at.text_input(key="sign_in_username").set_value("insp")
+    at.text_input(key="sign_in_password").set_value(PW)
+    next(b for b in at.button if b.proto.form_id == "sign_in_form").click()
+    at.run()
+    assert not at.exception
+    assert not any(i.key == "sign_in_username" for i in at.text_input)  # signed in
+    with app_env.unit_of_work(SYSTEM, write=True) as repo:
+        auth.disable_user(repo, "insp")
+    at.run()
+    assert any(i.key == "sign_in_username" for i in at.text_input)  # back to the sign-in form
+    assert "停用" in _page_text(at)  # the zh message: account disabled or changed
+
+
+# ------------------------------------------------------------------ item 5: rate limits
+def test_client_identity_takes_what_the_client_cannot_choose() -> None:
+    from audit.reports.ratelimit import UNKNOWN_CLIENT, client_identity
+
+    xff = {"X-Forwarded-For": "6.6.6.6, 10.9.8.7, 198.51.100.7"}
+    # no trusted header: the socket address; forged headers change nothing
+    assert client_identity("203.0.113.5", xff, "") == "203.0.113.5"
+    assert client_identity(None, {}, "") == UNKNOWN_CLIENT  # no address: one shared bucket
+    assert client_identity("not-an-ip", {}, "") == UNKNOWN_CLIENT
+    # behind the trusted proxy: the address it appended (rightmost), not the client's leftmost
+    assert client_identity("10.0.0.1", xff, "x-forwarded-for") == "198.51.100.7"
+    assert client_identity("10.0.0.1", xff, "X-Forwarded-For", hops=2) == "10.9.8.7"
+    assert client_identity("10.0.0.1", {}, "X-Forwarded-For") == UNKNOWN_CLIENT
+    assert client_identity("10.0.0.1", {"X-Forwarded-For": "a, <b>"}, "X-Forwarded-For") == \
+        UNKNOWN_CLIENT
+
+
+def _report_count(db: Database) -> int:
+    from audit.storage.orm import Report
+
+    with db.session() as s:
+        return int(s.scalar(sa.select(sa.func.count()).select_from(Report)) or 0)
+
+
+def test_spoofed_forwarded_for_does_not_multiply_the_quota(sqlite_db: Database,
+                                                           tmp_path: Path) -> None:
+    from audit import reports
+    from audit.reports.ratelimit import client_identity
+
+    cfg = Settings(data_dir=tmp_path, report_rate_limit=5, trusted_proxy_header="X-Forwarded-For")
+    accepted = 0
+    for n in range(7):  # 7 reports, each with a different forged leftmost address
+        headers = {"X-Forwarded-For": f"10.66.0.{n}, 198.51.100.7"}
+        key = reports.client_key_for(
+            client_identity("10.0.0.1", headers, cfg.trusted_proxy_header), tmp_path)
+        before = snapshot(sqlite_db)
+        try:
+            with sqlite_db.unit_of_work(ANONYMOUS, write=True) as repo:
+                reports.create_report(repo, category="other", location_text=f"江城区 路口 {n}",
+                                      client_key=key, settings=cfg)
+            accepted += 1
+        except InputError as exc:
+            assert exc.problems[0].field == "rate_limit"
+            assert snapshot(sqlite_db) == before
+    assert accepted == 5
+
+
+def test_global_cap_on_public_reports_holds_across_processes(tmp_path: Path) -> None:
+    from audit import reports
+
+    path = tmp_path / "shared.sqlite3"
+    first = open_database(f"sqlite:///{path}")
+    upgrade_to_head(first)
+    second = open_database(f"sqlite:///{path}")  # another app process on the same database
+    cfg = Settings(data_dir=tmp_path, report_global_per_minute=3)
+    try:
+        for n in range(3):
+            db = (first, second)[n % 2]
+            with db.unit_of_work(ANONYMOUS, write=True) as repo:
+                reports.create_report(repo, category="other", location_text=f"海陵岛 码头 {n}",
+                                      client_key=f"client-{n}", settings=cfg)
+        before = snapshot(first)
+        with pytest.raises(InputError) as info, second.unit_of_work(ANONYMOUS, write=True) as repo:
+            reports.create_report(repo, category="other", location_text="海陵岛 码头 新",
+                                  client_key="client-new", settings=cfg)
+        assert info.value.problems[0].field == "rate_limit_global"
+        assert "per minute" in str(info.value)
+        assert snapshot(first) == before
+        # staff filing for residents are not capped by the public limit
+        with first.unit_of_work(SYSTEM, write=True) as repo:
+            reports.create_report(repo, category="other", location_text="海陵岛 码头 电话",
+                                  settings=cfg)
+        assert _report_count(first) == 4
+    finally:
+        first.engine.dispose()
+        second.engine.dispose()
+
+
+def test_a_new_tab_gets_no_fresh_quota(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    with empty_app_db(tmp_path, monkeypatch, REPORT_RATE_LIMIT="2") as db:
+        for n in range(3):
+            tab = AppTest.from_file(APP, default_timeout=90).run()  # a new tab each time
+            tab.switch_page("ui/pages/report.py").run()
+            tab.radio(key="report_category").set_value("tactile_blocked")
+            tab.text_input(key="report_location_text").set_value(f"东风路 {n} 号 公交站")
+            next(b for b in tab.button if b.label == "提交反映").click()
+            tab.run()
+            assert not tab.exception
+        assert _report_count(db) == 2
+        assert any("2" in str(e.value) for e in tab.error)  # the third tab was refused
+
+
+# ------------------------------------------------------------------ item 8: report secrets
+def test_public_code_opens_nothing_and_the_secret_reopens(db: Database, tmp_path: Path) -> None:
+    from audit import reports
+
+    cfg = Settings(data_dir=tmp_path, report_reopen_limit=1)
+    with db.unit_of_work(ANONYMOUS, write=True) as repo:
+        receipt = reports.create_report(repo, category="toilet_unusable",
+                                        location_text="人民广场 公厕", client_key="resident",
+                                        settings=cfg)
+    assert receipt.secret and receipt.secret not in repr(receipt)
+    with db.unit_of_work(SYSTEM, write=True) as repo:
+        reports.mark_fixed(repo, receipt.report_id, note="已开锁")
+    # the attacker has the public code (map tooltip), not the token
+    with db.unit_of_work(ANONYMOUS) as repo:
+        public = reports.status_by_code(repo, receipt.code)
+        assert public["timeline"] == [] and not public["can_reopen"] and not public["owner"]
+        assert reports.allowed_actions(public, ANONYMOUS) == ()
+        assert receipt.secret not in repr(public)
+    before = snapshot(db)
+    for guess in ("", receipt.code, receipt.secret[:-1] + "x", None):
+        with pytest.raises(PermissionDenied, match="secret token"), \
+                db.unit_of_work(ANONYMOUS, write=True) as repo:
+            reports.reopen_report(repo, receipt.code, "forged", secret=guess,  # type: ignore[arg-type]
+                                  settings=cfg)
+    assert snapshot(db) == before
+    with db.session() as s:  # the token itself is never stored
+        dumped = " ".join(repr(tuple(r)) for t in Base.metadata.sorted_tables
+                          for r in s.execute(sa.select(t)))
+    assert receipt.secret not in dumped
+    # the reporter, with the token: detail and reopening
+    with db.unit_of_work(ANONYMOUS) as repo:
+        mine = reports.status_by_code(repo, receipt.code, secret=receipt.secret)
+    assert mine["owner"] and mine["can_reopen"] and mine["timeline"][-1]["text"] == "已开锁"
+    with db.unit_of_work(ANONYMOUS, write=True) as repo:
+        reports.reopen_report(repo, receipt.code, "又锁上了", secret=receipt.secret, settings=cfg)
+    with db.unit_of_work(SYSTEM, write=True) as repo:
+        reports.mark_fixed(repo, receipt.report_id)
+    before = snapshot(db)
+    with pytest.raises(InputError) as info, db.unit_of_work(ANONYMOUS, write=True) as repo:
+        reports.reopen_report(repo, receipt.code, "再开", secret=receipt.secret, settings=cfg)
+    assert info.value.problems[0].field == "rate_limit"  # reopening is rate-limited
+    assert snapshot(db) == before
+
+
+def test_demo_reports_cannot_be_reopened_with_their_public_codes(sqlite_db: Database) -> None:
+    from audit import reports
+
+    with sqlite_db.unit_of_work(SYSTEM, write=True) as repo:
+        seed_demo(repo, n_facilities=30)
+    frame = None
+    with sqlite_db.unit_of_work(ANONYMOUS) as repo:
+        frame = repo.report_frame()
+    fixed = frame[frame["status"] == "fixed"]["code"].tolist()
+    assert fixed, "the demo has fixed reports"
+    before = snapshot(sqlite_db)
+    for code in fixed:
+        with pytest.raises(PermissionDenied), \
+                sqlite_db.unit_of_work(ANONYMOUS, write=True) as repo:
+            reports.reopen_report(repo, code, "anonymous reopen")
+    assert snapshot(sqlite_db) == before
+
+
+# ------------------------------------------------------------------ low: lock-out, staff names
+def test_one_client_cannot_lock_out_an_account(db: Database, tmp_path: Path) -> None:
+    cfg = Settings(data_dir=tmp_path, login_max_failures=5, login_client_max_failures=3)
+    with db.unit_of_work(SYSTEM, write=True) as repo:
+        auth.create_user(repo, "city-admin", PW, "admin")
+    reasons = []
+    for n in range(10):  # the attacker tries to lock the admin out
+        with db.unit_of_work(SYSTEM, write=True) as repo:
+            result = auth.authenticate(repo, "city-admin", f"guess-{n}-xxxx", settings=cfg,
+                                       client_key="attacker")
+        assert result.failure is not None
+        reasons.append(result.failure.reason)
+    assert reasons[:3] == ["bad_credentials"] * 3 and set(reasons[3:]) == {"throttled"}
+    with db.unit_of_work(SYSTEM, write=True) as repo:  # even the right password, from there
+        throttled = auth.authenticate(repo, "city-admin", PW, settings=cfg, client_key="attacker")
+    assert throttled.failure is not None and throttled.failure.reason == "throttled"
+    with db.session() as s:
+        row = s.scalar(sa.select(User).where(User.username == "city-admin"))
+        assert row is not None and row.locked_until is None and row.failed_logins == 3
+    with db.unit_of_work(SYSTEM, write=True) as repo:  # the admin, from the office
+        ok = auth.authenticate(repo, "city-admin", PW, settings=cfg, client_key="office")
+    assert ok.actor is not None
+
+
+def test_public_facility_detail_names_no_staff_account(sqlite_db: Database) -> None:
+    inspector = Actor(None, "zhang.inspector", "inspector")
+    with sqlite_db.unit_of_work(inspector, write=True) as repo:
+        fac = repo.create_facility("ramp", 111.98, 21.86)
+        repo.submit_audit(fac.id, {"running_slope_pct": 9.0, "rise_mm": 300})
+    with sqlite_db.unit_of_work(ANONYMOUS) as repo:
+        public = repo.facility_detail(fac.id)
+        staff = repo.facility_detail(fac.id, staff_names=True)
+    assert "zhang.inspector" not in repr(public)
+    assert staff["audits"][0]["inspector"] == "zhang.inspector"

@@ -8,9 +8,25 @@ import streamlit as st
 from audit.actors import Actor
 from audit.auth import change_own_password, remove_demo_accounts
 from audit.errors import AuditError, InputError, PermissionDenied
+from audit.reports.ratelimit import client_identity, client_key_for
 from audit.settings import get_settings
 from ui import cache
 from ui.i18n import t
+
+
+def client_key() -> str:
+    """A salted hash of this client's address for rate limits and the sign-in throttle (the raw
+    IP is never stored), from :func:`audit.reports.ratelimit.client_identity`: the remote address
+    Streamlit sees, or behind a trusted proxy the address that proxy appended; when there is none
+    every such client shares one bucket, so a new tab never gets a fresh quota."""
+    cfg = get_settings()
+    try:
+        remote: object = st.context.ip_address
+        headers: dict[str, str] = dict(st.context.headers)
+    except (AttributeError, RuntimeError):
+        remote, headers = None, {}
+    identity = client_identity(remote, headers, cfg.trusted_proxy_header, cfg.trusted_proxy_hops)
+    return client_key_for(identity, cfg.data_dir)
 
 
 def demo_account_banner() -> None:

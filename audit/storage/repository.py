@@ -20,7 +20,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from audit.actors import SYSTEM, Actor, require
-from audit.errors import ConflictError, InputError, NotFoundError, Problem
+from audit.errors import ConflictError, InputError, NotFoundError, PermissionDenied, Problem
 from audit.geo import degree_box, haversine_m
 from audit.storage.orm import (
     AppMeta,
@@ -177,6 +177,27 @@ class Repository:
         self._rollback_hooks: list[Callable[[], None]] = []
 
     # ------------------------------------------------------------------ unit of work
+    def check_account(self) -> None:
+        """For a signed-in session (``actor.session_epoch`` set): refuse unless the account
+        still exists, is active, has the same name and role, and was not signed out elsewhere.
+        :meth:`Database.unit_of_work` calls it before the caller does anything."""
+        actor = self.actor
+        if actor.session_epoch is None:
+            return
+        row = self.session.get(User, actor.user_id) if actor.user_id is not None else None
+        if (
+            row is None
+            or not row.is_active
+            or row.username != actor.username
+            or row.role != actor.role
+            or row.session_epoch != actor.session_epoch
+        ):
+            msg = (
+                f"the session of {actor.label} has ended (account disabled, role changed or "
+                "signed out elsewhere); sign in again"
+            )
+            raise PermissionDenied(msg)
+
     def acting_as(self, actor: Actor) -> Repository:
         """The same unit of work (session, rollback hooks) acting for another actor."""
         other = Repository(self.session, actor)
@@ -766,15 +787,18 @@ class Repository:
         frame["audit_id"] = frame["audit_id"].astype("Int64")
         return frame
 
-    def facility_detail(self, facility_id: int) -> dict[str, Any]:
-        """Everything the facility panel shows: the facility, its audits newest first, photos."""
+    def facility_detail(self, facility_id: int, *, staff_names: bool = False) -> dict[str, Any]:
+        """Everything the facility panel shows: the facility, its audits newest first, photos.
+
+        The inspector of each audit (a staff user name) is left out unless ``staff_names``
+        (staff pages): public pages must not tell an attacker which accounts exist."""
         facility = self.get_facility(facility_id)
         audits = [
             {
                 "audit_id": a.id,
                 "version": a.sequence,
                 "submitted_at": a.submitted_at,
-                "inspector": a.inspector_name,
+                "inspector": a.inspector_name if staff_names else None,
                 "status": a.status,
                 "measurements": a.measurements,
                 "notes": a.notes,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from audit.storage.orm import Audit, Facility, User
+from audit.storage.orm import Audit, Facility, SignInFailure, User
 
 
 class UserStore:
@@ -17,6 +19,17 @@ class UserStore:
     def by_name(self, username: str) -> User | None:
         """The account with this (normalised) username, or ``None``."""
         return self.session.scalar(sa.select(User).where(User.username == username))
+
+    def add_failure(self, client_key: str, at: datetime) -> None:
+        """Record a refused sign-in from a client."""
+        self.session.add(SignInFailure(client_key=client_key, at=at))
+
+    def failures_since(self, client_key: str, since: datetime) -> int:
+        """Refused sign-ins from ``client_key`` at or after ``since``."""
+        return int(self.session.scalar(
+            sa.select(sa.func.count()).select_from(SignInFailure).where(
+                SignInFailure.client_key == client_key, SignInFailure.at >= since)
+        ) or 0)
 
     def by_id(self, user_id: int) -> User | None:
         """The account with this id, or ``None``."""
