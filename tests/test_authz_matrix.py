@@ -394,6 +394,7 @@ READS: dict[str, Callable[[Repository, dict[str, Any], Settings], Any]] = {
     "workorders.work_order_frame": lambda r, i, c: workorders.work_order_frame(r),
     "workorders.overdue_orders": lambda r, i, c: workorders.overdue_orders(r),
     "workorders.time_to_fix": lambda r, i, c: workorders.time_to_fix(r),
+    "repository.check_account": lambda r, i, c: r.check_account(),
     "repository.history": lambda r, i, c: r.history("facility", _fac(i)),
     "repository.get_meta": lambda r, i, c: r.get_meta("demo_seed"),
     "repository.has_demo_data": lambda r, i, c: r.has_demo_data(),

@@ -3,7 +3,6 @@ unchecked writes, revoked rights, resettable rate limits, report codes that open
 
 from __future__ import annotations
 
-import hashlib
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,6 +12,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from browser_support import empty_app_db
+from test_authz_matrix import _snapshot as snapshot
 
 from audit import auth
 from audit.actors import ANONYMOUS, SYSTEM, Actor
@@ -26,16 +26,6 @@ from audit.storage.orm import Base, User
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "streamlit_app.py")
 PW = "Real-Admin-Pass-2026"
-
-
-def snapshot(db: Database) -> str:
-    """A hash of every row of every table: any write changes it."""
-    digest = hashlib.sha256()
-    with db.engine.connect() as conn:
-        for table in Base.metadata.sorted_tables:
-            for row in conn.execute(sa.select(table).order_by(*table.primary_key.columns)):
-                digest.update(repr(tuple(row)).encode())
-    return digest.hexdigest()
 
 
 def _cli(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:

@@ -48,15 +48,14 @@ def first_run_hint() -> None:
 
 def change_password_form(actor: Actor) -> None:
     """The signed-in user changes their own password (current password required)."""
-    with st.expander(t("security.password.heading")), st.form("change_password_form",
-                                                           clear_on_submit=True):
+    with st.expander(t("security.password.heading")):
         current = st.text_input(t("security.password.current"), type="password",
-                                autocomplete="current-password")
+                                autocomplete="current-password", key="own_password_current")
         new = st.text_input(t("security.password.new"), type="password",
-                            autocomplete="new-password")
+                            autocomplete="new-password", key="own_password_new")
         again = st.text_input(t("security.password.again"), type="password",
-                              autocomplete="new-password")
-        submitted = st.form_submit_button(t("security.password.button"))
+                              autocomplete="new-password", key="own_password_again")
+        submitted = st.button(t("security.password.button"), key="own_password_change")
     if not submitted:
         return
     if new != again:
