@@ -68,10 +68,10 @@ def _show(view: dict[str, Any]) -> None:
         st.caption(t("reports.status.facility", id=int(view["facility_id"])))
     if view["photo_id"] is not None:
         st.caption(t("reports.status.photo"))
+    st.markdown(f"#### {t('reports.status.timeline')}")
     if not view["owner"] and not view["timeline"]:
         st.info(t("security.secret.detail_hidden"))
         return
-    st.markdown(f"#### {t('reports.status.timeline')}")
     for entry in view["timeline"]:
         role_key = f"reports.role.{entry['role']}"
         action_key = f"reports.action.{entry['action']}"
