@@ -13,7 +13,7 @@ from typing import NoReturn
 import streamlit as st
 
 from audit.errors import AuditError, StorageUnavailable
-from ui import cache, state, widgets
+from ui import cache, security, state, widgets
 from ui.i18n import t
 from ui.plaintext import public_error
 
@@ -74,6 +74,7 @@ def main() -> None:
         st.stop()
     network, _ = _network_info()
     widgets.provenance_banner(demo_data=demo, network=network)
+    security.demo_account_banner()
     try:
         page.run()
     except StorageUnavailable as exc:  # the database failed while the page ran

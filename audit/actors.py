@@ -6,7 +6,7 @@ convenience, not the protection. The permission table is data (one row per opera
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final, Literal
 
 from audit.errors import PermissionDenied
@@ -23,6 +23,11 @@ class Actor:
     user_id: int | None
     username: str
     role: Role
+    #: Set for a signed-in session (the account's ``session_epoch`` at sign-in): every unit of
+    #: work of such an actor re-checks the account (exists, active, same role, same epoch), so a
+    #: disabled or demoted account, or one signed out elsewhere, cannot act in an open session.
+    #: ``None`` for in-process callers (CLI acting as system, scripts, tests).
+    session_epoch: int | None = field(default=None, compare=False)
 
     @property
     def label(self) -> str:
@@ -51,6 +56,8 @@ PERMISSIONS: Final[dict[str, frozenset[Role]]] = {
     "user.manage": frozenset({"admin", "system"}),
     "data.import": frozenset({"inspector", "admin", "system"}),
     "data.export_private": frozenset({"bureau", "admin", "system"}),
+    "meta.write": frozenset({"admin", "system"}),
+    "account.own": frozenset({"inspector", "bureau", "admin"}),
 }
 
 

@@ -10,6 +10,8 @@ Public API (each function works in the caller's unit of work, a
 
 - :func:`create_user`, :func:`list_users`, :func:`set_active` (disable/enable),
   :func:`unlock_user`, :func:`set_password` — need an actor with the ``user.manage`` permission;
+- :func:`remove_demo_accounts` — ``user.manage``; :func:`change_own_password` — the signed-in
+  user themself; :func:`has_accounts`, :func:`demo_account_names` — reads;
 - :func:`authenticate` → :class:`SignInResult` (the actor, or the :class:`AuthenticationFailed`
   to raise once the unit of work has committed the failure count).
 
@@ -28,7 +30,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from audit.actors import SYSTEM, USER_ROLES, Actor, require
-from audit.errors import AuditError, InputError, NotFoundError, Problem
+from audit.errors import AuditError, InputError, NotFoundError, PermissionDenied, Problem
 from audit.settings import Settings, get_settings
 from audit.storage.orm import User, utcnow
 
@@ -46,7 +48,7 @@ _HASHER: Final = PasswordHasher()
 # verified against when the username is unknown, so timing does not reveal which names exist
 _DUMMY_HASH: Final = _HASHER.hash("not-a-real-password-only-for-timing")
 
-FailureReason = Literal["bad_credentials", "locked", "disabled"]
+FailureReason = Literal["bad_credentials", "locked", "disabled", "demo_account", "throttled"]
 
 
 class AuthenticationFailed(AuditError):
@@ -65,6 +67,9 @@ class AuthenticationFailed(AuditError):
             + (f" until {locked_until:%Y-%m-%d %H:%M} UTC" if locked_until else "")
             + "; wait or ask an admin to unlock it",
             "disabled": "account disabled; ask an admin",
+            "throttled": "too many failed sign-ins from this device; wait and try again later",
+            "demo_account": "demo accounts cannot sign in when DEMO_MODE is off; "
+            "an admin should remove them",
         }
         super().__init__(texts[reason])
 
@@ -225,8 +230,28 @@ def _change(repo: Repository, username: str, action: str, **values: object) -> U
 
 
 def set_active(repo: Repository, username: str, active: bool) -> UserRecord:
-    """Disable (``active=False``) or re-enable an account. An admin cannot disable themself."""
-    return _change(repo, username, "enable" if active else "disable", is_active=active)
+    """Disable (``active=False``) or re-enable an account. An admin cannot disable themself.
+    Disabling ends every open session of the account at its next action."""
+    extra = {} if active else {"session_epoch": _next_epoch(repo, username)}
+    return _change(repo, username, "enable" if active else "disable", is_active=active, **extra)
+
+
+def _next_epoch(repo: Repository, username: str) -> int:
+    row = repo.users.by_name(_normalise_username(username))
+    return 0 if row is None else row.session_epoch + 1
+
+
+def end_my_sessions(repo: Repository) -> None:
+    """Sign-out: end every open session of the signed-in account (all browsers and tabs)."""
+    actor = repo.actor
+    require(actor, "account.own")
+    row = repo.users.by_id(actor.user_id) if actor.user_id is not None else None
+    if row is None:
+        msg = f"{actor.label} is not a signed-in account"
+        raise PermissionDenied(msg)
+    row.session_epoch += 1
+    repo.flush_or_conflict(f"user {row.username!r}")
+    repo.log("user", row.id, "sign_out_everywhere", None, None)
 
 
 def disable_user(repo: Repository, username: str) -> UserRecord:
@@ -239,14 +264,65 @@ def unlock_user(repo: Repository, username: str) -> UserRecord:
     return _change(repo, username, "unlock", failed_logins=0, locked_until=None)
 
 
+def has_accounts(repo: Repository) -> bool:
+    """Whether any account exists; when none does, the first admin is made with the CLI
+    (``python -m audit users add NAME --role admin``)."""
+    return repo.users.any()
+
+
+def demo_account_names(repo: Repository) -> list[str]:
+    """Usernames of the demo accounts (their passwords are public): every page warns while
+    any exists."""
+    return repo.users.demo_names()
+
+
+def remove_demo_accounts(repo: Repository) -> list[str]:
+    """Delete every demo account (admin action); returns their names. Their synthetic audits
+    and facilities stay, unlinked. Logged in the change log."""
+    require(repo.actor, "user.manage")
+    removed: list[str] = []
+    for row in repo.users.all():
+        if not row.is_demo:
+            continue
+        if row.id == repo.actor.user_id:
+            raise InputError(Problem("username", row.username, "another account than your own"))
+        before = _public_view(UserRecord.of(row))
+        repo.users.delete(row)
+        repo.log("user", row.id, "remove_demo", before, None)
+        removed.append(row.username)
+    log.info("demo accounts removed by %s: %s", repo.actor.label, ", ".join(removed) or "none")
+    return removed
+
+
+def change_own_password(repo: Repository, current_password: str, new_password: str) -> None:
+    """The signed-in user changes their own password; the current one must be given."""
+    actor = repo.actor
+    require(actor, "account.own")
+    row = repo.users.by_id(actor.user_id) if actor.user_id is not None else None
+    if row is None or row.username != actor.username:
+        msg = f"{actor.label} is not a signed-in account (sign in first)"
+        raise PermissionDenied(msg)
+    if not _verify(row.password_hash, current_password):
+        raise InputError(Problem("current_password", "(hidden)", "your current password"))
+    problems = _password_problems(new_password)
+    if problems:
+        raise InputError(problems, "password")
+    row.password_hash = _HASHER.hash(new_password)
+    repo.flush_or_conflict(f"user {row.username!r}")
+    repo.log("user", row.id, "change_own_password", None, None)
+    log.info("user %s changed their password", row.username)
+
+
 def set_password(repo: Repository, username: str, password: str) -> UserRecord:
-    """Set a new password (admin action); also clears a lock-out."""
+    """Set a new password (admin action); also clears a lock-out and ends the account's open
+    sessions."""
     problems = _password_problems(password)
     if problems:
         raise InputError(problems, "password")
     return _change(
         repo, username, "set_password",
         password_hash=_HASHER.hash(password), failed_logins=0, locked_until=None,
+        session_epoch=_next_epoch(repo, username),
     )
 
 
@@ -277,6 +353,7 @@ def authenticate(
     *,
     now: datetime | None = None,
     settings: Settings | None = None,
+    client_key: str = "",
 ) -> SignInResult:
     """Check a username and password; return a :class:`SignInResult`. Never raises a refusal.
 
@@ -290,18 +367,33 @@ def authenticate(
         actor = result.actor_or_raise()
 
     While locked, even the right password is refused. Success resets the count.
+
+    Before any of that, a per-client throttle: a ``client_key`` (salted hash of the address)
+    with ``login_client_max_failures`` refused attempts within ``login_lockout_s`` is refused as
+    ``throttled`` without touching any account, so one client cannot lock out other people's
+    accounts (the per-account lock needs more failures than one client may make).
     """
     cfg = settings or get_settings()
     moment = now or utcnow()
     name = _normalise_username(username)
     failure: AuthenticationFailed | None = None
     actor: Actor | None = None
-    row = repo.users.by_name(name) if name else None
-    if row is None:
+    since = moment - timedelta(seconds=cfg.login_lockout_s)
+    throttled = bool(client_key) and (
+        repo.users.failures_since(client_key, since) >= cfg.login_client_max_failures
+    )
+    row = repo.users.by_name(name) if name and not throttled else None
+    if throttled:
+        _verify(_DUMMY_HASH, password)
+        failure = AuthenticationFailed("throttled")
+    elif row is None:
         _verify(_DUMMY_HASH, password)
         failure = AuthenticationFailed("bad_credentials")
     elif row.locked_until is not None and row.locked_until > moment:
         failure = AuthenticationFailed("locked", row.locked_until)
+    elif row.is_demo and not cfg.demo_mode:
+        _verify(_DUMMY_HASH, password)
+        failure = AuthenticationFailed("demo_account")
     elif not _verify(row.password_hash, password):
         row.failed_logins += 1
         if row.failed_logins >= cfg.login_max_failures:
@@ -320,8 +412,10 @@ def authenticate(
         row.locked_until = None
         if _HASHER.check_needs_rehash(row.password_hash):
             row.password_hash = _HASHER.hash(password)
-        actor = Actor(row.id, row.username, row.role)  # type: ignore[arg-type]
+        actor = Actor(row.id, row.username, row.role, row.session_epoch)  # type: ignore[arg-type]
     if failure is not None:
+        if client_key and failure.reason != "throttled":
+            repo.users.add_failure(client_key, moment)
         log.warning("sign-in refused for %r: %s", name, failure.reason)
         return SignInResult(None, failure)
     assert actor is not None

@@ -68,6 +68,14 @@ class Settings(BaseSettings):
     report_duplicate_radius_m: float = Field(default=50.0, gt=0, le=1000)
     report_rate_limit: int = Field(default=5, ge=1, le=1000)
     report_rate_window_s: int = Field(default=600, ge=1, le=86400)
+    report_reopen_limit: int = Field(
+        default=2, ge=1, le=100,
+        description="Times residents may reopen one report per report_rate_window_s.",
+    )
+    report_global_per_minute: int = Field(
+        default=30, ge=1, le=100_000,
+        description="New public (anonymous) reports accepted per minute from everyone together.",
+    )
     photo_max_bytes: int = Field(default=15 * 1024 * 1024, ge=1024)
     photo_max_pixels: int = Field(default=60_000_000, ge=10_000)
     archive_max_entries: int = Field(
@@ -89,12 +97,22 @@ class Settings(BaseSettings):
     )
     login_max_failures: int = Field(default=5, ge=1, le=100)
     login_lockout_s: int = Field(default=900, ge=1)
+    login_client_max_failures: int = Field(
+        default=3, ge=1, le=100,
+        description="Refused sign-ins one client may make per login_lockout_s before it is "
+        "throttled; below login_max_failures, so one client alone cannot lock an account.",
+    )
     session_ttl_s: int = Field(default=8 * 3600, ge=60)
     coverage_threshold: float = Field(default=0.30, ge=0, le=1)
     trusted_proxy_header: str = Field(
         default="",
         description="Behind a reverse proxy: the header carrying the client address "
         "(e.g. X-Forwarded-For) used for per-client rate limits; empty = the socket address.",
+    )
+    trusted_proxy_hops: int = Field(
+        default=1, ge=1, le=10,
+        description="How many trusted proxies append to trusted_proxy_header: the client is the "
+        "address this many entries from the right (1 = the one the nearest proxy appended).",
     )
     inventory_targets_file: Path | None = Field(
         default=None,

@@ -157,6 +157,7 @@ def test_resident_reopens_a_report_closed_as_fixed(app_db: Database) -> None:
         R.mark_fixed(Repository(s, BUREAU), got.report_id, note="已开锁")
     at = _open(STATUS_PAGE)
     at.text_input(key="status_code_input").set_value(got.code)
+    at.text_input(key="status_secret_input").set_value(got.secret)  # the reporter's token
     next(b for b in at.button if b.label == "查询").click()
     at.run()
     assert any(e.value == "已开锁" for e in at.text)

@@ -11,6 +11,7 @@ import logging
 import shutil
 from collections.abc import Callable
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from audit.errors import PermissionDenied
 from audit.inspect import AuditRequest, save_audit
 from audit.io.exports import export_database, export_tables
 from audit.io.odk_import import import_odk
-from audit.photos import orphan_photo_files, store_photo
+from audit.photos import orphan_photo_files, store_photo, store_photo_info
 from audit.rescore import rescore
 from audit.scoring import evaluate
 from audit.settings import Settings
@@ -72,6 +73,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
                                             settings=cfg)
             ids[f"report_{name}"] = receipt.report_id
             ids[f"code_{name}"] = receipt.code
+            ids[f"secret_{name}"] = receipt.secret
         reports.mark_fixed(repo, ids["report_fixed"])
         order = workorders.create_work_order(repo, facility_id=fac.id,
                                              responsible_unit="城管", due_date=date(2030, 1, 1))
@@ -106,7 +108,9 @@ OPERATIONS: list[tuple[str, tuple[str, ...], Callable[..., Any]]] = [
     ("repository.update_draft(submit)", ("audit.submit",),
      _repo_op(lambda r, i, c: r.update_draft(i["draft"], EV, submit=True,
                                              expected_row_version=i["draft_version"]))),
-    ("repository.attach_photo", ("photo.add",),
+    ("repository.set_meta", ("meta.write",),
+     _repo_op(lambda r, i, c: r.set_meta("demo_seed", "forged"))),
+    ("repository.attach_photo", ("photo.add", "audit.submit"),
      _repo_op(lambda r, i, c: r.attach_photo(i["audit"], i["photo"]))),
     ("inspect.save_audit(new facility)", ("audit.submit", "facility.create"),
      _repo_op(lambda r, i, c: save_audit(r, AuditRequest("ramp", M, lon=112.0, lat=21.9),
@@ -129,7 +133,8 @@ OPERATIONS: list[tuple[str, tuple[str, ...], Callable[..., Any]]] = [
     ("reports.support", ("report.support",),
      _repo_op(lambda r, i, c: reports.support(r, i["code_new"], client_key="k2", settings=c))),
     ("reports.reopen_report(fixed)", ("report.reopen",),
-     _repo_op(lambda r, i, c: reports.reopen_report(r, i["report_fixed"], "still blocked"))),
+     _repo_op(lambda r, i, c: reports.reopen_report(r, i["report_fixed"], "still blocked",
+                                                       secret=i["secret_fixed"]))),
     ("reports.verify_report", ("report.moderate",),
      _repo_op(lambda r, i, c: reports.verify_report(r, i["report_new"]))),
     ("reports.reject_report", ("report.moderate",),
@@ -174,6 +179,14 @@ OPERATIONS: list[tuple[str, tuple[str, ...], Callable[..., Any]]] = [
      lambda db, actor, i, c: rescore(db, actor, everything=True)),
     ("odk_import.import_odk", ("data.import",),
      _repo_op(lambda r, i, c: import_odk(r, ODK_CSV, settings=c))),
+    ("photos.store_photo_info", ("photo.add",),
+     _repo_op(lambda r, i, c: store_photo_info(r, _jpeg()[:-2] + b"\xff\xd9", settings=c))),
+    ("auth.end_my_sessions", ("account.own",),
+     _repo_op(lambda r, i, c: auth.end_my_sessions(r))),
+    ("auth.change_own_password", ("account.own",),
+     _repo_op(lambda r, i, c: auth.change_own_password(r, PASSWORD, "Changed-Own-Pass-42"))),
+    ("auth.remove_demo_accounts", ("user.manage",),
+     _repo_op(lambda r, i, c: auth.remove_demo_accounts(r))),
 ]
 
 
@@ -311,3 +324,235 @@ def test_session_expires_after_ttl(monkeypatch: pytest.MonkeyPatch) -> None:
     assert app.markdown[0].value == "role=anonymous"
     assert ui.auth.AUTH_KEY not in app.session_state
     assert app.session_state[ui.auth.EXPIRED_KEY] is True
+
+
+# ------------------------------------------------------------------------------ every write
+def _library_functions() -> dict[str, Callable[..., Any]]:
+    """Every public library function taking a unit of work (``repo`` first) and every public
+    Repository method, found by introspection, by the short name the matrix uses
+    (``reports.create_report``, ``repository.set_meta``, ``demo.seed_demo`` ...)."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import audit
+
+    found: dict[str, Callable[..., Any]] = {}
+    for info in pkgutil.walk_packages(audit.__path__, "audit."):
+        if info.name.startswith(("audit.cli", "audit.storage.migrations")) or \
+                info.name == "audit.__main__":
+            continue
+        module = importlib.import_module(info.name)
+        for name, fn in vars(module).items():
+            if name.startswith("_") or not inspect.isfunction(fn) or fn.__module__ != info.name:
+                continue
+            params = list(inspect.signature(fn).parameters)
+            if params[:1] == ["repo"]:
+                parts = info.name.split(".")
+                group = parts[1] if parts[1] in ("reports", "demo") else parts[-1]
+                found[f"{group}.{name}"] = fn
+    for name, fn in vars(Repository).items():
+        exposed = callable(fn) or isinstance(fn, property | cached_property)
+        if not name.startswith("_") and exposed:
+            found[f"repository.{name}"] = fn
+    return found
+
+
+def _fac(i: dict[str, Any]) -> int:
+    return int(i["facility"])
+
+
+#: Functions that only read: each is called as an anonymous user and must write nothing.
+READS: dict[str, Callable[[Repository, dict[str, Any], Settings], Any]] = {
+    "auth.get_user": lambda r, i, c: auth.get_user(r, "victim"),
+    "auth.has_accounts": lambda r, i, c: auth.has_accounts(r),
+    "auth.demo_account_names": lambda r, i, c: auth.demo_account_names(r),
+    "inspect.find_duplicates": lambda r, i, c: _inspect().find_duplicates(r, "ramp", 111.98,
+                                                                            21.86, settings=c),
+    "inspect.facility_version": lambda r, i, c: _inspect().facility_version(r, _fac(i)),
+    "inspect.facility_history": lambda r, i, c: _inspect().facility_history(r, _fac(i)),
+    "district_report.district_report_html":
+        lambda r, i, c: _district_report().district_report_html(r, "441702"),
+    "district_report.write_district_report":
+        lambda r, i, c: _district_report().write_district_report(r, "441702",
+                                                                 c.data_dir / "r.pdf"),
+    "exports.export_tables": lambda r, i, c: export_tables(r),
+    "exports.about": lambda r, i, c: _exports().about(r),
+    "exports.export_database": lambda r, i, c: export_database(r, "csv", c.data_dir / "x.zip"),
+    "priority.build_candidates": lambda r, i, c: _priority().build_candidates(r),
+    "rankings.gap_points_by_audit": lambda r, i, c: _rankings().gap_points_by_audit(r),
+    "rankings.compute_rankings": lambda r, i, c: _rankings().compute_rankings(r),
+    "rankings.naive_rankings":
+        lambda r, i, c: _rankings().naive_rankings(r, _rankings().severity_weights()),
+    "reports.find_duplicates": lambda r, i, c: reports.find_duplicates(
+        r, "tactile_blocked", location_text="东风路 new 公交站", settings=c),
+    "reports.check_rate": lambda r, i, c: _check_rate(r, c),
+    "reports.report_row": lambda r, i, c: _records().report_row(r, i["code_new"]),
+    "reports.status_by_code": lambda r, i, c: reports.status_by_code(r, i["code_new"]),
+    "reports.district_counts": lambda r, i, c: reports.district_counts(r),
+    "workorders.latest_compliant_audit_after":
+        lambda r, i, c: workorders.latest_compliant_audit_after(r, _fac(i), _epoch()),
+    "workorders.work_order_frame": lambda r, i, c: workorders.work_order_frame(r),
+    "workorders.overdue_orders": lambda r, i, c: workorders.overdue_orders(r),
+    "workorders.time_to_fix": lambda r, i, c: workorders.time_to_fix(r),
+    "repository.check_account": lambda r, i, c: r.check_account(),
+    "repository.history": lambda r, i, c: r.history("facility", _fac(i)),
+    "repository.get_meta": lambda r, i, c: r.get_meta("demo_seed"),
+    "repository.has_demo_data": lambda r, i, c: r.has_demo_data(),
+    "repository.real_record_counts": lambda r, i, c: r.real_record_counts(),
+    "repository.get_facility": lambda r, i, c: r.get_facility(_fac(i)),
+    "repository.facility_exists": lambda r, i, c: r.facility_exists(_fac(i)),
+    "repository.has_facilities": lambda r, i, c: r.has_facilities(),
+    "repository.nearby_facilities": lambda r, i, c: r.nearby_facilities(None, 111.98, 21.86, 50),
+    "repository.find_audit": lambda r, i, c: r.find_audit(i["audit"]),
+    "repository.audit_by_idempotency_key": lambda r, i, c: r.audit_by_idempotency_key("k"),
+    "repository.submitted_audit_rows": lambda r, i, c: r.submitted_audit_rows(),
+    "repository.get_audit": lambda r, i, c: r.get_audit(i["audit"]),
+    "repository.audit_history": lambda r, i, c: r.audit_history(_fac(i)),
+    "repository.latest_audit": lambda r, i, c: r.latest_audit(_fac(i)),
+    "repository.count_audits": lambda r, i, c: r.count_audits(),
+    "repository.photo_exists": lambda r, i, c: r.photo_exists(i["photo"]),
+    "repository.photos_of_facility": lambda r, i, c: r.photos_of_facility(_fac(i)),
+    "repository.facility_frame": lambda r, i, c: r.facility_frame(),
+    "repository.facility_detail": lambda r, i, c: r.facility_detail(_fac(i)),
+    "repository.report_frame": lambda r, i, c: r.report_frame(),
+    "repository.dialect": lambda r, i, c: r.dialect,
+}
+
+#: Demo seeders: system or admin only (``meta.write``); on this database, which holds real data,
+#: even an admin is refused with DemoRefused (tests/test_security.py) — nothing is written.
+DEMO_SEEDERS: dict[str, Callable[[Repository, dict[str, Any], Settings], Any]] = {
+    "demo.seed_demo": lambda r, i, c: _demo().seed_demo(r, n_facilities=2),
+    "demo.seed_demo_accounts": lambda r, i, c: _demo().seed_demo_accounts(
+        r, settings=Settings(data_dir=c.data_dir, demo_mode=True)),
+    "demo.claim_demo_database": lambda r, i, c: _demo().claim_demo_database(r),
+    "demo.seed_demo_facilities": lambda r, i, c: _demo().seed_demo_facilities(
+        r, _rng(), seed=1, n_facilities=2),
+    "demo.seed_demo_reports": lambda r, i, c: _demo().seed_demo_reports(r, _rng()),
+    "demo.seed_demo_workorders": lambda r, i, c: _demo().seed_demo_workorders(r, _rng()),
+}
+
+#: Unit-of-work primitives that the checked functions above build on (no role of their own),
+#: and sign-in, which every visitor may attempt by design (tests/test_auth.py: it writes only
+#: the failure count and lock-out of the named account).
+PRIMITIVES: dict[str, str] = {
+    "repository.acting_as": "same unit of work for another actor; writes nothing",
+    "repository.on_rollback": "registers a cleanup hook; writes nothing",
+    "repository.rolled_back": "runs cleanup hooks after a rollback",
+    "repository.flush_or_conflict": "flushes what a checked function changed",
+    "repository.log": "appends the change-log entry of a checked function",
+    "repository.photo_row": "content-addressed photo row for photos.store_photo_info",
+    "auth.authenticate": "sign-in: open to every visitor by design",
+    "repository.reports": "the SQL of the checked functions in audit.reports",
+    "repository.users": "the SQL of the checked functions in audit.auth",
+    "repository.work_orders": "the SQL of the checked functions in audit.workorders",
+}
+
+
+def _inspect() -> Any:
+    import audit.inspect
+    return audit.inspect
+
+
+def _district_report() -> Any:
+    import audit.io.district_report
+    return audit.io.district_report
+
+
+def _exports() -> Any:
+    import audit.io.exports
+    return audit.io.exports
+
+
+def _priority() -> Any:
+    import audit.priority
+    return audit.priority
+
+
+def _rankings() -> Any:
+    import audit.rankings
+    return audit.rankings
+
+
+def _records() -> Any:
+    import audit.reports.records
+    return audit.reports.records
+
+
+def _demo() -> Any:
+    import audit.demo
+    return audit.demo
+
+
+def _rng() -> Any:
+    import numpy as np
+    return np.random.default_rng(1)
+
+
+def _epoch() -> Any:
+    from datetime import UTC, datetime
+    return datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _check_rate(r: Repository, c: Settings) -> None:
+    from audit.reports.ratelimit import check_rate
+    from audit.storage.orm import utcnow
+    check_rate(r, "reader", c, utcnow(), "report")
+
+
+def _operation_names() -> set[str]:
+    return {name.split("(", 1)[0] for name, _, _ in OPERATIONS}
+
+
+def test_every_library_function_is_classified() -> None:
+    """A new public function taking a unit of work fails here until it is in the matrix (a
+    write with its permission), in READS (proved below to write nothing) or a seeder."""
+    found = set(_library_functions())
+    classified = _operation_names() | set(READS) | set(DEMO_SEEDERS) | set(PRIMITIVES)
+    assert found - classified == set(), "unclassified library functions: add them to the matrix"
+    assert classified - found == set(), "classified names that no longer exist"
+    assert not (_operation_names() & set(READS)), "a function is either a write or a read"
+
+
+@pytest.fixture
+def copy_db(template: tuple[Path, dict[str, Any]], tmp_path: Path) -> Any:
+    source, ids = template
+    path = tmp_path / "db.sqlite3"
+    shutil.copy(source, path)
+    db = open_database(f"sqlite:///{path}")
+    yield db, ids, Settings(data_dir=tmp_path, report_rate_limit=1000, network_source="demo")
+    db.engine.dispose()
+
+
+def test_reads_write_nothing(copy_db: tuple[Database, dict[str, Any], Settings]) -> None:
+    """Every function classified as a read runs for an anonymous visitor without any INSERT,
+    UPDATE or DELETE reaching the database."""
+    db, ids, cfg = copy_db
+    statements: list[str] = []
+
+    def spy(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().split(" ", 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}:
+            statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", spy)
+    before = _snapshot(db)
+    for name, call in READS.items():
+        with db.unit_of_work(ANONYMOUS, write=True) as repo:
+            call(repo, ids, cfg)
+        assert statements == [], f"{name} wrote: {statements}"
+    assert _snapshot(db) == before
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", sorted(DEMO_SEEDERS))
+def test_demo_seeders_need_meta_write_and_an_empty_database(
+    copy_db: tuple[Database, dict[str, Any], Settings], role: str, name: str
+) -> None:
+    from audit.demo import DemoRefused
+
+    db, ids, cfg = copy_db
+    before = _snapshot(db)
+    expected = DemoRefused if role in PERMISSIONS["meta.write"] else PermissionDenied
+    with pytest.raises(expected), db.unit_of_work(_actor(role, ids), write=True) as repo:
+        DEMO_SEEDERS[name](repo, ids, cfg)
+    assert _snapshot(db) == before

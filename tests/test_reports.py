@@ -242,7 +242,7 @@ def test_workflow_is_logged_with_actor_and_time(db: Database) -> None:
         R.mark_fixed(repo, got.report_id, note="已清理")
     with db.session(write=True) as s:
         # a resident reopens a report wrongly closed as fixed
-        R.reopen_report(Repository(s, ANONYMOUS), got.code, "还是被占用")
+        R.reopen_report(Repository(s, ANONYMOUS), got.code, "还是被占用", secret=got.secret)
         history = Repository(s).history("report", got.report_id)
         view = R.status_by_code(Repository(s), got.code)
     actions = [h["action"] for h in history]
@@ -260,7 +260,7 @@ def test_invalid_transitions_are_refused(db: Database) -> None:
     got = _create(db, location_text="东门口")
     with db.session(write=True) as s:
         with pytest.raises(InputError) as err:
-            R.reopen_report(Repository(s, ANONYMOUS), got.code, "为什么")
+            R.reopen_report(Repository(s, ANONYMOUS), got.code, "为什么", secret=got.secret)
         assert err.value.problems[0].field == "status"
         with pytest.raises(InputError) as err:
             R.reject_report(Repository(s, BUREAU), got.code, "  ")
@@ -268,7 +268,8 @@ def test_invalid_transitions_are_refused(db: Database) -> None:
     with db.session(write=True) as s:
         R.reject_report(Repository(s, BUREAU), got.code, "重复提交")
     with db.session(write=True) as s, pytest.raises(InputError):
-        R.reopen_report(Repository(s, ANONYMOUS), got.code, "请重新看看")  # only fixed
+        R.reopen_report(Repository(s, ANONYMOUS), got.code, "请重新看看",  # only fixed
+                        secret=got.secret)
     with db.session(write=True) as s:
         R.reopen_report(Repository(s, ADMIN), got.code, "复核后重新打开")
     with db.session() as s:

@@ -40,6 +40,10 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
 }
 
 
+#: The reporter's secret token of each report (by id): residents reopen with it.
+SECRETS: dict[int, str] = {}
+
+
 class _Rollback(Exception):
     """Raised to roll a trial back: every call is tried on the same unchanged data."""
 
@@ -65,7 +69,7 @@ def _calls(facility_id: int, original: int) -> dict[str, Any]:
         "link_facility": lambda r, i: R.link_facility(r, i, facility_id),
         "start": lambda r, i: R.start_work(r, i),
         "fix": lambda r, i: R.mark_fixed(r, i),
-        "reopen": lambda r, i: R.reopen_report(r, i, "又被占用了"),
+        "reopen": lambda r, i: R.reopen_report(r, i, "又被占用了", secret=SECRETS[i]),
         "work_order": lambda r, i: R.create_work_order_for(
             r, i, responsible_unit="江城区城管", due_date=date(2030, 1, 1)),
     }
@@ -80,8 +84,10 @@ def reports_by_status(sqlite_db: Database) -> tuple[Database, dict[str, int], in
         original = R.create_report(repo, category="tactile_blocked",
                                    location_text="东风路公交站 原报").report_id
         for status in R.STATUSES:
-            rid = R.create_report(repo, category="tactile_blocked",
-                                  location_text=f"东风路公交站 {status}").report_id
+            receipt = R.create_report(repo, category="tactile_blocked",
+                                      location_text=f"东风路公交站 {status}")
+            rid = receipt.report_id
+            SECRETS[rid] = receipt.secret
             _to_status(repo, rid, status, original)
             ids[status] = rid
     return sqlite_db, ids, facility, original
@@ -96,7 +102,8 @@ def test_every_status_and_role_offers_exactly_what_the_library_allows(
     for role, actor in ROLES.items():
         for status in R.STATUSES:
             with db.unit_of_work(actor) as repo:
-                view = R.status_by_code(repo, repo.reports.code_of(ids[status]) or "")
+                view = R.status_by_code(repo, repo.reports.code_of(ids[status]) or "",
+                                        secret=SECRETS[ids[status]])
             assert view["status"] == status
             offered = R.allowed_actions(view, actor)
             assert list(offered) == [a for a in R.ACTIONS if a in offered]  # page order

@@ -16,22 +16,26 @@ decide what a page shows. Session state keeps plain data only (user id, name, ro
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any
 
 import streamlit as st
 
 from audit.actors import ANONYMOUS, SYSTEM, Actor
-from audit.auth import AuthenticationFailed, authenticate
-from audit.errors import AuditError
+from audit.auth import AuthenticationFailed, authenticate, end_my_sessions
+from audit.errors import AuditError, PermissionDenied
 from audit.settings import get_settings
 from ui import cache
 from ui.i18n import t
+from ui.security import change_password_form, client_key, first_run_hint
 
 #: Session-state key of the signed-in user: {"user_id", "username", "role", "signed_in_at"}.
 AUTH_KEY = "auth_user"
 #: Set when a sign-in expired, so the guard can say why the form is shown again.
 EXPIRED_KEY = "auth_expired"
+#: Set when the account was disabled, changed or signed out elsewhere since this sign-in.
+REVOKED_KEY = "auth_revoked"
 
 
 def _now() -> float:
@@ -48,27 +52,45 @@ def current_actor() -> Actor:
         del st.session_state[AUTH_KEY]
         st.session_state[EXPIRED_KEY] = True
         return ANONYMOUS
-    return Actor(int(user["user_id"]), str(user["username"]), user["role"])
+    epoch = user.get("session_epoch")
+    actor = Actor(int(user["user_id"]), str(user["username"]), user["role"],
+                  None if epoch is None else int(epoch))
+    if actor.session_epoch is not None:
+        try:  # the account may have been disabled, demoted or signed out elsewhere
+            with cache.unit_of_work(actor):
+                pass
+        except PermissionDenied:
+            del st.session_state[AUTH_KEY]
+            st.session_state[REVOKED_KEY] = True
+            return ANONYMOUS
+    return actor
 
 
 def sign_in(username: str, password: str) -> Actor:
     """Check the credentials and remember the user in this session (raises on failure)."""
     # its own unit of work: a refused attempt (failure count, lock-out) is committed, then raised
     with cache.unit_of_work(SYSTEM, write=True) as repo:
-        result = authenticate(repo, username, password)
+        result = authenticate(repo, username, password, client_key=client_key())
     actor = result.actor_or_raise()
     st.session_state[AUTH_KEY] = {
         "user_id": actor.user_id,
         "username": actor.username,
         "role": actor.role,
+        "session_epoch": actor.session_epoch,
         "signed_in_at": _now(),
     }
     st.session_state.pop(EXPIRED_KEY, None)
+    st.session_state.pop(REVOKED_KEY, None)
     return actor
 
 
 def sign_out() -> None:
-    """Forget the signed-in user (and any per-user form state)."""
+    """End every open session of the signed-in account (all tabs and browsers), then forget the
+    user here."""
+    actor = current_actor()
+    if actor.user_id is not None:
+        with contextlib.suppress(AuditError), cache.unit_of_work(actor, write=True) as repo:
+            end_my_sessions(repo)
     st.session_state.pop(AUTH_KEY, None)
     st.session_state.pop(EXPIRED_KEY, None)
 
@@ -77,6 +99,9 @@ def sign_in_form() -> None:
     """The sign-in form; on success the page reruns signed in."""
     if st.session_state.get(EXPIRED_KEY):
         st.info(t("auth.expired"))
+    if st.session_state.get(REVOKED_KEY):
+        st.info(t("security.account_changed"))
+    first_run_hint()
     with st.form("sign_in_form"):
         st.markdown(f"#### {t('auth.heading')}")
         username = st.text_input(t("auth.username"), key="sign_in_username",
@@ -110,6 +135,7 @@ def sign_out_button() -> None:
         if st.button(t("auth.sign_out"), key="sign_out_button"):
             sign_out()
             st.rerun()
+        change_password_form(actor)
 
 
 def require_role(*roles: str) -> Actor:

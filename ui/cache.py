@@ -107,6 +107,23 @@ def has_demo_data() -> bool:
     return bool(_repository_call("has_demo_data"))
 
 
+@st.cache_data(ttl=DATA_TTL_S, show_spinner=False)
+def demo_account_names() -> list[str]:
+    """Usernames of the demo accounts (public passwords): every page warns while any exists."""
+    from audit.auth import demo_account_names as names
+
+    with unit_of_work(SYSTEM) as repo:
+        return names(repo)
+
+
+def has_accounts() -> bool:
+    """Whether any account exists (uncached: the first admin shows up at once)."""
+    from audit.auth import has_accounts as any_account
+
+    with unit_of_work(SYSTEM) as repo:
+        return any_account(repo)
+
+
 @st.cache_resource(show_spinner=False)
 def districts() -> gpd.GeoDataFrame:
     """Yangjiang district boundaries (WGS84) from the geodata package (shared: read only)."""

@@ -7,7 +7,6 @@ literally.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -24,33 +23,17 @@ from ui.i18n import current_language, pick, t
 from ui.map import report_status_label
 from ui.plaintext import public_error
 
-#: Session key of the per-session fallback identity (when the server sees no client IP).
-SESSION_IDENTITY = "report_session_identity"
-
 
 def client_key() -> str:
     """A salted hash identifying this client for the rate limit; the raw IP is never stored.
 
-    Uses the client IP Streamlit sees (``st.context.ip_address``), or the first address in the
-    ``trusted_proxy_header`` setting behind a reverse proxy; when there is none (the app runs on
-    localhost, or in tests) a random per-session identity stands in.
+    The address comes from :func:`audit.reports.ratelimit.client_identity`: the remote address
+    Streamlit sees, or behind a trusted proxy the address that proxy appended; when there is none
+    every such client shares one bucket, so a new tab never gets a fresh quota.
     """
-    ip: object = None
-    header = get_settings().trusted_proxy_header
-    try:
-        if header:
-            # behind a reverse proxy: the first address in e.g. X-Forwarded-For is the client
-            forwarded = st.context.headers.get(header, "")
-            ip = forwarded.split(",")[0].strip() or None
-        else:
-            ip = st.context.ip_address
-    except (AttributeError, RuntimeError):
-        ip = None
-    if not isinstance(ip, str) or not ip:
-        if SESSION_IDENTITY not in st.session_state:
-            st.session_state[SESSION_IDENTITY] = secrets.token_hex(16)
-        ip = "session:" + str(st.session_state[SESSION_IDENTITY])
-    return R.client_key_for(str(ip), get_settings().data_dir)
+    from ui.security import client_key as key
+
+    return key()
 
 
 @contextmanager
@@ -108,6 +91,9 @@ def error_messages(exc: Exception) -> list[str]:
                 settings = get_settings()
                 out.append(t("reports.error.rate_limit", limit=settings.report_rate_limit,
                              minutes=max(1, settings.report_rate_window_s // 60)))
+            elif name == "rate_limit_global":
+                out.append(t("security.rate.global",
+                             limit=get_settings().report_global_per_minute))
             elif name == "photo" or name.startswith("photo"):
                 out.append(t("reports.error.photo", detail=problem.allowed))
             elif name in _KNOWN:

@@ -1,4 +1,8 @@
-"""``python -m audit users ...``: create, list, disable, enable and unlock accounts.
+"""``python -m audit users ...``: create, list, disable, enable, unlock accounts, set a password
+and remove the demo accounts.
+
+First run of a real deployment: ``python -m audit users add NAME --role admin`` (the database is
+created and migrated if needed).
 
 The password is read from a hidden prompt (typed twice) or, for scripts, from standard input
 with ``--password-stdin``; it is never accepted as a command-line argument (which would leak
@@ -17,7 +21,9 @@ from audit.errors import InputError, Problem
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser("users", help="accounts: add | list | disable | enable | unlock")
+    parser = subparsers.add_parser(
+        "users", help="accounts: add | list | disable | enable | unlock | password | remove-demo"
+    )
     sub = parser.add_subparsers(dest="users_command", required=True)
     add = sub.add_parser("add", help="create an account (password from a prompt or stdin)")
     add.add_argument("name", help="username: lower-case letters, digits, '.', '_' or '-'")
@@ -29,6 +35,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add.set_defaults(func=_add)
     lst = sub.add_parser("list", help="list accounts")
     lst.set_defaults(func=_list)
+    pw = sub.add_parser("password", help="set an account's password (prompt or stdin)")
+    pw.add_argument("name")
+    pw.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    pw.set_defaults(func=_password)
+    rm = sub.add_parser("remove-demo", help="delete the demo accounts (public passwords)")
+    rm.set_defaults(func=_remove_demo)
     for name, helptext, func in (
         ("disable", "disable an account (its audits stay)", _disable),
         ("enable", "re-enable a disabled account", _enable),
@@ -53,9 +67,28 @@ def _add(args: argparse.Namespace) -> int:
     from audit.auth import create_user
 
     password = _read_password(args.password_stdin)
-    with unit_of_work(write=True) as repo:
+    with unit_of_work(write=True, upgrade=True) as repo:
         user = create_user(repo, args.name, password, args.role, display_name=args.display_name)
     print(f"created {user.role} account {user.username!r} (id {user.id})")
+    return 0
+
+
+def _password(args: argparse.Namespace) -> int:
+    from audit.auth import set_password
+
+    password = _read_password(args.password_stdin)
+    with unit_of_work(write=True) as repo:
+        user = set_password(repo, args.name, password)
+    print(f"password of {user.username!r} changed")
+    return 0
+
+
+def _remove_demo(args: argparse.Namespace) -> int:
+    from audit.auth import remove_demo_accounts
+
+    with unit_of_work(write=True) as repo:
+        removed = remove_demo_accounts(repo)
+    print(f"demo accounts removed: {', '.join(removed) if removed else 'none'}")
     return 0
 
 

@@ -19,7 +19,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from audit.demo.accounts import DEMO_ACCOUNTS, seed_demo_accounts
-from audit.demo.common import DEMO_BUREAU, DEMO_INSPECTOR, DEMO_RESIDENT, DEMO_SEED, START
+from audit.demo.common import (
+    DEMO_BUREAU,
+    DEMO_DATABASE_FLAG,
+    DEMO_INSPECTOR,
+    DEMO_RESIDENT,
+    DEMO_SEED,
+    START,
+    DemoRefused,
+    claim_demo_database,
+)
 from audit.demo.facilities import DEMO_FACILITIES, seed_demo_facilities
 from audit.demo.measurements import random_measurements
 from audit.demo.reports import seed_demo_reports
@@ -40,11 +49,16 @@ def seed_demo(
 ) -> SeedResult:
     """Fill an empty database with deterministic demo data; do nothing if it holds any facility.
 
+    Raises :class:`DemoRefused` (nothing written) when the database holds any real record:
+    demo accounts and data only ever go into an empty database, which is then marked as a demo
+    database (``app_meta.demo_database``).
+
     Everything goes into the caller's unit of work (``repo`` acting for the system; open it with
     ``write=True``), so either all the demo data is there or none. Order (the random draws
     depend on it): demo accounts, facilities with their audits, then reports and work orders,
     which build on the facilities.
     """
+    claim_demo_database(repo)
     accounts = seed_demo_accounts(repo)
     if repo.has_facilities():
         message = f"database already holds facilities: demo data not added; {accounts}"
@@ -60,12 +74,15 @@ def seed_demo(
 __all__ = [
     "DEMO_ACCOUNTS",
     "DEMO_BUREAU",
+    "DEMO_DATABASE_FLAG",
     "DEMO_FACILITIES",
     "DEMO_INSPECTOR",
     "DEMO_RESIDENT",
     "DEMO_SEED",
     "START",
+    "DemoRefused",
     "SeedResult",
+    "claim_demo_database",
     "random_measurements",
     "seed_demo",
     "seed_demo_accounts",

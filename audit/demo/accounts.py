@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final
 
 from audit.auth import create_user, get_user
+from audit.demo.common import claim_demo_database
 from audit.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -26,7 +27,10 @@ def seed_demo_accounts(
 ) -> str:
     """Create the demo accounts (DEMO ONLY, public passwords) when ``demo_mode`` is on.
 
-    Existing accounts are left alone, so this is safe to repeat. ``repo`` acts for the system (or
+    Only in an empty database (no real record), which becomes a demo database; otherwise
+    :class:`~audit.demo.common.DemoRefused` is raised and nothing is written (see
+    :func:`~audit.demo.common.claim_demo_database`). Existing demo accounts are left alone, so
+    this is safe to repeat. ``repo`` acts for the system (or
     an admin: creating accounts needs ``user.manage``). ``rng`` is accepted for the uniform
     ``seed_demo_*`` signature; the passwords are fixed because the README documents them.
     Returns a one-line summary for the CLI.
@@ -34,6 +38,7 @@ def seed_demo_accounts(
     cfg = settings or get_settings()
     if not cfg.demo_mode:
         return "demo accounts: not created (demo_mode is off)"
+    claim_demo_database(repo)
     created: list[str] = []
     for username, role, password in DEMO_ACCOUNTS:
         if get_user(repo, username) is not None:

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 import numpy as np
 
-from audit.demo.common import DEMO_INSPECTOR, SPAN_DAYS, START
+from audit.demo.common import DEMO_INSPECTOR, SPAN_DAYS, START, claim_demo_database
 from audit.demo.measurements import random_measurements
 from audit.frames import frame_rows
 from audit.model import FACILITY_LABELS
@@ -92,8 +92,10 @@ def seed_demo_facilities(
 
     ``repo`` acts for the system, which creates the facilities; the audits are submitted by
     :data:`~audit.demo.common.DEMO_INSPECTOR`. ``seed`` only names the idempotency keys and the
-    ``demo_seed`` note; the draws come from ``rng``.
+    ``demo_seed`` note; the draws come from ``rng``. Refuses (:class:`DemoRefused`) on a
+    database holding real data (:func:`~audit.demo.common.claim_demo_database`).
     """
+    claim_demo_database(repo)
     import geodata
 
     types = list(TYPE_WEIGHTS)

@@ -12,7 +12,7 @@ from typing import Final, NamedTuple
 
 import numpy as np
 
-from audit.demo.common import DEMO_BUREAU, DEMO_RESIDENT
+from audit.demo.common import DEMO_BUREAU, DEMO_RESIDENT, claim_demo_database
 from audit.frames import frame_rows
 from audit.geo import EARTH_RADIUS_M
 from audit.reports import (
@@ -63,8 +63,9 @@ DEMO_DESCRIPTIONS: Final[dict[str, str]] = {
 def seed_demo_reports(repo: Repository, rng: np.random.Generator) -> str:
     """Deterministic synthetic reports near demo facilities, in every status; labelled 演示.
 
-    Does nothing if reports exist.
+    Does nothing if reports exist; refuses on a database holding real data.
     """
+    claim_demo_database(repo)
     by_type = {c.facility_type: c.key for c in REPORT_CATEGORIES.values() if c.facility_type}
     if repo.reports.any():
         return "reports: database already holds reports, none added"

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import numpy as np
 
-from audit.demo.common import DEMO_BUREAU, DEMO_INSPECTOR, START
+from audit.demo.common import DEMO_BUREAU, DEMO_INSPECTOR, START, claim_demo_database
 from audit.demo.measurements import random_measurements
 from audit.scoring import evaluate
 from audit.storage.repository import Repository
@@ -26,6 +26,7 @@ def seed_demo_workorders(repo: Repository, rng: np.random.Generator) -> str:
     Some are planned, some in progress (a few overdue), some done, and — where the synthetic
     follow-up audit is compliant — verified through :func:`set_status` (the real rule).
     """
+    claim_demo_database(repo)
     bureau = repo.acting_as(DEMO_BUREAU)
     auditor = repo.acting_as(DEMO_INSPECTOR)
     if repo.work_orders.any_demo():

@@ -24,8 +24,10 @@ from audit.reports.records import (
     ValidReport,
     check_location,
     new_code,
+    new_secret,
     public_view,
     report_row,
+    secret_hash,
     text_field,
 )
 from audit.reports.workflow import OPEN_STATUSES
@@ -114,6 +116,7 @@ def create_report(
         raise InputError(Problem("photo_id", photo_id, "a stored photo id"), "report")
     check_rate(repo, client_key, settings, now, "report")
     row: Report | None = None
+    secret = new_secret()
     for _attempt in range(CODE_ATTEMPTS):
         candidate = Report(
             code=new_code(code_rng),
@@ -128,6 +131,7 @@ def create_report(
             photo_id=photo_id,
             support_count=0,
             client_key=client_key,
+            secret_hash=secret_hash(secret),
             created_at=now,
             updated_at=now,
             is_demo=is_demo,
@@ -144,7 +148,7 @@ def create_report(
     view = public_view(row)
     view["has_contact"] = bool(valid.contact)
     repo.log("report", row.id, "create", None, view)
-    return ReportReceipt(row.id, row.code, row.status, district, row.lon, row.lat)
+    return ReportReceipt(row.id, row.code, row.status, district, row.lon, row.lat, secret)
 
 
 def file_report(

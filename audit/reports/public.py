@@ -7,7 +7,8 @@ from typing import Any, Final
 
 import pandas as pd
 
-from audit.reports.records import public_view, report_row
+from audit.actors import permitted
+from audit.reports.records import public_view, report_row, secret_matches
 from audit.reports.workflow import HIDDEN_STATUSES, OPEN_STATUSES, RESIDENT_REOPENABLE
 from audit.storage.repository import Repository
 
@@ -40,12 +41,16 @@ PUBLIC_TIMELINE_FIELDS: Final[dict[str, tuple[str, ...]]] = {
 }
 
 
-def status_by_code(repo: Repository, code: str) -> dict[str, Any]:
-    """The public view of one report by its code: fields, original (if duplicate) and timeline.
+def status_by_code(repo: Repository, code: str, secret: str = "") -> dict[str, Any]:
+    """The view of one report by its code: public fields and original (if duplicate); with the
+    reporter's ``secret`` token (or for the bureau) also the timeline and whether it may be
+    reopened (``owner`` says the token matched). The public code alone opens no detail.
 
-    Never contains the contact, the client key or who moderated (only their role).
+    Never contains the contact, the client key, the token or who moderated (only their role).
     """
     row = report_row(repo, code)
+    owner = secret_matches(row, secret)
+    detail = owner or permitted(repo.actor, "report.moderate")
     view = public_view(row)
     view["report_id"] = row.id
     view["created_at"] = row.created_at
@@ -54,9 +59,10 @@ def status_by_code(repo: Repository, code: str) -> dict[str, Any]:
     view["duplicate_of_code"] = None
     if row.duplicate_of_id is not None:
         view["duplicate_of_code"] = repo.reports.code_of(row.duplicate_of_id)
-    view["can_reopen"] = row.status in RESIDENT_REOPENABLE
+    view["owner"] = owner
+    view["can_reopen"] = owner and row.status in RESIDENT_REOPENABLE
     timeline: list[dict[str, Any]] = []
-    for entry in repo.history("report", row.id):
+    for entry in repo.history("report", row.id) if detail else []:
         fields = PUBLIC_TIMELINE_FIELDS.get(entry["action"])
         if fields is None:
             continue

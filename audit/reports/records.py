@@ -7,9 +7,11 @@ the client key).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import numpy as np
@@ -43,6 +45,26 @@ class ReportReceipt:
     district_code: str | None
     lon: float | None
     lat: float | None
+    #: The reporter's secret token: shown once, only to the reporter; needed to reopen the report
+    #: or see its status detail (the public code is on the map and opens nothing).
+    secret: str = field(default="", repr=False)
+
+
+def new_secret() -> str:
+    """A fresh reporter's secret token (128 bits, URL-safe)."""
+    return secrets.token_urlsafe(16)
+
+
+def secret_hash(secret: str) -> str:
+    """What is stored of a secret token: its SHA-256 (the token itself is never stored)."""
+    return hashlib.sha256(secret.strip().encode()).hexdigest()
+
+
+def secret_matches(row: Report, secret: object) -> bool:
+    """Whether ``secret`` is the reporter's token of ``row`` (constant-time comparison)."""
+    if not row.secret_hash or not isinstance(secret, str) or not secret.strip():
+        return False
+    return hmac.compare_digest(row.secret_hash, secret_hash(secret))
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,10 @@ offer, from the same rules (a page never re-encodes them).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Final
 
 import pandas as pd
@@ -22,8 +23,10 @@ from audit.reports.records import (
     MAX_REASON_CHARS,
     public_view,
     report_row,
+    secret_matches,
     text_field,
 )
+from audit.settings import Settings, get_settings
 from audit.storage.orm import Report, ReportSupport, utcnow
 from audit.storage.repository import Repository
 from audit.workorders import WorkOrderRecord, create_work_order
@@ -82,13 +85,14 @@ def allowed_actions(report: Report | Mapping[str, Any], actor: Actor) -> tuple[s
     ``workorder.manage`` and ``report.moderate`` on an open report.
     """
     status = report["status"] if isinstance(report, Mapping) else report.status
+    owner = bool(report.get("owner")) if isinstance(report, Mapping) else False
     moderator = permitted(actor, "report.moderate")
     actions = [
         rule.action
         for rule in TRANSITIONS.values()
         if status in rule.from_statuses
         and permitted(actor, rule.operation)
-        and (rule.action != "reopen" or moderator or status in RESIDENT_REOPENABLE)
+        and (rule.action != "reopen" or moderator or (owner and status in RESIDENT_REOPENABLE))
     ]
     if status in OPEN_STATUSES and moderator and permitted(actor, "workorder.manage"):
         actions.append(WORK_ORDER_ACTION)
@@ -261,10 +265,14 @@ def mark_fixed(
 
 def reopen_report(
     repo: Repository, report: int | str, comment: str, *,
+    secret: str = "",
     expected_row_version: int | None = None, now: datetime | None = None,
+    settings: Settings | None = None,
 ) -> dict[str, Any]:
     """Reopen a report with a comment. Residents may reopen a report closed as fixed (e.g. the
-    barrier is back or was never removed); the bureau may also reopen a rejected one."""
+    barrier is back or was never removed), with the reporter's ``secret`` token from the
+    receipt (the public code opens nothing), at most ``report_reopen_limit`` times per
+    ``report_rate_window_s``; the bureau may also reopen a rejected one."""
     require(repo.actor, TRANSITIONS["reopen"].operation)
     problems: list[Problem] = []
     text = text_field(problems, "comment", comment, MAX_COMMENT_CHARS, required=True)
@@ -274,16 +282,36 @@ def reopen_report(
     try:
         require(repo.actor, "report.moderate")
     except PermissionDenied:
+        if not secret_matches(row, secret):
+            msg = (
+                f"reopening report {row.code} needs the reporter's secret token from the receipt "
+                "(the public code is not enough)"
+            )
+            raise PermissionDenied(msg) from None
         if row.status not in RESIDENT_REOPENABLE:
             raise InputError(
                 Problem("status", row.status,
                         f"residents can reopen reports that are {', '.join(RESIDENT_REOPENABLE)}"),
                 f"report {row.code}",
             ) from None
+        _check_reopen_rate(repo, row, settings or get_settings(), now or utcnow())
     row, before = _moderate(repo, row.id, "reopen",
                             expected_row_version=expected_row_version, now=now)
     row.public_reason = ""
     return _finish(repo, row, "reopen", before, {"comment": text})
+
+
+def _check_reopen_rate(repo: Repository, row: Report, cfg: Settings, now: datetime) -> None:
+    since = now - timedelta(seconds=cfg.report_rate_window_s)
+    used = repo.reports.recent_resident_reopens(row.id, since)
+    if used >= cfg.report_reopen_limit:
+        minutes = math.ceil(cfg.report_rate_window_s / 60)
+        raise InputError(
+            Problem("rate_limit", used,
+                    f"at most {cfg.report_reopen_limit} reopenings of one report per {minutes} "
+                    "minutes; please try again later"),
+            f"report {row.code}",
+        )
 
 
 def create_work_order_for(

@@ -125,6 +125,7 @@ class Database:
         try:
             with self.session(write=write) as session:
                 repo = Repository(session, actor)
+                repo.check_account()
                 yield repo
         except BaseException:
             if repo is not None:

@@ -107,6 +107,9 @@ class User(Base):
     locked_until: so.Mapped[datetime | None]
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     is_demo: so.Mapped[bool] = so.mapped_column(default=False)
+    #: Raised when every open session of the account must end (sign-out everywhere, disable,
+    #: new password); a signed-in session carries the value it signed in with.
+    session_epoch: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
 
 
 class Facility(Base):
@@ -288,6 +291,9 @@ class Report(Base):
     photo_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("photos.id"))
     support_count: so.Mapped[int] = so.mapped_column(default=0)
     client_key: so.Mapped[str] = so.mapped_column(sa.String(64), default="", index=True)
+    #: SHA-256 of the reporter's secret token (shown once, only to the reporter): needed to
+    #: reopen the report or see its status detail. Empty: nobody but the bureau can.
+    secret_hash: so.Mapped[str] = so.mapped_column(sa.String(64), default="", server_default="")
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow, index=True)
     updated_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     row_version: so.Mapped[int] = so.mapped_column(default=1)
@@ -358,6 +364,17 @@ class ChangeLog(Base):
     after: so.Mapped[dict[str, Any] | None] = so.mapped_column(JSON)
 
     __table_args__ = (sa.Index("ix_change_log_entity", "entity", "entity_id"),)
+
+
+class SignInFailure(Base):
+    """A refused sign-in from one client (salted hash of its address): the per-client throttle
+    that comes before the per-account lock-out counts these."""
+
+    __tablename__ = "sign_in_failures"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    client_key: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)
+    at: so.Mapped[datetime] = so.mapped_column(default=utcnow, index=True)
 
 
 class AppMeta(Base):

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from audit.geo import degree_box
-from audit.storage.orm import Report, ReportContact, ReportSupport, point_ewkt
+from audit.storage.orm import ChangeLog, Report, ReportContact, ReportSupport, point_ewkt
 
 #: Rows a client's rate limit counts: reports filed, or supports given.
 RateKind = Literal["report", "support"]
@@ -76,6 +76,25 @@ class ReportStore:
             key = int.from_bytes(hashlib.sha256(client_key.encode()).digest()[:8], "big",
                                  signed=True)
             self.session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+
+    def recent_resident_reopens(self, report_id: int, since: datetime) -> int:
+        """How many times residents (not the bureau) reopened this report at or after ``since``."""
+        used = self.session.scalar(
+            sa.select(sa.func.count()).select_from(ChangeLog).where(
+                ChangeLog.entity == "report", ChangeLog.entity_id == report_id,
+                ChangeLog.action == "reopen", ChangeLog.at >= since,
+                ~ChangeLog.actor.startswith("bureau:"), ~ChangeLog.actor.startswith("admin:"),
+                ~ChangeLog.actor.startswith("system:"),
+            )
+        )
+        return int(used or 0)
+
+    def recent_reports(self, since: datetime) -> int:
+        """How many reports anyone made at or after ``since`` (the global cap)."""
+        used = self.session.scalar(
+            sa.select(sa.func.count()).select_from(Report).where(Report.created_at >= since)
+        )
+        return int(used or 0)
 
     def recent_by_client(self, kind: RateKind, client_key: str, since: datetime) -> int:
         """How many reports (or supports) ``client_key`` made at or after ``since``."""

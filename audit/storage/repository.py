@@ -20,7 +20,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from audit.actors import SYSTEM, Actor, require
-from audit.errors import ConflictError, InputError, NotFoundError, Problem
+from audit.errors import ConflictError, InputError, NotFoundError, PermissionDenied, Problem
 from audit.geo import degree_box, haversine_m
 from audit.storage.findings import (
     EvaluationLike,
@@ -36,6 +36,8 @@ from audit.storage.orm import (
     Facility,
     Photo,
     Report,
+    User,
+    WorkOrder,
     point_ewkt,
     utcnow,
 )
@@ -191,6 +193,27 @@ class Repository:
         self._rollback_hooks: list[Callable[[], None]] = []
 
     # ------------------------------------------------------------------ unit of work
+    def check_account(self) -> None:
+        """For a signed-in session (``actor.session_epoch`` set): refuse unless the account
+        still exists, is active, has the same name and role, and was not signed out elsewhere.
+        :meth:`Database.unit_of_work` calls it before the caller does anything."""
+        actor = self.actor
+        if actor.session_epoch is None:
+            return
+        row = self.session.get(User, actor.user_id) if actor.user_id is not None else None
+        if (
+            row is None
+            or not row.is_active
+            or row.username != actor.username
+            or row.role != actor.role
+            or row.session_epoch != actor.session_epoch
+        ):
+            msg = (
+                f"the session of {actor.label} has ended (account disabled, role changed or "
+                "signed out elsewhere); sign in again"
+            )
+            raise PermissionDenied(msg)
+
     def acting_as(self, actor: Actor) -> Repository:
         """The same unit of work (session, rollback hooks) acting for another actor."""
         other = Repository(self.session, actor)
@@ -279,6 +302,13 @@ class Repository:
         return None if row is None else row.value
 
     def set_meta(self, key: str, value: str) -> None:
+        """Set a fact about this database (admin or system only: e.g. the demo flag)."""
+        require(self.actor, "meta.write")
+        problems: list[Problem] = []
+        _check_text(problems, "key", key, 64)
+        _check_text(problems, "value", value, MAX_NOTES_LEN)
+        if problems:
+            raise InputError(problems, "app_meta")
         row = self.session.get(AppMeta, key)
         if row is None:
             self.session.add(AppMeta(key=key, value=value))
@@ -290,6 +320,19 @@ class Repository:
         if self.get_meta("demo_seed") is not None:
             return True
         return bool(self.session.scalar(sa.select(sa.exists().where(Facility.is_demo.is_(True)))))
+
+    def real_record_counts(self) -> dict[str, int]:
+        """How many real (not demo) accounts, facilities, audits, reports and work orders the
+        database holds; only the non-zero ones (empty: the database holds no real data)."""
+        counts: dict[str, int] = {}
+        for label, model in (("accounts", User), ("facilities", Facility), ("audits", Audit),
+                             ("reports", Report), ("work orders", WorkOrder)):
+            n = self.session.scalar(
+                sa.select(sa.func.count()).select_from(model).where(model.is_demo.is_(False))
+            )
+            if n:
+                counts[label] = int(n)
+        return counts
 
     # ------------------------------------------------------------------ facilities
     def create_facility(
@@ -722,7 +765,18 @@ class Repository:
         return row, True
 
     def attach_photo(self, audit_id: int, photo_id: int) -> None:
+        """Attach a stored photo to an audit: changing an audit needs the inspector's right to
+        write it (``audit.submit`` for a submitted audit, ``audit.draft`` for a draft), not only
+        ``photo.add`` (which residents have, for report photos)."""
         require(self.actor, "photo.add")
+        audit = self.session.get(Audit, audit_id)
+        if audit is None:
+            msg = f"audit {audit_id} does not exist"
+            raise NotFoundError(msg)
+        require(self.actor, "audit.submit" if audit.status == "submitted" else "audit.draft")
+        if not self.photo_exists(photo_id):
+            msg = f"photo {photo_id} does not exist"
+            raise NotFoundError(msg)
         if self.session.get(AuditPhoto, (audit_id, photo_id)) is None:
             self.session.add(AuditPhoto(audit_id=audit_id, photo_id=photo_id))
             self.session.flush()
@@ -806,15 +860,18 @@ class Repository:
         frame["audit_id"] = frame["audit_id"].astype("Int64")
         return frame
 
-    def facility_detail(self, facility_id: int) -> dict[str, Any]:
-        """Everything the facility panel shows: the facility, its audits newest first, photos."""
+    def facility_detail(self, facility_id: int, *, staff_names: bool = False) -> dict[str, Any]:
+        """Everything the facility panel shows: the facility, its audits newest first, photos.
+
+        The inspector of each audit (a staff user name) is left out unless ``staff_names``
+        (staff pages): public pages must not tell an attacker which accounts exist."""
         facility = self.get_facility(facility_id)
         audits = [
             {
                 "audit_id": a.id,
                 "version": a.sequence,
                 "submitted_at": a.submitted_at,
-                "inspector": a.inspector_name,
+                "inspector": a.inspector_name if staff_names else None,
                 "status": a.status,
                 "measurements": a.measurements,
                 "notes": a.notes,

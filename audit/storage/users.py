@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from audit.storage.orm import User
+from audit.storage.orm import Audit, Facility, SignInFailure, User
 
 
 class UserStore:
@@ -18,12 +20,48 @@ class UserStore:
         """The account with this (normalised) username, or ``None``."""
         return self.session.scalar(sa.select(User).where(User.username == username))
 
+    def add_failure(self, client_key: str, at: datetime) -> None:
+        """Record a refused sign-in from a client."""
+        self.session.add(SignInFailure(client_key=client_key, at=at))
+
+    def failures_since(self, client_key: str, since: datetime) -> int:
+        """Refused sign-ins from ``client_key`` at or after ``since``."""
+        return int(self.session.scalar(
+            sa.select(sa.func.count()).select_from(SignInFailure).where(
+                SignInFailure.client_key == client_key, SignInFailure.at >= since)
+        ) or 0)
+
+    def by_id(self, user_id: int) -> User | None:
+        """The account with this id, or ``None``."""
+        return self.session.get(User, user_id)
+
     def name_taken(self, username: str) -> bool:
         return self.session.scalar(sa.select(User.id).where(User.username == username)) is not None
 
     def all(self) -> list[User]:
         """Every account, by username."""
         return list(self.session.scalars(sa.select(User).order_by(User.username)))
+
+    def any(self) -> bool:
+        """Whether any account exists (none: the first-run path applies)."""
+        return self.session.scalar(sa.select(User.id).limit(1)) is not None
+
+    def demo_names(self) -> list[str]:
+        """Usernames of the demo accounts (public passwords), by name."""
+        return list(self.session.scalars(
+            sa.select(User.username).where(User.is_demo.is_(True)).order_by(User.username)
+        ))
+
+    def delete(self, row: User) -> None:
+        """Delete an account; facilities and audits it made keep their data, without the link."""
+        self.session.execute(
+            sa.update(Facility).where(Facility.created_by == row.id).values(created_by=None)
+        )
+        self.session.execute(
+            sa.update(Audit).where(Audit.inspector_id == row.id).values(inspector_id=None)
+        )
+        self.session.delete(row)
+        self.session.flush()
 
     def add(self, row: User) -> User:
         """Insert an account and give it its id."""

@@ -11,6 +11,7 @@ from ui import cache
 from ui.auth import require_role
 from ui.i18n import t
 from ui.plaintext import md_text
+from ui.security import demo_accounts_admin
 
 
 def _create(actor: Actor) -> None:
@@ -40,6 +41,7 @@ def _create(actor: Actor) -> None:
 def main() -> None:
     actor = require_role("admin")
     st.title(t("admin.title"))
+    demo_accounts_admin(actor)
     _create(actor)
     st.markdown(f"#### {t('admin.users.heading')}")
     with cache.unit_of_work(actor) as repo:

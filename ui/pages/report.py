@@ -132,7 +132,7 @@ def _file() -> None:
     except (AuditError, ValueError) as exc:
         D.show_error(exc)
         return
-    st.session_state[RESULT] = {"code": receipt.code}
+    st.session_state[RESULT] = {"code": receipt.code, "secret": receipt.secret}
     st.session_state[STAGE] = "done"
     cache.report_frame.clear()
     st.rerun()
@@ -203,6 +203,9 @@ def _done() -> None:
         st.markdown(f"#### {t('reports.done.code')}")
         st.code(result.get("code", ""), language=None)
         st.write(t("reports.done.code_help"))
+        st.markdown(f"#### {t('security.secret.heading')}")
+        st.code(result.get("secret", ""), language=None)
+        st.warning(t("security.secret.help"))
     else:
         key = "reports.done.supported" if result.get("counted") else \
             "reports.done.supported_already"

@@ -20,6 +20,8 @@ from ui.i18n import t
 
 CODE = "status_code"  # the code last looked up (normalised) or None
 CODE_INPUT = "status_code_input"
+SECRET = "status_secret"  # the reporter's secret token given with the code (or "")
+SECRET_INPUT = "status_secret_input"
 REOPEN_COMMENT = "status_reopen_comment"
 MESSAGE = "status_message"
 TIME_FORMAT = "%Y-%m-%d %H:%M"
@@ -33,8 +35,11 @@ def _lookup_form() -> None:
     with st.form("status_form", enter_to_submit=True):
         st.text_input(t("reports.status.code"), key=CODE_INPUT, help=t("reports.status.code_help"),
                       max_chars=20)
+        st.text_input(t("security.secret.input"), key=SECRET_INPUT, type="password",
+                      help=t("security.secret.input_help"), max_chars=64)
         if st.form_submit_button(t("reports.status.lookup"), type="primary"):
             st.session_state.pop(MESSAGE, None)
+            st.session_state[SECRET] = str(st.session_state.get(SECRET_INPUT) or "").strip()
             try:
                 st.session_state[CODE] = R.normalise_code(st.session_state.get(CODE_INPUT, ""))
             except AuditError as exc:
@@ -64,6 +69,9 @@ def _show(view: dict[str, Any]) -> None:
     if view["photo_id"] is not None:
         st.caption(t("reports.status.photo"))
     st.markdown(f"#### {t('reports.status.timeline')}")
+    if not view["owner"] and not view["timeline"]:
+        st.info(t("security.secret.detail_hidden"))
+        return
     for entry in view["timeline"]:
         role_key = f"reports.role.{entry['role']}"
         action_key = f"reports.action.{entry['action']}"
@@ -87,6 +95,7 @@ def _reopen(view: dict[str, Any]) -> None:
             try:
                 with D.repository(ANONYMOUS, write=True) as repo:
                     R.reopen_report(repo, view["code"], comment,
+                                    secret=str(st.session_state.get(SECRET) or ""),
                                     expected_row_version=int(view["row_version"]))
             except (AuditError, ValueError) as exc:
                 D.show_error(exc)
@@ -128,7 +137,8 @@ def render() -> None:
     if code:
         try:
             with D.repository() as repo:
-                view = R.status_by_code(repo, code)
+                view = R.status_by_code(repo, code,
+                                        secret=str(st.session_state.get(SECRET) or ""))
         except AuditError as exc:
             D.show_error(exc)
         else:

@@ -1,0 +1,97 @@
+"""Security widgets shared by every page: the demo-account banner, the first-run hint, changing
+one's own password and removing the demo accounts. Thin: widgets → :mod:`audit.auth`."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from audit.actors import Actor
+from audit.auth import change_own_password, remove_demo_accounts
+from audit.errors import AuditError, InputError, PermissionDenied
+from audit.reports.ratelimit import client_identity, client_key_for
+from audit.settings import get_settings
+from ui import cache
+from ui.i18n import t
+
+
+def client_key() -> str:
+    """A salted hash of this client's address for rate limits and the sign-in throttle (the raw
+    IP is never stored), from :func:`audit.reports.ratelimit.client_identity`: the remote address
+    Streamlit sees, or behind a trusted proxy the address that proxy appended; when there is none
+    every such client shares one bucket, so a new tab never gets a fresh quota."""
+    cfg = get_settings()
+    try:
+        remote: object = st.context.ip_address
+        headers: dict[str, str] = dict(st.context.headers)
+    except (AttributeError, RuntimeError):
+        remote, headers = None, {}
+    identity = client_identity(remote, headers, cfg.trusted_proxy_header, cfg.trusted_proxy_hops)
+    return client_key_for(identity, cfg.data_dir)
+
+
+def demo_account_banner() -> None:
+    """A warning on every page while any demo account (public password) exists."""
+    names = cache.demo_account_names()
+    if not names:
+        return
+    key = "banner_on" if get_settings().demo_mode else "banner_off"
+    message = t(f"security.demo_accounts.{key}", names=", ".join(names))
+    st.sidebar.warning(message)
+    st.warning(message)
+
+
+def first_run_hint() -> None:
+    """On the sign-in form: how to create the first administrator when no account exists."""
+    if not cache.has_accounts():
+        st.info(t("security.first_run"))
+
+
+def change_password_form(actor: Actor) -> None:
+    """The signed-in user changes their own password (current password required)."""
+    with st.expander(t("security.password.heading")):
+        current = st.text_input(t("security.password.current"), type="password",
+                                autocomplete="current-password", key="own_password_current")
+        new = st.text_input(t("security.password.new"), type="password",
+                            autocomplete="new-password", key="own_password_new")
+        again = st.text_input(t("security.password.again"), type="password",
+                              autocomplete="new-password", key="own_password_again")
+        submitted = st.button(t("security.password.button"), key="own_password_change")
+    if not submitted:
+        return
+    if new != again:
+        st.error(t("security.password.mismatch"))
+        return
+    try:
+        with cache.unit_of_work(actor, write=True) as repo:
+            change_own_password(repo, current, new)
+    except InputError as exc:
+        if any(p.field == "current_password" for p in exc.problems):
+            st.error(t("security.password.wrong_current"))
+        else:
+            st.error(t("inspect.error.input") + "\n\n" + "\n".join(
+                f"- {t('inspect.problem', field=p.field, value=p.value, allowed=p.allowed)}"
+                for p in exc.problems))
+        return
+    except PermissionDenied:
+        st.error(t("security.account_changed"))
+        return
+    st.success(t("security.password.done"))
+
+
+def demo_accounts_admin(actor: Actor) -> None:
+    """Admin page: list the demo accounts and offer to remove them."""
+    st.markdown(f"#### {t('security.demo_accounts.heading')}")
+    names = cache.demo_account_names()
+    if not names:
+        st.caption(t("security.demo_accounts.none"))
+        return
+    st.warning(t("security.demo_accounts.listed", names=", ".join(names)))
+    if st.button(t("security.demo_accounts.remove"), key="remove_demo_accounts", type="primary"):
+        try:
+            with cache.unit_of_work(actor, write=True) as repo:
+                removed = remove_demo_accounts(repo)
+        except AuditError as exc:
+            st.error(t("inspect.error.other", error=str(exc)))
+            return
+        cache.demo_account_names.clear()
+        st.success(t("security.demo_accounts.removed", names=", ".join(removed)))
