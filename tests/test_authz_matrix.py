@@ -535,12 +535,12 @@ def test_reads_write_nothing(copy_db: tuple[Database, dict[str, Any], Settings])
             statements.append(statement)
 
     sa.event.listen(db.engine, "before_cursor_execute", spy)
-    before = _snapshot(db)
+    before = snapshot(db)
     for name, call in READS.items():
         with db.unit_of_work(ANONYMOUS, write=True) as repo:
             call(repo, ids, cfg)
         assert statements == [], f"{name} wrote: {statements}"
-    assert _snapshot(db) == before
+    assert snapshot(db) == before
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -551,8 +551,8 @@ def test_demo_seeders_need_meta_write_and_an_empty_database(
     from audit.demo import DemoRefused
 
     db, ids, cfg = copy_db
-    before = _snapshot(db)
+    before = snapshot(db)
     expected = DemoRefused if role in PERMISSIONS["meta.write"] else PermissionDenied
     with pytest.raises(expected), db.unit_of_work(_actor(role, ids), write=True) as repo:
         DEMO_SEEDERS[name](repo, ids, cfg)
-    assert _snapshot(db) == before
+    assert snapshot(db) == before
