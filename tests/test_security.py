@@ -12,13 +12,14 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from browser_support import empty_app_db
-from test_authz_matrix import _snapshot as snapshot
+from bureau_fixtures import snapshot
 
 from audit import auth
 from audit.actors import ANONYMOUS, SYSTEM, Actor
 from audit.demo import DEMO_ACCOUNTS, DEMO_DATABASE_FLAG, DemoRefused, seed_demo
 from audit.demo.accounts import seed_demo_accounts
 from audit.errors import InputError, PermissionDenied
+from audit.scoring import evaluate
 from audit.settings import Settings
 from audit.storage import Database, open_database, upgrade_to_head
 from audit.storage.orm import Base, User
@@ -207,7 +208,7 @@ def test_anonymous_cannot_attach_a_photo_to_a_submitted_audit(sqlite_db: Databas
     cfg = Settings(data_dir=tmp_path)
     with sqlite_db.unit_of_work(SYSTEM, write=True) as repo:
         fac = repo.create_facility("ramp", 111.98, 21.86)
-        audit_id = repo.submit_audit(fac.id, {"running_slope_pct": 9.0, "rise_mm": 300}).id
+        audit_id = repo.submit_audit(fac.id, evaluate("ramp", {"running_slope_pct": 9.0, "rise_mm": 300})).id
     with sqlite_db.unit_of_work(ANONYMOUS, write=True) as repo:
         photo_id = store_photo(repo, _jpeg(), settings=cfg)  # residents may upload (reports)
     before = snapshot(sqlite_db)
@@ -496,7 +497,7 @@ def test_public_facility_detail_names_no_staff_account(sqlite_db: Database) -> N
     inspector = Actor(None, "zhang.inspector", "inspector")
     with sqlite_db.unit_of_work(inspector, write=True) as repo:
         fac = repo.create_facility("ramp", 111.98, 21.86)
-        repo.submit_audit(fac.id, {"running_slope_pct": 9.0, "rise_mm": 300})
+        repo.submit_audit(fac.id, evaluate("ramp", {"running_slope_pct": 9.0, "rise_mm": 300}))
     with sqlite_db.unit_of_work(ANONYMOUS) as repo:
         public = repo.facility_detail(fac.id)
         staff = repo.facility_detail(fac.id, staff_names=True)
