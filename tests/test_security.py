@@ -208,7 +208,8 @@ def test_anonymous_cannot_attach_a_photo_to_a_submitted_audit(sqlite_db: Databas
     cfg = Settings(data_dir=tmp_path)
     with sqlite_db.unit_of_work(SYSTEM, write=True) as repo:
         fac = repo.create_facility("ramp", 111.98, 21.86)
-        audit_id = repo.submit_audit(fac.id, evaluate("ramp", {"running_slope_pct": 9.0, "rise_mm": 300})).id
+        ev = evaluate("ramp", {"running_slope_pct": 9.0, "rise_mm": 300})
+        audit_id = repo.submit_audit(fac.id, ev).id
     with sqlite_db.unit_of_work(ANONYMOUS, write=True) as repo:
         photo_id = store_photo(repo, _jpeg(), settings=cfg)  # residents may upload (reports)
     before = snapshot(sqlite_db)
