@@ -52,6 +52,8 @@ def test_suspect_value_needs_confirmation_before_saving(app_db: Database) -> Non
     assert "0.8 mm 超出通常范围" in warnings and "0.8 m = 800 mm" in warnings
     assert "确认或更正之前不参与判定" in warnings  # the live verdict says why it waits
     assert _submit(at).disabled  # type: ignore[attr-defined]
+    captions = "\n".join(str(c.value) for c in at.caption)
+    assert "勾选“无误”确认后再保存" in captions and "红色" not in captions  # tick, not "fix red"
     box = at.checkbox(key=f"{_form(at)}:ramp:rise_mm:confirm:0.8")
     assert box.label == "0.8 无误（已复核测量）"
     box.check()

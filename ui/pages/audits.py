@@ -404,8 +404,9 @@ def main() -> None:
                       disabled=blocked):
         _save(actor, facility_type, raw, notes, name, address, list(files or []), "submitted",
               gps_ok)
-    if blocked:
-        st.caption(t("inspect.fix_first"))
+    if blocked:  # unconfirmed unit slips only: ask to confirm or correct, not to "fix the red"
+        only_suspect = all(p.code == "suspect" for p in problems)
+        st.caption(t("inspect.confirm_first" if only_suspect else "inspect.fix_first"))
     if facility_id is not None:
         history_panel(facility_type, _history(int(facility_id)))
     _import_section(actor)
