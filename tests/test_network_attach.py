@@ -20,6 +20,7 @@ from audit.network_attach import (
     load_attach_rules,
     network_state,
 )
+from audit.scoring import evaluate
 from audit.storage import Database
 from geodata.crs import lonlat_to_metric, metric_to_lonlat
 from geodata.demo_network import demo_walk_network
@@ -124,9 +125,11 @@ def test_network_state_from_stored_audits(
     with sqlite_db.unit_of_work(SYSTEM, write=True) as repo:
         lon, lat = _near(crossing.lon, crossing.lat, 3.0)
         steep = repo.create_facility("curb_ramp", lon, lat, name="test ramp")
-        repo.submit_audit(steep.id, {"curb_ramp_type": "full_width", "running_slope_pct": 15.0})
+        repo.submit_audit(steep.id, evaluate(
+            "curb_ramp", {"curb_ramp_type": "full_width", "running_slope_pct": 15.0}))
         # a second audit supersedes the first: the element carries the latest one
-        repo.submit_audit(steep.id, {"curb_ramp_type": "full_width", "running_slope_pct": 16.0})
+        repo.submit_audit(steep.id, evaluate(
+            "curb_ramp", {"curb_ramp_type": "full_width", "running_slope_pct": 16.0}))
         lon2, lat2 = _near(other.lon, other.lat, -2.0)
         pending = repo.create_facility("curb_ramp", lon2, lat2, name="not yet audited")
         latest = repo.latest_audit(steep.id)

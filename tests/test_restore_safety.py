@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from audit.actors import Actor
 from audit.errors import InputError
+from audit.scoring import evaluate
 from audit.storage import Database, open_database
 from audit.storage.backup import BackupError, backup, restore, table_fingerprints
 from audit.storage.repository import Repository
@@ -32,7 +33,8 @@ def _add(db: Database, n: int, name: str) -> None:
         repo = Repository(s, INSPECTOR)
         for i in range(n):
             fac = repo.create_facility("ramp", 111.98 + i * 0.001, 21.86, name=f"{name}{i}")
-            repo.submit_audit(fac.id, {"running_slope_pct": 6.0 + i, "rise_mm": 200 + 100 * i})
+            repo.submit_audit(fac.id, evaluate(
+                "ramp", {"running_slope_pct": 6.0 + i, "rise_mm": 200 + 100 * i}))
 
 
 @pytest.fixture
