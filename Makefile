@@ -23,10 +23,11 @@ $(PY):
 	$(PIP) install --quiet --upgrade pip
 
 # Installs exactly the locked versions (hash-checked), then the project itself without
-# resolving again. Re-runs only when the lock (or pyproject.toml) changed.
-$(STAMP): $(LOCK) pyproject.toml | $(PY)
-	$(PIP) install --quiet --require-hashes -r $(LOCK)
-	$(PIP) install --quiet --no-deps -e .
+# resolving again. Re-runs only when the lock (or pyproject.toml) changed. uv installs the
+# same hash-checked lock as pip would, in seconds instead of minutes (parallel, cached).
+$(STAMP): $(LOCK) pyproject.toml | $(VENV)/bin/uv
+	$(VENV)/bin/uv pip install --quiet --python $(PY) --require-hashes -r $(LOCK)
+	$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps -e .
 	touch $(STAMP)
 
 node_modules/.installed: package.json package-lock.json
