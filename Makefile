@@ -14,7 +14,7 @@ TEST_WORKERS ?= auto
 
 help:
 	@echo "make run    start the app with demo data on http://localhost:$${STREAMLIT_SERVER_PORT:-8501}"
-	@echo "make test   ruff, mypy, import contracts, then the whole pytest suite"
+	@echo "make test   ruff, import contracts, then the whole pytest suite with mypy beside it"
 	@echo "make bench  run the benchmarks and write bench/RESULTS.md"
 	@echo "make lock   re-resolve $(LOCK) from pyproject.toml (then make setup installs it)"
 
@@ -49,8 +49,15 @@ lint: setup
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports --no-logo
 
-test: lint
-	$(PY) -m pytest -n $(TEST_WORKERS)
+# The same checks as `make lint`; mypy (a minute or more on a fresh clone's cold cache) runs
+# beside pytest, and both must pass.
+test: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-logo
+	$(VENV)/bin/mypy > $(VENV)/mypy.log 2>&1 & types=$$!; \
+	$(PY) -m pytest -n $(TEST_WORKERS); tests=$$?; \
+	wait $$types; typed=$$?; cat $(VENV)/mypy.log; \
+	[ $$tests -eq 0 ] && [ $$typed -eq 0 ]
 
 bench: setup
 	$(PY) -m bench
