@@ -407,6 +407,12 @@ def authenticate(
             failure = AuthenticationFailed("bad_credentials")
     elif not row.is_active:
         failure = AuthenticationFailed("disabled")
+    elif row.role not in USER_ROLES:
+        # A row written outside the library (SQL, an old backup) with a role no person may hold,
+        # such as "system", would otherwise sign in with that role's permissions.
+        log.error("user %r has the stored role %r, not one of %s; refused", name, row.role,
+                  ", ".join(USER_ROLES))
+        failure = AuthenticationFailed("disabled")
     else:
         row.failed_logins = 0
         row.locked_until = None

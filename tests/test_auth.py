@@ -130,6 +130,28 @@ def test_disabled_account(db: Database, tmp_path: Path) -> None:
         disable_user(db, admin, "boss")  # not yourself
 
 
+@pytest.mark.parametrize("stored_role", ["system", "anonymous", "Admin", ""])
+def test_a_stored_role_no_person_may_hold_cannot_sign_in(
+    db: Database, tmp_path: Path, stored_role: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A row written outside the library (SQL, an old backup) with a role such as "system" is
+    refused at sign-in, and a session already open with it ends, instead of acting with that
+    role's permissions."""
+    create_user(db, SYSTEM, "insp1", PW, "inspector")
+    actor = authenticate(db, "insp1", PW, settings=_settings(tmp_path))
+    with db.engine.begin() as conn:
+        conn.execute(sa.update(User).where(User.username == "insp1").values(role=stored_role))
+    with caplog.at_level(logging.ERROR, logger="audit.auth"), pytest.raises(
+        AuthenticationFailed
+    ) as info:
+        authenticate(db, "insp1", PW, settings=_settings(tmp_path))
+    assert info.value.reason == "disabled"
+    assert f"stored role {stored_role!r}" in caplog.text
+    forged = Actor(actor.user_id, actor.username, stored_role, actor.session_epoch)  # type: ignore[arg-type]
+    with pytest.raises(PermissionDenied), db.unit_of_work(forged):
+        pass
+
+
 def test_bad_input_reports_every_problem_and_writes_nothing(db: Database) -> None:
     create_user(db, SYSTEM, "taken", PW, "bureau")
     with pytest.raises(InputError) as info:

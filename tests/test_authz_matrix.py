@@ -197,7 +197,8 @@ def _expected(perms: tuple[str, ...], role: str) -> bool:
 def test_every_permission_is_exercised() -> None:
     used = {p for _, perms, _ in OPERATIONS for p in perms}
     # facility.update: no library function changes a facility's fields (re-audits only);
-    # data.export_private: exports hold public fields only, so no export needs it.
+    # data.export_private: not required by any operation; it decides whether an export keeps
+    # the inspectors' account names (tests/test_exports.py).
     assert set(PERMISSIONS) - used == {"facility.update", "data.export_private"}
 
 

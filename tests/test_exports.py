@@ -10,14 +10,15 @@ import openpyxl
 import pandas as pd
 import pyogrio
 import pytest
+import sqlalchemy as sa
 from bureau_fixtures import audit, facility, report
 
-from audit.actors import SYSTEM
+from audit.actors import SYSTEM, Actor
 from audit.cli import main as cli_main
 from audit.errors import InputError
-from audit.io.exports import FORMATS, export_database
+from audit.io.exports import FORMATS, export_database, export_tables
 from audit.storage import Database
-from audit.storage.orm import ReportContact
+from audit.storage.orm import Audit, ReportContact
 from audit.storage.repository import Repository
 from audit.workorders import create_work_order
 
@@ -139,3 +140,22 @@ def test_cli_export(filled: Database, tmp_path: Path, monkeypatch: pytest.Monkey
         get_settings.cache_clear()
     assert "format" in capsys.readouterr().err
     assert len(pyogrio.read_dataframe(tmp_path / "a.gpkg", layer="facilities")) == 2
+
+
+@pytest.mark.parametrize(("role", "named"), [("anonymous", False), ("inspector", False),
+                                             ("bureau", True), ("admin", True)])
+def test_inspector_account_names_only_in_staff_exports(
+    filled: Database, tmp_path: Path, role: str, named: bool
+) -> None:
+    """An audit's inspector is a staff account name: exports made by anyone who may not export
+    private fields leave the column out (as the public pages do), so that no export tells an
+    attacker which accounts exist; the bureau and admins keep it."""
+    with filled.engine.begin() as conn:
+        conn.execute(sa.update(Audit).values(inspector_name="insp-wang"))
+    actor = Actor(None, role, role)  # type: ignore[arg-type]
+    with filled.unit_of_work(actor) as repo:
+        audits = export_tables(repo)["audits"]
+        out = export_database(repo, "csv", tmp_path / "export")
+    assert ("inspector_name" in audits.columns) is named
+    assert (b"insp-wang" in _all_bytes(out)) is named
+    assert len(audits) == 2

@@ -29,6 +29,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from audit.actors import permitted
 from audit.errors import InputError, Problem
 from audit.io import EXPORT_FORMATS
 from audit.io.cells import csv_safe_frame, mark_text_cells
@@ -41,7 +42,12 @@ DEMO_NOTE_EN = "This export contains SYNTHETIC demo data (not real)"
 
 
 def export_tables(repo: Repository) -> dict[str, pd.DataFrame]:
-    """The tables every export holds (plain pandas; lon/lat WGS84 where there is a place)."""
+    """The tables every export holds (plain pandas; lon/lat WGS84 where there is a place).
+
+    The inspector of each audit (a staff account name) is kept only for actors who may export
+    private fields (``data.export_private``: bureau, admin); anyone else's export leaves the
+    column out, as the public pages do, so an export never tells an attacker which accounts exist.
+    """
     from audit.workorders import work_order_frame
 
     facilities = repo.facility_frame()
@@ -53,6 +59,8 @@ def export_tables(repo: Repository) -> dict[str, pd.DataFrame]:
                   "ruleset_version", "verdict", "score", "n_fail", "is_demo"]
     plain: list[tuple[Any, ...]] = rows
     audits = pd.DataFrame([r[:-1] for r in plain], columns=audit_cols)
+    if not permitted(repo.actor, "data.export_private"):
+        audits = audits.drop(columns=["inspector_name"])
     finding_rows: list[dict[str, Any]] = []
     for r in plain:
         evaluation: dict[str, Any] = r[-1] or {}

@@ -19,7 +19,7 @@ import pandas as pd
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from audit.actors import SYSTEM, Actor, require
+from audit.actors import SYSTEM, USER_ROLES, Actor, require
 from audit.errors import ConflictError, InputError, NotFoundError, PermissionDenied, Problem
 from audit.geo import degree_box, haversine_m
 from audit.storage.findings import (
@@ -206,6 +206,7 @@ class Repository:
             or not row.is_active
             or row.username != actor.username
             or row.role != actor.role
+            or row.role not in USER_ROLES
             or row.session_epoch != actor.session_epoch
         ):
             msg = (
