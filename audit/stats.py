@@ -8,15 +8,17 @@ for these few lines:
     centre    = (p + z²/2n) / (1 + z²/n)
     halfwidth = z · √(p(1−p)/n + z²/4n²) / (1 + z²/n)
 
-with ``p = k/n`` and ``z`` the standard normal quantile ``1 − α/2`` (scipy's ``norm.ppf``).
+with ``p = k/n`` and ``z`` the standard normal quantile ``1 − α/2``, from the standard library's
+:class:`statistics.NormalDist` (Wichura's AS 241, accurate to about 1e-16; scipy's ``norm.ppf``
+gives the same digits but importing ``scipy.stats`` cost about 40 % of a cold rankings process).
 """
 
 from __future__ import annotations
 
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
-from scipy.stats import norm
 
 from audit.errors import InputError, Problem
 
@@ -48,7 +50,7 @@ def wilson_score_interval(
     if over.any():
         pairs = [f"{int(a)}/{int(b)}" for a, b in zip(k[over][:5], n[over][:5], strict=True)]
         raise InputError(Problem("successes", pairs, "at most the number of trials"))
-    z = float(norm.ppf(0.5 + confidence / 2.0))
+    z = NormalDist().inv_cdf(0.5 + confidence / 2.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         p = k / n
         z2n = z * z / n

@@ -11,21 +11,33 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from pyproj import CRS, Transformer
 
 from geodata.errors import InputError, Problem
 
 if TYPE_CHECKING:
     import geopandas as gpd
+    from pyproj import Transformer
 
 WGS84 = "EPSG:4326"
 METRIC_CRS = "EPSG:32649"  # UTM zone 49N: Yangjiang lies at 111.3-112.4 E, inside 108-114 E
 MAX_REPORTED = 5  # how many offending points an error message lists before summarising
 
 
+def _crs(value: Any) -> Any:
+    """``pyproj.CRS.from_user_input(value)``, importing pyproj on first use (see transformer)."""
+    from pyproj import CRS
+
+    return CRS.from_user_input(value)
+
+
 @lru_cache(maxsize=8)
 def transformer(src: str, dst: str) -> Transformer:
-    """A cached ``always_xy`` transformer from ``src`` to ``dst``."""
+    """A cached ``always_xy`` transformer from ``src`` to ``dst``.
+
+    pyproj is imported here, on first use, not with the module: validating a point (which the
+    storage layer does on every write) must not cost a cold process pyproj's start-up."""
+    from pyproj import Transformer
+
     return Transformer.from_crs(src, dst, always_xy=True)
 
 
@@ -47,7 +59,7 @@ def require_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries, expected: str, what: str 
         raise InputError(
             Problem(f"{what}.crs", None, f"a declared CRS ({expected}); set it, e.g. .set_crs()")
         )
-    if CRS.from_user_input(gdf.crs) != CRS.from_user_input(expected):
+    if _crs(gdf.crs) != _crs(expected):
         raise InputError(
             Problem(f"{what}.crs", str(gdf.crs), f"{expected}; reproject explicitly with .to_crs()")
         )
@@ -56,7 +68,7 @@ def require_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries, expected: str, what: str 
 def require_same_crs(*frames: gpd.GeoDataFrame | gpd.GeoSeries) -> None:
     """Raise :class:`InputError` when the frames do not all share one declared CRS."""
     crss = [f.crs for f in frames]
-    if any(c is None for c in crss) or len({CRS.from_user_input(c).to_string() for c in crss}) > 1:
+    if any(c is None for c in crss) or len({_crs(c).to_string() for c in crss}) > 1:
         raise InputError(
             Problem("crs", [str(c) for c in crss], "inputs in one declared CRS; reproject first")
         )
@@ -64,7 +76,7 @@ def require_same_crs(*frames: gpd.GeoDataFrame | gpd.GeoSeries) -> None:
 
 def to_metric(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """``gdf`` (which must be in WGS84 or already UTM 49N) in UTM 49N metres."""
-    if gdf.crs is not None and CRS.from_user_input(gdf.crs) == CRS.from_user_input(METRIC_CRS):
+    if gdf.crs is not None and _crs(gdf.crs) == _crs(METRIC_CRS):
         return gdf
     require_crs(gdf, WGS84)
     return gdf.to_crs(METRIC_CRS)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -158,3 +160,20 @@ def test_bad_arguments_raise(sqlite_db: Database) -> None:
         compute_rankings(repo, group_by=["street"], weights=WEIGHTS)
     with sqlite_db.unit_of_work(SYSTEM) as repo, pytest.raises(InputError):
         compute_rankings(repo, coverage_threshold=1.5, weights=WEIGHTS)
+
+
+def test_a_cold_rankings_process_imports_no_heavy_library() -> None:
+    """The bureau's first page load pays the imports of a cold process: rankings must not pull in
+    scipy (the Wilson interval uses the standard library's normal quantile), pyproj (imported
+    by geodata.crs on first use), geopandas or matplotlib."""
+    code = (
+        "import sys\n"
+        "from audit.rankings import compute_rankings\n"
+        "from audit.storage import open_database\n"
+        "from audit.storage.repository import Repository\n"
+        "heavy = ('scipy', 'pyproj', 'geopandas', 'matplotlib', 'shapely', 'networkx')\n"
+        "print(','.join(m for m in heavy if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parent.parent, check=True)
+    assert done.stdout.strip() == ""
