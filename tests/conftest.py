@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -102,10 +103,26 @@ def one_unit_of_work(fn: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
-@pytest.fixture
-def sqlite_db(tmp_path: Path) -> Iterator[Database]:
-    db = open_database(f"sqlite:///{tmp_path / 'test.sqlite3'}")
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database migrated to head once per test process (the migrations take a few
+    hundred milliseconds; hundreds of tests need a fresh database)."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.sqlite3"
+    db = open_database(f"sqlite:///{path}")
     upgrade_to_head(db)
+    db.engine.dispose()  # the last connection closing checkpoints the WAL into the file
+    leftovers = [p.name for p in path.parent.iterdir() if p != path]
+    assert not leftovers, f"the template left files beside it: {leftovers}"
+    return path
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path, _sqlite_template: Path) -> Iterator[Database]:
+    """A fresh SQLite database at head: a byte copy of the session's migrated template (with its
+    owner-only file mode), the same as migrating a new file (tests/test_fixtures.py)."""
+    target = tmp_path / "test.sqlite3"
+    shutil.copy2(_sqlite_template, target)
+    db = open_database(f"sqlite:///{target}")
     yield db
     db.engine.dispose()
 
