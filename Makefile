@@ -55,7 +55,7 @@ test: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-logo
 	$(VENV)/bin/mypy > $(VENV)/mypy.log 2>&1 & types=$$!; \
-	$(PY) -m pytest -n $(TEST_WORKERS); tests=$$?; \
+	$(PY) -m pytest -n $(TEST_WORKERS) --durations=30; tests=$$?; \
 	wait $$types; typed=$$?; cat $(VENV)/mypy.log; \
 	[ $$tests -eq 0 ] && [ $$typed -eq 0 ]
 
