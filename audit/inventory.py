@@ -397,7 +397,7 @@ def worklist(
     if progress:
         progress(f"network distances between {len(todo)} stops")
     dm = network_distance_matrix(network, todo["lon"].to_numpy(float),
-                                 todo["lat"].to_numpy(float))
+                                 todo["lat"].to_numpy(float), max_snap_m=cfg.snap_limit_m)
     rnd = plan_round(dm.metres, 0)
     order = rnd.order
     legs = np.concatenate([[0.0], dm.metres[order[:-1], order[1:]]])

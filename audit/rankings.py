@@ -428,15 +428,15 @@ def compute_rankings(
     cells = cell_aggregates(repo, w, facility_types=facility_types, districts=districts,
                             since=since, until=until)
     # the file's name only: the result is shown on public pages, never a server path
-    if expected is not None:
-        exp = expected if "source" in expected.columns else expected.assign(source="OSM/features")
-    else:
-        exp = expected_targets(repo)
-    source = _sources(exp["source"])
+    given = expected is not None and "source" not in expected.columns
+    exp = expected if expected is not None else expected_targets(repo)
+    source = "OSM/features" if given else _sources(exp["source"])
     table = rank_frame(
         cells, pd.Series(dtype=float), exp, reports=report_counts(repo),
         report_fix_types=_report_fix_types(), group_by=keys, coverage_threshold=threshold,
     )
+    if given:  # counts passed without a source: every cell says they came from the caller
+        table["expected_source"] = source
     if facility_types is not None and "facility_type" in keys:
         table = table[table["facility_type"].isin(list(facility_types))]
     if districts is not None and "district_code" in keys:

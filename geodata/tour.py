@@ -57,9 +57,15 @@ def _local_xy(lon: np.ndarray, lat: np.ndarray, lat0: float) -> np.ndarray:
     return np.column_stack([lon * k * np.cos(np.radians(lat0)), lat * k])
 
 
-def network_distance_matrix(G: nx.MultiDiGraph, lons: Any, lats: Any) -> DistanceMatrix:
+def network_distance_matrix(
+    G: nx.MultiDiGraph, lons: Any, lats: Any, *, max_snap_m: float | None = None
+) -> DistanceMatrix:
     """Network distances between points (each snapped to its nearest node; symmetric: the walk
-    network is walkable both ways, and the shorter direction is taken)."""
+    network is walkable both ways, and the shorter direction is taken).
+
+    A point farther than ``max_snap_m`` from every node is off the network (another area, or a
+    gap in the map): its legs are straight lines, flagged in ``on_network``.
+    """
     from geodata.coverage import prepare
 
     lon, lat = check_lonlat(lons, lats, field="stop")
@@ -80,8 +86,11 @@ def network_distance_matrix(G: nx.MultiDiGraph, lons: Any, lats: Any) -> Distanc
         between[start:start + part.size] = d[:, nodes]
     between = np.minimum(between, between.T)
     net = between[np.ix_(inverse, inverse)]
-    # two stops on one node: they are apart by their own snapping offsets at most
     on_network = np.isfinite(net)
+    if max_snap_m is not None:
+        off = snap > max_snap_m
+        on_network[off, :] = False
+        on_network[:, off] = False
     straight = haversine_m(lon[:, None], lat[:, None], lon[None, :], lat[None, :])
     metres = np.where(on_network, net, straight)
     np.fill_diagonal(metres, 0.0)

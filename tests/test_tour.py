@@ -103,3 +103,8 @@ def test_network_distances_use_the_street_and_flag_unconnected_pairs() -> None:
     assert dm.metres[0, 2] == pytest.approx(1034, abs=5)
     assert np.allclose(dm.metres, dm.metres.T)
     assert dm.snap_m.max() < 1.0
+    # a stop far from every node (another city) is off the network: straight lines only
+    far = network_distance_matrix(G, [111.9800, 111.9830, 24.94], [21.86, 21.86, 60.17],
+                                  max_snap_m=100.0)
+    assert far.on_network[0, 1] and not far.on_network[0, 2] and not far.on_network[2, 1]
+    assert far.metres[0, 2] > 7_000_000

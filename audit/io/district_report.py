@@ -130,10 +130,24 @@ def _type_rows(table: pd.DataFrame) -> list[dict[str, object]]:
             "gap_points": f"{r.gap_points:.0f}",
             "gap_per_audited": _decimal(r.gap_per_audited),
             "expected": "—" if pd.isna(r.expected) else str(r.expected),
+            "expected_source": source_zh(r.expected_source),
             "coverage": _percent(r.coverage),
             "resident_reports": r.resident_reports,
         })
     return rows
+
+
+def source_zh(source: str) -> str:
+    """Where a cell's expected count came from, in Chinese (the report's language)."""
+    def one(part: str) -> str:
+        if part == "osm_inventory":
+            return "OSM 清单计数"
+        if part == "OSM/features":
+            return "调用方提供的计数"
+        return f"假设目标（{part}）"
+
+    parts = [p for p in str(source).split(" + ") if p]
+    return " + ".join(one(p) for p in parts) if parts else "—"
 
 
 def _district_rows(table: pd.DataFrame) -> list[dict[str, object]]:
@@ -178,7 +192,7 @@ def district_report_html(repo: Repository, district_code: str, *,
         type_rows=_type_rows(table),
         threshold_pct=f"{res.coverage_threshold * 100:.0f}",
         weights="，".join(f"{k}={v:g}" for k, v in res.weights.items()),
-        expected_source=res.expected_source,
+        expected_source=source_zh(res.expected_source),
         chart_svg=Markup(compliance_chart_svg(table)),  # our own matplotlib SVG
         district_rows=_district_rows(by_district),
         map_svg=Markup(map_svg(district_code, facilities)),  # our own matplotlib SVG
