@@ -260,6 +260,20 @@ def _sources(values: pd.Series) -> str:
     return " + ".join(sorted({str(v) for v in values if v}))
 
 
+def source_parts(source: str) -> list[tuple[str, str]]:
+    """A cell's ``expected_source`` as ``(kind, file)`` pairs, kind one of ``osm_inventory``,
+    ``features`` (counts the caller passed) or ``targets`` (the inventory targets file)."""
+    out: list[tuple[str, str]] = []
+    for part in (p for p in str(source).split(" + ") if p):
+        if part == "osm_inventory":
+            out.append(("osm_inventory", ""))
+        elif part == "OSM/features":
+            out.append(("features", ""))
+        else:
+            out.append(("targets", part))
+    return out
+
+
 def expected_targets(repo: Repository) -> pd.DataFrame:
     """The coverage target of every cell, with its ``source``: the count of OSM inventory items
     (:func:`audit.inventory.inventory_counts`, source ``osm_inventory``) where the cell has any,
@@ -466,5 +480,6 @@ __all__ = [
     "rank_frame",
     "report_counts",
     "severity_weights",
+    "source_parts",
     "wilson_interval",
 ]

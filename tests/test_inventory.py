@@ -167,6 +167,12 @@ def test_coverage_targets_come_from_inventory_counts_where_present(
     assert res.expected_source == "inventory_targets.csv + osm_inventory"
     mixed = by_district.set_index("district_code").loc[DISTRICT, "expected_source"]
     assert mixed == "inventory_targets.csv + osm_inventory"
+    # the printable district report names each row's source
+    from audit.io.district_report import district_report_html
+
+    with sqlite_db.unit_of_work(SYSTEM) as repo:
+        html = district_report_html(repo, DISTRICT, ranking=res)
+    assert "<td>OSM 清单计数</td>" in html and "<td>假设目标（inventory_targets.csv）</td>" in html
 
 
 # ----------------------------------------------------------------------------- matching
@@ -267,3 +273,33 @@ def test_helsinki_worklist_says_not_yangjiang(sqlite_db: Database) -> None:
     assert len(wl.stops) == 4 and wl.not_yangjiang
     assert "not Yangjiang" in worklist_html(wl, "en")
     assert "不是阳江" in worklist_lines(wl, "zh")[2]
+
+
+# ----------------------------------------------------------------------------- command line
+
+
+def test_cli_import_list_worklist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                  capsys: pytest.CaptureFixture[str], synthetic: Path) -> None:
+    from audit.cli import main
+    from audit.settings import get_settings
+
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", "")
+    monkeypatch.setenv("A11Y_SETTINGS_FILE", str(tmp_path / "none.toml"))
+    get_settings.cache_clear()
+    try:
+        assert main(["inventory", "import", str(tmp_path / "missing.osm.pbf")]) == 2
+        assert "missing.osm.pbf" in capsys.readouterr().err
+        assert main(["inventory", "import", str(synthetic)]) == 0
+        out = capsys.readouterr().out
+        assert "synthetic-yangjiang.osm.pbf (OpenStreetMap data of Yangjiang): 20 inventory " \
+               "items, 20 new" in out
+        assert main(["inventory", "list"]) == 0
+        assert "441702 crossing_signal: 14" in capsys.readouterr().out
+        html = tmp_path / "wl.html"
+        assert main(["inventory", "worklist", "--district", "441702", "--network", "demo",
+                     "--html", str(html), "--lang", "en", "--type", "toilet"]) == 0
+        out = capsys.readouterr().out
+        assert "1 stops to audit" in out and html.is_file()
+    finally:
+        get_settings.cache_clear()

@@ -25,7 +25,7 @@ from markupsafe import Markup
 from audit.errors import InputError, Problem
 from audit.frames import frame_rows
 from audit.io.report_fonts import FONT_FAMILY, embed_font, use_in_matplotlib
-from audit.rankings import RankingResult, compute_rankings
+from audit.rankings import RankingResult, compute_rankings, source_parts
 from audit.storage.repository import Repository
 
 CJK_FONT = "Noto Sans CJK SC"
@@ -137,17 +137,14 @@ def _type_rows(table: pd.DataFrame) -> list[dict[str, object]]:
     return rows
 
 
+_SOURCE_ZH = {"osm_inventory": "OSM 清单计数", "features": "调用方提供的计数",
+              "targets": "假设目标（{file}）"}
+
+
 def source_zh(source: str) -> str:
     """Where a cell's expected count came from, in Chinese (the report's language)."""
-    def one(part: str) -> str:
-        if part == "osm_inventory":
-            return "OSM 清单计数"
-        if part == "OSM/features":
-            return "调用方提供的计数"
-        return f"假设目标（{part}）"
-
-    parts = [p for p in str(source).split(" + ") if p]
-    return " + ".join(one(p) for p in parts) if parts else "—"
+    parts = [_SOURCE_ZH[kind].format(file=file) for kind, file in source_parts(source)]
+    return " + ".join(parts) or "—"
 
 
 def _district_rows(table: pd.DataFrame) -> list[dict[str, object]]:

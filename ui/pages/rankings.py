@@ -17,15 +17,10 @@ GROUPS = {"cell": ("district_code", "facility_type"), "district": ("district_cod
 
 def source_label(source: str) -> str:
     """Where a cell's expected count came from, in words (" + " joins several sources)."""
-    def one(part: str) -> str:
-        if part == "osm_inventory":
-            return t("inventory.source.osm_inventory")
-        if part == "OSM/features":
-            return t("inventory.source.features")
-        return t("inventory.source.targets", file=part)
+    from audit.rankings import source_parts
 
-    parts = [p for p in str(source).split(" + ") if p]
-    return " + ".join(one(p) for p in parts) if parts else t("inventory.source.none")
+    parts = [t(f"inventory.source.{kind}", file=file) for kind, file in source_parts(source)]
+    return " + ".join(parts) or t("inventory.source.none")
 
 
 def _display(table: pd.DataFrame, lang: str) -> pd.DataFrame:
