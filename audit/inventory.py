@@ -377,6 +377,12 @@ def worklist(
     cfg = settings or get_settings()
     if district_code is None and source_file is None:
         raise InputError(Problem("district", None, "a district code or an inventory source file"))
+    if district_code is not None:
+        import geodata
+
+        if district_code not in geodata.DISTRICTS:
+            raise InputError(Problem("district", district_code,
+                                     f"one of {', '.join(sorted(geodata.DISTRICTS))}"))
     if facility_types is not None:
         bad = [t for t in facility_types if t not in FACILITY_TYPES]
         if bad:

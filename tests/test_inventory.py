@@ -238,6 +238,11 @@ def test_worklist_round_leaves_out_audited_items_and_exports(
         write_worklist_xlsform(none, tmp_path / "none.xlsx")
     with pytest.raises(InputError, match="district"), sqlite_db.unit_of_work(SYSTEM) as repo:
         worklist(repo, walk)
+    with pytest.raises(InputError, match="`district` = '110101'"), \
+            sqlite_db.unit_of_work(SYSTEM) as repo:
+        worklist(repo, walk, district_code="110101")
+    with pytest.raises(InputError, match="facility_type"), sqlite_db.unit_of_work(SYSTEM) as repo:
+        worklist(repo, walk, district_code=DISTRICT, facility_types=["bench"])
 
 
 def test_worklist_limit_and_hostile_tags(sqlite_db: Database, synthetic: Path,
