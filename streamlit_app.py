@@ -43,6 +43,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("bureau", "ui/pages/priorities.py", "bureau.nav.priorities", ":material/savings:"),
     PageSpec("bureau", "ui/pages/workorders.py", "bureau.nav.workorders", ":material/build:"),
     PageSpec("inspector", "ui/pages/audits.py", "inspect.nav.audits", ":material/checklist:"),
+    PageSpec("inspector", "ui/pages/inventory.py", "inventory.nav.worklist", ":material/route:"),
     PageSpec("admin", "ui/pages/admin.py", "admin.nav.title", ":material/manage_accounts:"),
 )
 

@@ -55,6 +55,8 @@ PERMISSIONS: Final[dict[str, frozenset[Role]]] = {
     "workorder.manage": frozenset({"bureau", "admin", "system"}),
     "user.manage": frozenset({"admin", "system"}),
     "data.import": frozenset({"inspector", "admin", "system"}),
+    #: OSM features as the inventory to audit (python -m audit inventory import)
+    "inventory.import": frozenset({"bureau", "admin", "system"}),
     "data.export_private": frozenset({"bureau", "admin", "system"}),
     "meta.write": frozenset({"admin", "system"}),
     "account.own": frozenset({"inspector", "bureau", "admin"}),

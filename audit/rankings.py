@@ -9,10 +9,13 @@ For each cell (district, facility type) of the latest submitted audit per facili
   counted as audited but not as decided.
 - ``gap_points``: Σ over failing clauses of the clause's severity weight (the ruleset's
   ``[scoring.weights]``); ``gap_per_audited = gap_points / audited``.
-- ``coverage = audited / expected`` where ``expected`` comes from the bureau's inventory targets
-  (CSV, setting ``inventory_targets_file``; defaults are documented assumptions) or from OSM
-  counts (:func:`expected_from_features`). A cell below ``coverage_threshold`` (setting,
-  default 30 %) is **not rankable**: it is listed, flagged and de-emphasised, never ranked.
+- ``coverage = audited / expected`` where ``expected`` is, per cell, the count of imported OSM
+  inventory items (:mod:`audit.inventory`) where the cell has any, else the bureau's inventory
+  targets (CSV, setting ``inventory_targets_file``; defaults are documented assumptions), or
+  counts the caller passes (:func:`expected_from_features`). ``expected_source`` says, per cell,
+  which one was used (``osm_inventory`` or the CSV's file name; " + " joins several). A cell
+  below ``coverage_threshold`` (setting, default 30 %) is **not rankable**: it is listed,
+  flagged and de-emphasised, never ranked.
 - ``rank``: 1 = largest ``gap_per_audited`` among rankable cells (ties: lower Wilson upper bound
   of the compliance rate first).
 - ``resident_reports``: open resident reports in the cell, a SEPARATE figure read from the reports
@@ -252,6 +255,44 @@ def _sum_or_missing(values: pd.Series) -> float:
     return float(values.sum(min_count=1))
 
 
+def _sources(values: pd.Series) -> str:
+    """The distinct sources of the expected counts of a group, joined with " + " (sorted)."""
+    return " + ".join(sorted({str(v) for v in values if v}))
+
+
+def source_parts(source: str) -> list[tuple[str, str]]:
+    """A cell's ``expected_source`` as ``(kind, file)`` pairs, kind one of ``osm_inventory``,
+    ``features`` (counts the caller passed) or ``targets`` (the inventory targets file)."""
+    out: list[tuple[str, str]] = []
+    for part in (p for p in str(source).split(" + ") if p):
+        if part == "osm_inventory":
+            out.append(("osm_inventory", ""))
+        elif part == "OSM/features":
+            out.append(("features", ""))
+        else:
+            out.append(("targets", part))
+    return out
+
+
+def expected_targets(repo: Repository) -> pd.DataFrame:
+    """The coverage target of every cell, with its ``source``: the count of OSM inventory items
+    (:func:`audit.inventory.inventory_counts`, source ``osm_inventory``) where the cell has any,
+    else the inventory targets file (source: its file name)."""
+    from audit.inventory import inventory_counts
+
+    csv = load_inventory_targets().assign(source=inventory_targets_path().name)
+    inv = inventory_counts(repo).rename(columns={"basis": "source"})
+    if inv.empty:
+        return csv
+    keys = list(GROUP_KEYS)
+    covered = pd.MultiIndex.from_frame(inv[keys].astype(str))
+    csv_keys = pd.MultiIndex.from_frame(csv[keys].astype(str))
+    inv = inv.assign(basis="OSM inventory count")
+    rest = csv[~csv_keys.isin(covered)]
+    return pd.concat([inv, rest], ignore_index=True)[
+        ["district_code", "facility_type", "expected", "basis", "source"]]
+
+
 def _check_group_by(group_by: Iterable[str]) -> tuple[str, ...]:
     keys = tuple(group_by)
     if not keys or any(k not in GROUP_KEYS for k in keys) or len(set(keys)) != len(keys):
@@ -320,6 +361,10 @@ def rank_frame(
         list(GROUP_KEYS)
     )
     base["expected"] = exp["expected"].reindex(full).to_numpy()
+    if "source" in exp.columns:
+        base["expected_source"] = exp["source"].reindex(full).fillna("").astype(str).to_numpy()
+    else:
+        base["expected_source"] = ""
     if reports is not None and not reports.empty:
         fix = dict(report_fix_types or {})
         rep = reports.assign(facility_type=reports["category"].map(
@@ -333,7 +378,7 @@ def rank_frame(
         base.groupby(level=list(keys))
         .agg({"audited": "sum", "compliant": "sum", "non_compliant": "sum", "incomplete": "sum",
               "gap_points": "sum", "is_demo": "any", "resident_reports": "sum",
-              "expected": _sum_or_missing})
+              "expected": _sum_or_missing, "expected_source": _sources})
         .reset_index()
     )
     table["decided"] = table["compliant"] + table["non_compliant"]
@@ -366,7 +411,6 @@ def rank_frame(
     else:
         table["facility_type"], table["type_zh"], table["type_en"] = "*", "全部类型", "All types"
     table["expected"] = table["expected"].astype("Int64")
-    table["expected_source"] = ""
     order = table["rank"].fillna(10**9).astype(int)
     table = table.assign(_o=order).sort_values(["_o", *keys], kind="stable").drop(columns="_o")
     return table[list(COLUMNS)].reset_index(drop=True)
@@ -398,13 +442,15 @@ def compute_rankings(
     cells = cell_aggregates(repo, w, facility_types=facility_types, districts=districts,
                             since=since, until=until)
     # the file's name only: the result is shown on public pages, never a server path
-    source = "OSM/features" if expected is not None else inventory_targets_path().name
-    exp = expected if expected is not None else load_inventory_targets()
+    given = expected is not None and "source" not in expected.columns
+    exp = expected if expected is not None else expected_targets(repo)
+    source = "OSM/features" if given else _sources(exp["source"])
     table = rank_frame(
         cells, pd.Series(dtype=float), exp, reports=report_counts(repo),
         report_fix_types=_report_fix_types(), group_by=keys, coverage_threshold=threshold,
     )
-    table["expected_source"] = source
+    if given:  # counts passed without a source: every cell says they came from the caller
+        table["expected_source"] = source
     if facility_types is not None and "facility_type" in keys:
         table = table[table["facility_type"].isin(list(facility_types))]
     if districts is not None and "district_code" in keys:
@@ -427,11 +473,13 @@ __all__ = [
     "cell_aggregates",
     "compute_rankings",
     "expected_from_features",
+    "expected_targets",
     "gap_points_by_facility",
     "inventory_targets_path",
     "load_inventory_targets",
     "rank_frame",
     "report_counts",
     "severity_weights",
+    "source_parts",
     "wilson_interval",
 ]

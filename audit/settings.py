@@ -119,6 +119,18 @@ class Settings(BaseSettings):
         description="CSV of expected facility counts per district and type (coverage in "
         "rankings); default: audit/data/inventory_targets.csv (assumptions to replace).",
     )
+    inventory_max_file_bytes: int = Field(
+        default=512 * 1024**2, ge=1024,
+        description="Largest OSM file `inventory import` reads, in bytes.",
+    )
+    inventory_max_items: int = Field(
+        default=200_000, ge=1,
+        description="Most inventory items one OSM file may yield (a larger file is refused).",
+    )
+    worklist_max_items: int = Field(
+        default=300, ge=2, le=5000,
+        description="Most unaudited inventory items ordered into one inspector's walking round.",
+    )
     retrofit_params_file: Path | None = Field(
         default=None,
         description="TOML of unit costs, importance weights and report severities for the "

@@ -78,6 +78,12 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
         order = workorders.create_work_order(repo, facility_id=fac.id,
                                              responsible_unit="城管", due_date=date(2030, 1, 1))
         ids["order"] = order.id
+    # a one-crossing OSM file in 江城区 (synthetic) for the inventory import
+    ids["osm_file"] = path.parent / "one-crossing.osm"
+    ids["osm_file"].write_text(
+        "<?xml version='1.0' encoding='UTF-8'?>\n<osm version='0.6'>"
+        "<node id='1' lat='21.86' lon='111.98' version='1'>"
+        "<tag k='highway' v='crossing'/></node></osm>\n", encoding="utf-8")
     db.engine.dispose()
     return path, ids
 
@@ -185,6 +191,8 @@ OPERATIONS: list[tuple[str, tuple[str, ...], Callable[..., Any]]] = [
      _repo_op(lambda r, i, c: auth.end_my_sessions(r))),
     ("auth.change_own_password", ("account.own",),
      _repo_op(lambda r, i, c: auth.change_own_password(r, PASSWORD, "Changed-Own-Pass-42"))),
+    ("inventory.import_inventory", ("inventory.import",),
+     _repo_op(lambda r, i, c: _inventory().import_inventory(r, i["osm_file"], settings=c))),
     ("auth.remove_demo_accounts", ("user.manage",),
      _repo_op(lambda r, i, c: auth.remove_demo_accounts(r))),
 ]
@@ -396,6 +404,14 @@ READS: dict[str, Callable[[Repository, dict[str, Any], Settings], Any]] = {
         lambda r, i, c: _network_attach().network_facilities(r),
     "network_attach.network_state": lambda r, i, c: _network_attach().network_state(
         r, _walk_network(), snap_limit_m=c.snap_limit_m),
+    "inventory.inventory_frame": lambda r, i, c: _inventory().inventory_frame(r),
+    "inventory.inventory_sources": lambda r, i, c: _inventory().inventory_sources(r),
+    "inventory.inventory_counts": lambda r, i, c: _inventory().inventory_counts(r),
+    "inventory.audited_items": lambda r, i, c: _inventory().audited_items(
+        r, _inventory().inventory_frame(r), settings=c),
+    "inventory.worklist": lambda r, i, c: _inventory().worklist(
+        r, _walk_network(), district_code="441702", settings=c),
+    "rankings.expected_targets": lambda r, i, c: _rankings().expected_targets(r),
     "repository.audits_to_rescore": lambda r, i, c: r.audits_to_rescore(after_id=0, limit=10),
     "repository.audit_counts_by_ruleset": lambda r, i, c: r.audit_counts_by_ruleset(),
     "reports.find_duplicates": lambda r, i, c: reports.find_duplicates(
@@ -487,6 +503,11 @@ def _exports() -> Any:
 def _priority() -> Any:
     import audit.priority
     return audit.priority
+
+
+def _inventory() -> Any:
+    import audit.inventory
+    return audit.inventory
 
 
 def _rankings() -> Any:

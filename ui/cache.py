@@ -298,6 +298,15 @@ def rankings(group_by: tuple[str, ...]) -> dict[str, Any]:
             "is_demo": res.is_demo, "n_audits": res.n_audits}
 
 
+@st.cache_data(ttl=DATA_TTL_S, show_spinner=False)
+def inventory_sources() -> pd.DataFrame:
+    """Imported OSM inventory files (see :func:`audit.inventory.inventory_sources`)."""
+    from audit.inventory import inventory_sources as sources
+
+    with unit_of_work(SYSTEM) as repo:
+        return sources(repo)
+
+
 @st.cache_data(ttl=BUREAU_TTL_S, show_spinner=False)
 def candidates() -> dict[str, Any]:
     """Candidate fixes with priority (see :func:`audit.priority.build_candidates`)."""

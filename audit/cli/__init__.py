@@ -22,6 +22,7 @@ from audit.cli import (
     evaluate,
     export,
     imports,
+    inventory,
     network,
     photos,
     report,
@@ -33,7 +34,8 @@ from audit.errors import AuditError
 
 #: Every command module, in the order of ``--help``. A new command module is added here.
 COMMANDS: tuple[ModuleType, ...] = (
-    backup, db, demo, evaluate, export, imports, network, photos, report, rescore, users, xlsform,
+    backup, db, demo, evaluate, export, imports, inventory, network, photos, report, rescore,
+    users, xlsform,
 )
 
 

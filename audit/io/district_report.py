@@ -25,7 +25,7 @@ from markupsafe import Markup
 from audit.errors import InputError, Problem
 from audit.frames import frame_rows
 from audit.io.report_fonts import FONT_FAMILY, embed_font, use_in_matplotlib
-from audit.rankings import RankingResult, compute_rankings
+from audit.rankings import RankingResult, compute_rankings, source_parts
 from audit.storage.repository import Repository
 
 CJK_FONT = "Noto Sans CJK SC"
@@ -130,10 +130,21 @@ def _type_rows(table: pd.DataFrame) -> list[dict[str, object]]:
             "gap_points": f"{r.gap_points:.0f}",
             "gap_per_audited": _decimal(r.gap_per_audited),
             "expected": "—" if pd.isna(r.expected) else str(r.expected),
+            "expected_source": source_zh(r.expected_source),
             "coverage": _percent(r.coverage),
             "resident_reports": r.resident_reports,
         })
     return rows
+
+
+_SOURCE_ZH = {"osm_inventory": "OSM 清单计数", "features": "调用方提供的计数",
+              "targets": "假设目标（{file}）"}
+
+
+def source_zh(source: str) -> str:
+    """Where a cell's expected count came from, in Chinese (the report's language)."""
+    parts = [_SOURCE_ZH[kind].format(file=file) for kind, file in source_parts(source)]
+    return " + ".join(parts) or "—"
 
 
 def _district_rows(table: pd.DataFrame) -> list[dict[str, object]]:
@@ -178,7 +189,7 @@ def district_report_html(repo: Repository, district_code: str, *,
         type_rows=_type_rows(table),
         threshold_pct=f"{res.coverage_threshold * 100:.0f}",
         weights="，".join(f"{k}={v:g}" for k, v in res.weights.items()),
-        expected_source=res.expected_source,
+        expected_source=source_zh(res.expected_source),
         chart_svg=Markup(compliance_chart_svg(table)),  # our own matplotlib SVG
         district_rows=_district_rows(by_district),
         map_svg=Markup(map_svg(district_code, facilities)),  # our own matplotlib SVG

@@ -22,7 +22,8 @@ back to a field.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -39,6 +40,9 @@ FORM_ID_PREFIX: Final = "yj_a11y_audit"
 FORM_VERSION: Final = "2025.1"
 PHOTO_QUESTIONS: Final = 3
 TYPE_LIST: Final = "facility_type"
+STOP_LIST: Final = "worklist_stop"
+STOP_FIELD: Final = "inventory_item"
+STOP_NOT_LISTED: Final = "not_listed"
 BOOL_LIST: Final = "yes_no_unchecked"
 BOOL_YES: Final = "yes"
 BOOL_NO: Final = "no"
@@ -55,6 +59,16 @@ SURVEY_COLUMNS: Final = (
     "appearance", "parameters", "calculation",
 )
 CHOICE_COLUMNS: Final = ("list_name", "name", f"label::{ZH}", f"label::{EN}")
+
+
+@dataclass(frozen=True)
+class WorklistStop:
+    """One stop of an inspector's worklist as a form choice (``name``: a choice name without
+    spaces; labels: plain text)."""
+
+    name: str
+    label_zh: str
+    label_en: str
 
 
 def _fmt(value: float | None) -> str:
@@ -127,12 +141,15 @@ def _confirm_rows(facility_type: str) -> tuple[dict[str, Any], list[Any]]:
 
 
 def form_rows(
-    facility_types: Iterable[str] | None = None, *, settings: Settings | None = None
+    facility_types: Iterable[str] | None = None, *, settings: Settings | None = None,
+    stops: Sequence[WorklistStop] | None = None,
 ) -> tuple[list[dict[str, Any]], list[tuple[str, str, str, str]], dict[str, str]]:
     """(survey rows, choice rows, settings row) of a form covering ``facility_types``.
 
     With one type the type question is a fixed ``calculate``; with several it is a choice and
-    each type's questions sit in a group shown only for that type.
+    each type's questions sit in a group shown only for that type. With ``stops`` (an
+    inspector's worklist) the form starts with a required choice of the stop audited, the stops
+    pre-filled as choices in walking order, plus "not on the list".
     """
     cfg = settings or get_settings()
     types = list(facility_types) if facility_types is not None else list(FACILITY_TYPES)
@@ -144,6 +161,12 @@ def form_rows(
         (BOOL_LIST, BOOL_NO, "否", "No"),
         (BOOL_LIST, BOOL_NOT_CHECKED, "未检查", "Not checked"),
     ]
+    if stops is not None:
+        survey.append(_row(type=f"select_one {STOP_LIST}", name=STOP_FIELD, required="yes",
+                           **{f"label::{ZH}": "清单点位（按巡查顺序）",
+                              f"label::{EN}": "Worklist stop (in walking order)"}))
+        choices.extend((STOP_LIST, s.name, s.label_zh, s.label_en) for s in stops)
+        choices.append((STOP_LIST, STOP_NOT_LISTED, "不在清单上", "Not on the list"))
     if single:
         survey.append(_row(type="calculate", name="facility_type", calculation=f"'{types[0]}'"))
     else:
@@ -189,6 +212,8 @@ def form_rows(
     form_id = f"{FORM_ID_PREFIX}_{types[0]}" if single else FORM_ID_PREFIX
     title_zh = (f"无障碍设施督导：{FACILITY_LABELS[types[0]][0]}" if single
                 else "阳江无障碍设施督导")
+    if stops is not None:
+        form_id, title_zh = f"{form_id}_worklist", f"{title_zh}（巡查清单）"
     settings_row = {"form_title": title_zh, "form_id": form_id, "version": FORM_VERSION,
                     "default_language": ZH, "instance_name": "concat(${facility_type}, ' ', "
                     "${facility_name})"}
@@ -200,9 +225,10 @@ def write_xlsform(
     facility_types: Iterable[str] | None = None,
     *,
     settings: Settings | None = None,
+    stops: Sequence[WorklistStop] | None = None,
 ) -> Path:
-    """Write one XLSForm workbook to ``path`` and return it."""
-    survey, choices, settings_row = form_rows(facility_types, settings=settings)
+    """Write one XLSForm workbook to ``path`` and return it (with ``stops``: a worklist form)."""
+    survey, choices, settings_row = form_rows(facility_types, settings=settings, stops=stops)
     book = Workbook()
     sheet = book.active
     assert sheet is not None

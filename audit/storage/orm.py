@@ -349,6 +349,40 @@ class WorkOrder(Base):
     __mapper_args__ = MappingProxyType({"version_id_col": row_version})  # read-only mapping
 
 
+class InventoryItem(Base):
+    """A place that should be audited, read from OpenStreetMap tags (never an audit itself).
+
+    One row per OSM object and facility type (a crossing node tagged ``kerb=lowered`` is a
+    crossing and a kerb); re-importing upserts by ``(osm_type, osm_id, facility_type)``.
+    ``provenance`` is ``osm_yangjiang`` or ``osm_not_yangjiang`` (the source file's label).
+    """
+
+    __tablename__ = "inventory_items"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    osm_type: so.Mapped[str] = so.mapped_column(sa.String(8))
+    osm_id: so.Mapped[int] = so.mapped_column(sa.BigInteger)
+    facility_type: so.Mapped[str] = so.mapped_column(sa.String(32))
+    rule_id: so.Mapped[str] = so.mapped_column(sa.String(64))
+    lon: so.Mapped[float]
+    lat: so.Mapped[float]
+    district_code: so.Mapped[str | None] = so.mapped_column(sa.String(12))
+    tags: so.Mapped[dict[str, Any]] = so.mapped_column(JSON)
+    osm_version: so.Mapped[int | None]
+    osm_timestamp: so.Mapped[datetime | None]
+    source_file: so.Mapped[str] = so.mapped_column(sa.String(200))
+    provenance: so.Mapped[str] = so.mapped_column(sa.String(32))
+    rules_version: so.Mapped[str] = so.mapped_column(sa.String(32), default="")
+    imported_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    imported_by: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+
+    __table_args__ = (
+        sa.UniqueConstraint("osm_type", "osm_id", "facility_type", name="uq_inventory_osm"),
+        sa.Index("ix_inventory_cell", "district_code", "facility_type"),
+        sa.Index("ix_inventory_source", "source_file"),
+    )
+
+
 class ChangeLog(Base):
     """Append-only history: who changed what, when, with the before and after state."""
 

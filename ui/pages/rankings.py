@@ -15,6 +15,14 @@ GROUPS = {"cell": ("district_code", "facility_type"), "district": ("district_cod
           "type": ("facility_type",)}
 
 
+def source_label(source: str) -> str:
+    """Where a cell's expected count came from, in words (" + " joins several sources)."""
+    from audit.rankings import source_parts
+
+    parts = [t(f"inventory.source.{kind}", file=file) for kind, file in source_parts(source)]
+    return " + ".join(parts) or t("inventory.source.none")
+
+
 def _display(table: pd.DataFrame, lang: str) -> pd.DataFrame:
     zh = lang.startswith("zh")
     out = pd.DataFrame({
@@ -30,6 +38,7 @@ def _display(table: pd.DataFrame, lang: str) -> pd.DataFrame:
         t("bureau.col.gap_points"): table["gap_points"].round(1),
         t("bureau.col.gap_per_audited"): table["gap_per_audited"].round(2),
         t("bureau.col.expected"): table["expected"],
+        t("inventory.source.column"): table["expected_source"].map(source_label),
         t("bureau.col.coverage"): (table["coverage"] * 100).round(0),
         t("bureau.col.rankable"): table["rankable"].map(
             lambda r: t("bureau.rank.rankable") if r else t("bureau.rank.not_rankable")),
@@ -54,7 +63,7 @@ def main() -> None:
     st.dataframe(_display(table, lang), hide_index=True, use_container_width=True)
     weights = ", ".join(f"{k}={v:g}" for k, v in data["weights"].items())
     st.caption(t("bureau.rank.basis", n=data["n_audits"], weights=weights,
-                 source=data["expected_source"]))
+                 source=source_label(data["expected_source"])))
     st.subheader(t("bureau.rank.bars"))
     st.altair_chart(compliance_bars(table, lang), use_container_width=True)
     if group == "cell":
