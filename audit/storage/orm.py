@@ -384,3 +384,14 @@ class AppMeta(Base):
 
     key: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
     value: so.Mapped[str] = so.mapped_column(sa.Text)
+
+
+class DataVersion(Base):
+    """One row (``id`` 1): a counter raised in the transaction of every write that changes what
+    pages show (:mod:`audit.storage.dataversion`). App processes key their caches on it, so a
+    write made by one process is seen by every other at its next read of the counter."""
+
+    __tablename__ = "data_version"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True, autoincrement=False)
+    version: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)

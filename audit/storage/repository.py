@@ -315,6 +315,25 @@ class Repository:
         else:
             row.value = value
 
+    def meta_setdefault(self, key: str, value: str) -> str:
+        """The value of ``key``, first setting it to ``value`` if it has none (admin or system
+        only). Safe when several processes race: the first value committed wins for all."""
+        require(self.actor, "meta.write")
+        problems: list[Problem] = []
+        _check_text(problems, "key", key, 64)
+        _check_text(problems, "value", value, MAX_NOTES_LEN)
+        if problems:
+            raise InputError(problems, "app_meta")
+        from audit.storage.dataversion import upsert
+
+        self.session.execute(
+            upsert(self.session, AppMeta).values(key=key, value=value)
+            .on_conflict_do_nothing(index_elements=[AppMeta.key])
+        )
+        stored = self.session.scalar(sa.select(AppMeta.value).where(AppMeta.key == key))
+        assert stored is not None
+        return stored
+
     def has_demo_data(self) -> bool:
         """True when the database holds any synthetic demo record (the UI labels it)."""
         if self.get_meta("demo_seed") is not None:
