@@ -7,6 +7,7 @@ The three real ``streamlit run`` processes are in tests/test_browser_multiproc.p
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -54,6 +55,8 @@ def test_data_version_moves_with_every_shown_write_and_only_then(
     assert two.data_version() == start + 2
     with one.session(write=True) as session:  # a bare Core UPDATE through the session
         session.execute(sa.update(Facility).values(name="人民路 坡道"))
+        with contextlib.suppress(RuntimeError), session.begin_nested():
+            raise RuntimeError("a savepoint rolled back: the UPDATE before it still counts")
     assert two.data_version() == start + 3
     with one.unit_of_work(SYSTEM, write=True) as repo:
         auth.create_user(repo, "city-admin", PW, "admin")

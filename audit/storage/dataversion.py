@@ -58,6 +58,13 @@ def bump(session: so.Session) -> None:
     session.execute(stmt)
 
 
+def set_version(session: so.Session, value: int) -> None:
+    """Set the data version (a restore moves it past every value a process may have cached)."""
+    stmt = upsert(session, DataVersion).values(id=ROW_ID, version=value)
+    session.execute(stmt.on_conflict_do_update(index_elements=[DataVersion.id],
+                                               set_={"version": value}))
+
+
 def _shown_change(obj: object, deleted: bool) -> bool:
     table = getattr(obj, "__tablename__", None)
     if table in UNSHOWN_TABLES:
@@ -98,8 +105,9 @@ def _before_commit(session: so.Session) -> None:
         bump(session)
 
 
-def _after_rollback(session: so.Session) -> None:
-    session.info.pop(_CHANGED, None)
+def _after_transaction_end(session: so.Session, transaction: so.SessionTransaction) -> None:
+    if transaction.parent is None:  # the real transaction ended (a savepoint's end keeps it)
+        session.info.pop(_CHANGED, None)
 
 
 def track_writes(factory: so.sessionmaker[so.Session]) -> None:
@@ -109,4 +117,4 @@ def track_writes(factory: so.sessionmaker[so.Session]) -> None:
     event.listen(factory, "after_flush", _after_flush)
     event.listen(factory, "do_orm_execute", _do_orm_execute)
     event.listen(factory, "before_commit", _before_commit)
-    event.listen(factory, "after_rollback", _after_rollback)
+    event.listen(factory, "after_transaction_end", _after_transaction_end)

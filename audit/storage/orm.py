@@ -395,3 +395,17 @@ class DataVersion(Base):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True, autoincrement=False)
     version: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
+
+
+class PhotoContent(Base):
+    """The bytes of a stored photo or thumbnail when ``PHOTO_STORE=database`` (PostgreSQL
+    ``bytea``, SQLite BLOB): keyed by the relative path its ``photos`` row names, which holds
+    the content's sha256, so the store is content-addressed as the folder is. Bounded by
+    ``photo_max_bytes`` as every stored photo is."""
+
+    __tablename__ = "photo_contents"
+
+    path: so.Mapped[str] = so.mapped_column(sa.String(500), primary_key=True)
+    data: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary)
+    size_bytes: so.Mapped[int]
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)

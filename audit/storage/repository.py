@@ -41,6 +41,7 @@ from audit.storage.orm import (
     point_ewkt,
     utcnow,
 )
+from audit.storage.photos import PhotoContentStore
 from audit.storage.reports import ReportStore
 from audit.storage.users import UserStore
 from audit.storage.workorders import WorkOrderStore
@@ -245,6 +246,11 @@ class Repository:
         return ReportStore(self.session)
 
     @cached_property
+    def photo_contents(self) -> PhotoContentStore:
+        """Photo bytes kept in the database (``PHOTO_STORE=database``)."""
+        return PhotoContentStore(self.session)
+
+    @cached_property
     def users(self) -> UserStore:
         """Queries of user accounts."""
         return UserStore(self.session)
@@ -301,14 +307,17 @@ class Repository:
         row = self.session.get(AppMeta, key)
         return None if row is None else row.value
 
-    def set_meta(self, key: str, value: str) -> None:
-        """Set a fact about this database (admin or system only: e.g. the demo flag)."""
+    def _check_meta(self, key: str, value: str) -> None:
         require(self.actor, "meta.write")
         problems: list[Problem] = []
         _check_text(problems, "key", key, 64)
         _check_text(problems, "value", value, MAX_NOTES_LEN)
         if problems:
             raise InputError(problems, "app_meta")
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Set a fact about this database (admin or system only: e.g. the demo flag)."""
+        self._check_meta(key, value)
         row = self.session.get(AppMeta, key)
         if row is None:
             self.session.add(AppMeta(key=key, value=value))
@@ -318,12 +327,7 @@ class Repository:
     def meta_setdefault(self, key: str, value: str) -> str:
         """The value of ``key``, first setting it to ``value`` if it has none (admin or system
         only). Safe when several processes race: the first value committed wins for all."""
-        require(self.actor, "meta.write")
-        problems: list[Problem] = []
-        _check_text(problems, "key", key, 64)
-        _check_text(problems, "value", value, MAX_NOTES_LEN)
-        if problems:
-            raise InputError(problems, "app_meta")
+        self._check_meta(key, value)
         from audit.storage.dataversion import upsert
 
         self.session.execute(
