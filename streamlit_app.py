@@ -52,6 +52,7 @@ def main() -> None:
     """Build the navigation and run the selected page."""
     st.set_page_config(page_title=t("app.title"), page_icon="♿",
                        layout="wide")
+    cache.new_rerun()  # data caches key on the database's data version, read once per rerun
     state.init_state()
     widgets.sidebar()
     navigation: dict[str, list[st.Page]] = {}

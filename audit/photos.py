@@ -13,12 +13,16 @@
    that; thumbnails never carry metadata;
 5. stores the image under ``settings.photo_dir/<sha[:2]>/<sha256>.<ext>`` and a JPEG thumbnail
    under ``thumbs/``, writing each to a temporary file and renaming it, then adds one ``photos``
-   row in the caller's unit of work. The same content stored twice gives the same row. If
-   writing fails (disk full, permissions) a :class:`PhotoStorageError` says so and no row is
-   left behind; if the unit of work rolls back, the new files are removed.
+   row in the caller's unit of work. With ``settings.photo_store = "database"`` the same two
+   contents go into the ``photo_contents`` table instead, under the same relative paths, in the
+   same transaction as the row (no files: a second app machine needs only the database).
+   The same content stored twice gives the same row. If writing fails (disk full,
+   permissions) a :class:`PhotoStorageError` says so and no row is left behind; if the unit of
+   work rolls back, the new files are removed.
 
 HEIC photos are stored as JPEG (browsers cannot show HEIC). Stored paths are relative to
-``photo_dir``; :func:`photo_file` turns them back into absolute paths.
+``photo_dir``; :func:`photo_file` turns them back into absolute paths, and :func:`photo_bytes`
+reads a stored photo from whichever store holds it.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ import os
 import tempfile
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING, Final
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -239,18 +243,36 @@ def photo_file(relative: str, settings: Settings | None = None) -> Path:
     return path if path.is_absolute() else (settings or get_settings()).photo_dir / path
 
 
-def _write_files(
-    raw: bytes, *, strip_metadata: bool, cfg: Settings, field: str
-) -> tuple[tuple[str, str, int, int, str, str, int], list[Path]]:
-    stored, thumb, mime, ext, width, height = normalise_photo(
-        raw, strip_metadata=strip_metadata, settings=cfg, field=field
-    )
-    sha = hashlib.sha256(stored).hexdigest()
-    rel = f"{sha[:2]}/{sha}.{ext}"
-    rel_thumb = f"{THUMB_DIR}/{sha[:2]}/{sha}.jpg"
+def photo_bytes(repo: Repository, relative: str, settings: Settings | None = None) -> bytes | None:
+    """The bytes of a stored photo or thumbnail (a ``path``/``thumb_path`` of a ``photos`` row),
+    wherever it lives: the configured store first, then the other one (photos stored before the
+    setting changed stay readable). ``None`` if neither holds it."""
+    cfg = settings or get_settings()
+    path = PurePosixPath(relative)
+    if path.is_absolute() or ".." in path.parts:  # rows name paths inside the store only
+        return None
+
+    def from_folder() -> bytes | None:
+        file = cfg.photo_dir / path
+        return file.read_bytes() if file.is_file() else None
+
+    def from_database() -> bytes | None:
+        return repo.photo_contents.get(relative)
+
+    order = (from_database, from_folder) if cfg.photo_store == "database" else (
+        from_folder, from_database)
+    for read in order:
+        content = read()
+        if content is not None:
+            return content
+    return None
+
+
+def _write_files(cfg: Settings, contents: tuple[tuple[str, bytes], ...]) -> list[Path]:
+    """Write each (relative path, bytes) under the photo folder; returns the files it created."""
     written: list[Path] = []
     try:
-        for relative, content in ((rel, stored), (rel_thumb, thumb)):
+        for relative, content in contents:
             target = cfg.photo_dir / relative
             if _atomic_write(target, content):
                 written.append(target)
@@ -261,7 +283,7 @@ def _write_files(
             "(disk full or not writable?); nothing was saved"
         )
         raise PhotoStorageError(msg) from exc
-    return (sha, mime, width, height, rel, rel_thumb, len(stored)), written
+    return written
 
 
 def remove_files(paths: list[Path]) -> None:
@@ -283,11 +305,20 @@ def store_photo_info(
     require(repo.actor, "photo.add")
     cfg = settings or get_settings()
     raw = _read_limited(data, cfg.photo_max_bytes, field)
-    (sha, mime, width, height, rel, rel_thumb, size), new_files = _write_files(
-        raw, strip_metadata=strip_metadata, cfg=cfg, field=field
+    stored, thumb, mime, ext, width, height = normalise_photo(
+        raw, strip_metadata=strip_metadata, settings=cfg, field=field
     )
-    # the files exist before the row: if the unit of work does not commit, remove them again
-    repo.on_rollback(lambda: remove_files(new_files))
+    sha = hashlib.sha256(stored).hexdigest()
+    rel, rel_thumb, size = f"{sha[:2]}/{sha}.{ext}", f"{THUMB_DIR}/{sha[:2]}/{sha}.jpg", len(stored)
+    contents = ((rel, stored), (rel_thumb, thumb))
+    new_files: list[Path] = []
+    if cfg.photo_store == "database":  # in the unit of work's own transaction
+        for relative, content in contents:
+            repo.photo_contents.add(relative, content)
+    else:
+        new_files = _write_files(cfg, contents)
+        # the files exist before the row: if the unit of work does not commit, remove them again
+        repo.on_rollback(lambda: remove_files(new_files))
     try:
         row, created = repo.photo_row(
             sha,
@@ -325,11 +356,14 @@ def store_photo(
 
 @dataclass(frozen=True)
 class OrphanFiles:
-    """Photo files that no ``photos`` row names (left by a crash between file and row)."""
+    """Photo files, and photo contents stored in the database, that no ``photos`` row names
+    (left by a crash between file and row, or by a restore)."""
 
     files: tuple[Path, ...]
     size_bytes: int
     removed: bool
+    #: paths of unnamed contents in the database's photo store (``photo_contents``)
+    stored: tuple[str, ...] = ()
 
 
 def orphan_photo_files(
@@ -339,21 +373,22 @@ def orphan_photo_files(
     min_age_s: float = 3600.0,
     settings: Settings | None = None,
 ) -> OrphanFiles:
-    """Find (and with ``remove=True`` delete) files under the photo store that no row names.
+    """Find (and with ``remove=True`` delete) photos that no row names, in both stores: files
+    under the photo folder and contents in the database.
 
-    Only the operator may do this (``photo.gc``: admin or the CLI). Files younger than
-    ``min_age_s`` are left alone: a photo is written before its row is committed, so a young
+    Only the operator may do this (``photo.gc``: admin or the CLI). Anything younger than
+    ``min_age_s`` is left alone: a photo file is written before its row is committed, so a young
     file may belong to an upload still in progress. The default is a dry run that only lists.
     """
-    import sqlalchemy as sa
+    from datetime import UTC, datetime
 
     require(repo.actor, "photo.gc")
     if min_age_s < 0:
         raise InputError(Problem("min_age_s", min_age_s, "0 or more seconds"), "photos gc")
     cfg = settings or get_settings()
     root = cfg.photo_dir
-    rows = repo.session.execute(sa.select(Photo.path, Photo.thumb_path)).all()
-    named = {os.path.normpath(photo_file(p, cfg)) for row in rows for p in row if p}
+    named_paths = repo.photo_contents.named_paths()
+    named = {os.path.normpath(photo_file(p, cfg)) for p in named_paths}
     cutoff = _now() - min_age_s
     found: list[Path] = []
     size = 0
@@ -366,9 +401,12 @@ def orphan_photo_files(
                 continue
             found.append(path)
             size += stat.st_size
+    stored = repo.photo_contents.unnamed(named_paths, datetime.fromtimestamp(cutoff, UTC))
+    size += sum(n for _path, n in stored)
     if remove:
         remove_files(found)
-    return OrphanFiles(tuple(found), size, remove)
+        repo.photo_contents.delete(path for path, _n in stored)
+    return OrphanFiles(tuple(found), size, remove, tuple(path for path, _n in stored))
 
 
 def _now() -> float:

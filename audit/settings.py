@@ -24,6 +24,7 @@ from pydantic_settings import (
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 TileProvider = Literal["none", "osm", "tianditu"]
+PhotoStore = Literal["folder", "database"]
 Language = Literal["zh-Hans", "en"]
 
 
@@ -75,6 +76,12 @@ class Settings(BaseSettings):
     report_global_per_minute: int = Field(
         default=30, ge=1, le=100_000,
         description="New public (anonymous) reports accepted per minute from everyone together.",
+    )
+    photo_store: PhotoStore = Field(
+        default="folder",
+        description="Where photos live: folder (data_dir/photos, as before) | database "
+        "(in the database, bytea on PostgreSQL: a second app machine needs nothing but "
+        "DATABASE_URL). Photos stored before a switch stay readable.",
     )
     photo_max_bytes: int = Field(default=15 * 1024 * 1024, ge=1024)
     photo_max_pixels: int = Field(default=60_000_000, ge=10_000)

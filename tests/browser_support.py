@@ -3,7 +3,8 @@
 - :func:`seed_database` migrates a fresh database under ``data_dir`` and fills it with the
   project's synthetic demo data (``python -m audit demo seed``).
 - :func:`run_app` starts ``streamlit run streamlit_app.py`` on a free localhost port with that
-  data directory and yields the URL once ``/_stcore/health`` answers.
+  data directory and yields the URL once ``/_stcore/health`` answers; :func:`run_apps` starts
+  several side by side (tests/test_browser_multiproc.py).
 - Fixtures (registered for every test module by ``pytest_plugins`` in tests/conftest.py):
   ``app_url`` (session), ``chromium_browser`` (session), ``page`` (function; 1024×768 unless
   parametrised indirectly with ``viewport``), ``console_errors``.
@@ -183,9 +184,8 @@ def app_test(data_dir: Path, monkeypatch: pytest.MonkeyPatch, timeout_s: float) 
         st.cache_resource.clear()
 
 
-@contextlib.contextmanager
-def run_app(data_dir: Path, **env_extra: str) -> Iterator[str]:
-    """Run the Streamlit app on a free port; yield its base URL; stop it afterwards."""
+def _start_app(data_dir: Path, **env_extra: str) -> tuple[subprocess.Popen[bytes], str, Any]:
+    """Start ``streamlit run streamlit_app.py`` on a free port (not waiting for it)."""
     port = free_port()
     log = (data_dir / "streamlit.log").open("w")
     proc = subprocess.Popen(
@@ -197,32 +197,58 @@ def run_app(data_dir: Path, **env_extra: str) -> Iterator[str]:
         ],
         cwd=REPO_ROOT, env=app_env(data_dir, **env_extra), stdout=log, stderr=subprocess.STDOUT,
     )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(
-                    f"streamlit exited ({proc.returncode}):\n"
-                    + (data_dir / "streamlit.log").read_text()
-                )
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("streamlit did not become healthy in time")
-            time.sleep(0.3)
-        yield url
-    finally:
-        proc.terminate()
+    return proc, f"http://127.0.0.1:{port}", log
+
+
+def _wait_healthy(proc: subprocess.Popen[bytes], url: str, data_dir: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(
+                f"streamlit exited ({proc.returncode}):\n"
+                + (data_dir / "streamlit.log").read_text()
+            )
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError("streamlit did not become healthy in time")
+        time.sleep(0.3)
+
+
+def _stop_app(proc: subprocess.Popen[bytes], log: Any) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@contextlib.contextmanager
+def run_apps(data_dirs: list[Path], **env_extra: str) -> Iterator[list[str]]:
+    """Run one app per data directory, all started at once (they start side by side); yield
+    their base URLs once every ``/_stcore/health`` answers; stop them all afterwards."""
+    started: list[tuple[subprocess.Popen[bytes], str, Any]] = []
+    try:
+        for data_dir in data_dirs:
+            started.append(_start_app(data_dir, **env_extra))
+        for (proc, url, _log), data_dir in zip(started, data_dirs, strict=True):
+            _wait_healthy(proc, url, data_dir)
+        yield [url for _proc, url, _log in started]
+    finally:
+        for proc, _url, log in started:
+            _stop_app(proc, log)
+
+
+@contextlib.contextmanager
+def run_app(data_dir: Path, **env_extra: str) -> Iterator[str]:
+    """Run the Streamlit app on a free port; yield its base URL; stop it afterwards."""
+    with run_apps([data_dir], **env_extra) as urls:
+        yield urls[0]
 
 
 @pytest.fixture(scope="session")

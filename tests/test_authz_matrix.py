@@ -116,6 +116,9 @@ OPERATIONS: list[tuple[str, tuple[str, ...], Callable[..., Any]]] = [
                                              expected_row_version=i["draft_version"]))),
     ("repository.set_meta", ("meta.write",),
      _repo_op(lambda r, i, c: r.set_meta("demo_seed", "forged"))),
+    ("repository.meta_setdefault", ("meta.write",),
+     _repo_op(lambda r, i, c: r.meta_setdefault("demo_seed", "forged"))),
+    ("reports.client_salt", ("meta.write",), _repo_op(lambda r, i, c: reports.client_salt(r))),
     ("repository.attach_photo", ("photo.add", "audit.submit"),
      _repo_op(lambda r, i, c: r.attach_photo(i["audit"], i["photo"]))),
     ("inspect.save_audit(new facility)", ("audit.submit", "facility.create"),
@@ -374,6 +377,7 @@ def _fac(i: dict[str, Any]) -> int:
 #: Functions that only read: each is called as an anonymous user and must write nothing.
 READS: dict[str, Callable[[Repository, dict[str, Any], Settings], Any]] = {
     "auth.get_user": lambda r, i, c: auth.get_user(r, "victim"),
+    "photos.photo_bytes": lambda r, i, c: _photos().photo_bytes(r, "00/missing.jpg", c),
     "auth.has_accounts": lambda r, i, c: auth.has_accounts(r),
     "auth.demo_account_names": lambda r, i, c: auth.demo_account_names(r),
     "inspect.find_duplicates": lambda r, i, c: _inspect().find_duplicates(r, "ramp", 111.98,
@@ -475,6 +479,8 @@ PRIMITIVES: dict[str, str] = {
     "auth.authenticate": "sign-in: open to every visitor by design",
     "repository.reports": "the SQL of the checked functions in audit.reports",
     "repository.users": "the SQL of the checked functions in audit.auth",
+    "repository.photo_contents": "the SQL of the checked functions in audit.photos (photos "
+                                 "kept in the database)",
     "repository.work_orders": "the SQL of the checked functions in audit.workorders",
 }
 
@@ -483,6 +489,11 @@ PRIMITIVES: dict[str, str] = {
 #: introspection above, which looks for a unit of work first, does not list them; the matrix
 #: checks their role all the same.
 ENGINE_LEVEL: frozenset[str] = frozenset({"rescore.rescore"})
+
+
+def _photos() -> Any:
+    import audit.photos
+    return audit.photos
 
 
 def _inspect() -> Any:

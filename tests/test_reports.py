@@ -17,7 +17,7 @@ from audit.actors import ANONYMOUS, SYSTEM, Actor
 from audit.errors import InputError, NotFoundError, PermissionDenied
 from audit.model import FACILITY_TYPES
 from audit.settings import Settings
-from audit.storage import Database
+from audit.storage import Database, open_database, upgrade_to_head
 from audit.storage.orm import ChangeLog, Report, ReportContact, ReportSupport
 from audit.storage.repository import Repository
 
@@ -143,10 +143,19 @@ def test_rate_limit_per_client_counted_in_the_database(db: Database, tmp_path: P
 
 
 def test_client_key_is_salted_hash_never_raw(tmp_path: Path) -> None:
-    key = R.client_key_for("203.0.113.9", tmp_path)
+    salts = []
+    for name in ("one", "other", "one"):  # the salt is the installation's: kept in its database
+        db = open_database(f"sqlite:///{tmp_path / name}.sqlite3")
+        upgrade_to_head(db)
+        with db.unit_of_work(SYSTEM, write=True) as repo:
+            salts.append(R.client_salt(repo))
+        db.engine.dispose()
+    key = R.client_key_for("203.0.113.9", salts[0])
     assert "203.0.113.9" not in key and len(key) == 64
-    assert key == R.client_key_for("203.0.113.9", tmp_path)
-    assert key != R.client_key_for("203.0.113.9", tmp_path / "other")
+    assert key == R.client_key_for("203.0.113.9", salts[2])
+    assert key != R.client_key_for("203.0.113.9", salts[1])
+    with pytest.raises(ValueError, match="salt"):
+        R.client_key_for("203.0.113.9", "")
 
 
 def test_duplicates_same_category_open_within_radius(db: Database) -> None:

@@ -345,10 +345,12 @@ def test_spoofed_forwarded_for_does_not_multiply_the_quota(sqlite_db: Database,
 
     cfg = Settings(data_dir=tmp_path, report_rate_limit=5, trusted_proxy_header="X-Forwarded-For")
     accepted = 0
+    with sqlite_db.unit_of_work(SYSTEM, write=True) as repo:
+        salt = reports.client_salt(repo)
     for n in range(7):  # 7 reports, each with a different forged leftmost address
         headers = {"X-Forwarded-For": f"10.66.0.{n}, 198.51.100.7"}
         key = reports.client_key_for(
-            client_identity("10.0.0.1", headers, cfg.trusted_proxy_header), tmp_path)
+            client_identity("10.0.0.1", headers, cfg.trusted_proxy_header), salt)
         before = snapshot(sqlite_db)
         try:
             with sqlite_db.unit_of_work(ANONYMOUS, write=True) as repo:

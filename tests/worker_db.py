@@ -21,10 +21,15 @@ def worker_url(base_url: str, worker: str) -> str:
     """``base_url`` with its database name suffixed by ``_<worker>``."""
     if not _WORKER.match(worker):
         raise ValueError(f"PYTEST_XDIST_WORKER={worker!r}: expected gw<number>")
+    return derived_url(base_url, worker)
+
+
+def derived_url(base_url: str, suffix: str) -> str:
+    """``base_url`` with its database name suffixed by ``_<suffix>``."""
     url = sa.make_url(base_url)
     if not url.database:
         raise ValueError("TEST_DATABASE_URL names no database")
-    return url.set(database=f"{url.database}_{worker}").render_as_string(hide_password=False)
+    return url.set(database=f"{url.database}_{suffix}").render_as_string(hide_password=False)
 
 
 def _admin(base_url: str) -> sa.Engine:
@@ -38,7 +43,12 @@ def _drop(conn: sa.Connection, name: str) -> None:
 
 def create_worker_database(base_url: str, worker: str) -> str:
     """(Re)create this worker's database with PostGIS; return its URL."""
-    url = worker_url(base_url, worker)
+    return create_database(base_url, worker_url(base_url, worker))
+
+
+def create_database(base_url: str, url: str) -> str:
+    """(Re)create the database of ``url`` with PostGIS (connecting as ``base_url``); return
+    ``url``."""
     name = sa.make_url(url).database
     assert name is not None
     admin = _admin(base_url)
@@ -60,7 +70,12 @@ def create_worker_database(base_url: str, worker: str) -> str:
 
 def drop_worker_database(base_url: str, worker: str) -> None:
     """Drop this worker's database (best effort is the caller's choice)."""
-    name = sa.make_url(worker_url(base_url, worker)).database
+    drop_database(base_url, worker_url(base_url, worker))
+
+
+def drop_database(base_url: str, url: str) -> None:
+    """Drop the database of ``url`` (connecting as ``base_url``)."""
+    name = sa.make_url(url).database
     assert name is not None
     admin = _admin(base_url)
     try:

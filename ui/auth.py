@@ -68,9 +68,11 @@ def current_actor() -> Actor:
 
 def sign_in(username: str, password: str) -> Actor:
     """Check the credentials and remember the user in this session (raises on failure)."""
-    # its own unit of work: a refused attempt (failure count, lock-out) is committed, then raised
+    # its own unit of work: a refused attempt (failure count, lock-out) is committed, then raised;
+    # the client key first (its salt may be created on first use, in a unit of work of its own)
+    key = client_key()
     with cache.unit_of_work(SYSTEM, write=True) as repo:
-        result = authenticate(repo, username, password, client_key=client_key())
+        result = authenticate(repo, username, password, client_key=key)
     actor = result.actor_or_raise()
     st.session_state[AUTH_KEY] = {
         "user_id": actor.user_id,

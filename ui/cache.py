@@ -2,20 +2,23 @@
 
 Resources (database handle, network graph) and large read-only geo frames (district boundaries,
 network edges: no caller mutates them) use ``cache_resource``, so a rerun gets the one shared
-object instead of an unpickled copy; data frames handed to pages use ``cache_data`` with a short
-TTL so a new audit shows up within a minute without a restart. The bureau pages' loaders
-(rankings, candidate fixes) are here too; the work-order page reads its table uncached
-(:func:`work_orders_uncached`) because it edits it.
+object instead of an unpickled copy. Data frames handed to pages use ``cache_data`` keyed on the
+**data version** (:func:`data_version`, a counter in the database that every write raises in its
+own transaction, see :mod:`audit.storage.dataversion`): a write made by this process or by any
+other app process on the same database is seen at the next rerun. The counter is read once per
+rerun (:func:`new_rerun` forgets it; a write through :func:`unit_of_work` does too). TTLs are only
+a safety net. The bureau pages' loaders (rankings, candidate fixes) are here too; the work-order
+page reads its table uncached (:func:`work_orders_uncached`) because it edits it.
 Arguments are plain hashable values (tuples, not lists) so the cache keys are stable.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 
 import geopandas as gpd
 import pandas as pd
@@ -28,10 +31,13 @@ if TYPE_CHECKING:
     from audit.actors import Actor
     from audit.storage.repository import Repository
 
-#: Seconds a cached query result is reused.
-DATA_TTL_S = 60
-#: Seconds a ranking or candidate table is reused (a new audit shows up within a minute).
-BUREAU_TTL_S = 60
+#: Seconds a cached query result may be reused at most (a safety net: results are keyed on the
+#: data version, so a write shows at the next rerun)
+DATA_TTL_S = 600
+#: The same for a ranking or candidate table.
+BUREAU_TTL_S = 600
+#: ``st.session_state`` key of the data version read in this rerun.
+DATA_VERSION_KEY = "_data_version"
 #: Coverage results kept (one per facility type and data version).
 COVERAGE_CACHE_ENTRIES = 32
 #: Decimals of source coordinates in the coverage data version (1e-6 degree is ~0.1 m).
@@ -51,9 +57,80 @@ def get_database() -> Any:
 @contextmanager
 def unit_of_work(actor: Actor, *, write: bool = False) -> Iterator[Repository]:
     """A unit of work on the app's database for ``actor`` (see ``Database.unit_of_work``):
-    committed when the block ends, rolled back on any error. ``write=True`` for writes."""
-    with get_database().unit_of_work(actor, write=write) as repo:
-        yield repo
+    committed when the block ends, rolled back on any error. ``write=True`` for writes; after
+    one, the data version is read again, so this session sees its own write at once."""
+    try:
+        with get_database().unit_of_work(actor, write=write) as repo:
+            yield repo
+    finally:
+        if write:
+            _forget_data_version()
+
+
+def _in_script_run() -> bool:
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    return get_script_run_ctx(suppress_warning=True) is not None
+
+
+def _forget_data_version() -> None:
+    if _in_script_run():
+        st.session_state.pop(DATA_VERSION_KEY, None)
+
+
+def new_rerun() -> None:
+    """Called at the start of every rerun (streamlit_app.py): the data version is read afresh
+    the first time a cached loader needs it in this rerun."""
+    _forget_data_version()
+
+
+def data_version() -> int:
+    """The database's data version, read at most once per rerun (one tiny query)."""
+    if not _in_script_run():
+        return int(get_database().data_version())
+    version = st.session_state.get(DATA_VERSION_KEY)
+    if version is None:
+        version = int(get_database().data_version())
+        st.session_state[DATA_VERSION_KEY] = version
+    return int(version)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class Versioned(Generic[P, R]):
+    """A ``cache_data`` loader keyed on the data version as well as on its arguments; called
+    like the function it wraps. ``clear()`` empties its cache."""
+
+    def __init__(self, fn: Callable[P, R], ttl: int) -> None:
+        def keyed(data_version: int, *args: P.args, **kwargs: P.kwargs) -> R:
+            return fn(*args, **kwargs)
+
+        # Streamlit keys a function's cache on its module and qualified name (and its source,
+        # the same for every ``keyed``): give each its own name
+        keyed.__module__ = fn.__module__
+        keyed.__name__ = fn.__name__
+        keyed.__qualname__ = f"{fn.__qualname__}.versioned"
+        keyed.__doc__ = fn.__doc__
+        self.__doc__ = fn.__doc__
+        self._cached = st.cache_data(ttl=ttl, show_spinner=False)(keyed)
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        return self._cached(data_version(), *args, **kwargs)
+
+    def clear(self) -> None:
+        """Empty this loader's cache (every data version)."""
+        self._cached.clear()
+
+
+def versioned(ttl: int) -> Callable[[Callable[P, R]], Versioned[P, R]]:
+    """Decorator: a :class:`Versioned` cached loader with the safety-net ``ttl``."""
+
+    def wrap(fn: Callable[P, R]) -> Versioned[P, R]:
+        return Versioned(fn, ttl)
+
+    return wrap
 
 
 def _repository_call(method: str, *args: Any, **kwargs: Any) -> Any:
@@ -69,7 +146,7 @@ def _day_bounds(since: date | None, until: date | None) -> tuple[datetime | None
     return start, end
 
 
-@st.cache_data(ttl=DATA_TTL_S, show_spinner=False)
+@versioned(DATA_TTL_S)
 def facility_frame(
     facility_types: tuple[str, ...] | None = None,
     districts: tuple[str, ...] | None = None,
@@ -89,31 +166,45 @@ def facility_frame(
     )
 
 
-@st.cache_data(ttl=DATA_TTL_S, show_spinner=False)
+@versioned(DATA_TTL_S)
 def report_frame(districts: tuple[str, ...] | None = None) -> pd.DataFrame:
     """Resident reports, optionally limited to districts."""
     return _repository_call("report_frame", districts=list(districts) if districts else None)
 
 
-@st.cache_data(ttl=DATA_TTL_S, show_spinner=False)
+@versioned(DATA_TTL_S)
 def facility_detail(facility_id: int) -> dict[str, Any]:
     """Facility, its audits (newest first) and photos as plain dicts."""
     return _repository_call("facility_detail", facility_id)
 
 
-@st.cache_data(ttl=DATA_TTL_S, show_spinner=False)
+@versioned(DATA_TTL_S)
 def has_demo_data() -> bool:
     """Whether the database holds synthetic demo records (then every page says so)."""
     return bool(_repository_call("has_demo_data"))
 
 
-@st.cache_data(ttl=DATA_TTL_S, show_spinner=False)
+@versioned(DATA_TTL_S)
 def demo_account_names() -> list[str]:
     """Usernames of the demo accounts (public passwords): every page warns while any exists."""
     from audit.auth import demo_account_names as names
 
     with unit_of_work(SYSTEM) as repo:
         return names(repo)
+
+
+@versioned(DATA_TTL_S)
+def client_salt() -> str:
+    """The installation's salt for client keys (in the database: the same on every process)."""
+    from audit.reports.ratelimit import SALT_META_KEY
+    from audit.reports.ratelimit import client_salt as salt_of
+
+    with unit_of_work(SYSTEM) as repo:
+        salt = repo.get_meta(SALT_META_KEY)
+    if salt is not None:
+        return salt
+    with unit_of_work(SYSTEM, write=True) as repo:  # the first use on this database
+        return salt_of(repo)
 
 
 def has_accounts() -> bool:
@@ -253,7 +344,7 @@ def work_orders_uncached() -> pd.DataFrame:
         return work_order_frame(repo)
 
 
-@st.cache_data(ttl=DATA_TTL_S, show_spinner=False)
+@versioned(DATA_TTL_S)
 def work_orders() -> pd.DataFrame:
     """All work orders with status, due date and ``overdue`` (see audit.workorders)."""
     return work_orders_uncached()
@@ -286,7 +377,7 @@ def district_rankings() -> dict[str, Any]:
     return rankings(("district_code",))
 
 
-@st.cache_data(ttl=BUREAU_TTL_S, show_spinner=False)
+@versioned(BUREAU_TTL_S)
 def rankings(group_by: tuple[str, ...]) -> dict[str, Any]:
     """Ranking table and its basis as plain data (see :func:`audit.rankings.compute_rankings`)."""
     from audit.rankings import compute_rankings
@@ -298,7 +389,7 @@ def rankings(group_by: tuple[str, ...]) -> dict[str, Any]:
             "is_demo": res.is_demo, "n_audits": res.n_audits}
 
 
-@st.cache_data(ttl=DATA_TTL_S, show_spinner=False)
+@versioned(DATA_TTL_S)
 def inventory_sources() -> pd.DataFrame:
     """Imported OSM inventory files (see :func:`audit.inventory.inventory_sources`)."""
     from audit.inventory import inventory_sources as sources
@@ -307,7 +398,7 @@ def inventory_sources() -> pd.DataFrame:
         return sources(repo)
 
 
-@st.cache_data(ttl=BUREAU_TTL_S, show_spinner=False)
+@versioned(BUREAU_TTL_S)
 def candidates() -> dict[str, Any]:
     """Candidate fixes with priority (see :func:`audit.priority.build_candidates`)."""
     from audit.actors import SYSTEM

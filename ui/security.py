@@ -18,7 +18,8 @@ def client_key() -> str:
     """A salted hash of this client's address for rate limits and the sign-in throttle (the raw
     IP is never stored), from :func:`audit.reports.ratelimit.client_identity`: the remote address
     Streamlit sees, or behind a trusted proxy the address that proxy appended; when there is none
-    every such client shares one bucket, so a new tab never gets a fresh quota."""
+    every such client shares one bucket, so a new tab never gets a fresh quota. The salt lives in
+the database, so every app process counts one client alike."""
     cfg = get_settings()
     try:
         remote: object = st.context.ip_address
@@ -26,7 +27,7 @@ def client_key() -> str:
     except (AttributeError, RuntimeError):
         remote, headers = None, {}
     identity = client_identity(remote, headers, cfg.trusted_proxy_header, cfg.trusted_proxy_hops)
-    return client_key_for(identity, cfg.data_dir)
+    return client_key_for(identity, cache.client_salt())
 
 
 def demo_account_banner() -> None:

@@ -7,7 +7,6 @@ via :func:`ui.i18n.t`, rule titles from the ruleset (``title_zh`` / ``title_en``
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -15,7 +14,6 @@ import streamlit as st
 
 from audit.frames import frame_rows
 from audit.scoring import SEVERITY_ORDER, STATUS_ORDER
-from audit.settings import get_settings
 from ui import state
 from ui.i18n import LANGUAGES, current_language, pick, t, translate
 from ui.map import facility_type_label, verdict_label
@@ -116,16 +114,18 @@ def findings_table(findings: list[dict[str, Any]], lang: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _photo_path(photo: dict[str, Any]) -> Path | None:
-    for key in ("thumb_path", "path"):
-        raw = photo.get(key)
-        if not raw:
-            continue
-        path = Path(raw)
-        if not path.is_absolute():
-            path = get_settings().photo_dir / path
-        if path.is_file():
-            return path
+def _photo_content(photo: dict[str, Any]) -> bytes | None:
+    """The thumbnail (else the photo) of a stored photo, from whichever store holds it."""
+    from audit.actors import SYSTEM
+    from audit.photos import photo_bytes
+    from ui import cache
+
+    with cache.unit_of_work(SYSTEM) as repo:
+        for key in ("thumb_path", "path"):
+            raw = photo.get(key)
+            content = photo_bytes(repo, str(raw)) if raw else None
+            if content is not None:
+                return content
     return None
 
 
@@ -220,9 +220,9 @@ def facility_detail(detail: dict[str, Any], work_orders: pd.DataFrame | None = N
         else:
             st.table(md_table(work_order_table(work_orders, lang)))
     st.markdown(f"#### {t('detail.photos')}")
-    photos = [p for p in (_photo_path(ph) for ph in detail.get("photos") or []) if p]
+    photos = [p for p in (_photo_content(ph) for ph in detail.get("photos") or []) if p]
     if photos:
-        st.image([str(p) for p in photos], width=200)
+        st.image(photos, width=200)
     else:
         st.caption(t("detail.no_photos"))
     if audits:

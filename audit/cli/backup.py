@@ -39,7 +39,8 @@ def _restore(args: argparse.Namespace) -> int:
     db = open_database(settings.effective_database_url)
     db.ping()
     upgrade_to_head(db)
-    result = restore(db, settings.photo_dir, args.archive, force=args.force)
+    result = restore(db, settings.photo_dir, args.archive, force=args.force,
+                     photo_store=settings.photo_store)
     rows = sum(result.tables.values())
     print(f"restored {rows} rows and {result.photos} photos; every table matches the backup")
     return 0

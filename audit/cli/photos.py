@@ -1,7 +1,8 @@
 """``python -m audit photos gc [--apply] [--min-age-minutes N]``: orphan photo files.
 
 A photo file is written before its database row is committed; a crash in between leaves a file
-no row names. ``gc`` lists such files (a dry run by default) and removes them with ``--apply``.
+no row names. ``gc`` lists such files, and photo contents in the database (``PHOTO_STORE=
+database``) that no row names, as a dry run by default, and removes them with ``--apply``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ def _gc(args: argparse.Namespace) -> int:
                                     min_age_s=args.min_age_minutes * 60)
     for path in result.files:
         print(path)
+    for stored in result.stored:
+        print(f"database:{stored}")
     verb = "removed" if result.removed else "found (dry run; --apply removes them)"
-    print(f"{len(result.files)} orphan photo files, {result.size_bytes} bytes, {verb}")
+    print(f"{len(result.files)} orphan photo files and {len(result.stored)} orphan photos in the "
+          f"database, {result.size_bytes} bytes, {verb}")
     return 0

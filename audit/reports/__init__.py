@@ -44,7 +44,7 @@ from audit.reports.public import (
     district_counts,
     status_by_code,
 )
-from audit.reports.ratelimit import SALT_FILE, client_key_for
+from audit.reports.ratelimit import SALT_META_KEY, client_key_for, client_salt
 from audit.reports.records import (
     CODE_ALPHABET,
     CODE_ATTEMPTS,
@@ -106,7 +106,7 @@ __all__ = [
     "PUBLIC_TIMELINE_FIELDS",
     "REPORT_CATEGORIES",
     "RESIDENT_REOPENABLE",
-    "SALT_FILE",
+    "SALT_META_KEY",
     "STATUSES",
     "TRANSITIONS",
     "WORK_ORDER_ACTION",
@@ -120,6 +120,7 @@ __all__ = [
     "allowed_actions",
     "category_label",
     "client_key_for",
+    "client_salt",
     "contact_of",
     "create_report",
     "create_work_order_for",

@@ -2,11 +2,12 @@
 
 A client is identified by :func:`client_identity` (the address the server or the trusted proxy
 saw, never a value the client chooses freely) and :func:`client_key_for` (a salted hash of it,
-so the raw IP is never stored). The count is read in the writer's transaction (serialised per
-client on PostgreSQL), so the limit holds across app processes; opening a new tab or clearing
-cookies does not reset it. On top of the per-client limit, new public reports are capped per
-minute for everyone together (``report_global_per_minute``), which bounds what a client with
-many addresses can do.
+so the raw IP is never stored). The salt is kept in the database (:func:`client_salt`), so every
+app process and machine on it hashes one client alike. The count is read in the writer's
+transaction (serialised per client on PostgreSQL), so the limit holds across app processes;
+opening a new tab or clearing cookies does not reset it. On top of the per-client limit, new
+public reports are capped per minute for everyone together (``report_global_per_minute``), which
+bounds what a client with many addresses can do.
 """
 
 from __future__ import annotations
@@ -17,16 +18,16 @@ import math
 import secrets
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Final
 
-from audit.actors import Actor
+from audit.actors import Actor, require
 from audit.errors import InputError, Problem
 from audit.settings import Settings
 from audit.storage.reports import RateKind
 from audit.storage.repository import Repository
 
-SALT_FILE: Final = "report_client_salt"
+#: ``app_meta`` key of the installation's client-key salt.
+SALT_META_KEY: Final = "client_key_salt"
 #: The identity of clients whose address is unknown: they share one bucket (a tab reset or a
 #: cookie wipe cannot give a fresh quota).
 UNKNOWN_CLIENT: Final = "unknown-client"
@@ -68,21 +69,26 @@ def client_identity(
     return chosen or UNKNOWN_CLIENT
 
 
-def client_key_for(raw_identity: str, data_dir: Path) -> str:
+def client_salt(repo: Repository) -> str:
+    """The installation's random salt for client keys (admin or system: ``meta.write``).
+
+    Kept in the database (``app_meta``), created on first use (the first process to commit one
+    wins), so every app process and every machine on the database hashes a client alike: a
+    client's rate limit and sign-in throttle count the same wherever its request lands.
+    """
+    require(repo.actor, "meta.write")
+    salt = repo.get_meta(SALT_META_KEY)
+    return salt if salt is not None else repo.meta_setdefault(SALT_META_KEY, secrets.token_hex(32))
+
+
+def client_key_for(raw_identity: str, salt: str) -> str:
     """A salted SHA-256 of a client identity (an IP address): the raw value is never stored.
 
-    The salt is a random file under ``data_dir`` created on first use, so keys of one
-    installation cannot be matched against another's or reversed with a table of IPs.
+    ``salt`` is :func:`client_salt`: keys of one installation cannot be matched against
+    another's or reversed with a table of IPs.
     """
-    path = Path(data_dir) / SALT_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            with path.open("x", encoding="ascii") as handle:
-                handle.write(secrets.token_hex(32))
-        except FileExistsError:
-            pass  # another process created it first
-    salt = path.read_text(encoding="ascii").strip()
+    if not salt:
+        raise ValueError("client_key_for needs the installation's salt (client_salt)")
     return hashlib.sha256(f"{salt}|{raw_identity}".encode()).hexdigest()
 
 

@@ -2,7 +2,10 @@
 
 - SQLite: Python's online backup API (consistent while the app keeps running).
 - PostgreSQL: ``pg_dump --format=custom`` / ``pg_restore`` (the client tools must be installed).
-- Photos: every file under the photo directory, with its sha256 in the manifest.
+- Photos: every file under the photo directory, with its sha256 in the manifest; photos kept in
+  the database (``PHOTO_STORE=database``, table ``photo_contents``) are part of the database.
+  A restore puts the archive's photo files where ``photo_store`` says: the folder, or the
+  database.
 
 The manifest records per-table row counts and a content hash of every table, so a restore can
 be proved identical (:func:`table_fingerprints`), plus the sha256 of the database file.
@@ -42,6 +45,17 @@ from audit.storage.orm import Base
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 2
 SUPPORTED_FORMATS = (1, 2)
+#: Tables outside backups' fingerprints: the data version is a cache token, not data (a restore
+#: raises it past both the live and the restored value, see :func:`restore`).
+UNFINGERPRINTED = frozenset({"data_version"})
+#: Tables newer than some backups of a supported format: an older backup has no rows for them.
+ADDED_LATER = frozenset({"photo_contents"})
+
+
+def _tables(names: set[str] | None = None) -> list[sa.Table]:
+    """The tables a backup fingerprints (only ``names`` when given), in dependency order."""
+    return [t for t in Base.metadata.sorted_tables if t.name not in UNFINGERPRINTED
+            and (names is None or t.name in names)]
 
 
 class BackupError(AuditError, RuntimeError):
@@ -67,15 +81,18 @@ def _canonical(value: Any) -> Any:
     return value
 
 
-def table_fingerprints(db: Database) -> dict[str, tuple[int, str]]:
-    """Per table: (row count, sha256 over the rows in primary-key order) — backend-neutral."""
+def table_fingerprints(db: Database, names: set[str] | None = None
+                       ) -> dict[str, tuple[int, str]]:
+    """Per table (every backed-up table, or only ``names``): (row count, sha256 over the rows in
+    primary-key order) — backend-neutral."""
     with db.engine.connect() as conn:
-        return _fingerprints(conn)
+        return _fingerprints(conn, names)
 
 
-def _fingerprints(conn: sa.Connection) -> dict[str, tuple[int, str]]:
+def _fingerprints(conn: sa.Connection, names: set[str] | None = None
+                  ) -> dict[str, tuple[int, str]]:
     out: dict[str, tuple[int, str]] = {}
-    for table in Base.metadata.sorted_tables:
+    for table in _tables(names):
         cols = [c for c in table.columns if c.name != "geom"]  # geom mirrors lon/lat
         rows = conn.execute(sa.select(*cols).order_by(*table.primary_key.columns))
         digest = hashlib.sha256()
@@ -188,7 +205,7 @@ def _is_empty(db: Database) -> bool:
     with db.engine.connect() as conn:
         return not any(
             conn.execute(sa.select(sa.func.count()).select_from(t)).scalar()
-            for t in Base.metadata.sorted_tables
+            for t in _tables()
             if insp.has_table(t.name)
         )
 
@@ -232,8 +249,8 @@ def _validate_manifest(manifest: dict[str, Any], members: dict[str, tarfile.TarI
     if (fmt != 1 or digest is not None) and not _is_sha256(digest):
         problems.append(Problem("manifest.database_sha256", digest, "a sha256 hex digest"))
     tables = manifest.get("tables")
-    known = {t.name for t in Base.metadata.sorted_tables}
-    if not isinstance(tables, dict) or set(tables) != known or not all(
+    known = {t.name for t in _tables()}
+    if not isinstance(tables, dict) or not known - ADDED_LATER <= set(tables) <= known or not all(
             isinstance(v, dict) and isinstance(v.get("rows"), int) and _is_sha256(v.get("sha256"))
             for v in tables.values()):
         problems.append(Problem("manifest.tables", sorted(tables) if isinstance(tables, dict)
@@ -279,15 +296,26 @@ def _private_open(path: Path) -> Any:
 
 def _check_fingerprints(got: dict[str, tuple[int, str]], manifest: dict[str, Any]) -> None:
     want = {k: (v["rows"], v["sha256"]) for k, v in manifest["tables"].items()}
+    # a table newer than the backup must come back empty
+    want.update({k: _EMPTY for k in got if k not in want and k in ADDED_LATER})
     bad = sorted(k for k in want if got.get(k) != want[k])
     if bad:
         raise BackupError(f"the backup's tables do not match its manifest: {', '.join(bad)}; "
                           "nothing was changed")
 
 
+_EMPTY = (0, hashlib.sha256().hexdigest())
+
+
 # ---------------------------------------------------------------------------- restore
-def restore(db: Database, photo_dir: Path, archive: Path, *, force: bool = False) -> BackupResult:
+def restore(db: Database, photo_dir: Path, archive: Path, *, force: bool = False,
+            photo_store: str = "folder") -> BackupResult:
     """Restore ``archive`` into ``db`` and ``photo_dir``; a non-empty database needs ``force``.
+
+    The archive's photo files go to ``photo_dir``, or with ``photo_store="database"`` into the
+    database (``photo_contents``). The database ends at the newest schema (an older backup is
+    migrated) with a data version above both the old and the restored one, so every app
+    process's cache drops what it held.
 
     Everything is checked before anything live changes (see the module docstring); a refused
     backup raises :class:`InputError` (bad archive or manifest) or :class:`BackupError` (a hash
@@ -323,12 +351,45 @@ def restore(db: Database, photo_dir: Path, archive: Path, *, force: bool = False
         if want_db is not None and digests.get(db_name) != want_db:
             raise BackupError(f"{db_name} in the archive does not match its sha256; "
                               "nothing was changed")
+        version = _data_version_or_zero(db)
         if live_file is not None:
             got = _restore_sqlite(db, live_file, wanted[db_name], manifest)
         else:
             got = _restore_postgres(db, wanted[db_name], manifest)
-        _install_photos(work / "photos", photo_dir, photos)
+        _after_restore(db, version)
+        if photo_store == "database":
+            _install_photos_in_database(db, work / "photos", photos)
+        else:
+            _install_photos(work / "photos", photo_dir, photos)
     return BackupResult(archive, {k: v[0] for k, v in got.items()}, len(photos))
+
+
+def _data_version_or_zero(db: Database) -> int:
+    try:
+        return db.data_version()
+    except sa.exc.DBAPIError:  # a database from before the data version
+        return 0
+
+
+def _after_restore(db: Database, version_before: int) -> None:
+    """Migrate a restored older schema to the newest, then move the data version past both the
+    live value before the restore and the restored one."""
+    from audit.storage.dataversion import read_version, set_version
+    from audit.storage.migrate import upgrade_to_head
+
+    upgrade_to_head(db)
+    with db.session(write=True) as session:
+        set_version(session, max(version_before, read_version(session)) + 1)
+
+
+def _install_photos_in_database(db: Database, source: Path, photos: dict[str, str]) -> None:
+    """Put the checked photos into the database's photo store, one per transaction (each is
+    bounded in size; an identical content already there is kept)."""
+    from audit.storage.photos import PhotoContentStore
+
+    for rel in photos:
+        with db.session(write=True) as session:
+            PhotoContentStore(session).add(rel, (source / rel).read_bytes())
 
 
 def _install_photos(source: Path, photo_dir: Path, photos: dict[str, str]) -> None:
@@ -344,7 +405,7 @@ def _install_photos(source: Path, photo_dir: Path, photos: dict[str, str]) -> No
         os.replace(tmp, dst)
 
 
-def _sqlite_check(path: Path) -> dict[str, tuple[int, str]]:
+def _sqlite_check(path: Path, names: set[str]) -> dict[str, tuple[int, str]]:
     """Open a candidate SQLite file read-only, check its integrity, return its fingerprints."""
     try:
         raw = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
@@ -361,7 +422,7 @@ def _sqlite_check(path: Path) -> dict[str, tuple[int, str]]:
     engine = sa.create_engine(f"sqlite:///file:{path}?mode=ro&uri=true")
     try:
         with engine.connect() as conn:
-            return _fingerprints(conn)
+            return _fingerprints(conn, names)
     except sa.exc.DBAPIError as exc:
         raise BackupError(f"the database in the backup cannot be read "
                           f"({str(exc.orig).splitlines()[0]}); nothing was changed") from None
@@ -371,7 +432,8 @@ def _sqlite_check(path: Path) -> dict[str, tuple[int, str]]:
 
 def _restore_sqlite(db: Database, live: Path, candidate: Path,
                     manifest: dict[str, Any]) -> dict[str, tuple[int, str]]:
-    _check_fingerprints(_sqlite_check(candidate), manifest)
+    names = set(manifest["tables"])  # an older backup lacks the tables added since
+    _check_fingerprints(_sqlite_check(candidate, names), manifest)
     # the live file: fold its WAL in, keep a rollback copy, then swap atomically
     db.engine.dispose()
     rollback = live.with_name(live.name + ".rollback")
@@ -391,7 +453,7 @@ def _restore_sqlite(db: Database, live: Path, candidate: Path,
         Path(f"{live}{suffix}").unlink(missing_ok=True)
     os.replace(candidate, live)
     try:
-        got = table_fingerprints(db)
+        got = table_fingerprints(db, names)
         _check_fingerprints(got, manifest)
     except BaseException:
         db.engine.dispose()
@@ -462,7 +524,7 @@ def _restore_postgres(db: Database, dump: Path,
                 _stage(conn, staging, names, dump)
                 # (execution_options changes this connection in place: set, use, reset)
                 conn.execution_options(schema_translate_map={None: staging})
-                staged = _fingerprints(conn)
+                staged = _fingerprints(conn, set(manifest["tables"]) | ADDED_LATER)
                 conn.execution_options(schema_translate_map=None)
                 _check_fingerprints(staged, manifest)
                 conn.exec_driver_sql(f'CREATE SCHEMA "{rollback}"')
@@ -475,7 +537,7 @@ def _restore_postgres(db: Database, dump: Path,
                               f"({str(exc.orig).strip().splitlines()[0]}); nothing was "
                               "changed") from None
         try:
-            got = _fingerprints(conn)
+            got = _fingerprints(conn, set(manifest["tables"]) | ADDED_LATER)
             conn.rollback()
             _check_fingerprints(got, manifest)
         except BaseException:

@@ -101,6 +101,11 @@ class Database:
     engine: sa.Engine
     factory: so.sessionmaker[so.Session]
 
+    def __post_init__(self) -> None:
+        from audit.storage.dataversion import track_writes
+
+        track_writes(self.factory)  # every shown write raises the data version as it commits
+
     @property
     def url(self) -> str:
         return redact(self.engine.url.render_as_string(hide_password=False))
@@ -159,6 +164,14 @@ class Database:
             raise
         finally:
             session.close()
+
+    def data_version(self) -> int:
+        """The data version (see :mod:`audit.storage.dataversion`): one cheap read; it changes
+        whenever a committed write changed what pages show, on any process."""
+        from audit.storage.dataversion import read_version
+
+        with self.session() as session:
+            return read_version(session)
 
     def ping(self) -> None:
         """Raise :class:`StorageUnavailable` with a clear message if the database is unreachable."""

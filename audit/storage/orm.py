@@ -418,3 +418,28 @@ class AppMeta(Base):
 
     key: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
     value: so.Mapped[str] = so.mapped_column(sa.Text)
+
+
+class DataVersion(Base):
+    """One row (``id`` 1): a counter raised in the transaction of every write that changes what
+    pages show (:mod:`audit.storage.dataversion`). App processes key their caches on it, so a
+    write made by one process is seen by every other at its next read of the counter."""
+
+    __tablename__ = "data_version"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True, autoincrement=False)
+    version: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
+
+
+class PhotoContent(Base):
+    """The bytes of a stored photo or thumbnail when ``PHOTO_STORE=database`` (PostgreSQL
+    ``bytea``, SQLite BLOB): keyed by the relative path its ``photos`` row names, which holds
+    the content's sha256, so the store is content-addressed as the folder is. Bounded by
+    ``photo_max_bytes`` as every stored photo is."""
+
+    __tablename__ = "photo_contents"
+
+    path: so.Mapped[str] = so.mapped_column(sa.String(500), primary_key=True)
+    data: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary)
+    size_bytes: so.Mapped[int]
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)

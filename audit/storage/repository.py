@@ -41,6 +41,7 @@ from audit.storage.orm import (
     point_ewkt,
     utcnow,
 )
+from audit.storage.photos import PhotoContentStore
 from audit.storage.reports import ReportStore
 from audit.storage.users import UserStore
 from audit.storage.workorders import WorkOrderStore
@@ -246,6 +247,11 @@ class Repository:
         return ReportStore(self.session)
 
     @cached_property
+    def photo_contents(self) -> PhotoContentStore:
+        """Photo bytes kept in the database (``PHOTO_STORE=database``)."""
+        return PhotoContentStore(self.session)
+
+    @cached_property
     def users(self) -> UserStore:
         """Queries of user accounts."""
         return UserStore(self.session)
@@ -302,19 +308,36 @@ class Repository:
         row = self.session.get(AppMeta, key)
         return None if row is None else row.value
 
-    def set_meta(self, key: str, value: str) -> None:
-        """Set a fact about this database (admin or system only: e.g. the demo flag)."""
+    def _check_meta(self, key: str, value: str) -> None:
         require(self.actor, "meta.write")
         problems: list[Problem] = []
         _check_text(problems, "key", key, 64)
         _check_text(problems, "value", value, MAX_NOTES_LEN)
         if problems:
             raise InputError(problems, "app_meta")
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Set a fact about this database (admin or system only: e.g. the demo flag)."""
+        self._check_meta(key, value)
         row = self.session.get(AppMeta, key)
         if row is None:
             self.session.add(AppMeta(key=key, value=value))
         else:
             row.value = value
+
+    def meta_setdefault(self, key: str, value: str) -> str:
+        """The value of ``key``, first setting it to ``value`` if it has none (admin or system
+        only). Safe when several processes race: the first value committed wins for all."""
+        self._check_meta(key, value)
+        from audit.storage.dataversion import upsert
+
+        self.session.execute(
+            upsert(self.session, AppMeta).values(key=key, value=value)
+            .on_conflict_do_nothing(index_elements=[AppMeta.key])
+        )
+        stored = self.session.scalar(sa.select(AppMeta.value).where(AppMeta.key == key))
+        assert stored is not None
+        return stored
 
     def has_demo_data(self) -> bool:
         """True when the database holds any synthetic demo record (the UI labels it)."""

@@ -181,9 +181,10 @@ def _candidates() -> None:
             if st.button(t("reports.dup.metoo", code=cand["code"]),
                          key=f"metoo_{cand['report_id']}"):
                 try:
+                    key = D.client_key()  # before the write: its salt may need one of its own
                     with D.repository(write=True) as repo:
                         done = R.support(repo, int(cand["report_id"]), comment=comment,
-                                         client_key=D.client_key())
+                                         client_key=key)
                 except (AuditError, ValueError) as exc:
                     D.show_error(exc)
                 else:

@@ -1,7 +1,7 @@
 """inventory (issue 14 §5): OSM-tagged accessibility features as inventory items to audit
 
-Revision ID: 0004_inventory
-Revises: 0003_security
+Revision ID: 0006_inventory
+Revises: 0005_photo_contents
 Create Date: 2026-11-30
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from audit.storage.orm import TZDateTime
 
-revision = "0004_inventory"
-down_revision = "0003_security"
+revision = "0006_inventory"
+down_revision = "0005_photo_contents"
 branch_labels = None
 depends_on = None
 
