@@ -2,8 +2,9 @@
 
 Rows look like what ODK Central's "CSV (submissions)" download gives for the form of
 :mod:`audit.io.xlsform`: ``SubmissionDate``, ``facility_type``, ``location-Latitude`` /
-``-Longitude`` / ``-Accuracy``, one ``<type>-<field>`` column per measurement field of every
-facility type (yes/no questions as ``yes`` / ``no``), ``notes`` and ``meta-instanceID``. Points lie
+``-Longitude`` / ``-Accuracy``, one ``<type>-<field>`` column per measurement field (and
+``<type>-confirmed_values``) of every facility type (yes/no questions as ``yes`` / ``no``),
+``notes`` and ``meta-instanceID``. Points lie
 around the real GeoNames towns inside the real district boundaries; measurements come from
 :func:`audit.demo.measurements.random_measurements`. A share of the rows revisits the place of an
 earlier row of the same type (a re-audit of the facility that row created). Everything here is
@@ -22,7 +23,7 @@ import numpy as np
 from audit.demo.facilities import TYPE_WEIGHTS, _points_near_towns
 from audit.demo.measurements import random_measurements
 from audit.io.xlsform import BOOL_NO, BOOL_YES
-from audit.model import FACILITY_TYPES, schema
+from audit.model import CONFIRM_KEY, FACILITY_TYPES, schema
 
 START = datetime(2025, 3, 1, 1, 0, tzinfo=UTC)
 
@@ -32,7 +33,7 @@ def export_header() -> list[str]:
     head = ["SubmissionDate", "facility_type", "facility_name", "address", "location-Latitude",
             "location-Longitude", "location-Altitude", "location-Accuracy"]
     for ftype in FACILITY_TYPES:
-        head += [f"{ftype}-{name}" for name in schema(ftype)]
+        head += [f"{ftype}-{name}" for name in (*schema(ftype), CONFIRM_KEY)]
     return [*head, "notes", "meta-instanceID"]
 
 

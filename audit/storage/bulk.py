@@ -154,6 +154,7 @@ def submit_audits(
     for i in todo:
         it, data, fid = items[i], evaluations[i], facility_of[i]
         facts[fid]["submitted"] += 1
+        facts[fid]["added"] += 1
         facts[fid]["when"] = it.submitted_at or now
         facts[fid]["verdict"] = data["verdict"]
         rows.append({
@@ -176,7 +177,7 @@ def submit_audits(
         raise ConflictError(msg) from exc
     if facts:
         repo.session.execute(sa.update(Facility), [
-            {"id": fid, "version": f["version"] + f["submitted"], "current_verdict": f["verdict"],
+            {"id": fid, "version": f["version"] + f["added"], "current_verdict": f["verdict"],
              "current_submitted_at": f["when"]} for fid, f in facts.items()])
     findings: list[dict[str, Any]] = []
     links: list[dict[str, Any]] = []
@@ -371,7 +372,7 @@ def _lock_facilities(repo: Repository, ids: Sequence[int]) -> dict[int, dict[str
         stmt = sa.select(Facility.id, Facility.version, Facility.district_code).where(
             Facility.id.in_(chunk)).order_by(Facility.id).with_for_update()
         for fid, version, district in repo.session.execute(stmt):
-            facts[fid] = {"version": version, "district": district, "submitted": 0,
+            facts[fid] = {"version": version, "district": district, "submitted": 0, "added": 0,
                           "current": [], "when": None, "verdict": None}
         counts = sa.select(Audit.facility_id, sa.func.count()).where(
             Audit.facility_id.in_(chunk), Audit.status == "submitted").group_by(Audit.facility_id)
