@@ -512,9 +512,11 @@ def _ticker(progress: Progress | None, total: int) -> Callable[[int], None]:
     """``progress`` called at most about a hundred times over ``total`` steps (a page redraws
     its bar on every call)."""
     step = max(1, total // 100)
+    shown = [-1]
 
     def tick(done: int) -> None:
-        if progress is not None and (done % step == 0 or done >= total):
+        if progress is not None and done > shown[0] and (done % step == 0 or done >= total):
+            shown[0] = done
             progress(done, total)
 
     return tick

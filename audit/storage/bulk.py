@@ -119,7 +119,7 @@ def submit_audits(
     ``streets(points)`` gives the street of each new facility (called once, with the WGS84
     points of the facilities to create, in order); ``photos(i)`` stores the photos of input
     ``i`` (called for the inputs to store, in order) and returns their ids. ``progress(done,
-    total)`` counts inputs as their rows are written.
+    total)`` counts two steps per input to store: its evaluation checked, its rows written.
     """
     n = len(items)
     result = BulkResult(audit_ids=[None] * n)
@@ -133,7 +133,13 @@ def submit_audits(
     place = _place(repo, items, skipped, radius_m)
     if place.created:
         require(repo.actor, "facility.create")
-    points, evaluations = _validate(items, todo, place)
+    steps = 2 * len(todo)  # progress: checking the evaluations, then writing the rows
+
+    def tick(done: int) -> None:
+        if progress is not None:
+            progress(done, steps)
+
+    points, evaluations = _validate(items, todo, place, tick)
     located = list(streets([points[i] for i in place.created])) if streets and place.created \
         else [None] * len(place.created)
     photo_ids = {i: list(dict.fromkeys(photos(i))) if photos else [] for i in todo}
@@ -204,15 +210,13 @@ def submit_audits(
         if len(findings) >= 20 * CHUNK:
             repo.session.execute(sa.insert(_FINDINGS), findings)
             findings = []
-            if progress:
-                progress(done, len(todo))
+        tick(len(todo) + done)
     if findings:
         repo.session.execute(sa.insert(_FINDINGS), findings)
     if links:
         repo.session.execute(sa.insert(_AUDIT_PHOTOS), links)
     repo.session.execute(sa.insert(_CHANGE_LOG), [r for i in todo for r in log[i]])
-    if progress:
-        progress(len(todo), len(todo))
+    tick(steps)
     result.created_facilities = len(place.created)
     result.reaudits = len(todo) - len(place.created)
     result.photos = sum(len(p) for p in photo_ids.values())
@@ -288,7 +292,8 @@ def _place(
 
 
 def _validate(
-    items: Sequence[AuditInput], todo: Sequence[int], place: _Placement
+    items: Sequence[AuditInput], todo: Sequence[int], place: _Placement,
+    tick: Callable[[int], None],
 ) -> tuple[dict[int, tuple[float, float]], dict[int, dict[str, Any]]]:
     """Checked points and evaluations; the first bad input raises what the row-by-row calls
     (``create_facility``, then ``submit_audit``) would have raised for it."""
@@ -304,7 +309,7 @@ def _validate(
                   for i, x, y in zip(place.created, lons.tolist(), lats.tolist(), strict=True)}
     except InputError:
         points = {}
-    for i in todo:
+    for k, i in enumerate(todo, start=1):
         it = items[i]
         problems: list[Problem] = []
         if i in created:
@@ -326,6 +331,7 @@ def _validate(
         if problems:
             raise InputError(problems, "audit")
         evaluations[i] = _checked_evaluation(it.evaluation, it.facility_type)
+        tick(k)
     return points, evaluations
 
 
