@@ -13,7 +13,8 @@ Rules:
 
 - **All or nothing per file**: every row is validated first; if any is bad, an
   :class:`ImportRejected` error lists *every* bad row with field, value and reason, and nothing is
-  written. Otherwise all rows go in one transaction.
+  written. Otherwise all rows go in one transaction, stored with batched statements
+  (:mod:`audit.storage.bulk`: the same rows the one-at-a-time repository calls store).
 - **Idempotent** on the submission's ``instanceID``, used as the audit's idempotency key:
   importing the same file twice adds nothing the second time.
 - A submission within ``duplicate_radius_m`` of a facility of the same type is recorded as a
