@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from audit.actors import require
 from audit.errors import AuditError, InputError, Problem
+from audit.frames import frame_rows
 from audit.model import coerce_fields, schema
 from audit.settings import Settings, get_settings
 from audit.storage.repository import AuditRecord, FacilityRecord, Repository, StreetRef
@@ -131,23 +132,36 @@ def snap_location(
 
     cfg = settings or get_settings()
     district = str(district_of(lon, lat, boundary_file=cfg.boundary_file))
-    if network is None:
-        return None, district
+    return snap_streets([lon], [lat], network, settings=cfg)[0], district
+
+
+def snap_streets(
+    lons: Sequence[float],
+    lats: Sequence[float],
+    network: nx.MultiDiGraph | None,
+    *,
+    settings: Settings | None = None,
+) -> list[StreetRef | None]:
+    """The street each WGS84 point snaps to within ``settings.snap_limit_m`` (None: no street
+    that near, or no network), in one vectorised call."""
+    if network is None or len(lons) == 0:
+        return [None] * len(lons)
     from geodata.snap import snap_points
 
-    row = snap_points(network, [lon], [lat], max_distance_m=cfg.snap_limit_m).iloc[0]
-    if not bool(row["snapped"]):
-        return None, district
-    return (
+    cfg = settings or get_settings()
+    frame = snap_points(network, list(lons), list(lats), max_distance_m=cfg.snap_limit_m)
+    return [
         StreetRef(
-            u=int(row["u"]),
-            v=int(row["v"]),
-            key=int(row["key"]),
-            name=None if row["street_name"] is None else str(row["street_name"]),
-            distance_m=float(row["distance_m"]),
-        ),
-        district,
-    )
+            u=int(row.u),
+            v=int(row.v),
+            key=int(row.key),
+            name=None if row.street_name is None else str(row.street_name),
+            distance_m=float(row.distance_m),
+        )
+        if bool(row.snapped)
+        else None
+        for row in frame_rows(frame)
+    ]
 
 
 def check_fields(

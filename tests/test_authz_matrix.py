@@ -31,6 +31,7 @@ from audit.rescore import rescore
 from audit.scoring import evaluate
 from audit.settings import Settings
 from audit.storage import Database, open_database, upgrade_to_head
+from audit.storage.bulk import AuditInput, submit_audits
 from audit.storage.repository import Repository
 
 ODK_CSV = Path(__file__).resolve().parent / "fixtures" / "odk" / "central_submissions.csv"
@@ -188,6 +189,10 @@ OPERATIONS: list[tuple[str, tuple[str, ...], Callable[..., Any]]] = [
      lambda db, actor, i, c: rescore(db, actor, everything=True)),
     ("odk_import.import_odk", ("data.import",),
      _repo_op(lambda r, i, c: import_odk(r, ODK_CSV, settings=c))),
+    ("bulk.submit_audits", ("audit.submit", "facility.create"),
+     _repo_op(lambda r, i, c: submit_audits(
+         r, [AuditInput("ramp", 111.9911, 21.8711, EV, "authz-bulk-1")],
+         radius_m=c.duplicate_radius_m))),
     ("photos.store_photo_info", ("photo.add",),
      _repo_op(lambda r, i, c: store_photo_info(r, _jpeg()[:-2] + b"\xff\xd9", settings=c))),
     ("auth.end_my_sessions", ("account.own",),

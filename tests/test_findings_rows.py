@@ -23,6 +23,7 @@ import audit.demo.facilities
 import audit.demo.workorders
 import audit.io.odk_import
 import audit.scoring
+import audit.storage.bulk
 import audit.storage.repository as repository_module
 from audit.actors import SYSTEM, Actor
 from audit.demo import seed_demo
@@ -234,6 +235,20 @@ class _Counter:
         for name in ("submit_audit", "update_draft"):
             real_save = getattr(Repository, name)
             monkeypatch.setattr(Repository, name, self._spy(real_save))
+        monkeypatch.setattr(audit.storage.bulk, "submit_audits",
+                            self._spy_bulk(audit.storage.bulk.submit_audits))
+
+    def _spy_bulk(self, real_save: Any) -> Any:
+        """The bulk import's save (many evaluations at once) is held to the same rule."""
+
+        def save(repo: Repository, items: Any, **kwargs: Any) -> Any:
+            before = self.calls
+            out = real_save(repo, items, **kwargs)
+            assert self.calls == before, "the repository evaluated the measurements again"
+            self.saved.extend(item.evaluation for item in items)
+            return out
+
+        return save
 
     def _spy(self, real_save: Any) -> Any:
         def save(repo: Repository, key: int, evaluation: Any, **kwargs: Any) -> Any:

@@ -185,7 +185,8 @@ class Repository:
     Library functions that read or write data take a Repository as their first parameter; get one
     from :meth:`audit.storage.Database.unit_of_work`. All SQL lives in this package: the methods
     here, and per aggregate :attr:`reports` (:mod:`audit.storage.reports`), :attr:`users`
-    (:mod:`audit.storage.users`) and :attr:`work_orders` (:mod:`audit.storage.workorders`).
+    (:mod:`audit.storage.users`) and :attr:`work_orders` (:mod:`audit.storage.workorders`), and
+    many submitted audits at once in :mod:`audit.storage.bulk` (the ODK import).
     """
 
     def __init__(self, session: so.Session, actor: Actor = SYSTEM) -> None:

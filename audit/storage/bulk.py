@@ -1,0 +1,403 @@
+"""Many submitted audits in one unit of work, written with batched statements.
+
+The bulk twin of calling :meth:`Repository.create_facility` (when needed) and
+:meth:`Repository.submit_audit` once per submission, as the ODK import did row by row: the same
+role checks, the same validation with the same messages (the first bad submission raises, as the
+row-by-row path would), the same idempotency (a key already stored is skipped), the same
+re-audit rule (a facility of the same type within ``radius_m``, nearest first, ties to the older
+facility, including facilities created earlier in the same batch), and the same stored result:
+facility rows, audit rows with their sequence numbers and current-audit marker, one findings row
+per rule, photo links and change-log entries, in the same order. Instead of ~12 statements per
+submission it issues a few per batch: one ``SELECT`` of the stored keys, one of the candidate
+facilities, ``INSERT … RETURNING`` of the new facilities and the audits, an executemany
+``UPDATE`` of the facilities, and executemany ``INSERT`` of findings, photo links and the
+change log. Everything runs in the caller's transaction: any failure leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from typing import Any, cast
+
+import sqlalchemy as sa
+
+from audit.actors import require
+from audit.errors import ConflictError, InputError, Problem
+from audit.geo import degree_box, haversine_m
+from audit.storage.findings import EvaluationLike, finding_row
+from audit.storage.orm import (
+    Audit,
+    AuditFinding,
+    AuditPhoto,
+    ChangeLog,
+    Facility,
+    point_ewkt,
+    utcnow,
+)
+from audit.storage.repository import (
+    MAX_ADDRESS_LEN,
+    MAX_NAME_LEN,
+    MAX_NOTES_LEN,
+    AuditRecord,
+    FacilityRecord,
+    Repository,
+    StreetRef,
+    _audit_log_view,
+    _check_text,
+    _checked_evaluation,
+    _jsonable,
+    _n_fail,
+)
+from geodata.crs import check_lonlat, check_point
+
+#: rows per ``IN (...)`` list (well under SQLite's limit of bound parameters)
+CHUNK = 500
+
+Progress = Callable[[int, int], None]
+# Core tables: executemany without the ORM's per-row bookkeeping
+_AUDITS = cast(sa.Table, Audit.__table__)
+_FACILITIES = cast(sa.Table, Facility.__table__)
+_FINDINGS = cast(sa.Table, AuditFinding.__table__)
+_AUDIT_PHOTOS = cast(sa.Table, AuditPhoto.__table__)
+_CHANGE_LOG = cast(sa.Table, ChangeLog.__table__)
+
+
+@dataclass(frozen=True)
+class AuditInput:
+    """One submission to store: where it was taken, what was found, and its idempotency key."""
+
+    facility_type: str
+    lon: float
+    lat: float
+    evaluation: EvaluationLike
+    idempotency_key: str
+    name: str = ""
+    address: str = ""
+    district_code: str | None = None
+    notes: str = ""
+    submitted_at: datetime | None = None
+    gps_accuracy_m: float | None = None
+    source: str = "import"
+
+
+@dataclass
+class BulkResult:
+    """What :func:`submit_audits` stored, per input and in total."""
+
+    #: per input: the new audit's id, or ``None`` when its key was already stored (skipped)
+    audit_ids: list[int | None] = field(default_factory=list)
+    created_facilities: int = 0
+    reaudits: int = 0
+    already_stored: int = 0
+    photos: int = 0
+
+
+@dataclass
+class _Placement:
+    """Where each input goes: skipped, a stored facility, or a facility created in the batch."""
+
+    skipped: list[bool]
+    existing: list[int | None]  # id of a stored facility it re-audits
+    new: list[int | None]  # index into ``created`` of the facility it creates or re-audits
+    created: list[int] = field(default_factory=list)  # input index that creates each new facility
+
+
+def submit_audits(
+    repo: Repository,
+    items: Sequence[AuditInput],
+    *,
+    radius_m: float,
+    streets: Callable[[Sequence[tuple[float, float]]], Sequence[StreetRef | None]] | None = None,
+    photos: Callable[[int], Sequence[int]] | None = None,
+    progress: Progress | None = None,
+) -> BulkResult:
+    """Store ``items`` (in order) as submitted audits; see the module docstring.
+
+    ``streets(points)`` gives the street of each new facility (called once, with the WGS84
+    points of the facilities to create, in order); ``photos(i)`` stores the photos of input
+    ``i`` (called for the inputs to store, in order) and returns their ids. ``progress(done,
+    total)`` counts two steps per input to store: its evaluation checked, its rows written.
+    """
+    n = len(items)
+    result = BulkResult(audit_ids=[None] * n)
+    stored = _stored_keys(repo, [it.idempotency_key for it in items])
+    skipped = [it.idempotency_key in stored for it in items]
+    result.already_stored = sum(skipped)
+    todo = [i for i in range(n) if not skipped[i]]
+    if not todo:
+        return result
+    require(repo.actor, "audit.submit")
+    place = _place(repo, items, skipped, radius_m)
+    if place.created:
+        require(repo.actor, "facility.create")
+    steps = 2 * len(todo)  # progress: checking the evaluations, then writing the rows
+
+    def tick(done: int) -> None:
+        if progress is not None:
+            progress(done, steps)
+
+    points, evaluations = _validate(items, todo, place, tick)
+    located = list(streets([points[i] for i in place.created])) if streets and place.created \
+        else [None] * len(place.created)
+    photo_ids = {i: list(dict.fromkeys(photos(i))) if photos else [] for i in todo}
+    if any(photo_ids.values()):
+        require(repo.actor, "photo.add")
+    now = utcnow()
+    log: dict[int, list[dict[str, Any]]] = {i: [] for i in todo}
+    new_ids = _insert_facilities(repo, items, place, points, located, now, log)
+    facility_of = {i: _facility_id(place, i, new_ids) for i in todo}
+    facts = _lock_facilities(repo, sorted(set(facility_of.values())))
+    last = {facility_of[i]: i for i in todo}  # the last submission of each facility is current
+    previous = [aid for f in facts.values() for aid in f["current"]]
+    for chunk in _chunks(previous):
+        repo.session.execute(sa.update(AuditFinding).where(AuditFinding.audit_id.in_(chunk))
+                             .values(is_current=False))
+        repo.session.execute(sa.update(Audit).where(Audit.id.in_(chunk)).values(is_current=False))
+    rows = []
+    for i in todo:
+        it, data, fid = items[i], evaluations[i], facility_of[i]
+        facts[fid]["submitted"] += 1
+        facts[fid]["added"] += 1
+        facts[fid]["when"] = it.submitted_at or now
+        facts[fid]["verdict"] = data["verdict"]
+        rows.append({
+            "facility_id": fid, "inspector_id": repo.actor.user_id,
+            "inspector_name": repo.actor.username, "created_at": now, "status": "submitted",
+            "sequence": facts[fid]["submitted"], "submitted_at": it.submitted_at or now,
+            "ruleset_id": data["ruleset_id"], "ruleset_version": data["ruleset_version"],
+            "measurements": _jsonable(dict(data["measurements"])), "notes": it.notes,
+            "verdict": data["verdict"], "score": data["score"], "n_fail": _n_fail(data),
+            "evaluation": data, "idempotency_key": it.idempotency_key, "source": it.source,
+            "gps_accuracy_m": it.gps_accuracy_m, "row_version": 1, "is_demo": False,
+            "is_current": last[fid] == i,
+        })
+    try:
+        audit_ids = list(repo.session.scalars(
+            sa.insert(_AUDITS).returning(_AUDITS.c.id, sort_by_parameter_order=True), rows))
+    except sa.exc.IntegrityError as exc:  # a concurrent writer stored one of the keys first
+        msg = ("some of these submissions were stored by another import at the same moment; "
+               "import the file again (submissions already stored are skipped)")
+        raise ConflictError(msg) from exc
+    if facts:
+        repo.session.execute(sa.update(Facility), [
+            {"id": fid, "version": f["version"] + f["added"], "current_verdict": f["verdict"],
+             "current_submitted_at": f["when"]} for fid, f in facts.items()])
+    findings: list[dict[str, Any]] = []
+    links: list[dict[str, Any]] = []
+    for done, (i, row, aid) in enumerate(zip(todo, rows, audit_ids, strict=True), start=1):
+        result.audit_ids[i] = aid
+        fid = facility_of[i]
+        findings.extend(
+            finding_row(f, audit_id=aid, facility_id=fid, district_code=facts[fid]["district"],
+                        facility_type=items[i].facility_type, ruleset_id=row["ruleset_id"],
+                        ruleset_version=row["ruleset_version"], is_current=row["is_current"])
+            for f in evaluations[i]["findings"])
+        for pid in photo_ids[i]:
+            links.append({"audit_id": aid, "photo_id": pid})
+            log[i].append(_log_row(repo, "audit", aid, "attach_photo", {"photo_id": pid}, now))
+        record = AuditRecord(
+            id=aid, facility_id=fid, sequence=row["sequence"], status="submitted",
+            created_at=now, submitted_at=row["submitted_at"],
+            inspector_name=row["inspector_name"], measurements=dict(row["measurements"]),
+            notes=row["notes"], verdict=row["verdict"], score=row["score"],
+            n_fail=row["n_fail"], ruleset_id=row["ruleset_id"],
+            ruleset_version=row["ruleset_version"], row_version=1,
+            idempotency_key=row["idempotency_key"], source=row["source"], is_demo=False)
+        log[i].append(_log_row(repo, "audit", aid, "create", _audit_log_view(record), now))
+        if len(findings) >= 20 * CHUNK:
+            repo.session.execute(sa.insert(_FINDINGS), findings)
+            findings = []
+        tick(len(todo) + done)
+    if findings:
+        repo.session.execute(sa.insert(_FINDINGS), findings)
+    if links:
+        repo.session.execute(sa.insert(_AUDIT_PHOTOS), links)
+    repo.session.execute(sa.insert(_CHANGE_LOG), [r for i in todo for r in log[i]])
+    tick(steps)
+    result.created_facilities = len(place.created)
+    result.reaudits = len(todo) - len(place.created)
+    result.photos = sum(len(p) for p in photo_ids.values())
+    return result
+
+
+def _facility_id(place: _Placement, i: int, new_ids: Sequence[int]) -> int:
+    new, existing = place.new[i], place.existing[i]
+    found = new_ids[new] if new is not None else existing
+    assert found is not None  # every input to store was placed
+    return found
+
+
+def _chunks(values: Sequence[Any]) -> list[Sequence[Any]]:
+    return [values[k:k + CHUNK] for k in range(0, len(values), CHUNK)]
+
+
+def _stored_keys(repo: Repository, keys: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for chunk in _chunks(list(dict.fromkeys(keys))):
+        found.update(repo.session.scalars(
+            sa.select(Audit.idempotency_key).where(Audit.idempotency_key.in_(chunk))))
+    return found
+
+
+def _place(
+    repo: Repository, items: Sequence[AuditInput], skipped: Sequence[bool], radius_m: float
+) -> _Placement:
+    """Match each input to the nearest facility of its type within ``radius_m`` — stored, or
+    created by an earlier input — as :meth:`Repository.nearby_facilities` does one at a time."""
+    n = len(items)
+    place = _Placement(skipped=list(skipped), existing=[None] * n, new=[None] * n)
+    todo = [i for i in range(n) if not skipped[i]]
+    if not todo:
+        return place
+    lons = [items[i].lon for i in todo]
+    lats = [items[i].lat for i in todo]
+    dlon, dlat = degree_box(max(abs(v) for v in lats), radius_m)
+    cell = 2 * max(dlon, dlat)  # a point's neighbours lie in its cell or the 8 around it
+    grid: dict[tuple[str, int, int], list[tuple[int, int, float, float, int]]] = {}
+
+    def key(ftype: str, lon: float, lat: float) -> tuple[str, int, int]:
+        return ftype, math.floor(lon / cell), math.floor(lat / cell)
+
+    stmt = sa.select(Facility.id, Facility.facility_type, Facility.lon, Facility.lat).where(
+        Facility.facility_type.in_(sorted({items[i].facility_type for i in todo})),
+        Facility.lon.between(min(lons) - 2 * dlon, max(lons) + 2 * dlon),
+        Facility.lat.between(min(lats) - 2 * dlat, max(lats) + 2 * dlat),
+    )
+    for fid, ftype, lon, lat in repo.session.execute(stmt):
+        # (0, id): stored facilities sort before the batch's new ones, each by id
+        grid.setdefault(key(ftype, lon, lat), []).append((0, fid, lon, lat, fid))
+    for i in todo:
+        it = items[i]
+        here = key(it.facility_type, it.lon, it.lat)
+        near = [c for dx in (-1, 0, 1) for dy in (-1, 0, 1)
+                for c in grid.get((here[0], here[1] + dx, here[2] + dy), ())]
+        best = None
+        if near:
+            dist = haversine_m(it.lon, it.lat, [c[2] for c in near], [c[3] for c in near])
+            inside = [(float(d), c[0], c[1], c) for d, c in zip(dist, near, strict=True)
+                      if d <= radius_m]
+            best = min(inside, key=lambda t: t[:3])[3] if inside else None
+        if best is None:
+            place.new[i] = len(place.created)
+            grid.setdefault(here, []).append((1, len(place.created), it.lon, it.lat, -1))
+            place.created.append(i)
+        elif best[0] == 0:
+            place.existing[i] = best[4]
+        else:
+            place.new[i] = best[1]
+    return place
+
+
+def _validate(
+    items: Sequence[AuditInput], todo: Sequence[int], place: _Placement,
+    tick: Callable[[int], None],
+) -> tuple[dict[int, tuple[float, float]], dict[int, dict[str, Any]]]:
+    """Checked points and evaluations; the first bad input raises what the row-by-row calls
+    (``create_facility``, then ``submit_audit``) would have raised for it."""
+    from audit.model import FACILITY_TYPES
+
+    points: dict[int, tuple[float, float]] = {}
+    evaluations: dict[int, dict[str, Any]] = {}
+    created = set(place.created)
+    try:  # every new facility's point at once; a bad one is found and worded below
+        lons, lats = check_lonlat([items[i].lon for i in place.created],
+                                  [items[i].lat for i in place.created], field="location")
+        points = {i: (float(x), float(y))
+                  for i, x, y in zip(place.created, lons.tolist(), lats.tolist(), strict=True)}
+    except InputError:
+        points = {}
+    for k, i in enumerate(todo, start=1):
+        it = items[i]
+        problems: list[Problem] = []
+        if i in created:
+            if it.facility_type not in FACILITY_TYPES:
+                problems.append(Problem("facility_type", it.facility_type,
+                                        f"one of {', '.join(FACILITY_TYPES)}"))
+            _check_text(problems, "name", it.name, MAX_NAME_LEN)
+            _check_text(problems, "address", it.address, MAX_ADDRESS_LEN)
+            if i not in points:
+                try:
+                    points[i] = check_point(it.lon, it.lat)
+                except InputError as exc:
+                    problems.extend(exc.problems)
+            if problems:
+                raise InputError(problems, "facility")
+        _check_text(problems, "notes", it.notes, MAX_NOTES_LEN)
+        if not (0 < len(it.idempotency_key) <= 128):
+            problems.append(Problem("idempotency_key", it.idempotency_key, "1 to 128 characters"))
+        if problems:
+            raise InputError(problems, "audit")
+        evaluations[i] = _checked_evaluation(it.evaluation, it.facility_type)
+        tick(k)
+    return points, evaluations
+
+
+def _insert_facilities(
+    repo: Repository, items: Sequence[AuditInput], place: _Placement,
+    points: dict[int, tuple[float, float]], streets: Sequence[StreetRef | None], now: datetime,
+    log: dict[int, list[dict[str, Any]]],
+) -> list[int]:
+    if not place.created:
+        return []
+    rows: list[dict[str, Any]] = []
+    for i, street in zip(place.created, streets, strict=True):
+        it = items[i]
+        lon, lat = points[i]
+        rows.append({
+            "facility_type": it.facility_type, "name": it.name.strip(), "lon": lon, "lat": lat,
+            "geom": point_ewkt(lon, lat), "district_code": it.district_code,
+            "address": it.address.strip(), "created_by": repo.actor.user_id, "is_demo": False,
+            "created_at": now, "version": 1,
+            "street_u": street.u if street else None, "street_v": street.v if street else None,
+            "street_key": street.key if street else None,
+            "street_name": street.name if street else None,
+            "snap_distance_m": street.distance_m if street else None,
+        })
+    ids = list(repo.session.scalars(
+        sa.insert(_FACILITIES).returning(_FACILITIES.c.id, sort_by_parameter_order=True),
+        rows))
+    for i, row, fid in zip(place.created, rows, ids, strict=True):
+        record = FacilityRecord(
+            id=fid, facility_type=row["facility_type"], name=row["name"], lon=row["lon"],
+            lat=row["lat"], district_code=row["district_code"], address=row["address"],
+            street_name=row["street_name"], snap_distance_m=row["snap_distance_m"], version=1,
+            is_demo=False, created_at=now)
+        view = {f.name: getattr(record, f.name) for f in fields(record)}  # asdict, shallow
+        log[i].append(_log_row(repo, "facility", fid, "create", view, now))
+    return ids
+
+
+def _lock_facilities(repo: Repository, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Version, district, submitted-audit count and current audit of each facility, its row
+    locked for the rest of the transaction (PostgreSQL; SQLite write sessions hold the lock)."""
+    facts: dict[int, dict[str, Any]] = {}
+    for chunk in _chunks(ids):
+        stmt = sa.select(Facility.id, Facility.version, Facility.district_code).where(
+            Facility.id.in_(chunk)).order_by(Facility.id).with_for_update()
+        for fid, version, district in repo.session.execute(stmt):
+            facts[fid] = {"version": version, "district": district, "submitted": 0, "added": 0,
+                          "current": [], "when": None, "verdict": None}
+        counts = sa.select(Audit.facility_id, sa.func.count()).where(
+            Audit.facility_id.in_(chunk), Audit.status == "submitted").group_by(Audit.facility_id)
+        for fid, count in repo.session.execute(counts):
+            facts[fid]["submitted"] = int(count)
+        current = sa.select(Audit.facility_id, Audit.id).where(
+            Audit.facility_id.in_(chunk), Audit.is_current)
+        for fid, aid in repo.session.execute(current):
+            facts[fid]["current"].append(aid)
+    return facts
+
+
+def _log_row(
+    repo: Repository, entity: str, entity_id: int, action: str, after: dict[str, Any],
+    at: datetime,
+) -> dict[str, Any]:
+    """A change-log row as :meth:`Repository.log` writes it."""
+    return {"actor": repo.actor.label, "entity": entity, "entity_id": entity_id,
+            "action": action, "before": None, "after": _jsonable(dict(after)), "at": at}
+
+
+__all__ = ["AuditInput", "BulkResult", "submit_audits"]
