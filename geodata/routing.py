@@ -251,6 +251,11 @@ class RoutingNetwork:
             by_id.loc[ids[known], "evidence"] if "evidence" in by_id.columns else [],
         )
         self.state = st
+        vd = np.full(len(ids), None, dtype=object)
+        if "verdict" in by_id.columns:
+            vd[known] = by_id.loc[ids[known], "verdict"].to_numpy(dtype=object)
+        self.verdict = vd
+        self._element_pos: dict[str, int] | None = None
         self.e_id = self.elements["element_id"].to_numpy(dtype=object)
         self.e_kind = self.elements["kind"].to_numpy(dtype=object)
         self.e_tags = self.elements["tags"].to_numpy(dtype=object)
@@ -277,6 +282,17 @@ class RoutingNetwork:
         self._weights: dict[tuple[str, str, int], ProfileWeights] = {}
         self._base: ProfileWeights | None = None
         self._tree: Any = None
+
+    def element_position(self, element_id: str) -> int | None:
+        """Row of an element (``"node/<id>"`` or ``"edge/<u>/<v>/<key>"``), or ``None``."""
+        if self._element_pos is None:
+            self._element_pos = {str(e): i for i, e in enumerate(self.e_id)}
+        return self._element_pos.get(element_id)
+
+    def verdict_of(self, pos: int) -> str | None:
+        """The audit verdict an element carries (``None`` unless its state is audited)."""
+        v = self.verdict[pos]
+        return str(v) if self.state[pos] == "audited" and isinstance(v, str) else None
 
     # ------------------------------------------------------------------ weights
 

@@ -13,6 +13,7 @@ Every route is also checked against networkx ``shortest_path_length`` with the s
 
 from __future__ import annotations
 
+import json
 import math
 import tomllib
 from pathlib import Path
@@ -24,6 +25,9 @@ import pandas as pd
 import pytest
 from conftest import data_path
 
+from audit.cli import main as cli_main
+from audit.routes import resolve_place
+from geodata.coords import from_wgs84
 from geodata.errors import InputError
 from geodata.network import _longest_present_run
 from geodata.pedestrian import load_walk_network, network_elements
@@ -77,12 +81,14 @@ def _clip(
 
 
 @pytest.fixture(scope="module")
-def box(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> tuple[nx.MultiDiGraph, dict[int, dict[str, str]]]:
+def box_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[int, dict[str, str]]]:
     out = tmp_path_factory.mktemp("helsinki") / "box.osm"
-    raw = _clip(data_path("osm", "Helsinki.osm.pbf"), out, BOX)
-    return load_walk_network(out), raw
+    return out, _clip(data_path("osm", "Helsinki.osm.pbf"), out, BOX)
+
+
+@pytest.fixture(scope="module")
+def box(box_file) -> tuple[nx.MultiDiGraph, dict[int, dict[str, str]]]:
+    return load_walk_network(box_file[0]), box_file[1]
 
 
 @pytest.fixture(scope="module")
@@ -409,3 +415,96 @@ def test_incline_tags_read_as_percent_or_unknown(text, pct) -> None:
 def test_width_tags_read_in_metres(text, m) -> None:
     got = parse_width(text)
     assert got == (pytest.approx(m) if m is not None else None)
+
+
+# ----------------------------------------------------------------------------- CLI and words
+
+
+def _lonlat(G: nx.MultiDiGraph, n: int) -> str:
+    return f"{G.nodes[n]['x']},{G.nodes[n]['y']}"
+
+
+def test_cli_route_prints_the_steps_in_words(box, box_file, capsys) -> None:
+    G, _ = box
+    args = ["route", "--network", str(box_file[0]), "--profile", "blind_low_vision"]
+    ends = ["--from", _lonlat(G, A_BLIND), "--to", _lonlat(G, B_BLIND)]
+    assert cli_main([*args, *ends, "--lang", "en"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert (
+        out[0]
+        == "Route for Blind or low vision: 399 m, 52 m longer than the shortest path (347 m)."
+    )
+    assert "2. Turn right and walk 6 m along Simonkatu." in out
+    assert "   – crossing: traffic signals, audible signal." in out
+    assert "Barriers avoided (on the shortest path, not on this route):" in out
+    assert out[-1] == "Data: OpenStreetMap sample network — not Yangjiang."
+    assert cli_main([*args, *ends]) == 0  # Chinese by default
+    zh = capsys.readouterr().out.splitlines()
+    assert zh[0].startswith(
+        "视障（盲人或低视力）路线：全长 399 米"
+    ) and "有过街音响提示" in "".join(zh)
+    assert zh[-1] == "数据：OpenStreetMap 样例路网（非阳江）。"
+    steps = ["--from", _lonlat(G, STEPS_FROM), "--to", _lonlat(G, STEPS_TO)]
+    assert cli_main([*args[:-1], "manual_wheelchair", *steps, "--lang", "en", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["found"] is False and data["reason"] == "no_accessible_route"
+    assert [r for _, r in data["blocking"]] == ["steps"] and "not Yangjiang" in data["label_en"]
+    assert cli_main([*args[:-1], "manual_wheelchair", *steps, "--lang", "en"]) == 0
+    text = capsys.readouterr().out
+    assert "No accessible route for Manual wheelchair." in text
+    assert "steps without a wheelchair ramp (steps; GB 55019-2021 2.2.1" in text
+
+
+def test_cli_route_refuses_bad_input_and_checks_profile_files(box_file, tmp_path, capsys) -> None:
+    net = ["--network", str(box_file[0])]
+    assert cli_main(["route", *net, "--profile", "jetpack", "--from", "1,1", "--to", "1,1"]) == 2
+    assert "`profile` = 'jetpack'" in capsys.readouterr().err
+    assert cli_main(["route", "--profile", "walker", "--from", "x"]) == 2
+    assert "`--to`" in capsys.readouterr().err
+    far = ["--from", "24.90,60.10", "--to", "24.94,60.169"]
+    assert cli_main(["route", *net, "--profile", "walker", *far]) == 2
+    err = capsys.readouterr().err
+    assert "`origin`" in err and "of the walk network" in err
+    bad = tmp_path / "profiles.toml"
+    text = PROFILES_FILE.read_text("utf-8").replace(
+        'effect = "block"\nkinds = ["steps_way"]', 'effect = "forbid"\nkinds = ["steps_way"]', 1
+    )
+    bad.write_text(text, "utf-8")
+    assert cli_main(["route", "--check-profiles", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "profile manual_wheelchair.rule[0].effect" in err and "'forbid'" in err
+    assert cli_main(["route", "--check-profiles", str(PROFILES_FILE)]) == 0
+    assert capsys.readouterr().out.startswith("ok: 4 profiles")
+    assert cli_main(["route", "--list-profiles"]) == 0
+    assert (
+        "block raised_kerb [code]: GB 55019-2021 2.10.2, osm:kerb=raised" in capsys.readouterr().out
+    )
+
+
+def test_places_are_typed_by_name_or_in_three_coordinate_systems() -> None:
+    places = pd.DataFrame(
+        {
+            "label": ["Yangjiang", "Yangjiang Hospital", "Pingkang"],
+            "kind": ["town", "destination", "town"],
+            "lon": [111.96, 111.97, 111.5],
+            "lat": [21.85, 21.86, 21.9],
+            "is_demo": [False, True, False],
+        }
+    )
+    assert resolve_place("yangjiang", places).kind == "town"  # exact name wins
+    assert resolve_place("hospital", places).is_demo is True
+    with pytest.raises(InputError, match="one place: 2 match"):
+        resolve_place("yang", places, field="--to")
+    with pytest.raises(InputError, match="exists"):
+        resolve_place("Nowhere", places)
+    for bad in ("", "x" * 300, "200, 21"):
+        with pytest.raises(InputError):
+            resolve_place(bad, places)
+    # a point typed in GCJ-02 (高德) or BD-09 (百度) comes back to the same WGS84 point
+    lon, lat = 111.9823, 21.8580
+    for crs in ("gcj02", "bd09"):
+        x, y = from_wgs84(lon, lat, crs)
+        p = resolve_place(f"{x:.7f}, {y:.7f}", places, crs=crs)
+        assert p.kind == "coordinates"
+        assert abs(p.lon - lon) < 1e-5 and abs(p.lat - lat) < 1e-5
+    assert resolve_place("111.98，21.86", places).lon == pytest.approx(111.98)

@@ -26,6 +26,7 @@ from audit.cli import (
     photos,
     report,
     rescore,
+    route,
     users,
     xlsform,
 )
@@ -33,7 +34,8 @@ from audit.errors import AuditError
 
 #: Every command module, in the order of ``--help``. A new command module is added here.
 COMMANDS: tuple[ModuleType, ...] = (
-    backup, db, demo, evaluate, export, imports, network, photos, report, rescore, users, xlsform,
+    backup, db, demo, evaluate, export, imports, network, photos, report, rescore, route, users,
+    xlsform,
 )
 
 
