@@ -98,12 +98,14 @@ def resolve_place(
         raise InputError(Problem(
             field, raw[:MAX_PLACE_TEXT],
             f"a place name or 'lon, lat' coordinates (1-{MAX_PLACE_TEXT} characters)",
+            code="empty",
         ))
     m = _COORDS.match(raw)
     if m:
         lon, lat = float(m.group(1)), float(m.group(2))
         if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-            raise InputError(Problem(field, raw, "longitude -180..180, then latitude -90..90"))
+            raise InputError(Problem(field, raw, "longitude -180..180, then latitude -90..90",
+                                     code="range"))
         x, y = to_wgs84(lon, lat, crs)
         return Place(f"{lon:.6f}, {lat:.6f}", "coordinates", float(x), float(y))
     table = places if places is not None else place_table()
@@ -118,11 +120,13 @@ def resolve_place(
                      bool(row["is_demo"]))
     if hits.empty:
         raise InputError(Problem(
-            field, raw, "a facility name, key destination or town that exists, or 'lon, lat'"
+            field, raw, "a facility name, key destination or town that exists, or 'lon, lat'",
+            code="not_found",
         ))
     names = sorted(hits["label"].astype(str).unique())
     shown = ", ".join(names[:5]) + (" ..." if len(names) > 5 else "")
-    raise InputError(Problem(field, raw, f"one place: {len(names)} match ({shown})"))
+    raise InputError(Problem(field, raw, f"one place: {len(names)} match ({shown})",
+                             code="ambiguous", hints=tuple(names[:5])))
 
 
 def routing_for(
@@ -203,6 +207,21 @@ def describe_route(
     net: RoutingNetwork | None = None,
 ) -> list[str]:
     """The whole answer as plain sentences in ``lang`` (zh-Hans or en), one per line."""
+    return [text for text, _step in describe_route_parts(
+        route, profile, lang, origin=origin, destination=destination, net=net)]
+
+
+def describe_route_parts(
+    route: Route,
+    profile: Profile,
+    lang: str,
+    *,
+    origin: str,
+    destination: str,
+    net: RoutingNetwork | None = None,
+) -> list[tuple[str, int | None]]:
+    """:func:`describe_route` with each line's step number (``None`` outside the steps), so a
+    page can put a "report a barrier here" link after each step."""
     if lang not in LANGS:
         raise InputError(Problem("lang", lang, f"one of {list(LANGS)}"))
     w = _words()[lang]
@@ -210,19 +229,20 @@ def describe_route(
     label_key = "provenance_label_en" if lang == "en" else "provenance_label_zh"
     label = _fmt(w, "label", label=route.attrs.get(label_key) or "")
     if route.reason == "not_connected":
-        return [w["not_connected"], label]
+        return [(str(w["not_connected"]), None), (label, None)]
     if not route.found:
         if not route.blocking:
-            return [_fmt(w, "no_route_unknown_block", profile=name), label]
-        lines = [_fmt(w, "no_route", profile=name, shortest=_m(route.shortest_length_m))]
-        lines += [_hit_line(w, "blocking", h) for h in _unique(route.blocking)]
-        return [*lines, label]
+            return [(_fmt(w, "no_route_unknown_block", profile=name), None), (label, None)]
+        out = [_fmt(w, "no_route", profile=name, shortest=_m(route.shortest_length_m))]
+        out += [_hit_line(w, "blocking", h) for h in _unique(route.blocking)]
+        return [(x, None) for x in [*out, label]]
     if route.extra_m > 0.5:
-        lines = [_fmt(w, "summary", profile=name, length=_m(route.length_m),
-                      extra=_m(route.extra_m), shortest=_m(route.shortest_length_m))]
+        summary = _fmt(w, "summary", profile=name, length=_m(route.length_m),
+                       extra=_m(route.extra_m), shortest=_m(route.shortest_length_m))
+        lines: list[tuple[str, int | None]] = [(summary, None)]
     else:
-        lines = [_fmt(w, "summary_same", profile=name, length=_m(route.length_m))]
-    lines.append(_fmt(w, "start", origin=origin))
+        lines = [(_fmt(w, "summary_same", profile=name, length=_m(route.length_m)), None)]
+    lines.append((_fmt(w, "start", origin=origin), None))
     step_of: dict[str, int] = {}
     for step in route.steps:
         turn = str(w[f"turn_{step.turn}"])
@@ -236,31 +256,62 @@ def describe_route(
                     length=_m(step.length_m), name=street)
         head, _, rest = body.partition(". ")
         body = f"{head}. {rest[:1].upper()}{rest[1:]}"
-        lines.append(body)
+        lines.append((body, step.index))
         costs: list[str] = []
         for f in step.features:
             step_of.setdefault(f.element_id, step.index)
             facts = _facts(w, net, f)
             if facts:
-                lines.append(_fmt(w, "feature", kind=_kind(w, f.kind), facts=facts))
+                lines.append((_fmt(w, "feature", kind=_kind(w, f.kind), facts=facts), step.index))
             costs += [r for r in f.rule_id.split(",") if r]
         if costs:
-            lines.append(_fmt(w, "costed", rules=w["sep"].join(
-                _rule(w, r) for r in dict.fromkeys(costs))))
-    lines.append(_fmt(w, "arrive", destination=destination))
+            lines.append((_fmt(w, "costed", rules=w["sep"].join(
+                _rule(w, r) for r in dict.fromkeys(costs))), step.index))
+    tail = [_fmt(w, "arrive", destination=destination)]
     if route.avoided:
-        lines.append(str(w["avoided_title"]))
-        lines += [_hit_line(w, "avoided", h) for h in _unique(route.avoided)]
+        tail.append(str(w["avoided_title"]))
+        tail += [_hit_line(w, "avoided", h) for h in _unique(route.avoided)]
     if route.unknown:
-        lines.append(str(w["unknown_title"]))
-        lines += [
+        tail.append(str(w["unknown_title"]))
+        tail += [
             _fmt(w, "unknown", kind=_kind(w, h.kind), step=step_of.get(h.element_id, "?"))
             for h in route.unknown
         ]
     if route.incline_checked and route.incline_unknown_m > 0.5:
-        lines.append(_fmt(w, "incline_unknown", length=_m(route.incline_unknown_m)))
-    lines.append(label)
-    return lines
+        tail.append(_fmt(w, "incline_unknown", length=_m(route.incline_unknown_m)))
+    tail.append(label)
+    return lines + [(x, None) for x in tail]
+
+
+def plan_route(
+    net: RoutingNetwork,
+    places: pd.DataFrame,
+    profile: Profile,
+    origin: str,
+    destination: str,
+    *,
+    crs: str,
+    lang: str,
+    snap_limit_m: float,
+) -> dict[str, Any]:
+    """A typed query answered as plain data for a page: ``found``, ``lines`` (text, step),
+    ``steps`` (index, lon, lat), ``coords`` (the route's line), ``ends`` and ``synthetic`` /
+    ``not_yangjiang`` flags. Bad places raise :class:`InputError` (field ``origin`` or
+    ``destination``)."""
+    a = resolve_place(origin, places, crs=crs, field="origin")
+    b = resolve_place(destination, places, crs=crs, field="destination")
+    r = net.route(profile, (a.lon, a.lat), (b.lon, b.lat), max_snap_m=snap_limit_m)
+    return {
+        "found": r.found,
+        "lines": describe_route_parts(r, profile, lang, origin=a.label, destination=b.label,
+                                      net=net),
+        "steps": [(s.index, s.lon, s.lat) for s in r.steps],
+        "coords": r.coords,
+        "ends": [(a.label, a.lon, a.lat), (b.label, b.lon, b.lat)],
+        "demo_places": a.is_demo or b.is_demo,
+        "synthetic": bool(r.attrs.get("synthetic")),
+        "provenance": str(r.attrs.get("provenance", "")),
+    }
 
 
 def _unique(hits: list[Hit]) -> list[Hit]:
@@ -280,7 +331,9 @@ __all__ = [
     "PLACE_KINDS",
     "Place",
     "describe_route",
+    "describe_route_parts",
     "place_table",
+    "plan_route",
     "resolve_place",
     "routing_for",
 ]

@@ -389,6 +389,7 @@ class RoutingNetwork:
                     f"{float(lo[0]):.6f}, {float(la[0]):.6f}",
                     f"a point within {max_snap_m:g} m of the walk network "
                     f"(nearest: {float(dist[0]):.0f} m)",
+                    code="too_far",
                 )
             )
         return int(pos[0]), float(dist[0])
