@@ -48,8 +48,10 @@ def make_walk_grid(side: int, seed: int = 14) -> nx.MultiDiGraph:
         if sound:
             tags["traffic_signals:sound"] = sound
         G.nodes[int(n)].update(tags)
-    for _, _, d in G.edges(data=True):
+    for u, v, d in G.edges(data=True):  # streets: one name per grid row or column
         d["highway"] = "residential"
+        same_row = u // side == v // side
+        d["name"] = f"Bench St {u // side}" if same_row else f"Bench Ave {u % side}"
     G.graph.update(
         provenance="synthetic", provenance_label_zh="基准测试网格（合成）",
         provenance_label_en="synthetic benchmark grid",

@@ -394,10 +394,15 @@ class RoutingNetwork:
             )
         return int(pos[0]), float(dist[0])
 
-    def _search(self, w: ProfileWeights, a: int, b: int) -> tuple[float, np.ndarray]:
-        ax, ay = self.idx.node_x[a], self.idx.node_y[a]
-        bx, by = self.idx.node_x[b], self.idx.node_y[b]
-        bound = SEARCH_BOUND_FACTOR * math.hypot(bx - ax, by - ay) + SEARCH_BOUND_SLACK_M
+    def _search(
+        self, w: ProfileWeights, a: int, b: int, bound: float | None = None
+    ) -> tuple[float, np.ndarray]:
+        """Dijkstra from ``a``; stops at ``bound`` (or a first guess from the straight-line
+        distance) and runs again unbounded if ``b`` lies beyond: the answer is exact either way."""
+        if bound is None:
+            ax, ay = self.idx.node_x[a], self.idx.node_y[a]
+            bx, by = self.idx.node_x[b], self.idx.node_y[b]
+            bound = SEARCH_BOUND_FACTOR * math.hypot(bx - ax, by - ay) + SEARCH_BOUND_SLACK_M
         d, pred = dijkstra(w.csr, directed=True, indices=a, return_predecessors=True, limit=bound)
         if not np.isfinite(d[b]):
             d, pred = dijkstra(w.csr, directed=True, indices=a, return_predecessors=True)
@@ -463,20 +468,18 @@ class RoutingNetwork:
         b, db = self.snap(destination[0], destination[1], "destination", max_snap_m)
         w = self.weights(profile)
         base = self.unconstrained()
-        base_len, base_pred = self._search(base, a, b)
         ids = self.idx.node_ids
+        # the profile's route first: its length bounds the unconstrained search
+        cost, pred = self._search(w, a, b)
+        edges = self._path_edges(w, pred, a, b) if a != b and math.isfinite(cost) else []
+        length = float(self.length[edges].sum()) if edges else 0.0
+        base_len, base_pred = self._search(
+            base, a, b, bound=length * (1 + 1e-9) + 1e-6 if math.isfinite(cost) else None
+        )
         route = Route(
-            profile_id=profile.id,
-            found=False,
-            reason="",
-            origin_node=ids[a],
-            destination_node=ids[b],
-            origin_snap_m=da,
-            destination_snap_m=db,
-            length_m=math.nan,
-            cost_m=math.inf,
-            shortest_length_m=base_len,
-            extra_m=math.nan,
+            profile_id=profile.id, found=False, reason="", origin_node=ids[a],
+            destination_node=ids[b], origin_snap_m=da, destination_snap_m=db,
+            length_m=math.nan, cost_m=math.inf, shortest_length_m=base_len, extra_m=math.nan,
             attrs=dict(self.attrs),
         )
         if not math.isfinite(base_len):
@@ -484,15 +487,12 @@ class RoutingNetwork:
             return route
         base_edges = self._path_edges(base, base_pred, a, b) if a != b else []
         base_elems = self._path_elements(base_edges)
-        cost, pred = self._search(w, a, b)
         if not math.isfinite(cost):
             route.reason = "no_accessible_route"
             route.blocking = self._rule_hits(w, base_elems, {"block"})
             return route
-        edges = self._path_edges(w, pred, a, b) if a != b else []
         elems = self._path_elements(edges)
         on_route = set(elems)
-        length = float(self.length[edges].sum()) if edges else 0.0
         route.found = True
         route.cost_m = cost
         route.length_m = length
