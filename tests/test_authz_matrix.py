@@ -395,6 +395,9 @@ READS: dict[str, Callable[[Repository, dict[str, Any], Settings], Any]] = {
         lambda r, i, c: _network_attach().network_facilities(r),
     "network_attach.network_state": lambda r, i, c: _network_attach().network_state(
         r, _walk_network(), snap_limit_m=c.snap_limit_m),
+    "routes.place_table": lambda r, i, c: _routes().place_table(r),
+    "routes.routing_for": lambda r, i, c: _routes().routing_for(
+        r, _walk_network(), snap_limit_m=c.snap_limit_m),
     "repository.audits_to_rescore": lambda r, i, c: r.audits_to_rescore(after_id=0, limit=10),
     "repository.audit_counts_by_ruleset": lambda r, i, c: r.audit_counts_by_ruleset(),
     "reports.find_duplicates": lambda r, i, c: reports.find_duplicates(
@@ -501,6 +504,11 @@ def _queries() -> Any:
 def _network_attach() -> Any:
     import audit.network_attach
     return audit.network_attach
+
+
+def _routes() -> Any:
+    import audit.routes
+    return audit.routes
 
 
 def _walk_network() -> Any:
