@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
 
 from geodata.errors import InputError, Problem
-from geodata.pedestrian import STATES, TagRules, load_tag_rules
+from geodata.pedestrian import STATES, TagRules, load_tag_rules, read_toml
 
 PROFILES_FILE = Path(__file__).parent / "data" / "profiles.toml"
 EFFECTS: tuple[str, ...] = ("block", "avoid", "prefer")
@@ -369,16 +368,10 @@ def load_profiles(
 ) -> dict[str, Profile]:
     """Read and validate a profiles file (default: the bundled ``profiles.toml``), by id."""
     p = Path(path) if path is not None else PROFILES_FILE
-    if not p.is_file():
-        raise InputError(Problem("routing profiles", str(p), "an existing TOML file"))
-    key = (str(p.resolve()), p.stat().st_mtime)
-    if key not in _CACHE or tag_rules is not None:
-        try:
-            data = tomllib.loads(p.read_text("utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise InputError(
-                Problem("routing profiles", str(p), f"valid UTF-8 TOML ({exc})")
-            ) from None
+    key = (str(p.resolve()), p.stat().st_mtime) if p.is_file() else None
+    if key is None or key not in _CACHE or tag_rules is not None:
+        data = read_toml(p, "routing profiles")
+        key = (str(p.resolve()), p.stat().st_mtime)
         profiles = parse_profiles(data, str(p), tag_rules=tag_rules)
         if tag_rules is not None:
             return profiles

@@ -41,7 +41,7 @@ from scipy.sparse.csgraph import dijkstra
 from geodata.crs import check_lonlat, lonlat_to_metric
 from geodata.errors import InputError, Problem
 from geodata.graphindex import GraphIndex, _pair_codes, graph_index
-from geodata.pedestrian import element_states, network_elements, provenance_attrs
+from geodata.pedestrian import element_states, network_elements, provenance_attrs, tag_matches
 from geodata.profiles import Profile, Rule, parse_incline, parse_width
 from geodata.snap import DEFAULT_MAX_DISTANCE_M
 
@@ -135,24 +135,14 @@ class ProfileWeights:
     unknown_element: np.ndarray
 
 
-def _tag_match(tags: Mapping[str, str], wanted: tuple[tuple[str, str | None], ...]) -> bool:
-    for key, value in wanted:
-        have = tags.get(key)
-        if have is None:
-            continue
-        if value is None or value in have.split(";"):
-            return True
-    return False
-
-
 def _rule_applies(
     rule: Rule, kind: str, tags: Mapping[str, str], state: str, failing: tuple[str, ...]
 ) -> bool:
     if kind not in rule.kinds:
         return False
-    if rule.tags and not _tag_match(tags, rule.tags):
+    if rule.tags and not tag_matches(tags, rule.tags):
         return False
-    if rule.unless_tags and _tag_match(tags, rule.unless_tags):
+    if rule.unless_tags and tag_matches(tags, rule.unless_tags):
         return False
     if rule.state is not None and state != rule.state:
         return False

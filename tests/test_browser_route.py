@@ -5,28 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from test_browser_report import _tab_to, _wait_idle
 
 pytestmark = pytest.mark.browser
 
 TIMEOUT_MS = 45_000
 FIRST_ROUTE_MS = 240_000  # the app builds the demo walk network and its weights on first use
-MAX_TABS = 80
-
-
-def _wait_idle(pg: Any, timeout: int = TIMEOUT_MS) -> None:
-    pg.wait_for_timeout(300)
-    pg.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout
-    )
-
-
-def _tab_to(pg: Any, predicate_js: str) -> None:
-    _wait_idle(pg)
-    for _ in range(2 * MAX_TABS):
-        pg.keyboard.press("Tab")
-        if pg.evaluate(f"(el => {predicate_js})(document.activeElement)"):
-            return
-    raise AssertionError(f"focus never reached an element matching {predicate_js}")
 
 
 @pytest.mark.parametrize("viewport", ["phone"], indirect=True)
@@ -43,7 +27,7 @@ def test_keyboard_only_route_is_read_as_text_without_the_map(page: Any, app_url:
     pg.keyboard.type("111.9700, 21.8600")
     pg.keyboard.press("Enter")  # Enter in a text field submits the form
     pg.get_by_text("逐步路线").wait_for(timeout=FIRST_ROUTE_MS)
-    _wait_idle(pg, FIRST_ROUTE_MS)
+    _wait_idle(pg)
     text = pg.locator("[data-testid=stMain]").inner_text()
     assert "手动轮椅路线：全长" in text and "从Yangjiang出发。" in text
     assert "\n1. " in text and "到达111.970000, 21.860000。" in text
