@@ -22,8 +22,8 @@ def test_every_command_module_is_listed_once_and_registers_a_command() -> None:
     assert sorted(listed) == sorted(modules) and len(set(listed)) == len(listed)
     commands = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
     assert list(commands) == ["backup", "restore", "db", "demo", "evaluate", "rules", "export",
-                              "import", "network", "photos", "report", "rescore", "users",
-                              "xlsform"]
+                              "import", "network", "photos", "report", "rescore", "route",
+                              "users", "xlsform"]
 
 
 def test_help_loads_no_heavy_library() -> None:
