@@ -38,6 +38,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("public", "ui/pages/map.py", "nav.map", ":material/map:", default=True),
     PageSpec("public", "ui/pages/report.py", "reports.nav.report", ":material/report:"),
     PageSpec("public", "ui/pages/report_status.py", "reports.nav.status", ":material/search:"),
+    PageSpec("public", "ui/pages/route.py", "route.nav.route", ":material/accessible:"),
     PageSpec("bureau", "ui/pages/review.py", "reports.nav.review", ":material/fact_check:"),
     PageSpec("public", "ui/pages/rankings.py", "bureau.nav.rankings", ":material/leaderboard:"),
     PageSpec("bureau", "ui/pages/priorities.py", "bureau.nav.priorities", ":material/savings:"),

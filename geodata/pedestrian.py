@@ -166,18 +166,22 @@ _RULES_CACHE: dict[tuple[str, float], TagRules] = {}
 def load_tag_rules(path: Path | str | None = None) -> TagRules:
     """Read and validate a pedestrian tag file (default: the bundled ``pedestrian_tags.toml``)."""
     p = Path(path) if path is not None else TAGS_FILE
-    if not p.is_file():
-        raise InputError(Problem("pedestrian tag rules", str(p), "an existing TOML file"))
-    key = (str(p.resolve()), p.stat().st_mtime)
-    if key not in _RULES_CACHE:
-        try:
-            data = tomllib.loads(p.read_text("utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise InputError(
-                Problem("pedestrian tag rules", str(p), f"valid UTF-8 TOML ({exc})")
-            ) from None
+    key = (str(p.resolve()), p.stat().st_mtime) if p.is_file() else None
+    if key is None or key not in _RULES_CACHE:
+        data = read_toml(p, "pedestrian tag rules")
+        key = (str(p.resolve()), p.stat().st_mtime)
         _RULES_CACHE[key] = _parse_rules(data, str(p))
     return _RULES_CACHE[key]
+
+
+def read_toml(p: Path, what: str) -> dict[str, Any]:
+    """A data file's TOML; a missing or unreadable file raises :class:`InputError` naming it."""
+    if not p.is_file():
+        raise InputError(Problem(what, str(p), "an existing TOML file"))
+    try:
+        return tomllib.loads(p.read_text("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(Problem(what, str(p), f"valid UTF-8 TOML ({exc})")) from None
 
 
 # ----------------------------------------------------------------------------- loading
@@ -246,7 +250,13 @@ def _text(value: Any) -> str | None:
 
 
 def _matches(kind: ElementKind, tags: Mapping[str, str]) -> bool:
-    for key, value in kind.match:
+    return tag_matches(tags, kind.match)
+
+
+def tag_matches(tags: Mapping[str, str], wanted: Sequence[tuple[str, str | None]]) -> bool:
+    """Whether ``tags`` has any of the ``(key, value)`` pairs (value ``None``: any value; a
+    ``;``-joined tag value matches each of its parts)."""
+    for key, value in wanted:
         have = tags.get(key)
         if have is None:
             continue
@@ -576,4 +586,6 @@ __all__ = [
     "load_walk_network",
     "network_elements",
     "provenance_attrs",
+    "read_toml",
+    "tag_matches",
 ]

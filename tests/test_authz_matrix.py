@@ -421,6 +421,9 @@ READS: dict[str, Callable[[Repository, dict[str, Any], Settings], Any]] = {
     "inventory.worklist": lambda r, i, c: _inventory().worklist(
         r, _walk_network(), district_code="441702", settings=c),
     "rankings.expected_targets": lambda r, i, c: _rankings().expected_targets(r),
+    "routes.place_table": lambda r, i, c: _routes().place_table(r),
+    "routes.routing_for": lambda r, i, c: _routes().routing_for(
+        r, _walk_network(), snap_limit_m=c.snap_limit_m),
     "repository.audits_to_rescore": lambda r, i, c: r.audits_to_rescore(after_id=0, limit=10),
     "repository.audit_counts_by_ruleset": lambda r, i, c: r.audit_counts_by_ruleset(),
     "reports.find_duplicates": lambda r, i, c: reports.find_duplicates(
@@ -539,6 +542,11 @@ def _queries() -> Any:
 def _network_attach() -> Any:
     import audit.network_attach
     return audit.network_attach
+
+
+def _routes() -> Any:
+    import audit.routes
+    return audit.routes
 
 
 def _walk_network() -> Any:

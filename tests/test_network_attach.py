@@ -177,3 +177,33 @@ def test_network_state_from_stored_audits(
     }
     assert cli_main(["network", "elements", "/nonexistent/x.osm"]) == 2
     assert "an existing file" in capsys.readouterr().err
+
+
+def test_route_on_the_demo_network_avoids_a_curb_ramp_that_fails_its_audit(
+    sqlite_db: Database, walk: nx.MultiDiGraph
+) -> None:
+    from audit.routes import describe_route, routing_for
+    from geodata.profiles import load_profiles
+
+    wheel = load_profiles()["manual_wheelchair"]
+    E = network_elements(walk)
+    crossing = _first(E, "crossing_node", crossing="traffic_signals", kerb="lowered")
+    node = crossing.node
+    before, after = sorted(set(walk.successors(node)))[:2]
+    ends = [(walk.nodes[n]["x"], walk.nodes[n]["y"]) for n in (before, after)]
+    with sqlite_db.unit_of_work(SYSTEM, write=True) as repo:
+        plain = routing_for(repo, walk, snap_limit_m=LIMIT_M).route(wheel, *ends)
+        lon, lat = _near(crossing.lon, crossing.lat, 2.0)
+        ramp = repo.create_facility("curb_ramp", lon, lat, name="route test ramp")
+        repo.submit_audit(ramp.id, evaluate(
+            "curb_ramp", {"curb_ramp_type": "full_width", "running_slope_pct": 16.0}))
+        net = routing_for(repo, walk, snap_limit_m=LIMIT_M)
+    assert node in plain.nodes  # a lowered kerb: the wheelchair crosses here
+    r = net.route(wheel, *ends)
+    assert node not in r.nodes
+    hits = r.avoided if r.found else r.blocking
+    got = {(h.rule_id, h.element_id) for h in hits}
+    assert ("curb_ramp_fails_2_10", crossing.element_id) in got
+    lines = describe_route(r, wheel, "zh-Hans", origin="甲", destination="乙", net=net)
+    assert lines[-1] == "数据：演示路网（合成，非OSM）。"
+    assert any("督导不合格的缘石坡道" in line for line in lines)

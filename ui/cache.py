@@ -410,3 +410,55 @@ def candidates() -> dict[str, Any]:
     return {"table": c.table, "destinations_synthetic": c.destinations_synthetic,
             "network_synthetic": c.network_synthetic,
             "destinations_source": c.destinations_source, "params_source": c.params_source}
+
+
+# ----------------------------------------------------------------------------- routes (issue 14)
+
+#: Seconds the routing network keeps the audit states it was built with.
+ROUTING_TTL_S = 300
+
+
+@st.cache_resource(show_spinner=False)
+def walk_network() -> Any:
+    """The walk network with pedestrian tags: the ``network_source`` file, or the synthetic demo
+    walk network (``demo``, or ``auto`` without a cached download)."""
+    from geodata.network import cached_networks
+    from geodata.pedestrian import load_walk_network
+
+    settings = get_settings()
+    key = str(settings.network_source).strip()
+    if key.lower() == "auto":
+        files = cached_networks(settings.data_dir)
+        city = [f for f in files if f.name.startswith("osm_city_")]
+        key = str((city or files)[0]) if files else "demo"
+    return load_walk_network(key)
+
+
+@st.cache_resource(show_spinner=False, ttl=ROUTING_TTL_S)
+def routing_network() -> Any:
+    """The routing network with the stored audits attached (weights built per profile on use)."""
+    from audit.routes import routing_for
+
+    with unit_of_work(SYSTEM) as repo:
+        return routing_for(repo, walk_network(), snap_limit_m=get_settings().snap_limit_m)
+
+
+@st.cache_data(ttl=DATA_TTL_S, show_spinner=False)
+def route_places() -> pd.DataFrame:
+    """Places a resident may type: facilities, key destinations, towns."""
+    from audit.routes import place_table
+
+    with unit_of_work(SYSTEM) as repo:
+        return place_table(repo)
+
+
+@st.cache_data(ttl=DATA_TTL_S, max_entries=64, show_spinner=False)
+def route_answer(profile_id: str, origin: str, destination: str, crs: str, lang: str) -> Any:
+    """One route query answered as plain data (:func:`audit.routes.plan_route`)."""
+    from audit.routes import plan_route
+    from geodata.profiles import get_profile
+
+    return plan_route(
+        routing_network(), route_places(), get_profile(profile_id), origin, destination,
+        crs=crs, lang=lang, snap_limit_m=get_settings().snap_limit_m,
+    )

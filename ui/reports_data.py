@@ -63,11 +63,29 @@ def district_label(code: str | None) -> str:
     return pick(current_language(), zh, en)
 
 
+def point_from_link(value: Any, decimals: int) -> tuple[float, float] | None:
+    """The ``?at=lon,lat`` of a "report a barrier here" link (the route page), or None when it
+    is missing or not two numbers in WGS84 range."""
+    if not isinstance(value, str) or len(value) > LINK_MAX_CHARS:
+        return None
+    parts = value.split(",")
+    try:
+        lon, lat = (float(p) for p in parts) if len(parts) == 2 else (float("nan"),) * 2
+    except ValueError:
+        return None
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        return None
+    return round(lon, decimals), round(lat, decimals)
+
+
 def plain(label: str, value: object) -> None:
     """A caption (from the catalogue) followed by user text shown literally, never parsed."""
     st.caption(label)
     st.text(str(value) if value not in (None, "") else "—")
 
+
+#: longest ``?at=`` value a link may carry
+LINK_MAX_CHARS = 64
 
 _LIMITS: dict[str, dict[str, Any]] = {
     "location_text": {"min": R.MIN_LOCATION_CHARS, "max": R.MAX_LOCATION_CHARS},

@@ -27,6 +27,7 @@ from audit.cli import (
     photos,
     report,
     rescore,
+    route,
     users,
     xlsform,
 )
@@ -35,7 +36,7 @@ from audit.errors import AuditError
 #: Every command module, in the order of ``--help``. A new command module is added here.
 COMMANDS: tuple[ModuleType, ...] = (
     backup, db, demo, evaluate, export, imports, inventory, network, photos, report, rescore,
-    users, xlsform,
+    route, users, xlsform,
 )
 
 

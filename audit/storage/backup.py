@@ -49,7 +49,7 @@ SUPPORTED_FORMATS = (1, 2)
 #: raises it past both the live and the restored value, see :func:`restore`).
 UNFINGERPRINTED = frozenset({"data_version"})
 #: Tables newer than some backups of a supported format: an older backup has no rows for them.
-ADDED_LATER = frozenset({"photo_contents"})
+ADDED_LATER = frozenset({"photo_contents", "inventory_items"})
 
 
 def _tables(names: set[str] | None = None) -> list[sa.Table]:

@@ -38,6 +38,8 @@ PHOTO = "report_photo"
 PHOTO_TYPES = ["jpg", "jpeg", "png", "heic", "heif"]
 MAP_HEIGHT_PX = 360
 POINT_DECIMALS = 5
+LINK_PARAM = "at"  # ?at=lon,lat from the route page's "report a barrier here" links
+LINK_TAKEN = "report_link_taken"
 
 
 def _fields() -> dict[str, Any]:
@@ -51,6 +53,16 @@ def _fields() -> dict[str, Any]:
 def _reset() -> None:
     for key in [*FIELDS.values(), PHOTO, STAGE, CANDIDATES, RESULT, POINT, USE_MAP]:
         st.session_state.pop(key, None)
+
+
+def _link_point() -> None:
+    """Take the point of a "report a barrier here" link once (a later map click overrides)."""
+    value = st.query_params.get(LINK_PARAM)
+    if value and value != st.session_state.get(LINK_TAKEN):
+        st.session_state[LINK_TAKEN] = value
+        point = D.point_from_link(value, POINT_DECIMALS)
+        if point:
+            st.session_state[POINT] = point
 
 
 def _map_picker() -> None:
@@ -230,6 +242,7 @@ def render() -> None:
         _done()
         return
     st.caption(t("reports.page.location_first"))
+    _link_point()
     _map_picker()
     if _form():
         _check_and_file()
