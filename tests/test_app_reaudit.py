@@ -36,6 +36,9 @@ def test_partial_reaudit_form_shows_previous_values_and_keeps_the_verdict(
     captions = [str(c.value) for c in at.caption]
     assert "上次：1000 mm（第 1 版，2026-03-02 16:30）· 不填写则沿用" in captions
     assert "沿用设施当前的测量值" in _text(at)
+    # the XLSForm for offline capture is downloaded here, not from the command line
+    assert "下载 XLSForm 表单（ODK / KoboToolbox）" in [
+        e.proto.label for e in at.get("download_button")]
     # the history is drawn before the submit button
     order = [getattr(e, "label", None) or str(getattr(e, "value", "")) for e in at.main]
     flat = "\n".join(order)

@@ -52,3 +52,11 @@ def test_work_order_rows_filter_act_and_create_by_picking(app: AppTest) -> None:
     next(b for b in app.button if str(b.label) == "创建").click().run()
     assert not app.exception, app.exception
     assert any("已创建工单" in str(s.value) for s in app.success), [e.value for e in app.error]
+    # downloads where the bureau works: every export format of the database
+    labels = [e.proto.label for e in app.get("download_button")]
+    assert {"CSV（压缩包）", "Excel", "GeoJSON（压缩包）", "GeoPackage"} <= set(labels)
+    # and "export what the map shows" on the map
+    app.switch_page("ui/pages/map.py").run()
+    assert not app.exception, app.exception
+    assert [e.proto.label for e in app.get("download_button")][:4] == [
+        "CSV（压缩包）", "Excel", "GeoJSON（压缩包）", "GeoPackage"]

@@ -289,6 +289,13 @@ def _import_section(actor: Any) -> None:
     from audit.io.odk_import import ImportRejected, import_odk, problems_table
 
     with st.expander(t("inspect.import.heading")):
+        from audit.io.xlsform import xlsform_bytes
+
+        st.download_button(t("work.download.xlsform"), lambda: xlsform_bytes(),
+                           file_name="yangjiang_a11y_xlsform.xlsx", key="insp_xlsform",
+                           help=t("work.download.xlsform_help"), on_click="ignore",
+                           mime="application/vnd.openxmlformats-officedocument"
+                                ".spreadsheetml.sheet")
         st.caption(t("inspect.import.help"))
         export = st.file_uploader(t("inspect.import.file"), type=["csv", "json"],
                                   key="insp_odk_file")

@@ -25,6 +25,7 @@ from audit.workorders import (
 )
 from ui import cache
 from ui.auth import require_role
+from ui.downloads import export_buttons
 from ui.i18n import current_language, t
 from ui.map import facility_type_label, verdict_label
 from ui.plaintext import md_text
@@ -69,6 +70,20 @@ def main() -> None:
         with cache.unit_of_work(actor) as repo:
             st.dataframe(time_to_fix(repo), hide_index=True, use_container_width=True)
     _create_form(actor, lang)
+    _export_section(actor)
+
+
+def _export_section(actor: Actor) -> None:
+    """Facilities, audits, findings, reports (public fields) and work orders, in each format."""
+    from audit.io.exports import about, export_tables
+
+    def tables() -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+        with cache.unit_of_work(actor) as repo:
+            return export_tables(repo), about(repo)
+
+    st.subheader(t("work.download.heading"))
+    st.caption(t("work.download.help"))
+    export_buttons(tables, stem="yangjiang_a11y_export", key="wo_export")
 
 
 def _filtered(orders: pd.DataFrame, status_label: dict[str, str], lang: str) -> pd.DataFrame:
