@@ -213,6 +213,11 @@ class AuditRequest:
     allow_duplicate: bool = False
     source: str = "app"
     is_demo: bool = False
+    #: a re-audit of an existing facility combines with its current state (audit.reaudit):
+    #: ``full_audit`` says every item was re-checked (nothing is carried forward);
+    #: ``discard`` names old values that no longer count although nothing new was measured
+    full_audit: bool = False
+    discard: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -224,6 +229,8 @@ class SaveResult:
     created_facility: bool
     replayed: bool = False
     evaluation: dict[str, Any] = field(default_factory=dict)
+    #: carried values a re-audit dropped, field → reason (see :class:`audit.reaudit.Combined`)
+    dropped: dict[str, str] = field(default_factory=dict)
 
 
 def _existing_by_key(repo: Repository, key: str | None) -> SaveResult | None:
@@ -252,7 +259,7 @@ def save_audit(
     since ``expected_facility_version``, and returns the stored audit (``replayed=True``) when
     the same ``idempotency_key`` is submitted again.
     """
-    from audit.scoring import evaluate
+    from audit.reaudit import Combined, current_state, evaluate_combined
 
     cfg = settings or get_settings()
     actor = repo.actor
@@ -262,8 +269,17 @@ def save_audit(
         return replay
     problems: list[Problem] = []
     evaluation: Evaluation | None = None
+    combined = Combined(dict(request.measurements))
+    existing_id = request.facility_id
+    if request.draft_audit_id is not None:
+        existing_id = repo.get_audit(request.draft_audit_id).facility_id
+    # a submitted re-audit is scored on the facility's combined state (docs/SCORING.md §3a)
+    state = (current_state(repo, existing_id)
+             if existing_id is not None and request.status == "submitted" else None)
     try:  # the one evaluation of this save: the repository stores it as given
-        evaluation = evaluate(request.facility_type, request.measurements)
+        evaluation, combined = evaluate_combined(
+            state, request.facility_type, request.measurements, full=request.full_audit,
+            discard=request.discard)
     except InputError as exc:
         problems.extend(exc.problems)
     lon = lat = None
@@ -309,6 +325,7 @@ def save_audit(
             expected_row_version=request.draft_row_version,
             notes=request.notes,
             submit=request.status == "submitted",
+            measured_from=combined.measured_from,
         )
         for photo_id in request.photo_ids:
             repo.attach_photo(record.id, photo_id)
@@ -339,9 +356,11 @@ def save_audit(
             gps_accuracy_m=request.gps_accuracy_m,
             photo_ids=request.photo_ids,
             is_demo=request.is_demo,
+            measured_from=combined.measured_from,
         )
         facility = repo.get_facility(facility.id)
-    return SaveResult(record, facility, created, False, record.evaluation or {})
+    return SaveResult(record, facility, created, False, record.evaluation or {},
+                      dict(combined.dropped))
 
 
 def facility_version(repo: Repository, facility_id: int) -> int:

@@ -19,6 +19,7 @@ import pandas as pd
 
 from audit.actors import require
 from audit.errors import ConflictError, InputError, NotFoundError, Problem
+from audit.frames import frame_rows
 from audit.storage.orm import WorkOrder, utcnow
 from audit.storage.repository import AuditRecord, Repository
 
@@ -122,6 +123,66 @@ def create_work_order(
     record = WorkOrderRecord.of(row)
     repo.log("work_order", row.id, "create", None, _view(record))
     return record
+
+
+@dataclass(frozen=True)
+class PlanOrders:
+    """What :func:`create_plan_work_orders` did: the orders created and the plan rows skipped
+    because their facility or report already has an open order (by candidate id)."""
+
+    created: list[WorkOrderRecord]
+    skipped: list[str]
+
+
+def create_plan_work_orders(
+    repo: Repository,
+    plan: pd.DataFrame,
+    *,
+    responsible_unit: str,
+    due_date: date,
+) -> PlanOrders:
+    """One planned work order per row of a retrofit plan (:func:`audit.priority.optimise_plan`'s
+    ``selected``: ``candidate_id, facility_id, report_id, name, cost_yuan, is_demo``), in the
+    caller's unit of work — all of them or none: every row is checked before anything is
+    written, and a failure while writing rolls the whole unit of work back. A row whose facility
+    or report already has an open order is skipped (listed), never doubled."""
+    require(repo.actor, "workorder.manage")
+    needed = {"candidate_id", "facility_id", "report_id", "name", "cost_yuan"}
+    missing = sorted(needed - set(plan.columns))
+    if missing:
+        raise InputError(Problem("plan", missing, "a retrofit plan with the columns "
+                                 + ", ".join(sorted(needed))))
+    if plan.empty:
+        raise InputError(Problem("plan", 0, "a plan with at least one selected fix"))
+    open_facilities, open_reports = repo.work_orders.open_targets(OPEN_STATUSES)
+    todo: list[dict[str, Any]] = []
+    skipped: list[str] = []
+    problems: list[Problem] = []
+    for i, row in enumerate(frame_rows(plan)):
+        fid = _id_or_none(row.facility_id)
+        rid = _id_or_none(row.report_id)
+        if fid is None and rid is None:
+            problems.append(Problem(f"plan[{i}].facility_id", row.candidate_id,
+                                    "a row naming a facility or a report"))
+            continue
+        if (rid is not None and rid in open_reports) or (rid is None and fid in open_facilities):
+            skipped.append(str(row.candidate_id))
+            continue
+        cost = row.cost_yuan
+        todo.append({"facility_id": fid, "report_id": rid, "title": str(row.name)[:MAX_TITLE],
+                     "cost_yuan": None if cost is None or pd.isna(cost) else float(cost),
+                     "is_demo": bool(getattr(row, "is_demo", False))})
+    if problems:
+        raise InputError(problems, "retrofit plan")
+    created = [create_work_order(repo, responsible_unit=responsible_unit, due_date=due_date,
+                                 **item) for item in todo]
+    return PlanOrders(created, skipped)
+
+
+def _id_or_none(value: Any) -> int | None:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    return int(value)
 
 
 def latest_compliant_audit_after(
@@ -255,7 +316,9 @@ __all__ = [
     "OPEN_STATUSES",
     "STATUSES",
     "TRANSITIONS",
+    "PlanOrders",
     "WorkOrderRecord",
+    "create_plan_work_orders",
     "create_work_order",
     "latest_compliant_audit_after",
     "overdue_orders",

@@ -66,10 +66,11 @@ def test_work_orders_page_lists_overdue_and_refuses_bad_verify(app: AppTest) -> 
     app.switch_page("ui/pages/workorders.py").run()
     assert not app.exception
     assert any(s.value.startswith("逾期工单") for s in app.subheader)
-    app.number_input(key="wo_oid").set_value(1)  # demo order 1 is planned
-    app.selectbox(key="wo_new_status").set_value("verified")
-    app.button[1].click().run()
-    assert any("未能完成" in e.value for e in app.error)
+    app.selectbox(key="wo_pick").set_value(1).run()  # demo order 1 is planned
+    # a planned order offers only the moves the library allows: never "verified" directly
+    moves = [str(b.label) for b in app.button if str(b.key).startswith("wo_move_")]
+    assert moves == ["改为“施工中”"]
+    assert not any("已验收" in m for m in moves)
 
 
 def test_choropleth_layer_marks_thin_districts() -> None:

@@ -72,3 +72,28 @@ def test_the_page_offers_what_allowed_actions_allows(app_db: Database) -> None:
     assert not buttons & {"review_verify", "review_start", "review_fix"}
     forms = {f.proto.form_id for f in at.button if f.proto.form_id}
     assert forms == {"review_reopen", "review_link"}
+
+
+def test_viewing_a_contact_is_logged_once_per_view_not_per_rerun(app_db: Database) -> None:
+    """Issue 17 item 11: reruns (any other widget) do not read the contact again."""
+    from audit.storage.orm import ChangeLog
+
+    def reads() -> int:
+        with app_db.session() as s:
+            return int(s.scalar(sa.select(sa.func.count()).select_from(ChangeLog).where(
+                ChangeLog.action == "read_contact")) or 0)
+
+    _seed(app_db, location_text="东门口", contact=CONTACT)
+    at = _as("bureau")
+    next(b for b in at.button if b.key == "review_show_contact").click()
+    at.run()
+    assert any(e.value == CONTACT for e in at.text) and reads() == 1
+    at.run()
+    at.run()  # two reruns: still shown, not read again
+    assert any(e.value == CONTACT for e in at.text) and reads() == 1
+    next(b for b in at.button if b.key == "review_hide_contact").click()
+    at.run()
+    assert CONTACT not in " ".join(str(e.value) for e in at.text)
+    next(b for b in at.button if b.key == "review_show_contact").click()
+    at.run()
+    assert reads() == 2  # a new view is a new read, logged

@@ -167,6 +167,9 @@ OPERATIONS: list[tuple[str, tuple[str, ...], Callable[..., Any]]] = [
     ("workorders.create_work_order", ("workorder.manage",),
      _repo_op(lambda r, i, c: workorders.create_work_order(
          r, facility_id=i["facility"], responsible_unit="住建", due_date=date(2030, 1, 1)))),
+    ("workorders.create_plan_work_orders", ("workorder.manage",),
+     _repo_op(lambda r, i, c: workorders.create_plan_work_orders(
+         r, _plan_of(i), responsible_unit="住建", due_date=date(2030, 1, 1)))),
     ("workorders.set_status", ("workorder.manage",),
      _repo_op(lambda r, i, c: workorders.set_status(r, i["order"], "in_progress"))),
     ("auth.create_user", ("user.manage",),
@@ -435,6 +438,7 @@ READS: dict[str, Callable[[Repository, dict[str, Any], Settings], Any]] = {
     "workorders.latest_compliant_audit_after":
         lambda r, i, c: workorders.latest_compliant_audit_after(r, _fac(i), _epoch()),
     "workorders.work_order_frame": lambda r, i, c: workorders.work_order_frame(r),
+    "reaudit.current_state": lambda r, i, c: _reaudit().current_state(r, _fac(i)),
     "workorders.overdue_orders": lambda r, i, c: workorders.overdue_orders(r),
     "workorders.time_to_fix": lambda r, i, c: workorders.time_to_fix(r),
     "repository.check_account": lambda r, i, c: r.check_account(),
@@ -562,6 +566,19 @@ def _records() -> Any:
 def _demo() -> Any:
     import audit.demo
     return audit.demo
+
+
+def _plan_of(ids: dict[str, Any]) -> Any:
+    """A one-row retrofit plan: the report "other" (no order yet)."""
+    import pandas as pd
+    return pd.DataFrame([{"candidate_id": f"R{ids['report_other']}", "facility_id": None,
+                          "report_id": ids["report_other"], "name": "plan row",
+                          "cost_yuan": 1000.0, "is_demo": False}])
+
+
+def _reaudit() -> Any:
+    import audit.reaudit
+    return audit.reaudit
 
 
 def _rng() -> Any:

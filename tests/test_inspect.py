@@ -171,7 +171,8 @@ def test_reaudit_new_version_and_diff(db: Database, spot: tuple[float, float],
     version = facility_version(db, first.facility.id)
     second = save_audit(db, INSPECTOR, AuditRequest(
         "ramp", {**PASS_RAMP, "clear_width_mm": 1300}, facility_id=first.facility.id,
-        expected_facility_version=version, notes="after repair"), settings=cfg)
+        expected_facility_version=version, notes="after repair",
+        full_audit=True), settings=cfg)  # a full audit: nothing carried (test_reaudit.py)
     assert second.audit.sequence == 2 and not second.created_facility
     history = facility_history(db, first.facility.id)
     assert [a.sequence for a in history] == [2, 1]

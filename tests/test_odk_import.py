@@ -156,3 +156,22 @@ def test_cli_import_reports_rows(tmp_path: Path) -> None:
     good = run("import", "odk", str(FIXTURES / "central_submissions.csv"))
     assert good.returncode == 0, good.stderr
     assert "3 imported (3 new facilities" in good.stdout
+
+
+def test_an_imported_reaudit_is_scored_on_the_combined_state(sqlite_db: Database,
+                                                              cfg: Settings) -> None:
+    """Issue 17 item 5: an ODK re-audit carries forward what it left empty, with its source."""
+    from audit.scoring import evaluate
+
+    import_odk(sqlite_db, SYSTEM, FIXTURES / "central_submissions.csv", settings=cfg)
+    import_odk(sqlite_db, SYSTEM, FIXTURES / "kobo_submissions.json", settings=cfg)
+    with sqlite_db.session() as s:
+        frame = Repository(s).facility_frame().set_index("name")
+        history = Repository(s).audit_history(int(frame.loc["Synthetic ramp A", "facility_id"]))
+    new, old = history
+    assert set(old.measurements) <= set(new.measurements)  # nothing of the old state lost
+    # the Kobo submission left the cross slope (and the in_dwelling default) empty
+    assert set(new.measured_from) == {"cross_slope_pct", "in_dwelling"}
+    for name, source in new.measured_from.items():
+        assert source["audit_id"] == old.id and new.measurements[name] == old.measurements[name]
+    assert evaluate("ramp", new.measurements).verdict == new.verdict  # rescore reproduces it

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import streamlit as st
 
@@ -40,9 +42,11 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from audit.io.odk_import import RowProblem
+    from audit.reaudit import FacilityState
 
 BOOL_OPTIONS: tuple[str, ...] = ("not_checked", "yes", "no")
 _BOOL_VALUES: dict[str, bool | None] = {"not_checked": None, "yes": True, "no": False}
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 #: Problem codes that do not block saving.
 NON_BLOCKING: frozenset[str] = frozenset({"suspect_confirmed"})
 
@@ -72,9 +76,13 @@ def _help(spec: MeasurementField, lang: str) -> str | None:
 
 
 def measurement_inputs(
-    facility_type: str, prefix: str, initial: dict[str, Any] | None = None
+    facility_type: str, prefix: str, initial: dict[str, Any] | None = None,
+    previous: dict[str, str] | None = None,
 ) -> tuple[dict[str, Any], list[Problem]]:
     """One widget per field of ``facility_type``; returns (raw values, blocking problems).
+
+    ``previous`` (field → text) is shown under each input of a re-audit: the last measurement
+    and its date, beside the empty input — never copied into it.
 
     The problems are shown under their fields, translated. A value outside the usual range needs
     the inspector's confirmation (a checkbox tied to that value) before the audit can be saved;
@@ -109,6 +117,8 @@ def measurement_inputs(
                     field_label(spec, lang), value=None, step=spec.step or 1.0,
                     format="%d" if spec.kind == "integer" else "%g", key=key,
                     placeholder=t("inspect.not_measured"), help=helptext)
+            if previous and spec.name in previous:
+                st.caption(previous[spec.name])
             slots[spec.name] = st.container()
     issues = review_measurements(facility_type, raw)
     confirmed: list[str] = []
@@ -275,6 +285,29 @@ def _finding_line(facility_type: str, f: Finding, lang: str) -> str:
     )
 
 
+def previous_texts(state: FacilityState | None) -> dict[str, str]:
+    """field → "last measured: value · date (Asia/Shanghai)" for the re-audit form."""
+    if state is None:
+        return {}
+    fields = schema(state.facility_type)
+    out: dict[str, str] = {}
+    for name, fs in state.fields.items():
+        spec = fields.get(name)
+        if spec is None:
+            continue
+        value = (spec.choice_label(str(fs.value), current_language())
+                 if spec.kind == "choice" else _text(fs.value))
+        unit = f" {spec.unit}" if spec.unit and spec.kind not in ("bool", "choice") else ""
+        out[name] = t("work.reaudit.previous", value=f"{value}{unit}",
+                      date=local_minute(fs.measured_at), version=fs.sequence)
+    return out
+
+
+def local_minute(when: datetime) -> str:
+    """A time in Asia/Shanghai to the minute (the page says the zone once)."""
+    return when.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
 def evaluation_panel(facility_type: str, raw: dict[str, Any]) -> dict[str, Any] | None:
     """The live verdict: failing clauses first, each with measured value, threshold, severity,
     then the questions that decide open clauses, then passing clauses and, apart, advice."""
@@ -330,7 +363,8 @@ def history_panel(facility_type: str, audits: list[dict[str, Any]]) -> None:
     rows = [
         {
             t("inspect.history.version"): a["sequence"],
-            t("inspect.history.date"): a["submitted_at"],
+            t("inspect.history.date"): (local_minute(a["submitted_at"])
+                                        if a["submitted_at"] else "—"),
             t("inspect.history.inspector"): a["inspector_name"],
             t("inspect.history.verdict"): verdict_label(str(a["verdict"]), lang),
             t("inspect.history.source"): a["source"],

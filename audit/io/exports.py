@@ -80,9 +80,14 @@ def export_tables(repo: Repository) -> dict[str, pd.DataFrame]:
         "severity", "provisional", "title_zh", "title_en", "measured", "threshold", "is_demo"])
     reports = repo.report_frame(public_only=True)  # public fields only, never contacts
     orders = work_order_frame(repo)
-    out = {"facilities": facilities, "audits": audits, "findings": findings,
-           "reports": reports, "work_orders": orders}
-    for name, frame in out.items():
+    return _demo_column({"facilities": facilities, "audits": audits, "findings": findings,
+                         "reports": reports, "work_orders": orders})
+
+
+def _demo_column(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Each table with ``demo_data`` (True for synthetic records) in place of ``is_demo``."""
+    out: dict[str, pd.DataFrame] = {}
+    for name, frame in tables.items():
         frame = frame.copy()
         frame["demo_data"] = frame["is_demo"].astype(bool) if "is_demo" in frame else False
         out[name] = frame.drop(columns=["is_demo"], errors="ignore")
@@ -228,13 +233,55 @@ def plan_xlsx_bytes(selected: pd.DataFrame, summary: pd.DataFrame,
         return p.read_bytes()
 
 
+#: file suffix and MIME type of each format as one download (folder formats are zipped)
+DOWNLOADS: dict[str, tuple[str, str]] = {
+    "csv": (".zip", "application/zip"),
+    "xlsx": (".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "geojson": (".zip", "application/zip"),
+    "gpkg": (".gpkg", "application/geopackage+sqlite3"),
+}
+
+
+def export_bytes(tables: Mapping[str, pd.DataFrame], note: Mapping[str, str], fmt: str
+                 ) -> bytes:
+    """``tables`` and ``note`` in ``fmt`` as one file's bytes, for a download: the same files
+    as :func:`write_export` (same note, same formula-safe cells); the folder formats (csv,
+    geojson) as a ZIP of that folder."""
+    import zipfile
+
+    if fmt not in FORMATS:
+        raise InputError(Problem("format", fmt, f"one of {', '.join(FORMATS)}"))
+    with tempfile.TemporaryDirectory() as tmp:
+        out = write_export(tables, note, fmt, Path(tmp) / f"export.{fmt}")
+        if out.is_file():
+            return out.read_bytes()
+        target = Path(tmp) / "export.zip"
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
+            for member in sorted(out.iterdir()):
+                zf.write(member, member.name)
+        return target.read_bytes()
+
+
+def view_tables(facilities: pd.DataFrame, reports: pd.DataFrame | None = None
+                ) -> dict[str, pd.DataFrame]:
+    """What a map shows, as export tables: its facilities (and reports, public fields) with a
+    ``demo_data`` column like :func:`export_tables`."""
+    out = {"facilities": facilities}
+    if reports is not None:
+        out["reports"] = reports
+    return _demo_column(out)
+
+
 __all__ = [
+    "DOWNLOADS",
     "FORMATS",
     "TABLES",
     "about",
+    "export_bytes",
     "export_database",
     "export_plan_xlsx",
     "export_tables",
     "plan_xlsx_bytes",
+    "view_tables",
     "write_export",
 ]

@@ -50,6 +50,7 @@ from audit.inspect import gps_needs_confirmation, snap_location, snap_streets, t
 from audit.io.xlsform import BOOL_NO, BOOL_NOT_CHECKED, BOOL_YES, LOCATION_FIELD, PHOTO_FIELDS
 from audit.model import CONFIRM_KEY, FACILITY_TYPES, schema, suspect_of
 from audit.photos import store_photo_info
+from audit.reaudit import current_state, evaluate_combined
 from audit.scoring import Evaluation, evaluate
 from audit.settings import Settings, get_settings
 
@@ -638,10 +639,21 @@ def _store(
         report.created_facilities += 1
     photo_ids = _store_photos(repo, sub, archive, index, cfg, report.source, limits)
     assert sub.evaluation is not None  # every validated submission carries its evaluation
+    evaluation = sub.evaluation
+    measured_from: dict[str, dict[str, Any]] = {}
+    state = current_state(repo, facility.id) if near else None
+    if state is not None:  # a re-audit: scored on the combined state (docs/SCORING.md §3a)
+        try:
+            evaluation, combined = evaluate_combined(state, sub.facility_type, sub.measurements)
+        except InputError as exc:
+            raise ImportRejected([RowProblem(sub.row, sub.instance_id, p.field, p.value,
+                                             p.allowed) for p in exc.problems],
+                                 report.source) from None
+        measured_from = combined.measured_from
     record = repo.submit_audit(
-        facility.id, sub.evaluation, idempotency_key=sub.instance_id, notes=sub.notes,
+        facility.id, evaluation, idempotency_key=sub.instance_id, notes=sub.notes,
         submitted_at=sub.submitted_at, source="odk", gps_accuracy_m=sub.accuracy_m,
-        photo_ids=photo_ids,
+        photo_ids=photo_ids, measured_from=measured_from,
     )
     report.imported += 1
     report.photos += len(photo_ids)

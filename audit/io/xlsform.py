@@ -250,6 +250,17 @@ def write_xlsform(
     return out
 
 
+def xlsform_bytes(
+    facility_types: Iterable[str] | None = None, *, settings: Settings | None = None
+) -> bytes:
+    """The XLSForm workbook (:func:`write_xlsform`) as bytes, for a download button."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        return write_xlsform(Path(tmp) / "form.xlsx", facility_types,
+                             settings=settings).read_bytes()
+
+
 def write_xlsforms(
     out: Path | str, *, per_type: bool = False, settings: Settings | None = None
 ) -> list[Path]:

@@ -157,6 +157,35 @@ def check_evaluation(data: Mapping[str, Any], facility_type: str) -> list[Proble
     return problems
 
 
+def check_measured_from(measured_from: Mapping[str, Any], measurements: Any) -> list[Problem]:
+    """Every reason a re-audit's ``measured_from`` (field → the earlier audit and time its
+    carried value came from) cannot be stored with these measurements."""
+    problems: list[Problem] = []
+    known = measurements if isinstance(measurements, Mapping) else {}
+    for name, source in measured_from.items():
+        where = f"measured_from.{name}"
+        if name not in known:
+            problems.append(Problem(where, name, "a field of the audit's measurements"))
+            continue
+        ok = (isinstance(source, Mapping)
+              and isinstance(source.get("audit_id"), int)
+              and not isinstance(source.get("audit_id"), bool)
+              and isinstance(source.get("sequence"), int)
+              and isinstance(source.get("at"), str) and _is_time(source["at"]))
+        if not ok:
+            problems.append(Problem(where, source, "{audit_id, sequence, at (ISO time)} of the "
+                                    "earlier audit that measured it"))
+    return problems
+
+
+def _is_time(text: str) -> bool:
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _clip(value: Any, limit: int) -> str | None:
     if value is None:
         return None
@@ -264,6 +293,7 @@ __all__ = [
     "OBLIGATIONS",
     "EvaluationLike",
     "check_evaluation",
+    "check_measured_from",
     "derived_verdict",
     "finding_row",
     "move_current",

@@ -182,6 +182,11 @@ class Audit(Base):
     #: the repository in the transaction that submits an audit, so aggregates over "the current
     #: audit of every facility" never scan the history (docs/RANKINGS.md).
     is_current: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    #: where each measurement a re-audit carried forward came from (docs/SCORING.md §3a):
+    #: field → ``{"audit_id", "sequence", "at"}`` (ISO time of the audit that measured it).
+    #: A field not listed was measured in this audit itself; ``{}`` for a full audit.
+    measured_from: so.Mapped[dict[str, Any]] = so.mapped_column(
+        JSON, default=dict, server_default=sa.text("'{}'"))
 
     __mapper_args__ = MappingProxyType({"version_id_col": row_version})  # read-only mapping
     __table_args__ = (

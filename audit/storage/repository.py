@@ -25,6 +25,7 @@ from audit.geo import degree_box, haversine_m
 from audit.storage.findings import (
     EvaluationLike,
     check_evaluation,
+    check_measured_from,
     move_current,
     write_findings,
 )
@@ -132,6 +133,8 @@ class AuditRecord:
     source: str
     is_demo: bool
     evaluation: dict[str, Any] | None = field(default=None, repr=False)
+    #: field → where a carried-forward value came from (``{"audit_id", "sequence", "at"}``)
+    measured_from: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def of(cls, row: Audit) -> AuditRecord:
@@ -155,6 +158,7 @@ class AuditRecord:
             source=row.source,
             is_demo=row.is_demo,
             evaluation=row.evaluation,
+            measured_from=dict(row.measured_from or {}),
         )
 
 
@@ -477,6 +481,7 @@ class Repository:
         gps_accuracy_m: float | None = None,
         photo_ids: Sequence[int] = (),
         is_demo: bool = False,
+        measured_from: Mapping[str, Any] | None = None,
     ) -> AuditRecord:
         """Record an audit from the caller's evaluation of its measurements, with its findings.
 
@@ -490,6 +495,9 @@ class Repository:
         - ``expected_facility_version`` guards against overwriting another inspector's work:
           if the facility changed since the caller read it, :class:`ConflictError` is raised.
         - A submitted audit of a facility that already has one is a new version (re-audit).
+        - ``measured_from`` names, for each measurement a partial re-audit carried forward from
+          an earlier audit, that audit and its date (:func:`audit.reaudit.combine`; empty when
+          this audit measured every value itself).
         """
         require(self.actor, "audit.submit" if status == "submitted" else "audit.draft")
         if idempotency_key:
@@ -504,10 +512,11 @@ class Repository:
             problems.append(Problem("idempotency_key", idempotency_key, "1 to 128 characters"))
         if problems:
             raise InputError(problems, "audit")
+        carried = dict(measured_from or {})
         # lock the facility row (PostgreSQL; SQLite write sessions hold the database lock) so the
         # version check, the audit sequence number and the version bump are consistent
         facility = self._facility_row(facility_id, for_update=status == "submitted")
-        data = _checked_evaluation(evaluation, facility.facility_type)
+        data = _checked_evaluation(evaluation, facility.facility_type, carried)
         if expected_facility_version is not None and facility.version != expected_facility_version:
             msg = (
                 f"facility {facility_id} was changed by someone else (version {facility.version}, "
@@ -544,6 +553,7 @@ class Repository:
             gps_accuracy_m=gps_accuracy_m,
             is_demo=is_demo,
             is_current=status == "submitted",
+            measured_from=_jsonable(carried),
         )
         if status == "submitted":
             self._bump_facility_version(facility)
@@ -576,6 +586,7 @@ class Repository:
         expected_row_version: int,
         notes: str | None = None,
         submit: bool = False,
+        measured_from: Mapping[str, Any] | None = None,
     ) -> AuditRecord:
         """Change a draft audit to the caller's new ``evaluation`` (see :meth:`submit_audit`).
 
@@ -596,12 +607,14 @@ class Repository:
             )
             raise ConflictError(msg)
         facility = self._facility_row(row.facility_id, for_update=submit)
-        data = _checked_evaluation(evaluation, facility.facility_type)
+        carried = dict(measured_from or {})
+        data = _checked_evaluation(evaluation, facility.facility_type, carried)
         before = _audit_log_view(AuditRecord.of(row))
         now = utcnow()
         if submit:
             move_current(self.session, row.facility_id, verdict=data["verdict"], submitted_at=now)
         row.measurements = _jsonable(dict(data["measurements"]))
+        row.measured_from = _jsonable(carried)
         row.evaluation = data
         row.verdict, row.score = data["verdict"], data["score"]
         row.n_fail = _n_fail(data)
@@ -950,10 +963,15 @@ class Repository:
         return frame
 
 
-def _checked_evaluation(evaluation: EvaluationLike, facility_type: str) -> dict[str, Any]:
-    """The evaluation's JSON-safe form, after :func:`check_evaluation` found nothing wrong."""
+def _checked_evaluation(
+    evaluation: EvaluationLike, facility_type: str, measured_from: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The evaluation's JSON-safe form, after :func:`check_evaluation` (and, for a re-audit
+    that carried values forward, :func:`check_measured_from`) found nothing wrong."""
     data = evaluation.to_dict()
     problems = check_evaluation(data, facility_type)
+    if measured_from:
+        problems += check_measured_from(measured_from, data.get("measurements"))
     if problems:
         raise InputError(problems, "audit")
     return data

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import pandas as pd
@@ -42,6 +43,15 @@ class WorkOrderStore:
             .order_by(Audit.submitted_at.desc(), Audit.id.desc())
             .limit(1)
         )
+
+    def open_targets(self, open_statuses: Sequence[str]) -> tuple[set[int], set[int]]:
+        """(facility ids, report ids) that already have an order in ``open_statuses``."""
+        rows = self.session.execute(
+            sa.select(WorkOrder.facility_id, WorkOrder.report_id)
+            .where(WorkOrder.status.in_(list(open_statuses)))
+        ).all()
+        return ({int(f) for f, _ in rows if f is not None},
+                {int(r) for _, r in rows if r is not None})
 
     def frame(self) -> pd.DataFrame:
         """Every order with its facility's or report's place, district and type (one row each)."""

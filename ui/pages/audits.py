@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tempfile
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,20 +28,23 @@ from audit.inspect import (
     parse_pasted_coordinates,
     save_audit,
 )
-from audit.model import FACILITY_TYPES
+from audit.model import FACILITY_TYPES, schema
+from audit.reaudit import FacilityState, current_state, preview_combined
 from audit.settings import get_settings
 from ui import cache, state
 from ui.assets import localise
 from ui.auth import require_role
-from ui.i18n import current_language, t
+from ui.i18n import current_language, pick, t
 from ui.inspect_form import (
     GpsFix,
     browser_geolocation,
     evaluation_panel,
     geolocation_available,
     history_panel,
+    local_minute,
     measurement_inputs,
     parse_gps_result,
+    previous_texts,
     suspect_rows,
 )
 from ui.map import YANGJIANG_CENTRE, add_tiles, facility_type_label, verdict_label
@@ -214,7 +218,8 @@ def _store_photos(repo: Repository, files: list[Any]) -> list[int]:
 
 
 def _save(actor: Any, facility_type: str, raw: dict[str, Any], notes: str, name: str,
-          address: str, files: list[Any], status: str, gps_ok: bool) -> None:
+          address: str, files: list[Any], status: str, gps_ok: bool,
+          reaudit: ReauditChoice | None = None) -> None:
     loc = st.session_state[LOCATION] or {}
     draft = st.session_state[DRAFT]
     network = _network()
@@ -235,6 +240,8 @@ def _save(actor: Any, facility_type: str, raw: dict[str, Any], notes: str, name:
                 draft_audit_id=draft["audit_id"] if draft else None,
                 draft_row_version=draft["row_version"] if draft else None,
                 photo_ids=photo_ids, allow_duplicate=bool(st.session_state[ALLOW_DUP]),
+                full_audit=reaudit.full if reaudit else False,
+                discard=reaudit.discard if reaudit else (),
             )
             result = save_audit(repo, request, network=network)
     except DuplicateFacility:
@@ -258,6 +265,8 @@ def _save(actor: Any, facility_type: str, raw: dict[str, Any], notes: str, name:
         "audit_id": result.audit.id, "facility_id": result.facility.id,
         "status": result.audit.status, "verdict": verdict_label(str(result.audit.verdict), lang),
         "sequence": result.audit.sequence, "replayed": result.replayed,
+        "carried": len(result.audit.measured_from), "dropped": sorted(result.dropped),
+        "facility_type": facility_type,
     }
     if status == "draft":
         st.session_state[DRAFT] = {"audit_id": result.audit.id,
@@ -280,6 +289,13 @@ def _import_section(actor: Any) -> None:
     from audit.io.odk_import import ImportRejected, import_odk, problems_table
 
     with st.expander(t("inspect.import.heading")):
+        from audit.io.xlsform import xlsform_bytes
+
+        st.download_button(t("work.download.xlsform"), lambda: xlsform_bytes(),
+                           file_name="yangjiang_a11y_xlsform.xlsx", key="insp_xlsform",
+                           help=t("work.download.xlsform_help"), on_click="ignore",
+                           mime="application/vnd.openxmlformats-officedocument"
+                                ".spreadsheetml.sheet")
         st.caption(t("inspect.import.help"))
         export = st.file_uploader(t("inspect.import.file"), type=["csv", "json"],
                                   key="insp_odk_file")
@@ -334,6 +350,13 @@ def main() -> None:
         key = "inspect.saved.replayed" if done["replayed"] else f"inspect.saved.{done['status']}"
         st.success(t(key, id=done["audit_id"], facility=done["facility_id"],
                      verdict=done["verdict"], version=done["sequence"]))
+        if done.get("carried"):
+            st.caption(t("work.reaudit.saved_carried", n=done["carried"]))
+        if done.get("dropped"):
+            fields = schema(done["facility_type"])
+            st.warning(t("work.reaudit.saved_dropped", fields=pick(lang, "、", ", ").join(
+                pick(lang, fields[n].label_zh, fields[n].label_en) for n in done["dropped"]
+                if n in fields)))
     facility_id = st.session_state[FACILITY]
     selected = st.session_state.get(state.SELECTED_FACILITY)
     if facility_id is None and selected and st.button(
@@ -384,9 +407,13 @@ def main() -> None:
         name = cols[0].text_input(t("inspect.name"), key=f"insp_name:{form}")
         address = cols[1].text_input(t("inspect.address"), key=f"insp_address:{form}")
     st.markdown(f"#### {t('inspect.measurements')}")
+    previous = _current_state(int(facility_id)) if facility_id is not None else None
+    reaudit = _reaudit_choice(previous, form)
     left, right = st.columns([3, 2])
     with left:
-        raw, problems = measurement_inputs(facility_type, form)
+        raw, problems = measurement_inputs(
+            facility_type, form,
+            previous=previous_texts(previous) if reaudit and not reaudit.full else None)
         notes = st.text_area(t("inspect.notes"), key=f"insp_notes:{form}")
         files = st.file_uploader(t("inspect.photos"), type=PHOTO_TYPES,
                                  accept_multiple_files=True, key=f"insp_photos:{form}")
@@ -395,21 +422,63 @@ def main() -> None:
             if shot is not None:
                 files = [*(files or []), shot]
     with right:
-        evaluation_panel(facility_type, raw)
+        scored = raw
+        if reaudit is not None:  # the verdict the facility will have: new values over the old
+            scored = preview_combined(previous, facility_type, raw, full=reaudit.full,
+                                      discard=reaudit.discard).measurements
+            st.caption(t("work.reaudit.live_combined" if not reaudit.full
+                         else "work.reaudit.live_full"))
+        evaluation_panel(facility_type, scored)
+    if facility_id is not None:  # what was found before, read before submitting
+        history_panel(facility_type, _history(int(facility_id)))
     cols = st.columns(2)
     blocked = bool(problems)
+    files_list = list(files or [])
     if cols[0].button(t("inspect.save_draft"), key=f"insp_draft_btn:{form}", disabled=blocked):
-        _save(actor, facility_type, raw, notes, name, address, list(files or []), "draft", gps_ok)
+        _save(actor, facility_type, raw, notes, name, address, files_list, "draft", gps_ok,
+              reaudit)
     if cols[1].button(t("inspect.submit"), key=f"insp_submit_btn:{form}", type="primary",
                       disabled=blocked):
-        _save(actor, facility_type, raw, notes, name, address, list(files or []), "submitted",
-              gps_ok)
+        _save(actor, facility_type, raw, notes, name, address, files_list, "submitted",
+              gps_ok, reaudit)
     if blocked:  # unconfirmed unit slips only: ask to confirm or correct, not to "fix the red"
         only_suspect = all(p.code == "suspect" for p in problems)
         st.caption(t("inspect.confirm_first" if only_suspect else "inspect.fix_first"))
-    if facility_id is not None:
-        history_panel(facility_type, _history(int(facility_id)))
     _import_section(actor)
+
+
+@dataclass(frozen=True)
+class ReauditChoice:
+    """How a re-audit combines with the facility's current state (audit.reaudit)."""
+
+    full: bool
+    discard: tuple[str, ...]
+
+
+def _current_state(facility_id: int) -> FacilityState | None:
+    with cache.unit_of_work(SYSTEM) as repo:
+        return current_state(repo, facility_id)
+
+
+def _reaudit_choice(state: FacilityState | None, form: str) -> ReauditChoice | None:
+    """For a re-audit: explain that empty fields keep their last measurement, offer a full
+    audit and discarding old values; ``None`` when there is nothing to combine with."""
+    if state is None:
+        return None
+    lang = current_language()
+    st.info(t("work.reaudit.explain", date=local_minute(state.submitted_at),
+              version=state.sequence))
+    full = st.checkbox(t("work.reaudit.full"), key=f"insp_full:{form}",
+                       help=t("work.reaudit.full_help"))
+    discard: list[str] = []
+    if not full:
+        fields = schema(state.facility_type)
+        names = [n for n in fields if n in state.fields]
+        discard = st.multiselect(
+            t("work.reaudit.discard"), names, key=f"insp_discard:{form}",
+            format_func=lambda n: pick(lang, fields[n].label_zh, fields[n].label_en),
+            placeholder=t("work.reaudit.discard_none"), help=t("work.reaudit.discard_help"))
+    return ReauditChoice(full, tuple(discard))
 
 
 def _history(facility_id: int) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ from audit.errors import AuditError
 from audit.settings import get_settings
 from ui import cache, state, widgets
 from ui.assets import missing_vendor_files
+from ui.downloads import export_buttons
 from ui.i18n import current_language, pick, t
 from ui.map import VERDICTS, build_map, facility_id_from_tooltip, facility_type_label
 from ui.map import verdict_label as _verdict_label
@@ -138,6 +139,16 @@ def _picker(frame: Any, lang: str) -> None:
     )
 
 
+def _view_export(facilities: Any, reports: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    """The map's facilities and reports as export tables, with the file note (demo label)."""
+    from audit.actors import SYSTEM
+    from audit.io.exports import about, view_tables
+
+    with cache.unit_of_work(SYSTEM) as repo:
+        note = about(repo)
+    return view_tables(facilities, reports), note
+
+
 def render() -> None:
     """The map page."""
     lang = current_language()
@@ -243,6 +254,10 @@ def render() -> None:
     if coverage is not None:
         _coverage_section(coverage, lang)
 
+    with st.expander(t("work.download.map_heading")):
+        st.caption(t("work.download.map_help"))
+        export_buttons(lambda: _view_export(facilities, reports), stem="yangjiang_a11y_map",
+                       key="map_export")
     st.markdown(f"### {t('map.pick.heading')}")
     _picker(facilities, lang)
     selected = st.session_state.get(state.SELECTED_FACILITY)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
-from audit.actors import SYSTEM
-from audit.errors import InputError
+from audit.actors import SYSTEM, Actor, permitted
+from audit.errors import AuditError, InputError
 from ui import cache
 from ui.auth import require_role
 from ui.i18n import t
@@ -14,6 +17,8 @@ from ui.plaintext import md_text
 from ui.state import LANG
 
 DEFAULT_BUDGET_YUAN = 500_000.0  # the form's starting value; the bureau types its own budget
+DEFAULT_DUE_DAYS = 60  # the plan orders' starting due date: today + this many days
+PLAN = "plan_result"  # session key: the last computed plan, kept across reruns
 
 
 def _table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -30,7 +35,7 @@ def _table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 
 def main() -> None:
-    require_role("bureau", "admin")
+    actor = require_role("bureau", "admin")
     lang = st.session_state.get(LANG, "zh-Hans")
     st.title(t("bureau.plan.title"))
     st.caption(t("bureau.plan.intro"))
@@ -54,7 +59,7 @@ def main() -> None:
                              else names[c], key="plan_scope")
         run = st.form_submit_button(t("bureau.plan.run"))
     if run:
-        from audit.priority import greedy_plan, optimise_plan, plan_summary
+        from audit.priority import greedy_plan, optimise_plan
 
         pool = cand if scope == "*" else cand[cand["district_code"] == scope]
         try:
@@ -63,24 +68,59 @@ def main() -> None:
         except InputError as exc:
             st.error(t("bureau.plan.bad_budget", error=md_text(exc)))
             return
-        st.success(t("bureau.plan.summary", n=len(plan.selected),
-                     cost=f"{plan.total_cost_yuan:,.0f}", priority=f"{plan.total_priority:.1f}",
-                     greedy=f"{greedy.total_priority:.1f}"))
-        st.dataframe(_table(plan.selected, lang), hide_index=True, use_container_width=True)
-        from audit.io.exports import about, plan_xlsx_bytes
-
-        with cache.unit_of_work(SYSTEM) as repo:
-            note = about(repo)
-        note["assumptions"] = (f"unit costs: {data['params_source']}; destinations: "
-                               f"{data['destinations_source']}"
-                               + (" (SYNTHETIC)" if data["destinations_synthetic"] else ""))
-        st.download_button(t("bureau.plan.download"),
-                           plan_xlsx_bytes(plan.selected, plan_summary(plan), note),
-                           file_name="retrofit_plan.xlsx", key="plan_download",
-                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml"
-                                ".sheet")
+        # kept in the session: the plan stays on screen after its download (a rerun)
+        st.session_state[PLAN] = {"plan": plan, "greedy": greedy.total_priority}
+    if st.session_state.get(PLAN):
+        _show_plan(actor, st.session_state[PLAN]["plan"], st.session_state[PLAN]["greedy"],
+                   data, lang)
     with st.expander(t("bureau.plan.candidates", n=len(cand))):
         st.dataframe(_table(cand, lang), hide_index=True, use_container_width=True)
+
+
+def _show_plan(actor: Actor, plan: Any, greedy: float, data: dict[str, Any], lang: str
+               ) -> None:
+    from audit.io.exports import about, plan_xlsx_bytes
+    from audit.priority import plan_summary
+
+    st.success(t("bureau.plan.summary", n=len(plan.selected),
+                 cost=f"{plan.total_cost_yuan:,.0f}", priority=f"{plan.total_priority:.1f}",
+                 greedy=f"{greedy:.1f}"))
+    st.dataframe(_table(plan.selected, lang), hide_index=True, use_container_width=True)
+    with cache.unit_of_work(SYSTEM) as repo:
+        note = about(repo)
+    note["assumptions"] = (f"unit costs: {data['params_source']}; destinations: "
+                           f"{data['destinations_source']}"
+                           + (" (SYNTHETIC)" if data["destinations_synthetic"] else ""))
+    st.download_button(t("bureau.plan.download"),
+                       plan_xlsx_bytes(plan.selected, plan_summary(plan), note),
+                       file_name="retrofit_plan.xlsx", key="plan_download",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml"
+                            ".sheet")
+    _plan_orders_form(actor, plan.selected)
+
+
+def _plan_orders_form(actor: Actor, selected: pd.DataFrame) -> None:
+    """Create one work order per plan row, in one step (audit.workorders)."""
+    from audit.workorders import create_plan_work_orders
+
+    if not permitted(actor, "workorder.manage") or selected.empty:
+        return
+    with st.form("plan_orders"):
+        st.markdown(f"#### {t('work.plan.heading')}")
+        unit = st.text_input(t("bureau.wo.unit"), key="plan_orders_unit")
+        due = st.date_input(t("bureau.wo.due"), key="plan_orders_due",
+                            value=date.today() + timedelta(days=DEFAULT_DUE_DAYS))
+        go = st.form_submit_button(t("work.plan.create", n=len(selected)))
+    if not go:
+        return
+    try:
+        with cache.unit_of_work(actor, write=True) as repo:
+            done = create_plan_work_orders(repo, selected, responsible_unit=unit, due_date=due)
+    except AuditError as exc:
+        st.error(t("bureau.wo.error", error=md_text(exc)))
+        return
+    cache.work_orders.clear()
+    st.success(t("work.plan.created", n=len(done.created), skipped=len(done.skipped)))
 
 
 main()

@@ -71,11 +71,16 @@ def _detail(actor: Actor, row: pd.Series) -> None:
     st.markdown(f"#### {t('reports.review.contact_heading')}")
     if not bool(row["has_contact"]):
         st.caption(t("reports.review.no_contact"))
-    elif st.session_state.get(CONTACT_SHOWN) == report_id:
-        with D.repository(actor, write=True) as repo:
-            st.text(R.contact_of(repo, report_id) or "")
+    elif (shown := st.session_state.get(CONTACT_SHOWN)) and shown["report_id"] == report_id:
+        # read (and logged) once when asked for; reruns show what was read, reading nothing
+        st.text(shown["contact"])
+        if st.button(t("work.review.hide_contact"), key="review_hide_contact"):
+            st.session_state[CONTACT_SHOWN] = None
+            st.rerun()
     elif st.button(t("reports.review.show_contact"), key="review_show_contact"):
-        st.session_state[CONTACT_SHOWN] = report_id
+        with D.repository(actor, write=True) as repo:
+            contact = R.contact_of(repo, report_id) or ""
+        st.session_state[CONTACT_SHOWN] = {"report_id": report_id, "contact": contact}
         st.rerun()
 
     st.markdown(f"#### {t('reports.review.actions')}")
