@@ -4,8 +4,8 @@ A partial re-audit combines the latest measurement of each field (docs/SCORING.m
 audit stores the combined measurements and, in ``measured_from``, the audit and date of each
 value it carried forward. Existing audits measured everything themselves: ``{}``.
 
-Revision ID: 0004_measured_from
-Revises: 0003_security
+Revision ID: 0007_measured_from
+Revises: 0006_inventory
 Create Date: 2026-11-30
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_measured_from"
-down_revision = "0003_security"
+revision = "0007_measured_from"
+down_revision = "0006_inventory"
 branch_labels = None
 depends_on = None
 
