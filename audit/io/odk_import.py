@@ -57,7 +57,7 @@ from audit.settings import Settings, get_settings
 if TYPE_CHECKING:
     import networkx as nx
 
-    from audit.storage.repository import Repository
+    from audit.storage.repository import FacilityRecord, Repository
 
 Progress = Callable[[int, int], None]
 Method = Literal["bulk", "rows"]
@@ -592,6 +592,8 @@ def _store_bulk(
     index: dict[str, str] | None, network: Any, cfg: Settings, report: ImportReport,
     limits: Limits, progress: Progress,
 ) -> None:
+    """Store ``subs`` in batches; each re-audit between them one by one, in file order, scored
+    on its facility's combined state (docs/SCORING.md §3a) as the row path does."""
     from audit.storage.bulk import AuditInput, submit_audits
 
     items = []
@@ -602,20 +604,38 @@ def _store_bulk(
             evaluation=sub.evaluation, idempotency_key=sub.instance_id, name=sub.name,
             address=sub.address, district_code=sub.district_code, notes=sub.notes,
             submitted_at=sub.submitted_at, gps_accuracy_m=sub.accuracy_m, source="odk"))
-    result = submit_audits(
-        repo, items, radius_m=cfg.duplicate_radius_m,
-        streets=lambda points: snap_streets([p[0] for p in points], [p[1] for p in points],
-                                            network, settings=cfg),
-        photos=lambda i: _store_photos(repo, subs[i], archive, index, cfg, report.source,
-                                       limits),
-        progress=progress,
-    )
-    report.imported = len(subs) - result.already_stored
-    report.already_imported = result.already_stored
-    report.created_facilities = result.created_facilities
-    report.reaudits = result.reaudits
-    report.photos = result.photos
-    report.audit_ids = [a for a in result.audit_ids if a is not None]
+    n, pos = len(subs), 0
+    while pos < n:
+        base = pos
+
+        def photos(i: int, base: int = base) -> list[int]:
+            return _store_photos(repo, subs[base + i], archive, index, cfg, report.source,
+                                 limits)
+
+        def tick(done: int, _total: int, base: int = base) -> None:
+            progress(2 * base + done, 2 * n)
+
+        result = submit_audits(
+            repo, items[base:], radius_m=cfg.duplicate_radius_m,
+            streets=lambda points: snap_streets([p[0] for p in points],
+                                                [p[1] for p in points], network, settings=cfg),
+            photos=photos, progress=tick, stop_at_reaudit=True,
+        )
+        stored = [a for a in result.audit_ids if a is not None]
+        report.imported += len(stored)
+        report.already_imported += result.already_stored
+        report.created_facilities += result.created_facilities
+        report.reaudits += result.reaudits
+        report.photos += result.photos
+        report.audit_ids.extend(stored)
+        if result.stopped_at is None:
+            break
+        i, facility_id = result.stopped_at
+        report.reaudits += 1
+        _store_audit(repo, subs[base + i], repo.get_facility(facility_id), True, archive, index,
+                     cfg, report, limits)
+        pos = base + i + 1
+    progress(2 * n, 2 * n)
 
 
 def _store(
@@ -637,11 +657,20 @@ def _store(
                                         address=sub.address, district_code=district,
                                         street=street)
         report.created_facilities += 1
+    _store_audit(repo, sub, facility, bool(near), archive, index, cfg, report, limits)
+
+
+def _store_audit(
+    repo: Repository, sub: Submission, facility: FacilityRecord, reaudit: bool,
+    archive: zipfile.ZipFile | None, index: dict[str, str] | None, cfg: Settings,
+    report: ImportReport, limits: Limits,
+) -> None:
+    """Store ``sub`` as an audit of ``facility`` (a re-audit is scored on its combined state)."""
     photo_ids = _store_photos(repo, sub, archive, index, cfg, report.source, limits)
     assert sub.evaluation is not None  # every validated submission carries its evaluation
     evaluation = sub.evaluation
     measured_from: dict[str, dict[str, Any]] = {}
-    state = current_state(repo, facility.id) if near else None
+    state = current_state(repo, facility.id) if reaudit else None
     if state is not None:  # a re-audit: scored on the combined state (docs/SCORING.md §3a)
         try:
             evaluation, combined = evaluate_combined(state, sub.facility_type, sub.measurements)

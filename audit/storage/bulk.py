@@ -93,6 +93,9 @@ class BulkResult:
     reaudits: int = 0
     already_stored: int = 0
     photos: int = 0
+    #: with ``stop_at_reaudit``: (input index, facility id) of the first re-audit, which was not
+    #: stored (nor was anything after it); ``None`` when every input was handled
+    stopped_at: tuple[int, int] | None = None
 
 
 @dataclass
@@ -113,8 +116,16 @@ def submit_audits(
     streets: Callable[[Sequence[tuple[float, float]]], Sequence[StreetRef | None]] | None = None,
     photos: Callable[[int], Sequence[int]] | None = None,
     progress: Progress | None = None,
+    stop_at_reaudit: bool = False,
 ) -> BulkResult:
     """Store ``items`` (in order) as submitted audits; see the module docstring.
+
+    With ``stop_at_reaudit`` the inputs before the first one that re-audits a facility (a stored
+    one, or one an earlier input creates) are stored, and that input is returned in
+    ``BulkResult.stopped_at`` with its facility's id: a re-audit is scored on the facility's
+    combined state (audit.reaudit), which the caller builds from what is stored, then calls
+    again with the inputs after it. Ids, sequences and the change log come out in input order,
+    as one call per input would give them.
 
     ``streets(points)`` gives the street of each new facility (called once, with the WGS84
     points of the facilities to create, in order); ``photos(i)`` stores the photos of input
@@ -125,12 +136,25 @@ def submit_audits(
     result = BulkResult(audit_ids=[None] * n)
     stored = _stored_keys(repo, [it.idempotency_key for it in items])
     skipped = [it.idempotency_key in stored for it in items]
-    result.already_stored = sum(skipped)
     todo = [i for i in range(n) if not skipped[i]]
     if not todo:
+        result.already_stored = n
         return result
     require(repo.actor, "audit.submit")
     place = _place(repo, items, skipped, radius_m)
+    first = None
+    if stop_at_reaudit:
+        creators = set(place.created)
+        first = next((i for i in todo if i not in creators), None)
+        if first is not None:  # the facilities it may re-audit are all created before it
+            place.created = [i for i in place.created if i < first]
+            todo = [i for i in todo if i < first]
+            skipped = skipped[:first]
+    result.already_stored = sum(skipped)
+    if not todo:
+        if first is not None:  # no creator before it: it re-audits a stored facility
+            result.stopped_at = (first, _facility_id(place, first, []))
+        return result
     if place.created:
         require(repo.actor, "facility.create")
     steps = 2 * len(todo)  # progress: checking the evaluations, then writing the rows
@@ -219,6 +243,8 @@ def submit_audits(
     tick(steps)
     result.created_facilities = len(place.created)
     result.reaudits = len(todo) - len(place.created)
+    if first is not None:
+        result.stopped_at = (first, _facility_id(place, first, new_ids))
     result.photos = sum(len(p) for p in photo_ids.values())
     return result
 
