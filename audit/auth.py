@@ -418,7 +418,7 @@ def authenticate(
         row.locked_until = None
         if _HASHER.check_needs_rehash(row.password_hash):
             row.password_hash = _HASHER.hash(password)
-        actor = Actor(row.id, row.username, row.role, row.session_epoch)  # type: ignore[arg-type]
+        actor = Actor(row.id, row.username, row.role, row.session_epoch)
     if failure is not None:
         if client_key and failure.reason != "throttled":
             repo.users.add_failure(client_key, moment)
