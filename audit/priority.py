@@ -341,7 +341,8 @@ def _check_budget(budget: Any, candidates: pd.DataFrame) -> float | dict[str, fl
         out: dict[str, float] = {}
         for k, v in budget.items():
             if not isinstance(v, int | float) or not math.isfinite(v) or v < 0:
-                problems.append(Problem(f"budget_yuan[{k}]", v, "a number of yuan ≥ 0"))
+                problems.append(Problem(f"budget_yuan[{k}]", v, "a number of yuan ≥ 0",
+                                        code="min", params={"min": 0}))
             else:
                 out[str(k)] = float(v)
         if problems:
@@ -349,7 +350,8 @@ def _check_budget(budget: Any, candidates: pd.DataFrame) -> float | dict[str, fl
         return out
     if isinstance(budget, bool) or not isinstance(budget, int | float) or not math.isfinite(
             budget) or budget < 0:
-        raise InputError(Problem("budget_yuan", budget, "a number of yuan ≥ 0"), "budget")
+        raise InputError(Problem("budget_yuan", budget, "a number of yuan ≥ 0", code="min",
+                                 params={"min": 0}), "budget")
     missing = {"cost_yuan", "priority"} - set(candidates.columns)
     if missing:
         raise InputError(Problem("candidates", sorted(missing), "columns cost_yuan and priority"))

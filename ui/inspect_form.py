@@ -35,6 +35,8 @@ from audit.model import (
 from audit.scoring import Finding, evaluate_partial
 from ui.i18n import current_language, pick, t
 from ui.map import facility_type_label, verdict_label
+from ui.timefmt import local_time, zone_note
+from ui.words import source_label
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -330,14 +332,15 @@ def history_panel(facility_type: str, audits: list[dict[str, Any]]) -> None:
     rows = [
         {
             t("inspect.history.version"): a["sequence"],
-            t("inspect.history.date"): a["submitted_at"],
+            t("inspect.history.date"): local_time(a["submitted_at"]),
             t("inspect.history.inspector"): a["inspector_name"],
             t("inspect.history.verdict"): verdict_label(str(a["verdict"]), lang),
-            t("inspect.history.source"): a["source"],
+            t("inspect.history.source"): source_label(str(a["source"])),
         }
         for a in audits
     ]
     st.dataframe(rows, hide_index=True, use_container_width=True)
+    st.caption(zone_note())
     if len(audits) < 2:
         return
     versions = [a["sequence"] for a in audits]

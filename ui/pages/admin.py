@@ -9,6 +9,7 @@ from audit.auth import create_user, list_users, set_active, unlock_user
 from audit.errors import AuditError, InputError
 from ui import cache
 from ui.auth import require_role
+from ui.errors import show_error
 from ui.i18n import t
 from ui.plaintext import md_text
 from ui.security import demo_accounts_admin
@@ -31,9 +32,7 @@ def _create(actor: Actor) -> None:
         with cache.unit_of_work(actor, write=True) as repo:
             user = create_user(repo, username, password, role, display_name=display)
     except InputError as exc:
-        st.error(t("inspect.error.input") + "\n\n" + "\n".join(
-            f"- {t('inspect.problem', field=p.field, value=p.value, allowed=p.allowed)}"
-            for p in exc.problems))
+        show_error(exc, heading_key="inspect.error.input")
         return
     st.success(t("admin.create.done", name=user.username, role=t(f"auth.role.{user.role}")))
 
@@ -72,7 +71,7 @@ def main() -> None:
                     unlock_user(repo, user.username)
                 st.rerun()
         except AuditError as exc:
-            st.error(t("inspect.error.other", error=md_text(exc)))
+            show_error(exc)
 
 
 main()

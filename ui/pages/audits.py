@@ -32,6 +32,7 @@ from audit.settings import get_settings
 from ui import cache, state
 from ui.assets import localise
 from ui.auth import require_role
+from ui.errors import error_text, log_error, show_error
 from ui.i18n import current_language, t
 from ui.inspect_form import (
     GpsFix,
@@ -179,9 +180,7 @@ def _location_gps_typed() -> None:
 
 
 def _problems(exc: InputError) -> None:
-    lines = "\n".join(f"- {t('inspect.problem', field=p.field, value=p.value, allowed=p.allowed)}"
-                      for p in exc.problems)
-    st.error(f"{t('inspect.error.input')}\n\n{lines}")
+    show_error(exc, heading_key="inspect.error.input")
 
 
 def _duplicates(facility_type: str) -> bool:
@@ -242,13 +241,14 @@ def _save(actor: Any, facility_type: str, raw: dict[str, Any], notes: str, name:
         st.warning(t("inspect.dup.on_save"))
         return
     except ConflictError as exc:
-        st.error(t("inspect.error.conflict", detail=md_text(exc)))
+        log_error(exc)
+        st.error(t("inspect.error.conflict", detail=error_text(exc)))
         return
     except InputError as exc:
         _problems(exc)
         return
     except (NotFoundError, AuditError, OSError) as exc:
-        st.error(t("inspect.error.other", error=md_text(exc)))
+        show_error(exc)
         return
     cache.facility_frame.clear()
     cache.facility_detail.clear()
@@ -313,7 +313,7 @@ def _import_section(actor: Any) -> None:
                 st.dataframe(problems_table(exc.rows), hide_index=True)
                 return
             except (InputError, AuditError) as exc:
-                st.error(t("inspect.error.other", error=md_text(exc)))
+                show_error(exc)
                 return
         cache.facility_frame.clear()
         st.success(t("inspect.import.done", imported=report.imported,

@@ -9,8 +9,8 @@ from audit.actors import SYSTEM
 from audit.errors import InputError
 from ui import cache
 from ui.auth import require_role
+from ui.errors import error_text, log_error
 from ui.i18n import t
-from ui.plaintext import md_text
 from ui.state import LANG
 
 DEFAULT_BUDGET_YUAN = 500_000.0  # the form's starting value; the bureau types its own budget
@@ -61,7 +61,8 @@ def main() -> None:
             plan = optimise_plan(pool, budget)
             greedy = greedy_plan(pool, budget)
         except InputError as exc:
-            st.error(t("bureau.plan.bad_budget", error=md_text(exc)))
+            log_error(exc)
+            st.error(t("bureau.plan.bad_budget", error=error_text(exc)))
             return
         st.success(t("bureau.plan.summary", n=len(plan.selected),
                      cost=f"{plan.total_cost_yuan:,.0f}", priority=f"{plan.total_priority:.1f}",

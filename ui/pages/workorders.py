@@ -16,8 +16,8 @@ from audit.errors import AuditError, ConflictError, NotFoundError
 from audit.workorders import STATUSES, create_work_order, set_status, time_to_fix
 from ui import cache
 from ui.auth import require_role
+from ui.errors import show_error
 from ui.i18n import t
-from ui.plaintext import md_text
 
 DEFAULT_DUE_DAYS = 60  # the form's starting due date: today + this many days
 #: Session key: order id → row version of the orders as last shown (the optimistic lock).
@@ -72,7 +72,7 @@ def main() -> None:
                 _refresh()
                 st.success(t("bureau.wo.created", id=rec.id))
             except AuditError as exc:
-                st.error(t("bureau.wo.error", error=md_text(exc)))
+                show_error(exc)
     with right, st.form("wo_status"):
         st.subheader(t("bureau.wo.change"))
         oid = st.number_input(t("bureau.wo.order"), min_value=1, step=1, key="wo_oid")
@@ -101,7 +101,7 @@ def _change_status(actor: Actor, order_id: int, status: str, seen: dict[int, int
         st.error(t("bureau.wo.not_found", id=order_id))
         return
     except AuditError as exc:
-        st.error(t("bureau.wo.error", error=md_text(exc)))
+        show_error(exc)
         return
     _refresh()
     st.success(t("bureau.wo.changed", id=rec.id, status=status_label[rec.status]))
