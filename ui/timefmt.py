@@ -22,7 +22,7 @@ EMPTY = "—"
 
 def to_local(value: Any) -> datetime | None:
     """``value`` (datetime, pandas Timestamp or ISO text; naive = UTC) in Asia/Shanghai."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
         return None
     if isinstance(value, str):
         try:

@@ -19,12 +19,12 @@ def _create(actor: Actor) -> None:
     with st.form("admin_create_user", clear_on_submit=True):
         st.markdown(f"#### {t('admin.create.heading')}")
         cols = st.columns(2)
-        username = cols[0].text_input(t("auth.username"))
+        username = cols[0].text_input(t("auth.username"), key="admin_new_username")
         display = cols[1].text_input(t("admin.display_name"))
         role = cols[0].selectbox(t("admin.role"), USER_ROLES,
                                  format_func=lambda r: t(f"auth.role.{r}"))
         password = cols[1].text_input(t("auth.password"), type="password",
-                                      autocomplete="new-password")
+                                      autocomplete="new-password", key="admin_new_password")
         submitted = st.form_submit_button(t("admin.create.button"), type="primary")
     if not submitted:
         return
