@@ -13,7 +13,7 @@ from typing import NoReturn
 import streamlit as st
 
 from audit.errors import AuditError, StorageUnavailable
-from ui import auth, cache, security, state, widgets
+from ui import auth, cache, chrome, security, state, widgets
 from ui.errors import error_text, log_error
 from ui.i18n import t
 from ui.plaintext import public_error
@@ -64,6 +64,7 @@ def main() -> None:
                        layout="wide")
     state.init_state()
     widgets.sidebar()
+    chrome.install()
     page = st.navigation(navigation(auth.current_actor().role))
     st.sidebar.caption(t("app.title"))
     try:

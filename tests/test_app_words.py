@@ -114,7 +114,7 @@ def _open(at: AppTest, page: str, role: str) -> AppTest:
         at.session_state["auth_user"] = _user(role)
     at.run()
     at.switch_page(page).run()
-    assert not at.exception, at.exception
+    assert not at.exception, (page, [e.value for e in at.exception])
     return at
 
 

@@ -149,3 +149,23 @@ def test_district_report_and_ui_use_the_same_verdict_words() -> None:
     for verdict, word in VERDICT_ZH.items():
         assert word == translate(ZH, f"verdict.{verdict}")
     assert VERDICT_ZH["incomplete"] == "资料不全"
+
+
+def test_plan_workbook_has_chinese_headers_and_a_machine_column_sheet() -> None:
+    import io
+
+    import openpyxl
+
+    from audit.io.exports import plan_xlsx_bytes
+
+    plan = pd.DataFrame({"candidate_id": ["F1"], "district_code": ["441702"],
+                         "cost_yuan": [1200.0], "priority": [3.5]})
+    summary = pd.DataFrame({"district_code": ["441702"], "fixes": [1]})
+    headers = {c: translate(ZH, f"words.col.{c}") for c in
+               ("candidate_id", "district_code", "cost_yuan", "priority", "fixes")}
+    book = openpyxl.load_workbook(io.BytesIO(plan_xlsx_bytes(plan, summary, {"n": "x"}, headers)))
+    first = [c.value for c in next(book["plan"].iter_rows(max_row=1))]
+    assert first == ["候选编号", "区县代码", "估算费用（元）", "优先级"]
+    mapping = {(r[0], r[1]): r[2] for r in book["columns"].iter_rows(min_row=2, values_only=True)}
+    assert mapping[("plan", "估算费用（元）")] == "cost_yuan"
+    assert mapping[("summary", "整改项数")] == "fixes"

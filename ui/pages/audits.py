@@ -32,6 +32,7 @@ from audit.settings import get_settings
 from ui import cache, state
 from ui.assets import localise
 from ui.auth import require_role
+from ui.chrome import photo_limit_mb
 from ui.errors import error_text, log_error, show_error
 from ui.i18n import current_language, t
 from ui.inspect_form import (
@@ -389,7 +390,8 @@ def main() -> None:
         raw, problems = measurement_inputs(facility_type, form)
         notes = st.text_area(t("inspect.notes"), key=f"insp_notes:{form}")
         files = st.file_uploader(t("inspect.photos"), type=PHOTO_TYPES,
-                                 accept_multiple_files=True, key=f"insp_photos:{form}")
+                                 accept_multiple_files=True, key=f"insp_photos:{form}",
+                                 max_upload_size=photo_limit_mb())
         if st.toggle(t("inspect.camera"), key=f"insp_cam_on:{form}"):
             shot = st.camera_input(t("inspect.camera"), key=f"insp_cam:{form}")
             if shot is not None:

@@ -16,10 +16,23 @@ from ui.state import LANG
 DEFAULT_BUDGET_YUAN = 500_000.0  # the form's starting value; the bureau types its own budget
 
 
-def _table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+#: Machine columns of the plan workbook that get a person's header (words.col.<column>).
+PLAN_COLUMNS: tuple[str, ...] = (
+    "candidate_id", "kind", "facility_id", "report_id", "district_code", "fix_type", "type_zh",
+    "name", "lon", "lat", "n_fail", "severity", "importance", "cost_yuan", "priority", "is_demo",
+    "fixes",
+)
+
+
+def _headers() -> dict[str, str]:
+    return {c: t(f"words.col.{c}") for c in PLAN_COLUMNS}
+
+
+def _table(frame: pd.DataFrame, lang: str, names: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame({
         t("bureau.col.candidate"): frame["candidate_id"],
-        t("bureau.col.district"): frame["district_code"],
+        t("bureau.col.district"): frame["district_code"].map(
+            lambda c: names.get(c, t("reports.counts.no_district"))),
         t("bureau.col.type"): frame["type_zh"] if lang.startswith("zh") else frame["fix_type"],
         t("bureau.col.name"): frame["name"],
         t("bureau.col.severity"): frame["severity"],
@@ -67,7 +80,8 @@ def main() -> None:
         st.success(t("bureau.plan.summary", n=len(plan.selected),
                      cost=f"{plan.total_cost_yuan:,.0f}", priority=f"{plan.total_priority:.1f}",
                      greedy=f"{greedy.total_priority:.1f}"))
-        st.dataframe(_table(plan.selected, lang), hide_index=True, use_container_width=True)
+        st.dataframe(_table(plan.selected, lang, names), hide_index=True,
+                     use_container_width=True)
         from audit.io.exports import about, plan_xlsx_bytes
 
         with cache.unit_of_work(SYSTEM) as repo:
@@ -76,12 +90,12 @@ def main() -> None:
                                f"{data['destinations_source']}"
                                + (" (SYNTHETIC)" if data["destinations_synthetic"] else ""))
         st.download_button(t("bureau.plan.download"),
-                           plan_xlsx_bytes(plan.selected, plan_summary(plan), note),
+                           plan_xlsx_bytes(plan.selected, plan_summary(plan), note, _headers()),
                            file_name="retrofit_plan.xlsx", key="plan_download",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml"
                                 ".sheet")
     with st.expander(t("bureau.plan.candidates", n=len(cand))):
-        st.dataframe(_table(cand, lang), hide_index=True, use_container_width=True)
+        st.dataframe(_table(cand, lang, names), hide_index=True, use_container_width=True)
 
 
 main()

@@ -49,7 +49,8 @@ def _act(actor: Actor, action: str, func: Any, *args: Any, **kwargs: Any) -> Non
 def _queue(actor: Actor) -> pd.DataFrame | None:
     statuses = st.multiselect(
         t("reports.review.status_filter"), list(R.STATUSES), default=list(R.OPEN_STATUSES),
-        format_func=D.status_label, key=STATUS_FILTER,
+        format_func=D.status_label, key=STATUS_FILTER, select_all=False,
+        placeholder=t("words.chrome.choose"),
     )
     with D.repository(actor) as repo:
         return R.moderation_queue(repo, statuses or R.OPEN_STATUSES)
