@@ -169,3 +169,19 @@ def test_plan_workbook_has_chinese_headers_and_a_machine_column_sheet() -> None:
     mapping = {(r[0], r[1]): r[2] for r in book["columns"].iter_rows(min_row=2, values_only=True)}
     assert mapping[("plan", "估算费用（元）")] == "cost_yuan"
     assert mapping[("summary", "整改项数")] == "fixes"
+
+
+def test_rejected_import_rows_are_sentences_not_importer_text() -> None:
+    from audit.io.odk_import import RowProblem
+    from ui.inspect_form import rejected_rows
+
+    rows = [RowProblem(3, "uuid:1", "running_slope_pct", "abc", "a number between 0 and 100"),
+            RowProblem(4, "uuid:2", "photo_1", "25.0 MB", "at most 15.0 MB", code="photo_size",
+                       params={"max": "15.0"}),
+            RowProblem(5, "uuid:3", "gps_accuracy_m", None, "at most 30 m")]
+    table = rejected_rows(rows, ZH)
+    assert [r["行"] if "行" in r else next(iter(r.values())) for r in table] == ["3", "4", "5"]
+    cells = [str(v) for r in table for v in r.values()] + [str(k) for k in table[0]]
+    for cell in cells:
+        assert not offences(cell) or cell == "abc", (cell, offences(cell))
+    assert any("15.0 MB" in c for c in cells) and "—" in cells

@@ -47,7 +47,8 @@ def field_label(name: str, lang: str) -> str:
     neutral "this entry"."""
     words = catalogue(lang)
     base = _INDEX.sub("", name).strip().replace(" ", "_")
-    for candidate in (base, base.rsplit(".", 1)[-1], base.split(".", 1)[0]):
+    for candidate in (base, base.rsplit(".", 1)[-1], base.split(".", 1)[0],
+                      re.sub(r"_\d+$", "", base)):
         key = f"words.field.{candidate}"
         if key in words:
             return words[key]

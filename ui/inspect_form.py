@@ -199,12 +199,29 @@ def suspect_rows(rows: Iterable[RowProblem], lang: str) -> list[dict[str, str]]:
     return out
 
 
+def rejected_rows(rows: Iterable[RowProblem], lang: str) -> list[dict[str, str]]:
+    """The rows that stopped an import, in the inspector's language: row, field, value and a
+    sentence saying what to fix (never the importer's developer text)."""
+    from ui.errors import field_label as problem_field
+    from ui.errors import problem_sentence
+
+    return [{
+        t("inspect.import.col.row"): str(r.row),
+        t("inspect.import.col.field"): problem_field(r.field, lang),
+        t("inspect.import.col.value"): _num(r.value),
+        t("inspect.import.col.note"): problem_sentence(
+            Problem(r.field, r.value, r.reason, code=r.code, params=dict(r.params)), lang),
+    } for r in rows]
+
+
 def _hints(p: Problem, lang: str) -> str:
     return pick(lang, "；", "; ").join(h.text("zh" if lang == "zh-Hans" else "en")
                                        for h in p.hints)
 
 
 def _num(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 

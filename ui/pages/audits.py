@@ -43,6 +43,7 @@ from ui.inspect_form import (
     history_panel,
     measurement_inputs,
     parse_gps_result,
+    rejected_rows,
     suspect_rows,
 )
 from ui.map import YANGJIANG_CENTRE, add_tiles, facility_type_label, verdict_label
@@ -278,7 +279,7 @@ def _network() -> Any:
 
 
 def _import_section(actor: Any) -> None:
-    from audit.io.odk_import import ImportRejected, import_odk, problems_table
+    from audit.io.odk_import import ImportRejected, import_odk
 
     with st.expander(t("inspect.import.heading")):
         st.caption(t("inspect.import.help"))
@@ -311,7 +312,8 @@ def _import_section(actor: Any) -> None:
                     )
             except ImportRejected as exc:
                 st.error(t("inspect.import.rejected", n=len({r.row for r in exc.rows})))
-                st.dataframe(problems_table(exc.rows), hide_index=True)
+                log_error(exc)
+                st.dataframe(rejected_rows(exc.rows, current_language()), hide_index=True)
                 return
             except (InputError, AuditError) as exc:
                 show_error(exc)
