@@ -225,9 +225,11 @@ class Candidates:
     """Candidate fixes with what their priority rests on."""
 
     table: pd.DataFrame
+    #: the destinations file's name (never its server path: it is written into exports)
     destinations_source: str
     destinations_synthetic: bool
     network_synthetic: bool
+    #: the retrofit parameters file's name (never its server path)
     params_source: str
 
 
@@ -295,10 +297,10 @@ def build_candidates(
     table = score_candidates(table, G, dest, p)
     return Candidates(
         table=table,
-        destinations_source=str(destinations_path()) if destinations is None else "given",
+        destinations_source=destinations_path().name if destinations is None else "given",
         destinations_synthetic=bool(dest["is_demo"].any()),
         network_synthetic=bool(G.graph.get("synthetic", False)),
-        params_source=str(p.get("path", "")),
+        params_source=Path(str(p.get("path", ""))).name,
     )
 
 

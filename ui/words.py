@@ -75,5 +75,62 @@ def days(value: Any, lang: str | None = None) -> str:
     return translate(lang or current_language(), "words.days", n=round(number))
 
 
-__all__ = ["action_label", "actor_label", "audit_status_label", "days", "source_label",
-           "whole_points"]
+def _district(code: Any, lang: str) -> str:
+    from geodata.districts import DISTRICTS
+
+    names = DISTRICTS.get(str(code)) if code is not None else None
+    if not names:
+        return translate(lang, "reports.counts.no_district")
+    return names[0] if lang == "zh-Hans" else names[1]
+
+
+def _type(code: Any, lang: str) -> str:
+    from audit.reports import REPORT_CATEGORIES, category_label
+    from ui.map import facility_type_label
+
+    if code is None or (isinstance(code, float) and math.isnan(code)):
+        return "—"
+    if str(code) in REPORT_CATEGORIES:
+        return category_label(str(code), lang)
+    label = facility_type_label(str(code), lang)
+    return label if label != str(code) else translate(lang, "words.other")
+
+
+def _cell(column: str, value: Any, lang: str) -> Any:
+    """One cell in words: codes named, days and money rounded, empty as a dash."""
+    if column == "district_code":
+        return _district(value, lang)
+    if column in ("facility_type", "fix_type"):
+        return _type(value, lang)
+    if column == "status":
+        key = f"bureau.wo.status.{value}"
+        return catalogue(lang).get(key, translate(lang, "words.other"))
+    if column == "is_demo":
+        return translate(lang, "words.yes" if bool(value) else "words.no")
+    if "days" in column:
+        return days(value, lang)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if column.endswith("_yuan") and isinstance(value, int | float):
+        return f"{value:,.0f}"
+    if isinstance(value, float):
+        return f"{value:g}" if value == round(value, 2) else f"{value:.2f}"
+    return value
+
+
+def display_table(frame: Any, columns: list[str] | tuple[str, ...], lang: str | None = None
+                  ) -> Any:
+    """``frame[columns]`` for a person: headers from ``words.col.<column>``, codes in words,
+    districts by name, durations in days, money in whole yuan, no ``None``."""
+    import pandas as pd
+
+    lang = lang or current_language()
+    out = pd.DataFrame({
+        translate(lang, f"words.col.{c}"): [_cell(c, v, lang) for v in frame[c].tolist()]
+        for c in columns
+    })
+    return out
+
+
+__all__ = ["action_label", "actor_label", "audit_status_label", "days", "display_table",
+           "source_label", "whole_points"]

@@ -18,6 +18,7 @@ from ui import cache
 from ui.auth import require_role
 from ui.errors import show_error
 from ui.i18n import t
+from ui.words import display_table
 
 DEFAULT_DUE_DAYS = 60  # the form's starting due date: today + this many days
 #: Session key: order id → row version of the orders as last shown (the optimistic lock).
@@ -42,17 +43,18 @@ def main() -> None:
     if orders.empty:
         st.info(t("bureau.wo.empty"))
     else:
-        view = orders.assign(status=orders["status"].map(status_label))
         cols = ["work_order_id", "title", "responsible_unit", "due_date", "status",
                 "days_overdue", "district_code", "facility_type", "cost_yuan", "is_demo"]
-        overdue = view[view["overdue"]]
+        overdue = orders[orders["overdue"]]
         st.subheader(t("bureau.wo.overdue", n=len(overdue)))
-        st.dataframe(overdue[cols], hide_index=True, use_container_width=True)
+        st.dataframe(display_table(overdue, cols), hide_index=True, use_container_width=True)
         st.subheader(t("bureau.wo.all"))
-        st.dataframe(view[cols], hide_index=True, use_container_width=True)
+        st.dataframe(display_table(orders, cols), hide_index=True, use_container_width=True)
         st.subheader(t("bureau.wo.ttf"))
         with cache.unit_of_work(actor) as repo:
-            st.dataframe(time_to_fix(repo), hide_index=True, use_container_width=True)
+            ttf = time_to_fix(repo)
+        st.dataframe(display_table(ttf, list(ttf.columns)), hide_index=True,
+                     use_container_width=True)
     left, right = st.columns(2)
     with left, st.form("wo_create"):
         st.subheader(t("bureau.wo.create"))
