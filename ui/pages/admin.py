@@ -13,6 +13,7 @@ from ui.errors import show_error
 from ui.i18n import t
 from ui.plaintext import md_text
 from ui.security import demo_accounts_admin
+from ui.timefmt import local_time, zone_note
 
 
 def _create(actor: Actor) -> None:
@@ -45,6 +46,7 @@ def main() -> None:
     st.markdown(f"#### {t('admin.users.heading')}")
     with cache.unit_of_work(actor) as repo:
         users = list_users(repo)
+    st.caption(zone_note())
     for user in users:
         cols = st.columns([3, 2, 2, 2, 2])
         demo = f" · {t('admin.demo')}" if user.is_demo else ""
@@ -52,7 +54,7 @@ def main() -> None:
         cols[1].markdown(t(f"auth.role.{user.role}"))
         status = t("admin.active") if user.is_active else t("admin.disabled")
         if user.is_locked():
-            status += " · " + t("admin.locked")
+            status += " · " + t("words.locked_until", until=local_time(user.locked_until))
         cols[2].markdown(status)
         try:
             if user.is_active and user.id != actor.user_id:
