@@ -266,6 +266,8 @@ def build_candidates(
         fix_type=fac["facility_type"],
         candidate_id="F" + fac["facility_id"].astype(str),
     )
+    from audit.reports.categories import category_label
+
     covered = set(fac["facility_id"].tolist())
     rep_records = []
     for r in queries.located_reports(repo, VERIFIED_REPORT_STATUSES):
@@ -282,7 +284,8 @@ def build_candidates(
             continue
         rep_records.append({
             "candidate_id": f"R{rid}", "kind": "report", "facility_id": fid, "report_id": rid,
-            "district_code": dcode, "fix_type": spec["fix_type"], "name": f"{code} ({cat})",
+            "district_code": dcode, "fix_type": spec["fix_type"],
+            "name": f"{code}（{category_label(cat, 'zh-Hans')}）",
             "lon": lon, "lat": lat, "n_fail": 1, "severity": w[sev], "is_demo": bool(demo),
         })
     table = pd.concat(

@@ -50,10 +50,15 @@ PATTERNS: dict[str, re.Pattern[str]] = {
 }
 
 
+#: Allowed: a data file's name (not its path) and a WGS84 coordinate pair "lon, lat".
+_FILE_NAME = re.compile(r"(?<![/\w])[\w-]+\.(?:csv|toml|xlsx|gpkg|geojson|json|zip|tar\.gz)\b")
+_LONLAT = re.compile(r"\b1[01]\d\.\d+\s*[,，]\s*[12]\d\.\d+\b")
+
+
 def offences(text: str) -> list[str]:
     """What in ``text`` a person on a Chinese page must not see (empty when none)."""
     found: list[str] = []
-    cleaned = text
+    cleaned = _LONLAT.sub(" ", _FILE_NAME.sub(" ", text))
     for phrase in ALLOWED_PHRASES:
         cleaned = cleaned.replace(phrase, " ")
     for name, pattern in PATTERNS.items():

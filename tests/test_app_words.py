@@ -123,13 +123,14 @@ def _data_values(data_dir: Path) -> list[str]:
     import sqlalchemy as sa
 
     from audit.storage import open_database
-    from audit.storage.orm import Facility, Report
+    from audit.storage.orm import Facility, Report, User
 
     db = open_database(f"sqlite:///{data_dir / 'audit.sqlite3'}")
     try:
         with db.session() as s:
             rows = [*s.execute(sa.select(Facility.name, Facility.address)).all(),
-                    *s.execute(sa.select(Report.location_text, Report.description)).all()]
+                    *s.execute(sa.select(Report.location_text, Report.description)).all(),
+                    *s.execute(sa.select(User.username, User.display_name)).all()]
     finally:
         db.engine.dispose()
     return [str(v) for row in rows for v in row if v]
@@ -162,10 +163,12 @@ def test_the_checker_catches_the_texts_of_the_issue() -> None:
                 "budget_yuan = -5.0", "work_order_id", "441702", "curb_ramp",
                 "ramp.handrails_both_sides", "None", "52.63157894736842", "submitted",
                 "bureau:demo-bureau · read_contact", "2026-11-30 13:47:01.123456+00:00",
-                "/srv/a11y/audit.sqlite3", "a number of yuan at least zero"):
+                "/srv/a11y/audit.sqlite3", "a number of yuan at least zero",
+                "critical=3, major=2", "NZFF-PAVZ (parking_occupied)"):
         assert offences(bad), bad
     for good in ("演示数据（合成）/ Demo data (synthetic)", "GB 55019-2021 第 3.1.2 条",
-                 "2026-11-30 21:47", "导出 Excel 或 CSV", "得分 53", "用时 4 天"):
+                 "2026-11-30 21:47", "导出 Excel 或 CSV", "得分 53", "用时 4 天",
+                 "应查数来源 inventory_targets.csv", "位置 111.40470, 21.94555"):
         assert not offences(good), (good, offences(good))
 
 
