@@ -16,7 +16,7 @@ from audit.errors import AuditError, ConflictError, NotFoundError
 from audit.workorders import STATUSES, create_work_order, set_status, time_to_fix
 from ui import cache
 from ui.auth import require_role
-from ui.errors import show_error
+from ui.errors import error_text, log_error
 from ui.i18n import t
 from ui.words import display_table
 
@@ -74,7 +74,8 @@ def main() -> None:
                 _refresh()
                 st.success(t("bureau.wo.created", id=rec.id))
             except AuditError as exc:
-                show_error(exc)
+                log_error(exc)
+                st.error(t("bureau.wo.error", error=error_text(exc)))
     with right, st.form("wo_status"):
         st.subheader(t("bureau.wo.change"))
         oid = st.number_input(t("bureau.wo.order"), min_value=1, step=1, key="wo_oid")
@@ -103,7 +104,8 @@ def _change_status(actor: Actor, order_id: int, status: str, seen: dict[int, int
         st.error(t("bureau.wo.not_found", id=order_id))
         return
     except AuditError as exc:
-        show_error(exc)
+        log_error(exc)
+        st.error(t("bureau.wo.error", error=error_text(exc)))
         return
     _refresh()
     st.success(t("bureau.wo.changed", id=rec.id, status=status_label[rec.status]))
