@@ -13,7 +13,8 @@ from typing import NoReturn
 import streamlit as st
 
 from audit.errors import AuditError, StorageUnavailable
-from ui import cache, security, state, widgets
+from ui import auth, cache, chrome, security, state, widgets
+from ui.errors import error_text, log_error
 from ui.i18n import t
 from ui.plaintext import public_error
 
@@ -33,6 +34,16 @@ class PageSpec:
 
 #: Role groups in navigation order (keys into the ``nav.group`` catalogue table).
 GROUPS: tuple[str, ...] = ("public", "inspector", "bureau", "admin")
+#: The roles whose menu lists each group's pages (the pages check the role themselves; a page of
+#: another group stays reachable by its address, where it asks to sign in).
+GROUP_ROLES: dict[str, frozenset[str]] = {
+    "public": frozenset({"anonymous", "inspector", "bureau", "admin"}),
+    "inspector": frozenset({"inspector", "admin"}),
+    "bureau": frozenset({"bureau", "admin"}),
+    "admin": frozenset({"admin"}),
+}
+#: Shown in the menu only to someone not signed in.
+SIGN_IN = PageSpec("public", "ui/pages/sign_in.py", "words.sign_in.nav", ":material/login:")
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("public", "ui/pages/map.py", "nav.map", ":material/map:", default=True),
@@ -56,24 +67,16 @@ def main() -> None:
     cache.new_rerun()  # data caches key on the database's data version, read once per rerun
     state.init_state()
     widgets.sidebar()
-    navigation: dict[str, list[st.Page]] = {}
-    for group in GROUPS:
-        pages = [
-            st.Page(spec.path, title=t(spec.title_key), icon=spec.icon, default=spec.default,
-                    url_path=spec.path.rsplit("/", 1)[-1].removesuffix(".py"))
-            for spec in PAGES
-            if spec.group == group
-        ]
-        if pages:
-            navigation[t(f"nav.group.{group}")] = pages
-    page = st.navigation(navigation)
+    chrome.install()
+    page = st.navigation(navigation(auth.current_actor().role))
     st.sidebar.caption(t("app.title"))
     try:
         demo = cache.has_demo_data()
     except StorageUnavailable as exc:
         _storage_error(exc)
     except (AuditError, ImportError, AttributeError) as exc:
-        st.error(t("app.storage_error", error=public_error(exc)))
+        log_error(exc)
+        st.error(t("app.storage_error", error=error_text(exc)))
         st.stop()
     network, _ = _network_info()
     widgets.provenance_banner(demo_data=demo, network=network)
@@ -82,6 +85,28 @@ def main() -> None:
         page.run()
     except StorageUnavailable as exc:  # the database failed while the page ran
         _storage_error(exc)
+
+
+def navigation(role: str) -> dict[str, list[st.Page]]:
+    """The menu for ``role``: its groups' pages (group titles are the role names), the sign-in
+    link when nobody is signed in; every other page is registered hidden (out of the menu)."""
+    menu: dict[str, list[st.Page]] = {}
+    hidden: list[st.Page] = []
+    sign_in = SIGN_IN if role == "anonymous" else None
+    for group in GROUPS:
+        visible = role in GROUP_ROLES[group]
+        for spec in [s for s in (*PAGES, SIGN_IN) if s.group == group]:
+            shown = visible and (spec is not SIGN_IN or sign_in is not None)
+            page = st.Page(spec.path, title=t(spec.title_key), icon=spec.icon,
+                           default=spec.default, visibility="visible" if shown else "hidden",
+                           url_path=spec.path.rsplit("/", 1)[-1].removesuffix(".py"))
+            if shown:
+                menu.setdefault(t(f"nav.group.{group}"), []).append(page)
+            else:
+                hidden.append(page)
+    first = next(iter(menu))
+    menu[first].extend(hidden)  # reachable by address, never listed
+    return menu
 
 
 def _storage_error(exc: StorageUnavailable) -> NoReturn:
@@ -96,7 +121,8 @@ def _network_info() -> tuple[dict[str, object] | None, str | None]:
     try:
         return cache.network_info(), None
     except (AuditError, ImportError, AttributeError, OSError, ValueError) as exc:
-        return None, public_error(exc)
+        log_error(exc)
+        return None, error_text(exc)
 
 
 main()

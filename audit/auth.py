@@ -122,17 +122,19 @@ def _public_view(record: UserRecord) -> dict[str, object]:
 
 def _password_problems(password: object) -> list[Problem]:
     if not isinstance(password, str):
-        return [Problem("password", "(hidden)", "text")]
+        return [Problem("password", "(hidden)", "text", code="required")]
     if not MIN_PASSWORD_LEN <= len(password) <= MAX_PASSWORD_LEN:
         return [
             Problem(
                 "password",
                 f"(hidden, {len(password)} characters)",
                 f"{MIN_PASSWORD_LEN} to {MAX_PASSWORD_LEN} characters",
+                code="length",
+                params={"min": MIN_PASSWORD_LEN, "max": MAX_PASSWORD_LEN, "hidden": True},
             )
         ]
     if not password.strip():
-        return [Problem("password", "(hidden, blank)", "not only spaces")]
+        return [Problem("password", "(hidden, blank)", "not only spaces", code="blank")]
     return []
 
 
@@ -169,17 +171,20 @@ def create_user(
                 username,
                 "2 to 64 characters: lower-case letters, digits, '.', '_' or '-', "
                 "starting with a letter or digit",
+                code="username",
             )
         )
     if role not in USER_ROLES:
-        problems.append(Problem("role", role, f"one of {', '.join(USER_ROLES)}"))
+        problems.append(Problem("role", role, f"one of {', '.join(USER_ROLES)}", code="choice",
+                                params={"choices": USER_ROLES, "kind": "role"}))
     if not isinstance(display_name, str) or len(display_name) > MAX_DISPLAY_NAME_LEN:
         problems.append(
-            Problem("display_name", display_name, f"at most {MAX_DISPLAY_NAME_LEN} characters")
+            Problem("display_name", display_name, f"at most {MAX_DISPLAY_NAME_LEN} characters",
+                    code="length", params={"min": 0, "max": MAX_DISPLAY_NAME_LEN})
         )
     problems.extend(_password_problems(password))
     if name and repo.users.name_taken(name):
-        problems.append(Problem("username", name, "a name not already taken"))
+        problems.append(Problem("username", name, "a name not already taken", code="taken"))
     if problems:
         raise InputError(problems, "user")
     row = repo.users.add(
@@ -218,7 +223,8 @@ def _change(repo: Repository, username: str, action: str, **values: object) -> U
         msg = f"user {username!r} does not exist"
         raise NotFoundError(msg)
     if action == "disable" and actor.user_id == row.id:
-        raise InputError(Problem("username", name, "another account than your own"))
+        raise InputError(Problem("username", name, "another account than your own",
+                                 code="own_account"))
     before = _public_view(UserRecord.of(row))
     for key, value in values.items():
         setattr(row, key, value)
@@ -285,7 +291,8 @@ def remove_demo_accounts(repo: Repository) -> list[str]:
         if not row.is_demo:
             continue
         if row.id == repo.actor.user_id:
-            raise InputError(Problem("username", row.username, "another account than your own"))
+            raise InputError(Problem("username", row.username, "another account than your own",
+                                             code="own_account"))
         before = _public_view(UserRecord.of(row))
         repo.users.delete(row)
         repo.log("user", row.id, "remove_demo", before, None)
@@ -303,7 +310,8 @@ def change_own_password(repo: Repository, current_password: str, new_password: s
         msg = f"{actor.label} is not a signed-in account (sign in first)"
         raise PermissionDenied(msg)
     if not _verify(row.password_hash, current_password):
-        raise InputError(Problem("current_password", "(hidden)", "your current password"))
+        raise InputError(Problem("current_password", "(hidden)", "your current password",
+                                 code="wrong_password"))
     problems = _password_problems(new_password)
     if problems:
         raise InputError(problems, "password")

@@ -74,12 +74,13 @@ def parse_pasted_coordinates(text: str, crs: str = "wgs84") -> tuple[float, floa
     cleaned = str(text).replace("，", ",").replace(";", ",").replace("；", ",").strip()
     parts = [p for p in cleaned.replace(",", " ").split() if p]
     if len(parts) != 2:
-        raise InputError(Problem("coordinates", text, "two numbers: longitude, latitude"))
+        raise InputError(Problem("coordinates", text, "two numbers: longitude, latitude",
+                                 code="coordinates"))
     try:
         a, b = float(parts[0]), float(parts[1])
     except ValueError:
         raise InputError(
-            Problem("coordinates", text, "two numbers: longitude, latitude")
+            Problem("coordinates", text, "two numbers: longitude, latitude", code="coordinates")
         ) from None
     lon, lat = (b, a) if abs(a) <= 90 < abs(b) else (a, b)
     return to_wgs84_point(lon, lat, crs)

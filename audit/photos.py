@@ -93,12 +93,18 @@ def _mb(n: int) -> str:
     return f"{n / (1024 * 1024):.1f} MB"
 
 
+def _size(limit: int) -> dict[str, str]:
+    """The message parameters of a size problem: the limit in MB."""
+    return {"max": f"{limit / (1024 * 1024):.1f}"}
+
+
 def _read_limited(data: bytes | IO[bytes], limit: int, name: str) -> bytes:
     """The bytes of ``data``; raises InputError before reading when it is over ``limit``."""
     if isinstance(data, bytes | bytearray | memoryview):
         raw = bytes(data)
         if len(raw) > limit:
-            raise InputError(Problem(name, _mb(len(raw)), f"at most {_mb(limit)}"), "photo")
+            raise InputError(Problem(name, _mb(len(raw)), f"at most {_mb(limit)}",
+                                     code="photo_size", params=_size(limit)), "photo")
         return raw
     size = getattr(data, "size", None)
     if size is None:
@@ -110,10 +116,12 @@ def _read_limited(data: bytes | IO[bytes], limit: int, name: str) -> bytes:
         except (OSError, AttributeError, ValueError):
             size = None
     if size is not None and size > limit:
-        raise InputError(Problem(name, _mb(int(size)), f"at most {_mb(limit)}"), "photo")
+        raise InputError(Problem(name, _mb(int(size)), f"at most {_mb(limit)}",
+                                 code="photo_size", params=_size(limit)), "photo")
     raw = data.read(limit + 1)
     if len(raw) > limit:
-        raise InputError(Problem(name, f"more than {_mb(limit)}", f"at most {_mb(limit)}"), "photo")
+        raise InputError(Problem(name, f"more than {_mb(limit)}", f"at most {_mb(limit)}",
+                                 code="photo_size", params=_size(limit)), "photo")
     return raw
 
 
@@ -127,16 +135,18 @@ def _open_checked(raw: bytes, name: str, max_pixels: int) -> Image.Image:
             OSError, ValueError, SyntaxError):
         raise InputError(
             Problem(name, "content is not an image", ACCEPTED_TEXT + " (the real content "
-                    "is checked, not the file name)"), "photo"
+                    "is checked, not the file name)", code="photo_format"), "photo"
         ) from None
     if image.format not in ACCEPTED_FORMATS:
-        raise InputError(Problem(name, f"{image.format} image", ACCEPTED_TEXT), "photo")
+        raise InputError(Problem(name, f"{image.format} image", ACCEPTED_TEXT, code="photo_format"),
+                         "photo")
     width, height = image.size
     if width * height > max_pixels:
         raise InputError(
             Problem(name, f"{width} × {height} pixels",
                     f"at most {max_pixels:,} pixels (larger images are refused as a "
-                    "decompression-bomb guard)"), "photo",
+                    "decompression-bomb guard)", code="photo_pixels",
+                    params={"max": f"{max_pixels / 1e6:g}"}), "photo",
         )
     return image
 
@@ -149,7 +159,8 @@ def _decode(image: Image.Image, name: str) -> Image.Image:
             return ImageOps.exif_transpose(image) or image
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombWarning,
             Image.DecompressionBombError) as exc:
-        raise InputError(Problem(name, f"damaged image ({exc})", ACCEPTED_TEXT), "photo") from None
+        raise InputError(Problem(name, f"damaged image ({exc})", ACCEPTED_TEXT,
+                                 code="photo_format"), "photo") from None
 
 
 def _encode(image: Image.Image, fmt: str, exif: bytes | None) -> bytes:
@@ -194,7 +205,8 @@ def normalise_photo(
     """
     if len(raw) > settings.photo_max_bytes:
         raise InputError(
-            Problem(field, _mb(len(raw)), f"at most {_mb(settings.photo_max_bytes)}"), "photo"
+            Problem(field, _mb(len(raw)), f"at most {_mb(settings.photo_max_bytes)}",
+                    code="photo_size", params=_size(settings.photo_max_bytes)), "photo"
         )
     image = _open_checked(raw, field, settings.photo_max_pixels)
     source_format = str(image.format)

@@ -225,9 +225,11 @@ class Candidates:
     """Candidate fixes with what their priority rests on."""
 
     table: pd.DataFrame
+    #: the destinations file's name (never its server path: it is written into exports)
     destinations_source: str
     destinations_synthetic: bool
     network_synthetic: bool
+    #: the retrofit parameters file's name (never its server path)
     params_source: str
 
 
@@ -264,6 +266,8 @@ def build_candidates(
         fix_type=fac["facility_type"],
         candidate_id="F" + fac["facility_id"].astype(str),
     )
+    from audit.reports.categories import category_label
+
     covered = set(fac["facility_id"].tolist())
     rep_records = []
     for r in queries.located_reports(repo, VERIFIED_REPORT_STATUSES):
@@ -280,7 +284,8 @@ def build_candidates(
             continue
         rep_records.append({
             "candidate_id": f"R{rid}", "kind": "report", "facility_id": fid, "report_id": rid,
-            "district_code": dcode, "fix_type": spec["fix_type"], "name": f"{code} ({cat})",
+            "district_code": dcode, "fix_type": spec["fix_type"],
+            "name": f"{code}（{category_label(cat, 'zh-Hans')}）",
             "lon": lon, "lat": lat, "n_fail": 1, "severity": w[sev], "is_demo": bool(demo),
         })
     table = pd.concat(
@@ -295,10 +300,10 @@ def build_candidates(
     table = score_candidates(table, G, dest, p)
     return Candidates(
         table=table,
-        destinations_source=str(destinations_path()) if destinations is None else "given",
+        destinations_source=destinations_path().name if destinations is None else "given",
         destinations_synthetic=bool(dest["is_demo"].any()),
         network_synthetic=bool(G.graph.get("synthetic", False)),
-        params_source=str(p.get("path", "")),
+        params_source=Path(str(p.get("path", ""))).name,
     )
 
 
@@ -341,7 +346,8 @@ def _check_budget(budget: Any, candidates: pd.DataFrame) -> float | dict[str, fl
         out: dict[str, float] = {}
         for k, v in budget.items():
             if not isinstance(v, int | float) or not math.isfinite(v) or v < 0:
-                problems.append(Problem(f"budget_yuan[{k}]", v, "a number of yuan ≥ 0"))
+                problems.append(Problem(f"budget_yuan[{k}]", v, "a number of yuan ≥ 0",
+                                        code="min", params={"min": 0}))
             else:
                 out[str(k)] = float(v)
         if problems:
@@ -349,7 +355,8 @@ def _check_budget(budget: Any, candidates: pd.DataFrame) -> float | dict[str, fl
         return out
     if isinstance(budget, bool) or not isinstance(budget, int | float) or not math.isfinite(
             budget) or budget < 0:
-        raise InputError(Problem("budget_yuan", budget, "a number of yuan ≥ 0"), "budget")
+        raise InputError(Problem("budget_yuan", budget, "a number of yuan ≥ 0", code="min",
+                                 params={"min": 0}), "budget")
     missing = {"cost_yuan", "priority"} - set(candidates.columns)
     if missing:
         raise InputError(Problem("candidates", sorted(missing), "columns cost_yuan and priority"))

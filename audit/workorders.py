@@ -91,25 +91,31 @@ def create_work_order(
     require(repo.actor, "workorder.manage")
     problems: list[Problem] = []
     if facility_id is None and report_id is None:
-        problems.append(Problem("facility_id/report_id", None, "a facility or a report (or both)"))
+        problems.append(Problem("facility_id/report_id", None, "a facility or a report (or both)",
+                                code="target_required"))
     if facility_id is not None and not repo.facility_exists(facility_id):
-        problems.append(Problem("facility_id", facility_id, "an existing facility id"))
+        problems.append(Problem("facility_id", facility_id, "an existing facility id",
+                                code="not_found"))
     report = repo.reports.get(report_id) if report_id is not None else None
     if report_id is not None and report is None:
-        problems.append(Problem("report_id", report_id, "an existing report id"))
+        problems.append(Problem("report_id", report_id, "an existing report id",
+                                code="not_found"))
     if not isinstance(responsible_unit, str) or not responsible_unit.strip() or len(
             responsible_unit) > MAX_UNIT:
         problems.append(Problem("responsible_unit", responsible_unit,
-                                f"the responsible unit's name, 1 to {MAX_UNIT} characters"))
+                                f"the responsible unit's name, 1 to {MAX_UNIT} characters",
+                                code="length", params={"min": 1, "max": MAX_UNIT}))
     if not isinstance(title, str) or len(title) > MAX_TITLE:
-        problems.append(Problem("title", title, f"text of at most {MAX_TITLE} characters"))
+        problems.append(Problem("title", title, f"text of at most {MAX_TITLE} characters",
+                                code="length", params={"min": 0, "max": MAX_TITLE}))
     if not isinstance(due_date, date) or isinstance(due_date, datetime):
-        problems.append(Problem("due_date", due_date, "a date (YYYY-MM-DD)"))
+        problems.append(Problem("due_date", due_date, "a date (YYYY-MM-DD)", code="date"))
     if cost_yuan is not None and (
         isinstance(cost_yuan, bool) or not isinstance(cost_yuan, int | float)
         or not math.isfinite(cost_yuan) or cost_yuan < 0
     ):
-        problems.append(Problem("cost_yuan", cost_yuan, "a number of yuan ≥ 0, or empty"))
+        problems.append(Problem("cost_yuan", cost_yuan, "a number of yuan ≥ 0, or empty",
+                                code="min", params={"min": 0}))
     if problems:
         raise InputError(problems, "work order")
     if facility_id is None and report is not None:
@@ -210,7 +216,9 @@ def set_status(
     require(repo.actor, "workorder.manage")
     row = _row(repo, order_id)
     if status not in STATUSES:
-        raise InputError(Problem("status", status, f"one of {', '.join(STATUSES)}"))
+        raise InputError(Problem("status", status, f"one of {', '.join(STATUSES)}",
+                                 code="choice",
+                                 params={"choices": STATUSES, "kind": "work_order_status"}))
     # a stale view first: judged against the order as it is now, a move could look wrong
     if expected_row_version is not None and row.row_version != expected_row_version:
         msg = (f"work order {order_id} was changed by someone else (version {row.row_version}, "
@@ -218,14 +226,17 @@ def set_status(
         raise ConflictError(msg)
     if status not in TRANSITIONS[row.status]:
         allowed = ", ".join(sorted(TRANSITIONS[row.status])) or "none (final)"
-        raise InputError(Problem("status", status,
-                                 f"from {row.status!r} only: {allowed}"), f"work order {order_id}")
+        raise InputError(Problem(
+            "status", status, f"from {row.status!r} only: {allowed}", code="transition",
+            params={"current": row.status, "choices": tuple(sorted(TRANSITIONS[row.status])),
+                    "kind": "work_order_status"}), f"work order {order_id}")
     at = now or utcnow()
     before = _view(WorkOrderRecord.of(row))
     if status == "verified":
         if row.facility_id is None:
             raise InputError(Problem("facility_id", None,
-                                     "link the report to a facility and audit it before verifying"))
+                                     "link the report to a facility and audit it before verifying",
+                                     code="verify_needs_facility"))
         assert row.done_at is not None
         proof: AuditRecord | None
         if audit_id is not None:
@@ -233,14 +244,16 @@ def set_status(
             problems: list[Problem] = []
             if proof is None or proof.facility_id != row.facility_id:
                 problems.append(Problem("audit_id", audit_id,
-                                        f"an audit of facility {row.facility_id}"))
+                                        f"an audit of facility {row.facility_id}",
+                                        code="verify_proof"))
             elif proof.status != "submitted" or proof.verdict != "compliant":
                 problems.append(Problem("audit_id", audit_id,
-                                        f"a submitted compliant audit (it is {proof.verdict})"))
+                                        f"a submitted compliant audit (it is {proof.verdict})",
+                                        code="verify_proof"))
             elif proof.submitted_at is None or proof.submitted_at <= row.done_at:
                 problems.append(Problem("audit_id", audit_id,
                                         f"an audit submitted after the fix was done "
-                                        f"({row.done_at:%Y-%m-%d %H:%M} UTC)"))
+                                        f"({row.done_at:%Y-%m-%d %H:%M} UTC)", code="verify_proof"))
             if problems:
                 raise InputError(problems, f"verify work order {order_id}")
         else:
@@ -250,7 +263,7 @@ def set_status(
                     "audit", None,
                     f"a new compliant audit of facility {row.facility_id} submitted after the "
                     f"order was done ({row.done_at:%Y-%m-%d %H:%M} UTC); ask an inspector to "
-                    "re-audit it"), f"verify work order {order_id}")
+                    "re-audit it", code="verify_proof"), f"verify work order {order_id}")
         assert proof is not None
         row.verified_audit_id = proof.id
         row.verified_at = at

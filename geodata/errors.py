@@ -13,6 +13,7 @@ reported by geodata.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +34,11 @@ class Problem:
     ``allowed`` (e.g. ``"contradiction"``, ``"suspect"``, ``"decimal_comma"``, ``"range"``);
     ``related`` names the other fields involved (the flag a measurement contradicts) and
     ``hints`` carries "did you mean" suggestions (:class:`audit.model.Hint`).
+
+    ``code`` with ``params`` is the message key and its parameters for a person: the UI renders
+    ``words.problem.<code>`` from its catalogue with the field's label and ``params`` (``min``,
+    ``max``, ``choices`` with ``kind`` ...), so ``allowed`` — the precise developer text for the
+    log and the CLI — never reaches a page.
     """
 
     field: str
@@ -41,6 +47,7 @@ class Problem:
     code: str = ""
     related: tuple[str, ...] = ()
     hints: tuple[Any, ...] = ()
+    params: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False, hash=False)
 
     def __str__(self) -> str:
         return f"`{self.field}` = {self.value!r}: {self.allowed}"

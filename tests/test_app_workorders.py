@@ -44,7 +44,7 @@ def _page() -> AppTest:
 
 
 def _status_column(at: AppTest) -> list[str]:
-    return list(at.dataframe[1].value["status"])  # "all work orders"
+    return list(at.dataframe[1].value["状态"])  # "all work orders"
 
 
 def _apply(at: AppTest, order_id: int, status: str) -> AppTest:

@@ -71,7 +71,7 @@ def test_chart_svg_keeps_chinese_as_text_laid_out_with_the_packaged_font() -> No
     texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
     chinese = [t for t in texts if CHINESE.search(t)]
     assert "缘石坡道" in chinese and "无障碍卫生间" in chinese
-    assert any(t.startswith("合规率 %（误差线") for t in chinese)
+    assert any(t.startswith("合格率 %（误差线") for t in chinese)
     assert all(f"font-family: '{FONT_FAMILY}'" in tag
                for tag in re.findall(r"<text[^>]*>", svg) if "font-family" in tag)
     # matplotlib resolves the family to the packaged file (no system font can stand in for it)

@@ -27,8 +27,10 @@ from audit.auth import AuthenticationFailed, authenticate, end_my_sessions
 from audit.errors import AuditError, PermissionDenied
 from audit.settings import get_settings
 from ui import cache
+from ui.errors import error_text, log_error
 from ui.i18n import t
 from ui.security import change_password_form, client_key, first_run_hint
+from ui.timefmt import local_clock
 
 #: Session-state key of the signed-in user: {"user_id", "username", "role", "signed_in_at"}.
 AUTH_KEY = "auth_user"
@@ -117,12 +119,13 @@ def sign_in_form() -> None:
         sign_in(username, password)
     except AuthenticationFailed as exc:
         if exc.reason == "locked" and exc.locked_until is not None:
-            st.error(t("auth.error.locked", until=f"{exc.locked_until:%H:%M} UTC"))
+            st.error(t("auth.error.locked", until=local_clock(exc.locked_until)))
         else:
             st.error(t(f"auth.error.{exc.reason}"))
         return
     except AuditError as exc:
-        st.error(t("auth.error.storage", error=str(exc)))
+        log_error(exc)
+        st.error(t("auth.error.storage", error=error_text(exc)))
         return
     st.rerun()
 

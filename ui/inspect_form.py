@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -37,6 +36,8 @@ from audit.model import (
 from audit.scoring import Finding, evaluate_partial
 from ui.i18n import current_language, pick, t
 from ui.map import facility_type_label, verdict_label
+from ui.timefmt import local_time, zone_note
+from ui.words import source_label
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -207,12 +208,29 @@ def suspect_rows(rows: Iterable[RowProblem], lang: str) -> list[dict[str, str]]:
     return out
 
 
+def rejected_rows(rows: Iterable[RowProblem], lang: str) -> list[dict[str, str]]:
+    """The rows that stopped an import, in the inspector's language: row, field, value and a
+    sentence saying what to fix (never the importer's developer text)."""
+    from ui.errors import field_label as problem_field
+    from ui.errors import problem_sentence
+
+    return [{
+        t("inspect.import.col.row"): str(r.row),
+        t("inspect.import.col.field"): problem_field(r.field, lang),
+        t("inspect.import.col.value"): _num(r.value),
+        t("inspect.import.col.note"): problem_sentence(
+            Problem(r.field, r.value, r.reason, code=r.code, params=dict(r.params)), lang),
+    } for r in rows]
+
+
 def _hints(p: Problem, lang: str) -> str:
     return pick(lang, "；", "; ").join(h.text("zh" if lang == "zh-Hans" else "en")
                                        for h in p.hints)
 
 
 def _num(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
@@ -299,13 +317,8 @@ def previous_texts(state: FacilityState | None) -> dict[str, str]:
                  if spec.kind == "choice" else _text(fs.value))
         unit = f" {spec.unit}" if spec.unit and spec.kind not in ("bool", "choice") else ""
         out[name] = t("work.reaudit.previous", value=f"{value}{unit}",
-                      date=local_minute(fs.measured_at), version=fs.sequence)
+                      date=local_time(fs.measured_at), version=fs.sequence)
     return out
-
-
-def local_minute(when: datetime) -> str:
-    """A time in Asia/Shanghai to the minute (the page says the zone once)."""
-    return when.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
 
 
 def evaluation_panel(facility_type: str, raw: dict[str, Any]) -> dict[str, Any] | None:
@@ -363,15 +376,15 @@ def history_panel(facility_type: str, audits: list[dict[str, Any]]) -> None:
     rows = [
         {
             t("inspect.history.version"): a["sequence"],
-            t("inspect.history.date"): (local_minute(a["submitted_at"])
-                                        if a["submitted_at"] else "—"),
+            t("inspect.history.date"): local_time(a["submitted_at"]),
             t("inspect.history.inspector"): a["inspector_name"],
             t("inspect.history.verdict"): verdict_label(str(a["verdict"]), lang),
-            t("inspect.history.source"): a["source"],
+            t("inspect.history.source"): source_label(str(a["source"])),
         }
         for a in audits
     ]
     st.dataframe(rows, hide_index=True, use_container_width=True)
+    st.caption(zone_note())
     if len(audits) < 2:
         return
     versions = [a["sequence"] for a in audits]

@@ -19,9 +19,9 @@ from audit.errors import AuditError, ConflictError, InputError, NotFoundError, P
 from audit.settings import get_settings
 from audit.storage.repository import Repository
 from ui import cache
+from ui.errors import error_lines, log_error, problem_sentence
 from ui.i18n import current_language, pick, t
 from ui.map import report_status_label
-from ui.plaintext import public_error
 
 
 def client_key() -> str:
@@ -113,11 +113,11 @@ def error_messages(exc: Exception) -> list[str]:
                 out.append(t("security.rate.global",
                              limit=get_settings().report_global_per_minute))
             elif name == "photo" or name.startswith("photo"):
-                out.append(t("reports.error.photo", detail=problem.allowed))
+                out.append(problem_sentence(problem, current_language()))
             elif name in _KNOWN:
                 out.append(t(f"reports.error.{name}", **_LIMITS.get(name, {})))
             else:
-                out.append(t("reports.error.other", detail=f"{problem.field}: {problem.allowed}"))
+                out.append(problem_sentence(problem, current_language()))
         return out
     if isinstance(exc, NotFoundError):
         return [t("reports.error.not_found")]
@@ -125,11 +125,12 @@ def error_messages(exc: Exception) -> list[str]:
         return [t("reports.error.conflict")]
     if isinstance(exc, PermissionDenied):
         return [t("reports.error.permission")]
-    return [t("reports.error.storage", detail=public_error(exc))]
+    return error_lines(exc)
 
 
 def show_error(exc: Exception) -> None:
     """Show a library error in the user's language (text, not Markdown)."""
+    log_error(exc)
     messages = error_messages(exc)
     st.error(t("reports.error.heading") + "\n\n" + "\n".join(f"- {m}" for m in messages))
 

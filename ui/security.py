@@ -11,6 +11,7 @@ from audit.errors import AuditError, InputError, PermissionDenied
 from audit.reports.ratelimit import client_identity, client_key_for
 from audit.settings import get_settings
 from ui import cache
+from ui.errors import show_error
 from ui.i18n import t
 
 
@@ -69,9 +70,7 @@ def change_password_form(actor: Actor) -> None:
         if any(p.field == "current_password" for p in exc.problems):
             st.error(t("security.password.wrong_current"))
         else:
-            st.error(t("inspect.error.input") + "\n\n" + "\n".join(
-                f"- {t('inspect.problem', field=p.field, value=p.value, allowed=p.allowed)}"
-                for p in exc.problems))
+            show_error(exc, heading_key="inspect.error.input")
         return
     except PermissionDenied:
         st.error(t("security.account_changed"))
@@ -92,7 +91,7 @@ def demo_accounts_admin(actor: Actor) -> None:
             with cache.unit_of_work(actor, write=True) as repo:
                 removed = remove_demo_accounts(repo)
         except AuditError as exc:
-            st.error(t("inspect.error.other", error=str(exc)))
+            show_error(exc)
             return
         cache.demo_account_names.clear()
         st.success(t("security.demo_accounts.removed", names=", ".join(removed)))

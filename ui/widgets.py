@@ -18,6 +18,8 @@ from ui import state
 from ui.i18n import LANGUAGES, current_language, pick, t, translate
 from ui.map import facility_type_label, verdict_label
 from ui.plaintext import md_table, md_text
+from ui.timefmt import local_time, zone_note
+from ui.words import audit_status_label, whole_points
 
 #: Root font size (CSS) when the large-text option is on; Streamlit sizes text in rem.
 LARGE_TEXT_CSS = "<style>html { font-size: 125% !important; }</style>"
@@ -203,7 +205,7 @@ def facility_detail(detail: dict[str, Any], work_orders: pd.DataFrame | None = N
                 "detail.ruleset",
                 ruleset=evaluation.get("ruleset_id", "—"),
                 version=evaluation.get("ruleset_version", "—"),
-                date=_fmt(latest.get("submitted_at")),
+                date=local_time(latest.get("submitted_at")),
             )
         )
         findings = evaluation.get("findings") or []
@@ -231,15 +233,16 @@ def facility_detail(detail: dict[str, Any], work_orders: pd.DataFrame | None = N
             [
                 {
                     t("detail.col.version"): a.get("version"),
-                    t("detail.col.submitted_at"): _fmt(a.get("submitted_at")),
+                    t("detail.col.submitted_at"): local_time(a.get("submitted_at")),
                     t("detail.col.inspector"): a.get("inspector") or "—",
-                    t("detail.col.audit_status"): a.get("status"),
+                    t("detail.col.audit_status"): audit_status_label(a.get("status")),
                     t("detail.verdict"): verdict_label(
                         str((a.get("evaluation") or {}).get("verdict", "")), lang
                     ),
-                    t("detail.col.score"): _fmt((a.get("evaluation") or {}).get("score")),
+                    t("detail.col.score"): whole_points((a.get("evaluation") or {}).get("score")),
                 }
                 for a in audits
             ]
         )
         st.table(md_table(history))
+        st.caption(zone_note())

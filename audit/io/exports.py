@@ -219,17 +219,35 @@ def export_database(repo: Repository, fmt: str, out: Path | str) -> Path:
     return write_export(export_tables(repo), about(repo), fmt, out)
 
 
+def labelled_tables(tables: Mapping[str, pd.DataFrame], headers: Mapping[str, str]
+                    ) -> dict[str, pd.DataFrame]:
+    """``tables`` with people's headers (``headers[column]``, e.g. Chinese) plus a ``columns``
+    sheet that maps each header back to its machine column name (sheet, header, column)."""
+    out: dict[str, pd.DataFrame] = {}
+    rows: list[dict[str, str]] = []
+    for name, frame in tables.items():
+        out[name] = frame.rename(columns=lambda c: headers.get(str(c), str(c)))
+        rows += [{"sheet": name, "header": headers.get(str(c), str(c)), "column": str(c)}
+                 for c in frame.columns]
+    out["columns"] = pd.DataFrame(rows, columns=["sheet", "header", "column"])
+    return out
+
+
 def export_plan_xlsx(selected: pd.DataFrame, summary: pd.DataFrame, note: Mapping[str, str],
-                     out: Path | str) -> Path:
-    """The retrofit plan as an Excel workbook (about, plan, summary sheets), written atomically."""
-    return write_export({"plan": selected, "summary": summary}, note, "xlsx", out)
+                     out: Path | str, headers: Mapping[str, str] | None = None) -> Path:
+    """The retrofit plan as an Excel workbook (about, plan, summary sheets), written atomically;
+    with ``headers`` the plan's columns carry those names and a ``columns`` sheet keeps the
+    machine names."""
+    tables = {"plan": selected, "summary": summary}
+    return write_export(labelled_tables(tables, headers) if headers else tables, note, "xlsx",
+                        out)
 
 
 def plan_xlsx_bytes(selected: pd.DataFrame, summary: pd.DataFrame,
-                    note: Mapping[str, str]) -> bytes:
+                    note: Mapping[str, str], headers: Mapping[str, str] | None = None) -> bytes:
     """The plan workbook as bytes (for a download button)."""
     with tempfile.TemporaryDirectory() as tmp:
-        p = export_plan_xlsx(selected, summary, note, Path(tmp) / "plan.xlsx")
+        p = export_plan_xlsx(selected, summary, note, Path(tmp) / "plan.xlsx", headers)
         return p.read_bytes()
 
 
@@ -281,6 +299,7 @@ __all__ = [
     "export_database",
     "export_plan_xlsx",
     "export_tables",
+    "labelled_tables",
     "plan_xlsx_bytes",
     "view_tables",
     "write_export",

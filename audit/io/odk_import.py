@@ -31,6 +31,7 @@ Rules:
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import zipfile
@@ -80,6 +81,9 @@ class RowProblem:
     reason: str
     #: the submission's facility type when known (to name the field in the inspector's language)
     facility_type: str = ""
+    #: message key and parameters for a person (see :class:`audit.errors.Problem`)
+    code: str = ""
+    params: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False, hash=False)
 
     def __str__(self) -> str:
         return f"row {self.row} ({self.instance_id or 'no instanceID'}): `{self.field}` = " \
@@ -581,7 +585,8 @@ def _store_photos(
             with zip_entry(archive, index[name], limits, field=name) as data:
                 stored = store_photo_info(repo, data, settings=cfg, field=name)
         except InputError as exc:
-            raise ImportRejected([RowProblem(sub.row, sub.instance_id, name, p.value, p.allowed)
+            raise ImportRejected([RowProblem(sub.row, sub.instance_id, name, p.value, p.allowed,
+                                             code=p.code, params=dict(p.params))
                                   for p in exc.problems], source) from None
         photo_ids.append(stored.photo_id)
     return photo_ids
@@ -676,8 +681,8 @@ def _store_audit(
             evaluation, combined = evaluate_combined(state, sub.facility_type, sub.measurements)
         except InputError as exc:
             raise ImportRejected([RowProblem(sub.row, sub.instance_id, p.field, p.value,
-                                             p.allowed) for p in exc.problems],
-                                 report.source) from None
+                                             p.allowed, code=p.code, params=dict(p.params))
+                                  for p in exc.problems], report.source) from None
         measured_from = combined.measured_from
     record = repo.submit_audit(
         facility.id, evaluation, idempotency_key=sub.instance_id, notes=sub.notes,

@@ -129,10 +129,11 @@ def text_field(
     text = clean_text(value)
     if len(text) > limit:
         problems.append(
-            Problem(name, f"{text[:20]}… ({len(text)} characters)", f"at most {limit} characters")
+            Problem(name, f"{text[:20]}… ({len(text)} characters)", f"at most {limit} characters",
+                    code="length", params={"min": 1 if required else 0, "max": limit})
         )
     elif required and not text:
-        problems.append(Problem(name, value, "required: write a few words"))
+        problems.append(Problem(name, value, "required: write a few words", code="required"))
     return text
 
 

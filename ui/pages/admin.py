@@ -9,21 +9,23 @@ from audit.auth import create_user, list_users, set_active, unlock_user
 from audit.errors import AuditError, InputError
 from ui import cache
 from ui.auth import require_role
+from ui.errors import show_error
 from ui.i18n import t
 from ui.plaintext import md_text
 from ui.security import demo_accounts_admin
+from ui.timefmt import local_time, zone_note
 
 
 def _create(actor: Actor) -> None:
     with st.form("admin_create_user", clear_on_submit=True):
         st.markdown(f"#### {t('admin.create.heading')}")
         cols = st.columns(2)
-        username = cols[0].text_input(t("auth.username"))
+        username = cols[0].text_input(t("auth.username"), key="admin_new_username")
         display = cols[1].text_input(t("admin.display_name"))
         role = cols[0].selectbox(t("admin.role"), USER_ROLES,
                                  format_func=lambda r: t(f"auth.role.{r}"))
         password = cols[1].text_input(t("auth.password"), type="password",
-                                      autocomplete="new-password")
+                                      autocomplete="new-password", key="admin_new_password")
         submitted = st.form_submit_button(t("admin.create.button"), type="primary")
     if not submitted:
         return
@@ -31,9 +33,7 @@ def _create(actor: Actor) -> None:
         with cache.unit_of_work(actor, write=True) as repo:
             user = create_user(repo, username, password, role, display_name=display)
     except InputError as exc:
-        st.error(t("inspect.error.input") + "\n\n" + "\n".join(
-            f"- {t('inspect.problem', field=p.field, value=p.value, allowed=p.allowed)}"
-            for p in exc.problems))
+        show_error(exc, heading_key="inspect.error.input")
         return
     st.success(t("admin.create.done", name=user.username, role=t(f"auth.role.{user.role}")))
 
@@ -46,6 +46,7 @@ def main() -> None:
     st.markdown(f"#### {t('admin.users.heading')}")
     with cache.unit_of_work(actor) as repo:
         users = list_users(repo)
+    st.caption(zone_note())
     for user in users:
         cols = st.columns([3, 2, 2, 2, 2])
         demo = f" · {t('admin.demo')}" if user.is_demo else ""
@@ -53,7 +54,7 @@ def main() -> None:
         cols[1].markdown(t(f"auth.role.{user.role}"))
         status = t("admin.active") if user.is_active else t("admin.disabled")
         if user.is_locked():
-            status += " · " + t("admin.locked")
+            status += " · " + t("words.locked_until", until=local_time(user.locked_until))
         cols[2].markdown(status)
         try:
             if user.is_active and user.id != actor.user_id:
@@ -72,7 +73,7 @@ def main() -> None:
                     unlock_user(repo, user.username)
                 st.rerun()
         except AuditError as exc:
-            st.error(t("inspect.error.other", error=md_text(exc)))
+            show_error(exc)
 
 
 main()

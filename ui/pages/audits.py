@@ -34,6 +34,8 @@ from audit.settings import get_settings
 from ui import cache, state
 from ui.assets import localise
 from ui.auth import require_role
+from ui.chrome import photo_limit_mb
+from ui.errors import error_text, log_error, show_error
 from ui.i18n import current_language, pick, t
 from ui.inspect_form import (
     GpsFix,
@@ -41,14 +43,15 @@ from ui.inspect_form import (
     evaluation_panel,
     geolocation_available,
     history_panel,
-    local_minute,
     measurement_inputs,
     parse_gps_result,
     previous_texts,
+    rejected_rows,
     suspect_rows,
 )
 from ui.map import YANGJIANG_CENTRE, add_tiles, facility_type_label, verdict_label
 from ui.plaintext import md_text
+from ui.timefmt import local_time
 
 if TYPE_CHECKING:
     from audit.storage.repository import Repository
@@ -183,9 +186,7 @@ def _location_gps_typed() -> None:
 
 
 def _problems(exc: InputError) -> None:
-    lines = "\n".join(f"- {t('inspect.problem', field=p.field, value=p.value, allowed=p.allowed)}"
-                      for p in exc.problems)
-    st.error(f"{t('inspect.error.input')}\n\n{lines}")
+    show_error(exc, heading_key="inspect.error.input")
 
 
 def _duplicates(facility_type: str) -> bool:
@@ -249,13 +250,14 @@ def _save(actor: Any, facility_type: str, raw: dict[str, Any], notes: str, name:
         st.warning(t("inspect.dup.on_save"))
         return
     except ConflictError as exc:
-        st.error(t("inspect.error.conflict", detail=md_text(exc)))
+        log_error(exc)
+        st.error(t("inspect.error.conflict", detail=error_text(exc)))
         return
     except InputError as exc:
         _problems(exc)
         return
     except (NotFoundError, AuditError, OSError) as exc:
-        st.error(t("inspect.error.other", error=md_text(exc)))
+        show_error(exc)
         return
     cache.facility_frame.clear()
     cache.facility_detail.clear()
@@ -286,7 +288,7 @@ def _network() -> Any:
 
 
 def _import_section(actor: Any) -> None:
-    from audit.io.odk_import import ImportRejected, import_odk, problems_table
+    from audit.io.odk_import import ImportRejected, import_odk
 
     with st.expander(t("inspect.import.heading")):
         from audit.io.xlsform import xlsform_bytes
@@ -326,10 +328,11 @@ def _import_section(actor: Any) -> None:
                     )
             except ImportRejected as exc:
                 st.error(t("inspect.import.rejected", n=len({r.row for r in exc.rows})))
-                st.dataframe(problems_table(exc.rows), hide_index=True)
+                log_error(exc)
+                st.dataframe(rejected_rows(exc.rows, current_language()), hide_index=True)
                 return
             except (InputError, AuditError) as exc:
-                st.error(t("inspect.error.other", error=md_text(exc)))
+                show_error(exc)
                 return
         cache.facility_frame.clear()
         st.success(t("inspect.import.done", imported=report.imported,
@@ -416,7 +419,8 @@ def main() -> None:
             previous=previous_texts(previous) if reaudit and not reaudit.full else None)
         notes = st.text_area(t("inspect.notes"), key=f"insp_notes:{form}")
         files = st.file_uploader(t("inspect.photos"), type=PHOTO_TYPES,
-                                 accept_multiple_files=True, key=f"insp_photos:{form}")
+                                 accept_multiple_files=True, key=f"insp_photos:{form}",
+                                 max_upload_size=photo_limit_mb())
         if st.toggle(t("inspect.camera"), key=f"insp_cam_on:{form}"):
             shot = st.camera_input(t("inspect.camera"), key=f"insp_cam:{form}")
             if shot is not None:
@@ -466,7 +470,7 @@ def _reaudit_choice(state: FacilityState | None, form: str) -> ReauditChoice | N
     if state is None:
         return None
     lang = current_language()
-    st.info(t("work.reaudit.explain", date=local_minute(state.submitted_at),
+    st.info(t("work.reaudit.explain", date=local_time(state.submitted_at),
               version=state.sequence))
     full = st.checkbox(t("work.reaudit.full"), key=f"insp_full:{form}",
                        help=t("work.reaudit.full_help"))

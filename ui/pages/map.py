@@ -12,10 +12,10 @@ from audit.settings import get_settings
 from ui import cache, state, widgets
 from ui.assets import missing_vendor_files
 from ui.downloads import export_buttons
+from ui.errors import error_text, log_error
 from ui.i18n import current_language, pick, t
 from ui.map import VERDICTS, build_map, facility_id_from_tooltip, facility_type_label
 from ui.map import verdict_label as _verdict_label
-from ui.plaintext import public_error
 
 #: Most facilities listed in the keyboard/screen-reader picker at once.
 PICKER_LIMIT = 300
@@ -27,7 +27,8 @@ def _optional(loader: Any, *args: Any) -> tuple[Any, str | None]:
     try:
         return loader(*args), None
     except (ImportError, AttributeError, AuditError, OSError, ValueError) as exc:
-        return None, public_error(exc)
+        log_error(exc)
+        return None, error_text(exc)
 
 
 def _filters(lang: str, districts: Any) -> dict[str, Any]:
@@ -156,7 +157,7 @@ def render() -> None:
     st.title(t("map.title"))
     missing = missing_vendor_files()
     if missing:
-        st.error(t("map.assets_missing", paths=", ".join(str(p) for p in missing[:3])))
+        st.error(t("map.assets_missing", paths=", ".join(p.name for p in missing[:3])))
         st.stop()
 
     districts, district_error = _optional(cache.districts)
@@ -227,7 +228,8 @@ def render() -> None:
         fmap = build_map(facilities, tiles=settings.tiles, tianditu_key=settings.tianditu_key,
                          **layers)
     except AuditError as exc:
-        st.warning(t("map.tiles_error", error=public_error(exc)))
+        log_error(exc)
+        st.warning(t("map.tiles_error", error=error_text(exc)))
         fmap = build_map(facilities, tiles="none", **layers)
     result = st_folium(
         fmap,
@@ -265,7 +267,8 @@ def render() -> None:
         try:
             detail = cache.facility_detail(int(selected))
         except AuditError as exc:
-            st.error(t("map.detail_error", error=public_error(exc)))
+            log_error(exc)
+            st.error(t("map.detail_error", error=error_text(exc)))
         else:
             orders, orders_error = _optional(cache.work_orders)
             if orders_error:

@@ -12,8 +12,8 @@ from audit.actors import SYSTEM, Actor, permitted
 from audit.errors import AuditError, InputError
 from ui import cache
 from ui.auth import require_role
+from ui.errors import error_text, log_error
 from ui.i18n import t
-from ui.plaintext import md_text
 from ui.state import LANG
 
 DEFAULT_BUDGET_YUAN = 500_000.0  # the form's starting value; the bureau types its own budget
@@ -21,10 +21,23 @@ DEFAULT_DUE_DAYS = 60  # the plan orders' starting due date: today + this many d
 PLAN = "plan_result"  # session key: the last computed plan, kept across reruns
 
 
-def _table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+#: Machine columns of the plan workbook that get a person's header (words.col.<column>).
+PLAN_COLUMNS: tuple[str, ...] = (
+    "candidate_id", "kind", "facility_id", "report_id", "district_code", "fix_type", "type_zh",
+    "name", "lon", "lat", "n_fail", "severity", "importance", "cost_yuan", "priority", "is_demo",
+    "fixes",
+)
+
+
+def _headers() -> dict[str, str]:
+    return {c: t(f"words.col.{c}") for c in PLAN_COLUMNS}
+
+
+def _table(frame: pd.DataFrame, lang: str, names: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame({
         t("bureau.col.candidate"): frame["candidate_id"],
-        t("bureau.col.district"): frame["district_code"],
+        t("bureau.col.district"): frame["district_code"].map(
+            lambda c: names.get(c, t("reports.counts.no_district"))),
         t("bureau.col.type"): frame["type_zh"] if lang.startswith("zh") else frame["fix_type"],
         t("bureau.col.name"): frame["name"],
         t("bureau.col.severity"): frame["severity"],
@@ -66,33 +79,34 @@ def main() -> None:
             plan = optimise_plan(pool, budget)
             greedy = greedy_plan(pool, budget)
         except InputError as exc:
-            st.error(t("bureau.plan.bad_budget", error=md_text(exc)))
+            log_error(exc)
+            st.error(t("bureau.plan.bad_budget", error=error_text(exc)))
             return
         # kept in the session: the plan stays on screen after its download (a rerun)
         st.session_state[PLAN] = {"plan": plan, "greedy": greedy.total_priority}
     if st.session_state.get(PLAN):
         _show_plan(actor, st.session_state[PLAN]["plan"], st.session_state[PLAN]["greedy"],
-                   data, lang)
+                   data, lang, names)
     with st.expander(t("bureau.plan.candidates", n=len(cand))):
-        st.dataframe(_table(cand, lang), hide_index=True, use_container_width=True)
+        st.dataframe(_table(cand, lang, names), hide_index=True, use_container_width=True)
 
 
-def _show_plan(actor: Actor, plan: Any, greedy: float, data: dict[str, Any], lang: str
-               ) -> None:
+def _show_plan(actor: Actor, plan: Any, greedy: float, data: dict[str, Any], lang: str,
+               names: dict[str, str]) -> None:
     from audit.io.exports import about, plan_xlsx_bytes
     from audit.priority import plan_summary
 
     st.success(t("bureau.plan.summary", n=len(plan.selected),
                  cost=f"{plan.total_cost_yuan:,.0f}", priority=f"{plan.total_priority:.1f}",
                  greedy=f"{greedy:.1f}"))
-    st.dataframe(_table(plan.selected, lang), hide_index=True, use_container_width=True)
+    st.dataframe(_table(plan.selected, lang, names), hide_index=True, use_container_width=True)
     with cache.unit_of_work(SYSTEM) as repo:
         note = about(repo)
     note["assumptions"] = (f"unit costs: {data['params_source']}; destinations: "
                            f"{data['destinations_source']}"
                            + (" (SYNTHETIC)" if data["destinations_synthetic"] else ""))
     st.download_button(t("bureau.plan.download"),
-                       plan_xlsx_bytes(plan.selected, plan_summary(plan), note),
+                       plan_xlsx_bytes(plan.selected, plan_summary(plan), note, _headers()),
                        file_name="retrofit_plan.xlsx", key="plan_download",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml"
                             ".sheet")
@@ -117,7 +131,8 @@ def _plan_orders_form(actor: Actor, selected: pd.DataFrame) -> None:
         with cache.unit_of_work(actor, write=True) as repo:
             done = create_plan_work_orders(repo, selected, responsible_unit=unit, due_date=due)
     except AuditError as exc:
-        st.error(t("bureau.wo.error", error=md_text(exc)))
+        log_error(exc)
+        st.error(t("bureau.wo.error", error=error_text(exc)))
         return
     cache.work_orders.clear()
     st.success(t("work.plan.created", n=len(done.created), skipped=len(done.skipped)))

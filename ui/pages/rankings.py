@@ -8,7 +8,7 @@ import streamlit as st
 from audit.actors import SYSTEM
 from ui import cache
 from ui.bureau_charts import compliance_bars, gap_heatmap
-from ui.i18n import t
+from ui.i18n import catalogue, current_language, t
 from ui.state import LANG
 
 GROUPS = {"cell": ("district_code", "facility_type"), "district": ("district_code",),
@@ -61,7 +61,10 @@ def main() -> None:
         st.info(t("bureau.rank.empty"))
         return
     st.dataframe(_display(table, lang), hide_index=True, use_container_width=True)
-    weights = ", ".join(f"{k}={v:g}" for k, v in data["weights"].items())
+    weights = t("words.list_sep").join(
+        t("words.weight", severity=t(f"severity.{k}") if f"severity.{k}" in catalogue(
+            current_language()) else t("words.other"), weight=f"{v:g}")
+        for k, v in data["weights"].items())
     st.caption(t("bureau.rank.basis", n=data["n_audits"], weights=weights,
                  source=source_label(data["expected_source"])))
     st.subheader(t("bureau.rank.bars"))

@@ -20,6 +20,7 @@ from audit.errors import AuditError, InputError
 from audit.settings import get_settings
 from ui import cache
 from ui import reports_data as D
+from ui.chrome import photo_limit_mb, receipt_status
 from ui.i18n import current_language, t
 
 STAGE = "report_stage"  # "form" | "review" | "done" | "supported"
@@ -122,7 +123,7 @@ def _form() -> bool:
             help=t("reports.field.description_help"),
         )
         st.file_uploader(t("reports.field.photo"), type=PHOTO_TYPES, key=PHOTO,
-                         help=t("reports.field.photo_help"))
+                         help=t("reports.field.photo_help"), max_upload_size=photo_limit_mb())
         st.text_input(
             t("reports.field.contact"),
             key=FIELDS["contact"],
@@ -213,7 +214,7 @@ def _done() -> None:
     result = st.session_state.get(RESULT) or {}
     if st.session_state.get(STAGE) == "done":
         st.success(t("reports.done.title"))
-        st.markdown(f"#### {t('reports.done.code')}")
+        receipt_status(t("reports.done.code"), str(result.get("code", "")))
         st.code(result.get("code", ""), language=None)
         st.write(t("reports.done.code_help"))
         st.markdown(f"#### {t('security.secret.heading')}")

@@ -17,6 +17,7 @@ from audit.errors import AuditError
 from ui import cache
 from ui import reports_data as D
 from ui.i18n import t
+from ui.timefmt import local_time, zone_note
 
 CODE = "status_code"  # the code last looked up (normalised) or None
 CODE_INPUT = "status_code_input"
@@ -24,11 +25,10 @@ SECRET = "status_secret"  # the reporter's secret token given with the code (or 
 SECRET_INPUT = "status_secret_input"
 REOPEN_COMMENT = "status_reopen_comment"
 MESSAGE = "status_message"
-TIME_FORMAT = "%Y-%m-%d %H:%M"
 
 
 def _when(value: Any) -> str:
-    return pd.Timestamp(value).tz_convert("Asia/Shanghai").strftime(TIME_FORMAT)
+    return local_time(value)
 
 
 def _lookup_form() -> None:
@@ -64,6 +64,7 @@ def _show(view: dict[str, Any]) -> None:
     D.plain(t("reports.status.description"), view["description"])
     D.plain(t("reports.status.created"), _when(view["created_at"]))
     D.plain(t("reports.status.updated"), _when(view["updated_at"]))
+    st.caption(zone_note())
     if view["facility_id"] is not None:
         st.caption(t("reports.status.facility", id=int(view["facility_id"])))
     if view["photo_id"] is not None:

@@ -20,6 +20,8 @@ from ui import cache
 from ui import reports_data as D
 from ui.auth import require_role
 from ui.i18n import t
+from ui.timefmt import local_time, zone_note
+from ui.words import action_label, actor_label
 
 SELECTED = "review_report_id"
 STATUS_FILTER = "review_statuses"
@@ -47,7 +49,8 @@ def _act(actor: Actor, action: str, func: Any, *args: Any, **kwargs: Any) -> Non
 def _queue(actor: Actor) -> pd.DataFrame | None:
     statuses = st.multiselect(
         t("reports.review.status_filter"), list(R.STATUSES), default=list(R.OPEN_STATUSES),
-        format_func=D.status_label, key=STATUS_FILTER,
+        format_func=D.status_label, key=STATUS_FILTER, select_all=False,
+        placeholder=t("words.chrome.choose"),
     )
     with D.repository(actor) as repo:
         return R.moderation_queue(repo, statuses or R.OPEN_STATUSES)
@@ -117,8 +120,9 @@ def _detail(actor: Actor, row: pd.Series) -> None:
     with D.repository(actor) as repo:
         history = repo.history("report", report_id)
     for entry in history:
-        st.text(f"{pd.Timestamp(entry['at']).strftime('%Y-%m-%d %H:%M')} · {entry['actor']} · "
-                f"{entry['action']}")
+        st.text(f"{local_time(entry['at'])} · {actor_label(entry['actor'])} · "
+                f"{action_label(entry['action'])}")
+    st.caption(zone_note())
 
 
 def _duplicate_form(actor: Actor, view: dict[str, Any], report_id: int, version: int) -> None:

@@ -26,9 +26,10 @@ from audit.workorders import (
 from ui import cache
 from ui.auth import require_role
 from ui.downloads import export_buttons
+from ui.errors import error_text, log_error
 from ui.i18n import current_language, t
 from ui.map import facility_type_label, verdict_label
-from ui.plaintext import md_text
+from ui.words import display_table
 
 DEFAULT_DUE_DAYS = 60  # the form's starting due date: today + this many days
 #: Session key: order id → row version of the orders as last shown (the optimistic lock).
@@ -55,20 +56,21 @@ def main() -> None:
         st.info(t("bureau.wo.empty"))
     else:
         view = _filtered(orders, status_label, lang)
-        shown = view.assign(status=view["status"].map(status_label))
         cols = ["work_order_id", "title", "responsible_unit", "due_date", "status",
                 "days_overdue", "district_code", "facility_type", "cost_yuan", "is_demo"]
-        overdue = shown[shown["overdue"]]
+        overdue = view[view["overdue"]]
         st.subheader(t("bureau.wo.overdue", n=len(overdue)))
-        st.dataframe(overdue[cols], hide_index=True, use_container_width=True)
+        st.dataframe(display_table(overdue, cols), hide_index=True, use_container_width=True)
         st.subheader(t("bureau.wo.all"))
-        picked = st.dataframe(shown[cols], hide_index=True, use_container_width=True,
+        picked = st.dataframe(display_table(view, cols), hide_index=True, use_container_width=True,
                               on_select="rerun", selection_mode="single-row", key="wo_table")
         rows = list(picked.selection.rows) if picked is not None else []
         _row_actions(actor, view, rows[0] if rows else None, seen, status_label)
         st.subheader(t("bureau.wo.ttf"))
         with cache.unit_of_work(actor) as repo:
-            st.dataframe(time_to_fix(repo), hide_index=True, use_container_width=True)
+            ttf = time_to_fix(repo)
+        st.dataframe(display_table(ttf, list(ttf.columns)), hide_index=True,
+                     use_container_width=True)
     _create_form(actor, lang)
     _export_section(actor)
 
@@ -187,7 +189,8 @@ def _create_form(actor: Actor, lang: str) -> None:
                 _refresh()
                 st.success(t("bureau.wo.created", id=rec.id))
             except AuditError as exc:
-                st.error(t("bureau.wo.error", error=md_text(exc)))
+                log_error(exc)
+                st.error(t("bureau.wo.error", error=error_text(exc)))
 
 
 def _change_status(actor: Actor, order_id: int, status: str, seen: dict[int, int],
@@ -208,7 +211,8 @@ def _change_status(actor: Actor, order_id: int, status: str, seen: dict[int, int
         st.error(t("bureau.wo.not_found", id=order_id))
         return
     except AuditError as exc:
-        st.error(t("bureau.wo.error", error=md_text(exc)))
+        log_error(exc)
+        st.error(t("bureau.wo.error", error=error_text(exc)))
         return
     _refresh()
     st.success(t("bureau.wo.changed", id=rec.id, status=status_label[rec.status]))

@@ -1,0 +1,120 @@
+"""What a person reads on a page, and the patterns that must never be in it (issue 17, items 6,
+7, 8, 10): developer text, internal identifiers, raw numbers and times, server paths.
+
+:func:`page_texts` collects every text an AppTest run shows (titles, alerts, captions, widget
+labels and options, table headers and cells); :func:`offences` lists what a Chinese page must not
+show. "Developer text" means: an ``=`` between words, a snake_case or dotted identifier, a Python
+literal (``None``, ``True``, ``nan``, ``'quoted'``), or a run of three or more Latin words that
+is not an allowed proper name (GB 55019, OSM, Excel, CSV ... and the bilingual labels the app
+shows on purpose, such as the synthetic-data banner).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import pandas as pd
+
+from audit.model import FACILITY_TYPES, SCHEMAS
+from audit.reports import REPORT_CATEGORIES
+
+#: Text the app shows in Latin script on purpose (proper names, units, bilingual labels).
+ALLOWED_PHRASES: tuple[str, ...] = (
+    "Demo data (synthetic)", "Language", "GB 55019", "GB 50763", "OpenStreetMap", "OSM",
+    "Excel", "CSV", "XLSX", "GeoJSON", "GeoPackage", "GPKG", "ODK", "KoboCollect", "XLSForm",
+    "JPEG", "PNG", "HEIC", "GeoNames", "Leaflet", "WGS84", "GCJ-02", "BD-09", "GPS", "English",
+)
+#: Internal codes that must never be shown as they are.
+STATES: frozenset[str] = frozenset({
+    "submitted", "draft", "planned", "in_progress", "done", "verified", "new", "rejected",
+    "duplicate", "fixed", "compliant", "non_compliant", "unaudited", "incomplete", "anonymous",
+})
+_CODES: frozenset[str] = frozenset(
+    {*FACILITY_TYPES, *REPORT_CATEGORIES, *STATES,
+     *(f.name for fields in SCHEMAS.values() for f in fields)})
+
+PATTERNS: dict[str, re.Pattern[str]] = {
+    "assignment (x = y)": re.compile(r"[A-Za-z_]\w*\s*=\s*\S"),
+    "snake_case identifier": re.compile(r"(?<![\w./-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w-])"),
+    "dotted field path": re.compile(r"(?<![\w/-])[a-z_]{2,}\.[a-z_]{2,}(?:\.[a-z_]+)*(?![\w(])"),
+    "Python literal": re.compile(r"\b(?:None|True|False|nan|NaN|NaT)\b|'[a-z_]+'"),
+    "district code": re.compile(r"(?<!\d)4417\d\d(?!\d)"),
+    "unrounded number": re.compile(r"(?<![\d.])\d+\.\d{3,}(?!\d)"),
+    "seconds or microseconds": re.compile(r"\d\d:\d\d:\d\d"),
+    "UTC": re.compile(r"\bUTC\b|[+-]00:00"),
+    "log actor": re.compile(r"\b(?:anonymous|inspector|bureau|admin|system):[\w-]+"),
+    "server path": re.compile(r"(?<![\w.])/(?:srv|home|tmp|work|var|usr|opt|root)/"),
+    "English sentence": re.compile(r"[A-Za-z]{2,}(?:[ ,:;'()-]+[A-Za-z]{2,}){2,}"),
+}
+
+
+#: Allowed: a data file's name (not its path) and a WGS84 coordinate pair "lon, lat".
+_FILE_NAME = re.compile(r"(?<![/\w])[\w-]+\.(?:csv|toml|xlsx|gpkg|geojson|json|zip|tar\.gz)\b")
+_LONLAT = re.compile(r"\b1[01]\d\.\d+\s*[,，]\s*[12]\d\.\d+\b")
+
+
+def offences(text: str) -> list[str]:
+    """What in ``text`` a person on a Chinese page must not see (empty when none)."""
+    found: list[str] = []
+    cleaned = _LONLAT.sub(" ", _FILE_NAME.sub(" ", text))
+    for phrase in ALLOWED_PHRASES:
+        cleaned = cleaned.replace(phrase, " ")
+    for name, pattern in PATTERNS.items():
+        found += [f"{name}: {m.group(0)!r} in {text[:120]!r}" for m in pattern.finditer(cleaned)]
+    for word in re.findall(r"[A-Za-z_]+", cleaned):
+        if word in _CODES:
+            found.append(f"internal code: {word!r} in {text[:120]!r}")
+    return found
+
+
+def _frame_texts(frame: Any) -> Iterator[str]:
+    if not isinstance(frame, pd.DataFrame):
+        return
+    yield from (str(c) for c in frame.columns)
+    for column in frame.columns:
+        for value in frame[column].head(200):
+            if value is None or (isinstance(value, float) and pd.isna(value)):
+                yield "None"  # an empty cell is drawn as "None" by Streamlit's table
+            elif not isinstance(value, bool):
+                yield str(value)
+
+
+def page_texts(at: Any) -> list[str]:
+    """Every text the AppTest run shows (main area and sidebar)."""
+    out: list[str] = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "text", "error",
+                 "warning", "info", "success", "exception", "metric", "latex", "code"):
+        for el in getattr(at, kind):
+            out.append(str(getattr(el, "value", "") or ""))
+            if kind == "metric":
+                out.append(str(el.label))
+    for kind in ("button", "text_input", "text_area", "number_input", "selectbox",
+                 "multiselect", "radio", "checkbox", "toggle", "date_input", "expander",
+                 "tabs", "slider", "select_slider", "time_input"):
+        for el in getattr(at, kind):
+            out.append(str(getattr(el, "label", "") or ""))
+            out.append(str(getattr(el, "placeholder", "") or ""))
+            out.append(str(getattr(el, "help", "") or ""))
+            out.extend(str(o) for o in getattr(el, "options", []) or [])
+    for el in (*at.dataframe, *at.table):
+        out.extend(_frame_texts(el.value))
+    for kind in ("download_button", "file_uploader", "link_button", "page_link"):
+        for el in at.get(kind):
+            proto = getattr(el, "proto", None)
+            out.extend(str(getattr(proto, f, "") or "") for f in ("label", "help"))
+    return [s for s in out if s.strip()]
+
+
+def page_offences(at: Any, data: Iterable[str] = ()) -> list[str]:
+    """Every offence on the page; ``data`` are values people typed (facility names, addresses,
+    report texts), shown as they are and so taken out of each text first."""
+    values = sorted({d for d in data if d and len(d) > 3}, key=len, reverse=True)
+    found: list[str] = []
+    for text in page_texts(at):
+        for value in values:
+            if value in text:
+                text = text.replace(value, " ")
+        found += offences(text)
+    return found

@@ -1,0 +1,140 @@
+"""Streamlit's own English words in the user's language (issue 17, item 9).
+
+Streamlit has no option for some of its built-in texts ("Skip to main content", "Expand
+sidebar", "Help for …", the file uploader's "Drag and drop files here" / "Browse files" / "Limit
+200MB per file", the multiselect's "Select all", "Choose an option"). Widgets get placeholders
+and ``select_all=False`` where Streamlit offers them; for the rest :func:`install` adds the app's
+own small script (no third-party code) that rewrites those texts and their ``aria-label`` /
+``title`` attributes from the catalogue as Streamlit draws them, and a style rule that hides
+"Press Enter to submit form", which Streamlit draws over the text being typed (every form has a
+submit button).
+"""
+
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from ui.i18n import current_language, translate
+
+#: The element of the report confirmation that takes the focus.
+RECEIPT_ID = "a11y-report-receipt"
+#: Streamlit's exact English texts → catalogue keys.
+EXACT: dict[str, str] = {
+    "Choose an option": "words.chrome.choose",
+    "Choose options": "words.chrome.choose",
+    "Select all": "words.chrome.select_all",
+    "Drag and drop files here": "words.chrome.drop",
+    "Drag and drop file here": "words.chrome.drop",
+    "Browse files": "words.chrome.browse",
+    "Upload": "words.chrome.upload",
+    "Skip to main content": "words.chrome.skip",
+    "Expand sidebar": "words.chrome.expand",
+    "Collapse sidebar": "words.chrome.collapse",
+    "No results": "words.chrome.no_results",
+    "Clear all": "words.chrome.clear_all",
+    "Clear value": "words.chrome.clear_all",
+    "Remove file": "words.chrome.remove_file",
+    "Press Enter to submit form": "words.chrome.enter",
+    "Press Enter to apply": "words.chrome.enter",
+}
+#: Streamlit's texts with a variable part: (JavaScript regex source, catalogue key with {0}).
+PATTERNS: tuple[tuple[str, str], ...] = (
+    (r"^Help for (.+)$", "words.chrome.help_for"),
+    (r"^Limit (\S+) per file(.*)$", "words.chrome.limit"),
+)
+
+_SCRIPT = """
+<style>[data-testid="InputInstructions"]{display:none !important}</style>
+<script>
+(() => {
+  const words = __WORDS__;
+  const patterns = __PATTERNS__.map(([re, text]) => [new RegExp(re), text]);
+  const swap = (value) => {
+    if (!value) return null;
+    const trimmed = value.trim();
+    if (Object.prototype.hasOwnProperty.call(words, trimmed)) return words[trimmed];
+    for (const [re, text] of patterns) {
+      const m = trimmed.match(re);
+      if (m) return text.replace("{0}", m[1]).replace("{1}", m[2] || "");
+    }
+    return null;
+  };
+  const ATTRS = ["aria-label", "title", "placeholder"];
+  const fix = (root) => {
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const out = swap(node.nodeValue);
+      if (out !== null && out !== node.nodeValue) node.nodeValue = out;
+    }
+    const elements = root.querySelectorAll
+      ? root.querySelectorAll("[aria-label],[title],[placeholder]") : [];
+    for (const el of elements) {
+      for (const name of ATTRS) {
+        const out = swap(el.getAttribute(name));
+        if (out !== null && out !== el.getAttribute(name)) el.setAttribute(name, out);
+      }
+    }
+  };
+  const state = window.__a11yChrome || (window.__a11yChrome = {});
+  state.fix = fix;
+  document.documentElement.lang = __LANG__;
+  fix(document.body);
+  if (!state.observer) {
+    state.observer = new MutationObserver(() => {
+      if (state.pending) return;
+      state.pending = true;
+      requestAnimationFrame(() => { state.pending = false; state.fix(document.body); });
+    });
+    state.observer.observe(document.body, {subtree: true, childList: true, characterData: true,
+      attributes: true, attributeFilter: ATTRS});
+  }
+})();
+</script>
+"""
+
+
+def chrome_words(lang: str) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """The replacements for ``lang``: exact texts and (pattern, text with {0}/{1})."""
+    exact = {english: translate(lang, key) for english, key in EXACT.items()}
+    patterns = [(regex, translate(lang, key)) for regex, key in PATTERNS]
+    return exact, patterns
+
+
+def script(lang: str) -> str:
+    """The style rule and the script for ``lang`` (JSON-encoded data, no user text)."""
+    exact, patterns = chrome_words(lang)
+    html_lang = "zh-Hans" if lang == "zh-Hans" else "en"
+    return (_SCRIPT.replace("__WORDS__", json.dumps(exact, ensure_ascii=False))
+            .replace("__PATTERNS__", json.dumps(patterns, ensure_ascii=False))
+            .replace("__LANG__", json.dumps(html_lang)))
+
+
+def photo_limit_mb() -> int:
+    """The photo size limit in whole MB, for ``st.file_uploader(max_upload_size=...)`` (so the
+    uploader states the app's own limit, not the server-wide one)."""
+    from audit.settings import get_settings
+
+    return max(1, get_settings().photo_max_bytes // (1024 * 1024))
+
+
+def receipt_status(label: str, code: str) -> None:
+    """The confirmation line with the report code as a status message that takes the focus,
+    so a screen reader announces it at once (the code is the app's own, escaped anyway)."""
+    import html
+
+    st.html(f'<p id="{RECEIPT_ID}" role="status" aria-live="polite" tabindex="-1" '
+            f'style="font-size:1.25rem;font-weight:600;margin:0">{html.escape(label)} '
+            f'<span lang="en">{html.escape(code)}</span></p>'
+            f'<script>document.getElementById("{RECEIPT_ID}").focus();</script>',
+            unsafe_allow_javascript=True)
+
+
+def install() -> None:
+    """Add the translator to this run (once per page, in the sidebar: it takes no space)."""
+    with st.sidebar:
+        st.html(script(current_language()), unsafe_allow_javascript=True)
+
+
+__all__ = ["EXACT", "PATTERNS", "chrome_words", "install", "photo_limit_mb", "script"]
