@@ -36,8 +36,8 @@ def test_work_order_rows_filter_act_and_create_by_picking(app: AppTest) -> None:
     every = len(app.dataframe[1].value)
     app.multiselect(key="wo_f_status").set_value(["planned"]).run()
     planned = app.dataframe[1].value
-    assert 0 < len(planned) < every and set(planned["status"]) == {"已计划"}
-    first = int(planned["work_order_id"].iloc[0])
+    assert 0 < len(planned) < every and set(planned["状态"]) == {"已计划"}
+    first = int(planned["工单编号"].iloc[0])
     app.selectbox(key="wo_pick").set_value(first).run()
     next(b for b in app.button if b.key == "wo_move_in_progress").click().run()
     assert not app.exception

@@ -68,7 +68,8 @@ VIOLATIONS = {
     ),
     "ui in audit": ("audit/geo.py", "\nimport ui.i18n\n", {"layers", "no-streamlit"}),
     "demo data in a domain module": (
-        "audit/rankings.py", "\nfrom audit.demo import accounts\n", {"demo"}
+        # a module the demo package does not reach, so the import breaks no cycle contract too
+        "audit/priority.py", "\nfrom audit.demo import accounts\n", {"demo"}
     ),
     "a cycle (rankings imports stats)": ("audit/stats.py", "\nimport audit.rankings\n", {"cycles"}),
 }

@@ -34,6 +34,8 @@ from ui.words import display_table
 DEFAULT_DUE_DAYS = 60  # the form's starting due date: today + this many days
 #: Session key: order id → row version of the orders as last shown (the optimistic lock).
 SEEN_VERSIONS = "wo_seen_versions"
+#: Session key: the (order id, status) of a move button pressed on the last render.
+PENDING_MOVE = "wo_pending_move"
 
 
 def _refresh() -> None:
@@ -46,12 +48,15 @@ def main() -> None:
     lang = current_language()
     st.title(t("bureau.wo.title"))
     seen: dict[int, int] = dict(st.session_state.get(SEEN_VERSIONS, {}))  # as last shown
+    status_label = {s: t(f"bureau.wo.status.{s}") for s in STATUSES}
+    pending = st.session_state.pop(PENDING_MOVE, None)
+    if pending is not None:
+        _change_status(actor, int(pending[0]), str(pending[1]), seen, status_label)
     orders = cache.work_orders()
     st.session_state[SEEN_VERSIONS] = {
         int(i): int(v) for i, v in zip(orders["work_order_id"], orders["row_version"],
                                         strict=True)
     }
-    status_label = {s: t(f"bureau.wo.status.{s}") for s in STATUSES}
     if orders.empty:
         st.info(t("bureau.wo.empty"))
     else:
@@ -149,8 +154,11 @@ def _row_actions(actor: Actor, view: pd.DataFrame, selected: int | None, seen: d
         st.caption(t("bureau.wo.verify_help"))
     cols = st.columns(len(moves))
     for col, move in zip(cols, moves, strict=True):
-        if col.button(t("work.wo.move", status=status_label[move]), key=f"wo_move_{move}"):
-            _change_status(actor, int(order_id), move, seen, status_label)
+        # recorded by a callback, so that a click on what the page showed is applied against
+        # the version shown even when the order changed meanwhile and this button is gone from
+        # the rerun (the library then refuses it, and the page says so)
+        col.button(t("work.wo.move", status=status_label[move]), key=f"wo_move_{move}",
+                   on_click=_request_move, args=(int(order_id), move))
 
 
 def _create_form(actor: Actor, lang: str) -> None:
@@ -191,6 +199,10 @@ def _create_form(actor: Actor, lang: str) -> None:
             except AuditError as exc:
                 log_error(exc)
                 st.error(t("bureau.wo.error", error=error_text(exc)))
+
+
+def _request_move(order_id: int, status: str) -> None:
+    st.session_state[PENDING_MOVE] = (order_id, status)
 
 
 def _change_status(actor: Actor, order_id: int, status: str, seen: dict[int, int],
