@@ -16,6 +16,12 @@ from audit.io.exports import DOWNLOADS, FORMATS, export_bytes
 from ui.i18n import t
 
 
+def column_headers(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
+    """Each column of ``tables`` under its header in the session's language
+    (``words.col.<column>``): the Excel download's headers."""
+    return {str(c): t(f"words.col.{c}") for frame in tables.values() for c in frame.columns}
+
+
 def export_buttons(
     tables: Callable[[], tuple[Mapping[str, pd.DataFrame], Mapping[str, str]]],
     *,
@@ -23,14 +29,15 @@ def export_buttons(
     key: str,
 ) -> None:
     """A row of buttons (CSV, Excel, GeoJSON, GeoPackage) exporting ``tables()`` — a callable
-    returning (tables, note) — as ``<stem>.<suffix>``."""
+    returning (tables, note) — as ``<stem>.<suffix>``; the Excel file has headers in the
+    session's language and a sheet naming the machine columns."""
     cols = st.columns(len(FORMATS))
     for col, fmt in zip(cols, FORMATS, strict=True):
         suffix, mime = DOWNLOADS[fmt]
 
         def data(fmt: str = fmt) -> bytes:
             frames, note = tables()
-            return export_bytes(frames, note, fmt)
+            return export_bytes(frames, note, fmt, headers=column_headers(frames))
 
         col.download_button(t(f"work.download.{fmt}"), data, file_name=f"{stem}{suffix}",
                             mime=mime, key=f"{key}_{fmt}", on_click="ignore")

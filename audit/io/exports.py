@@ -260,15 +260,22 @@ DOWNLOADS: dict[str, tuple[str, str]] = {
 }
 
 
-def export_bytes(tables: Mapping[str, pd.DataFrame], note: Mapping[str, str], fmt: str
-                 ) -> bytes:
+def export_bytes(tables: Mapping[str, pd.DataFrame], note: Mapping[str, str], fmt: str,
+                 headers: Mapping[str, str] | None = None) -> bytes:
     """``tables`` and ``note`` in ``fmt`` as one file's bytes, for a download: the same files
     as :func:`write_export` (same note, same formula-safe cells); the folder formats (csv,
-    geojson) as a ZIP of that folder."""
+    geojson) as a ZIP of that folder.
+
+    ``headers`` (column → a person's header, e.g. Chinese) apply to the Excel workbook only,
+    which then gains the ``columns`` sheet mapping each header back to its machine name
+    (:func:`labelled_tables`); CSV, GeoJSON and GeoPackage keep the machine column names
+    that GIS tools and scripts read."""
     import zipfile
 
     if fmt not in FORMATS:
         raise InputError(Problem("format", fmt, f"one of {', '.join(FORMATS)}"))
+    if headers is not None and fmt == "xlsx":
+        tables = labelled_tables(tables, headers)
     with tempfile.TemporaryDirectory() as tmp:
         out = write_export(tables, note, fmt, Path(tmp) / f"export.{fmt}")
         if out.is_file():
