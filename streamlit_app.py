@@ -79,8 +79,8 @@ def main() -> None:
         st.error(t("app.storage_error", error=error_text(exc)))
         st.stop()
     network, _ = _network_info()
-    widgets.provenance_banner(demo_data=demo, network=network)
-    security.demo_account_banner()
+    widgets.notice_banner(widgets.provenance_notices(demo_data=demo, network=network)
+                          + security.demo_account_notices())
     try:
         page.run()
     except StorageUnavailable as exc:  # the database failed while the page ran

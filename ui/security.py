@@ -33,15 +33,13 @@ the database, so every app process counts one client alike."""
     return client_key_for(identity, cache.client_salt())
 
 
-def demo_account_banner() -> None:
-    """A warning on every page while any demo account (public password) exists."""
+def demo_account_notices() -> list[str]:
+    """The warning shown on every page while any demo account (public password) exists."""
     names = cache.demo_account_names()
     if not names:
-        return
+        return []
     key = "banner_on" if get_settings().demo_mode else "banner_off"
-    message = t(f"security.demo_accounts.{key}", names=", ".join(names))
-    st.sidebar.warning(message)
-    st.warning(message)
+    return [t(f"security.demo_accounts.{key}", names=", ".join(names))]
 
 
 def first_run_hint() -> None:

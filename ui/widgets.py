@@ -40,8 +40,8 @@ def sidebar() -> None:
         st.html(LARGE_TEXT_CSS)
 
 
-def provenance_banner(*, demo_data: bool, network: dict[str, Any] | None) -> None:
-    """Permanent labels for synthetic content, in the sidebar and on the page itself.
+def provenance_notices(*, demo_data: bool, network: dict[str, Any] | None) -> list[str]:
+    """The labels of synthetic content on this page: demo data, a synthetic street network.
 
     ``network`` is :func:`ui.cache.network_info` (or None when no network is loaded).
     """
@@ -52,9 +52,18 @@ def provenance_banner(*, demo_data: bool, network: dict[str, Any] | None) -> Non
     if network and network.get("synthetic"):
         label = pick(lang, network.get("label_zh", ""), network.get("label_en", ""))
         messages.append(t("banner.synthetic_network", label=label or t("map.layer.network")))
+    return messages
+
+
+def notice_banner(messages: list[str]) -> None:
+    """Permanent notices (synthetic data, public demo accounts): each in the sidebar, and all of
+    them in ONE box on the page, a line each, so that on a phone the page's title and content
+    start within the first screen instead of below a stack of boxes."""
+    if not messages:
+        return
     for message in messages:
         st.sidebar.warning(message)
-        st.warning(message)
+    st.warning("  \n".join(messages))
 
 
 def ordered_findings(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
