@@ -89,6 +89,8 @@ def test_bureau_cannot_audit(app_db: Database) -> None:
     create_user(app_db, SYSTEM, "buro", PW, "bureau")
     at = _sign_in(_open(AUDIT_PAGE), "buro")
     assert "无权使用此页面" in _text(at)
+    # the sign-in worked, and the page itself says so (a phone's sidebar is folded)
+    assert [str(s.value) for s in at.main.success] == ["已登录：buro（城管局）"]
 
 
 def _locate_typed(at: AppTest) -> AppTest:

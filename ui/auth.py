@@ -153,8 +153,11 @@ def require_role(*roles: str) -> Actor:
         return actor
     if actor.user_id is None:
         sign_in_form()
-    else:
+    else:  # signed in, on a page of another role: say so on the page (a phone's sidebar,
+        # where "signed in as" sits, is folded), and where to go instead
         sign_out_button()
+        st.success(t("auth.signed_in_as", name=actor.username,
+                     role=t(f"auth.role.{actor.role}")))
         st.error(t("auth.forbidden", role=t(f"auth.role.{actor.role}")))
     st.stop()
     raise RuntimeError("unreachable: st.stop() ends the script run")  # pragma: no cover
