@@ -67,10 +67,11 @@ def _show(view: dict[str, Any]) -> None:
     st.subheader(view["code"])
     if view["is_demo"]:
         st.warning(t("reports.status.demo"))
-    cols = st.columns(3)
+    cols = st.columns(2)
     cols[0].metric(t("reports.status.status"), D.status_label(view["status"]))
     cols[1].metric(t("reports.status.supports"), int(view["support_count"]))
-    cols[2].metric(t("reports.status.category"), D.category_label(view["category"]))
+    # a line, not a metric: a metric cuts a long category name with "…" on a tablet
+    D.plain(t("reports.status.category"), D.category_label(view["category"]))
     if view["duplicate_of_code"]:
         st.info(t("reports.status.duplicate_of", code=view["duplicate_of_code"]))
     if view["public_reason"]:
