@@ -7,9 +7,12 @@ Coordinates are validated by :func:`geodata.crs.check_point` (one pair) and
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-import numpy as np
-from numpy.typing import ArrayLike, NDArray
+if TYPE_CHECKING:  # numpy is imported on first use: a cold process that never measures a
+    # distance (the rankings) does not pay for it
+    import numpy as np
+    from numpy.typing import ArrayLike, NDArray
 
 EARTH_RADIUS_M = 6_371_008.8  # IUGG mean radius
 
@@ -18,6 +21,8 @@ def haversine_m(
     lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLike
 ) -> NDArray[np.float64]:
     """Great-circle distance in metres (vectorised)."""
+    import numpy as np
+
     lon1r, lat1r, lon2r, lat2r = (
         np.radians(np.asarray(a, dtype=float)) for a in (lon1, lat1, lon2, lat2)
     )

@@ -38,6 +38,7 @@ from audit.frames import frame_rows
 from audit.model import FACILITY_LABELS, FACILITY_TYPES
 from audit.settings import Settings, get_settings
 from audit.storage.orm import Facility, InventoryItem, utcnow
+from audit.storage.queries import INVENTORY_BASIS, inventory_count_rows
 from audit.storage.repository import Repository
 
 RULES_FILE = Path(__file__).resolve().parent / "data" / "inventory_tags.toml"
@@ -46,8 +47,6 @@ PROVENANCE: dict[str, tuple[str, str]] = {
     "osm_not_yangjiang": ("OpenStreetMap 样例数据（非阳江）",
                           "OpenStreetMap sample data — not Yangjiang"),
 }
-#: the ``basis`` / source of coverage targets counted from the inventory
-INVENTORY_BASIS = "osm_inventory"
 ITEM_COLUMNS = [
     "item_id", "osm_type", "osm_id", "facility_type", "rule_id", "lon", "lat", "district_code",
     "tags", "osm_version", "osm_timestamp", "source_file", "provenance",
@@ -252,17 +251,9 @@ def inventory_sources(repo: Repository) -> pd.DataFrame:
 def inventory_counts(repo: Repository) -> pd.DataFrame:
     """Items per district × facility type (inside the four districts only), in the columns of
     :func:`audit.rankings.load_inventory_targets` with ``basis = "osm_inventory"``."""
-    stmt = (
-        sa.select(InventoryItem.district_code, InventoryItem.facility_type,
-                  sa.func.count().label("expected"))
-        .where(InventoryItem.district_code.is_not(None))
-        .group_by(InventoryItem.district_code, InventoryItem.facility_type)
-        .order_by(InventoryItem.district_code, InventoryItem.facility_type)
-    )
-    out = pd.DataFrame(repo.session.execute(stmt).all(),
-                       columns=["district_code", "facility_type", "expected"])
+    out = pd.DataFrame(inventory_count_rows(repo),
+                       columns=["district_code", "facility_type", "expected", "basis"])
     out["expected"] = out["expected"].astype(int)
-    out["basis"] = INVENTORY_BASIS
     return out
 
 

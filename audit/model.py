@@ -28,15 +28,17 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
-from typing import Any, Literal
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Literal, TypeGuard
 
 from audit.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    import numpy as np
 
 FieldKind = Literal["number", "integer", "bool", "choice"]
 ImpliesOn = Literal["recorded", "true", "positive"]
@@ -708,6 +710,13 @@ def _exact_to_grid(spec: MeasurementField, value: Fraction) -> float:
     return float(Fraction(steps * div, mul))
 
 
+def _is_array(value: object) -> TypeGuard[np.ndarray]:
+    """A numpy array (numpy is imported where frames are made; if it is not loaded, no value
+    can be one)."""
+    numpy = sys.modules.get("numpy")
+    return numpy is not None and isinstance(value, numpy.ndarray)
+
+
 def coerce_value(spec: MeasurementField, value: object) -> object:
     """Coerce one raw value to the field's type and check its hard range (raises ``_Bad``).
 
@@ -715,7 +724,8 @@ def coerce_value(spec: MeasurementField, value: object) -> object:
     Exact numbers (``Fraction``, ``Decimal``, ``"25/3"``) are read exactly and rounded to the
     field's resolution; floats are kept as typed and rounded when compared.
     """
-    if isinstance(value, np.generic):
+    numpy = sys.modules.get("numpy")  # not imported: no value can be a numpy scalar
+    if numpy is not None and isinstance(value, numpy.generic):
         value = value.item()
     if spec.kind == "bool":
         if isinstance(value, bool):
@@ -881,8 +891,10 @@ def parse_confirmed(
         return ()
     if isinstance(raw, str):
         names = [n for n in re.split(r"[\s,，;]+", raw) if n]
-    elif isinstance(raw, (list, tuple, set, np.ndarray)):
+    elif isinstance(raw, (list, tuple, set)):
         names = list(raw)
+    elif _is_array(raw):
+        names = list(raw.tolist())
     else:
         names = [raw]
     fields = schema(facility_type)

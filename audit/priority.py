@@ -266,7 +266,7 @@ def build_candidates(
         fix_type=fac["facility_type"],
         candidate_id="F" + fac["facility_id"].astype(str),
     )
-    from audit.reports.categories import category_label
+    from audit.report_categories import category_label
 
     covered = set(fac["facility_id"].tolist())
     rep_records = []

@@ -59,7 +59,7 @@ db = open_database(sys.argv[1])
 with db.session() as s:
     res = compute_rankings(Repository(s))
 t2 = time.perf_counter()
-cells = {f"{r.district_code}/{r.facility_type}": r.gap_points for r in res.table.itertuples()}
+cells = {f"{r['district_code']}/{r['facility_type']}": r["gap_points"] for r in res.rows}
 print(json.dumps({"import_s": t1 - t0, "compute_s": t2 - t1, "n": res.n_audits,
                   "gap": cells}))
 """

@@ -10,12 +10,11 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from geodata.errors import InputError, Problem
 
 if TYPE_CHECKING:
     import geopandas as gpd
+    import numpy as np
     from pyproj import Transformer
 
 WGS84 = "EPSG:4326"
@@ -43,12 +42,16 @@ def transformer(src: str, dst: str) -> Transformer:
 
 def lonlat_to_metric(lon: Any, lat: Any) -> tuple[np.ndarray, np.ndarray]:
     """Project WGS84 lon/lat (scalars or arrays) to UTM 49N metres."""
+    import numpy as np
+
     x, y = transformer(WGS84, METRIC_CRS).transform(np.asarray(lon, float), np.asarray(lat, float))
     return np.asarray(x, float), np.asarray(y, float)
 
 
 def metric_to_lonlat(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     """Unproject UTM 49N metres to WGS84 lon/lat."""
+    import numpy as np
+
     lon, lat = transformer(METRIC_CRS, WGS84).transform(np.asarray(x, float), np.asarray(y, float))
     return np.asarray(lon, float), np.asarray(lat, float)
 
@@ -106,6 +109,8 @@ def check_lonlat(lon: Any, lat: Any, field: str = "point") -> tuple[np.ndarray, 
     the coordinate at fault: ``field.lon`` / ``field.lat`` for one point, ``field[i].lon`` /
     ``field[i].lat`` in a list of several.
     """
+    import numpy as np
+
     try:
         lons = np.atleast_1d(np.asarray(lon, dtype=float))
         lats = np.atleast_1d(np.asarray(lat, dtype=float))

@@ -405,11 +405,14 @@ READS: dict[str, Callable[[Repository, dict[str, Any], Settings], Any]] = {
     "rankings.report_counts": lambda r, i, c: _rankings().report_counts(r),
     "rankings.cell_aggregates":
         lambda r, i, c: _rankings().cell_aggregates(r, _rankings().severity_weights()),
+    "rankings.cell_rows":
+        lambda r, i, c: _rankings().cell_rows(r, _rankings().severity_weights()),
     "rankings.compute_rankings": lambda r, i, c: _rankings().compute_rankings(r),
     "queries.current_verdict_counts": lambda r, i, c: _queries().current_verdict_counts(r),
     "queries.current_failing_counts": lambda r, i, c: _queries().current_failing_counts(r),
     "queries.open_report_counts": lambda r, i, c: _queries().open_report_counts(r, ("closed",)),
     "queries.located_reports": lambda r, i, c: _queries().located_reports(r, ("new",)),
+    "queries.inventory_count_rows": lambda r, i, c: _queries().inventory_count_rows(r),
     "network_attach.failing_clauses":
         lambda r, i, c: _network_attach().failing_clauses(r, [i["audit"]]),
     "network_attach.network_facilities":
@@ -424,6 +427,7 @@ READS: dict[str, Callable[[Repository, dict[str, Any], Settings], Any]] = {
     "inventory.worklist": lambda r, i, c: _inventory().worklist(
         r, _walk_network(), district_code="441702", settings=c),
     "rankings.expected_targets": lambda r, i, c: _rankings().expected_targets(r),
+    "rankings.expected_rows": lambda r, i, c: _rankings().expected_rows(r),
     "routes.place_table": lambda r, i, c: _routes().place_table(r),
     "routes.routing_for": lambda r, i, c: _routes().routing_for(
         r, _walk_network(), snap_limit_m=c.snap_limit_m),

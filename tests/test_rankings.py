@@ -165,13 +165,15 @@ def test_bad_arguments_raise(sqlite_db: Database) -> None:
 def test_a_cold_rankings_process_imports_no_heavy_library() -> None:
     """The bureau's first page load pays the imports of a cold process: rankings must not pull in
     scipy (the Wilson interval uses the standard library's normal quantile), pyproj (imported
-    by geodata.crs on first use), geopandas or matplotlib."""
+    by geodata.crs on first use), geopandas or matplotlib — nor pandas and numpy: the figures
+    are a few hundred rows of plain Python, and the frame is made when a page asks for it."""
     code = (
         "import sys\n"
         "from audit.rankings import compute_rankings\n"
         "from audit.storage import open_database\n"
         "from audit.storage.repository import Repository\n"
-        "heavy = ('scipy', 'pyproj', 'geopandas', 'matplotlib', 'shapely', 'networkx')\n"
+        "heavy = ('scipy', 'pyproj', 'geopandas', 'matplotlib', 'shapely', 'networkx',\n"
+        "         'pandas', 'numpy')\n"
         "print(','.join(m for m in heavy if m in sys.modules))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

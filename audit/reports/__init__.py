@@ -18,7 +18,8 @@ scoring or ranking (nothing in :mod:`audit.scoring` reads reports).
 The package, by concern (everything public is re-exported here, so
 ``from audit import reports as R; R.create_report(...)`` works):
 
-- :mod:`~audit.reports.categories` — what residents can report;
+- :mod:`audit.report_categories` — what residents can report (outside the package, so the
+  rankings read it without loading the workflow);
 - :mod:`~audit.reports.records` — records, limits, report codes, shared input checks;
 - :mod:`~audit.reports.intake` — filing a report and "me too";
 - :mod:`~audit.reports.ratelimit` — the per-client rate limit;
@@ -29,7 +30,7 @@ The package, by concern (everything public is re-exported here, so
 
 from __future__ import annotations
 
-from audit.reports.categories import REPORT_CATEGORIES, ReportCategory, category_label
+from audit.report_categories import REPORT_CATEGORIES, ReportCategory, category_label
 from audit.reports.duplicates import (
     MAX_DUPLICATE_SUGGESTIONS,
     MIN_TEXT_MATCH_CHARS,

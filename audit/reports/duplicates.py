@@ -12,7 +12,7 @@ from typing import Final
 
 from audit.errors import InputError, Problem
 from audit.geo import haversine_m
-from audit.reports.categories import REPORT_CATEGORIES
+from audit.report_categories import REPORT_CATEGORIES
 from audit.reports.records import check_location, clean_text
 from audit.reports.workflow import OPEN_STATUSES
 from audit.settings import Settings, get_settings

@@ -10,7 +10,7 @@ import numpy as np
 from audit.actors import require
 from audit.errors import ConflictError, InputError, Problem
 from audit.photos import store_photo
-from audit.reports.categories import REPORT_CATEGORIES
+from audit.report_categories import REPORT_CATEGORIES
 from audit.reports.ratelimit import check_rate, require_client_key
 from audit.reports.records import (
     CODE_ATTEMPTS,

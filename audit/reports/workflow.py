@@ -17,7 +17,7 @@ import pandas as pd
 
 from audit.actors import Actor, permitted, require
 from audit.errors import ConflictError, InputError, PermissionDenied, Problem
-from audit.reports.categories import REPORT_CATEGORIES
+from audit.report_categories import REPORT_CATEGORIES
 from audit.reports.records import (
     MAX_COMMENT_CHARS,
     MAX_REASON_CHARS,

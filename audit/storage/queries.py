@@ -6,8 +6,9 @@ no cache). The "current" marker, kept by the repository in the transaction that 
 audit (``findings.is_current``, and the facility's ``current_verdict``/``current_submitted_at``),
 selects the latest submitted audit of each facility; each aggregate reads one partial covering
 index that holds only current rows, without a join, so its cost follows the number of
-facilities, never the length of the history. The domain modules (:mod:`audit.rankings`,
-:mod:`audit.priority`) turn these small frames into rankings and candidate lists.
+facilities, never the length of the history. Each returns plain rows (dicts; no pandas, so a
+cold process answers quickly); the domain modules (:mod:`audit.rankings`, :mod:`audit.priority`)
+turn these few rows into rankings and candidate lists.
 """
 
 from __future__ import annotations
@@ -16,10 +17,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import sqlalchemy as sa
 
-from audit.storage.orm import Audit, AuditFinding, Facility, Report
+from audit.storage.orm import Audit, AuditFinding, Facility, InventoryItem, Report
 
 if TYPE_CHECKING:
     from audit.storage.repository import Repository
@@ -31,8 +31,8 @@ CURRENT_FAILING = sa.and_(
 )
 
 
-def _frame(rows: Sequence[Any], columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame([tuple(r) for r in rows], columns=columns)
+def _rows(rows: Sequence[Any], columns: list[str]) -> list[dict[str, Any]]:
+    return [dict(zip(columns, r, strict=True)) for r in rows]
 
 
 def _filters(
@@ -62,10 +62,10 @@ def current_verdict_counts(
     districts: Iterable[str] | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-) -> pd.DataFrame:
+) -> list[dict[str, Any]]:
     """Facilities per district × type × verdict of their current (latest submitted) audit.
 
-    Columns ``district_code, facility_type, verdict, n, is_demo`` (``is_demo``: any facility of
+    Keys ``district_code, facility_type, verdict, n, is_demo`` (``is_demo``: any facility of
     the group is synthetic demo data). ``since``/``until`` filter on the current audit's time.
     """
     demo = sa.func.max(sa.case((Facility.is_demo, 1), else_=0))
@@ -77,11 +77,11 @@ def current_verdict_counts(
         .where(Facility.current_verdict.is_not(None), *conds)
         .group_by(Facility.district_code, Facility.facility_type, Facility.current_verdict)
     )
-    frame = _frame(repo.session.execute(stmt).all(),
-                   ["district_code", "facility_type", "verdict", "n", "is_demo"])
-    frame["n"] = frame["n"].astype(int)
-    frame["is_demo"] = frame["is_demo"].astype(bool)
-    return frame
+    rows = _rows(repo.session.execute(stmt).all(),
+                 ["district_code", "facility_type", "verdict", "n", "is_demo"])
+    for row in rows:
+        row["n"], row["is_demo"] = int(row["n"]), bool(row["is_demo"])
+    return rows
 
 
 def current_failing_counts(
@@ -92,11 +92,11 @@ def current_failing_counts(
     districts: Iterable[str] | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-) -> pd.DataFrame:
+) -> list[dict[str, Any]]:
     """Failing findings of the current audits, counted per severity.
 
-    ``by="cell"``: columns ``district_code, facility_type, severity, n``;
-    ``by="facility"``: columns ``facility_id, severity, n`` (a facility has one current audit).
+    ``by="cell"``: keys ``district_code, facility_type, severity, n``;
+    ``by="facility"``: keys ``facility_id, severity, n`` (a facility has one current audit).
     A failing finding makes its audit non-compliant, so these are the failing clauses of the
     current non-compliant audits.
     """
@@ -115,12 +115,13 @@ def current_failing_counts(
     if since is not None or until is not None:  # the current audit's time: one row by key
         stmt = stmt.join(Audit, Audit.id == AuditFinding.audit_id)
     stmt = stmt.where(CURRENT_FAILING, *conds).group_by(*keys, AuditFinding.severity)
-    frame = _frame(repo.session.execute(stmt).all(), [*names, "severity", "n"])
-    frame["n"] = frame["n"].astype(int)
-    return frame
+    rows = _rows(repo.session.execute(stmt).all(), [*names, "severity", "n"])
+    for row in rows:
+        row["n"] = int(row["n"])
+    return rows
 
 
-def open_report_counts(repo: Repository, closed_statuses: Sequence[str]) -> pd.DataFrame:
+def open_report_counts(repo: Repository, closed_statuses: Sequence[str]) -> list[dict[str, Any]]:
     """Open resident reports per district and category: ``district_code, category, n``.
 
     Only public columns are read; contact details live in another table and are never touched.
@@ -130,7 +131,7 @@ def open_report_counts(repo: Repository, closed_statuses: Sequence[str]) -> pd.D
         .where(Report.status.not_in(list(closed_statuses)))
         .group_by(Report.district_code, Report.category)
     )
-    return _frame(repo.session.execute(stmt).all(), ["district_code", "category", "n"])
+    return _rows(repo.session.execute(stmt).all(), ["district_code", "category", "n"])
 
 
 def located_reports(repo: Repository, statuses: Sequence[str]) -> list[dict[str, Any]]:
@@ -147,10 +148,30 @@ def located_reports(repo: Repository, statuses: Sequence[str]) -> list[dict[str,
     return [dict(r._mapping) for r in repo.session.execute(stmt)]
 
 
+#: the ``basis`` of a coverage target counted from imported OSM inventory items
+INVENTORY_BASIS = "osm_inventory"
+
+
+def inventory_count_rows(repo: Repository) -> list[dict[str, Any]]:
+    """Inventory items per district × facility type (inside the four districts only): keys
+    ``district_code, facility_type, expected, basis`` with ``basis = "osm_inventory"``."""
+    stmt = (
+        sa.select(InventoryItem.district_code, InventoryItem.facility_type,
+                  sa.func.count().label("expected"))
+        .where(InventoryItem.district_code.is_not(None))
+        .group_by(InventoryItem.district_code, InventoryItem.facility_type)
+        .order_by(InventoryItem.district_code, InventoryItem.facility_type)
+    )
+    return [{"district_code": d, "facility_type": f, "expected": int(n),
+             "basis": INVENTORY_BASIS} for d, f, n in repo.session.execute(stmt)]
+
+
 __all__ = [
     "CURRENT_FAILING",
+    "INVENTORY_BASIS",
     "current_failing_counts",
     "current_verdict_counts",
+    "inventory_count_rows",
     "located_reports",
     "open_report_counts",
 ]

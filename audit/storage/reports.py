@@ -11,14 +11,16 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import pandas as pd
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from audit.geo import degree_box
 from audit.storage.orm import ChangeLog, Report, ReportContact, ReportSupport, point_ewkt
+
+if TYPE_CHECKING:  # pandas is imported where a frame is made, not by a cold process
+    import pandas as pd
 
 #: Rows a client's rate limit counts: reports filed, or supports given.
 RateKind = Literal["report", "support"]
@@ -218,6 +220,8 @@ class ReportStore:
                       Report.id)
         )
         rows = self.session.execute(stmt).all()
+        import pandas as pd
+
         return pd.DataFrame(rows, columns=list(stmt.selected_columns.keys()))
 
     def counts_by_district(

@@ -13,9 +13,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
@@ -47,6 +46,9 @@ from audit.storage.reports import ReportStore
 from audit.storage.users import UserStore
 from audit.storage.workorders import WorkOrderStore
 from geodata.crs import check_point
+
+if TYPE_CHECKING:  # pandas is imported where a frame is made, not by a cold process
+    import pandas as pd
 
 AUDIT_STATUSES = ("draft", "submitted")
 VERDICTS = ("compliant", "non_compliant", "incomplete", "unaudited")
@@ -890,6 +892,8 @@ class Repository:
         if until is not None:
             stmt = stmt.where(Audit.submitted_at <= until)
         rows = self.session.execute(stmt).all()
+        import pandas as pd
+
         frame = pd.DataFrame(rows, columns=list(stmt.selected_columns.keys()))
         frame["score"] = pd.to_numeric(frame["score"], errors="coerce").astype(float)
         frame["n_fail"] = frame["n_fail"].astype(int)
@@ -957,6 +961,8 @@ class Repository:
         if public_only:
             stmt = stmt.where(Report.status.not_in(["rejected", "duplicate"]))
         rows = self.session.execute(stmt).all()
+        import pandas as pd
+
         frame = pd.DataFrame(rows, columns=list(stmt.selected_columns.keys()))
         frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
         frame["is_demo"] = frame["is_demo"].astype(bool)

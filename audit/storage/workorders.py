@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from audit.storage.orm import Audit, Facility, Report, WorkOrder
+
+if TYPE_CHECKING:  # pandas is imported where a frame is made, not by a cold process
+    import pandas as pd
 
 
 class WorkOrderStore:
@@ -75,4 +78,6 @@ class WorkOrderStore:
             .order_by(WorkOrder.id)
         )
         rows = self.session.execute(stmt).all()
+        import pandas as pd
+
         return pd.DataFrame(rows, columns=list(stmt.selected_columns.keys()))
