@@ -10,13 +10,15 @@ LOCK   := requirements.lock
 # The browser tests share one app server and Chromium on one worker (tests/conftest.py).
 TEST_WORKERS ?= auto
 
-.PHONY: setup run test lint bench seed lock clean help
+.PHONY: setup run test lint bench seed lock clean help audit-deps screenshots
 
 help:
 	@echo "make run    start the app with demo data on http://localhost:$${STREAMLIT_SERVER_PORT:-8501}"
 	@echo "make test   ruff, import contracts, then the whole pytest suite with mypy beside it"
 	@echo "make bench  run the benchmarks and write bench/RESULTS.md"
 	@echo "make lock   re-resolve $(LOCK) from pyproject.toml (then make setup installs it)"
+	@echo "make audit-deps  check every locked package against PyPI's vulnerability data"
+	@echo "make screenshots retake docs/screenshots/*.png from the demo in headless Chromium"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +63,14 @@ test: setup
 
 bench: setup
 	$(PY) -m bench
+
+# Every locked package against the vulnerability data PyPI serves (OSV). --strict fails when a
+# package cannot be checked, so an unreachable source is a failure, never a silent pass.
+audit-deps: setup
+	$(VENV)/bin/pip-audit --requirement $(LOCK) --no-deps --disable-pip --strict
+
+screenshots: setup
+	$(PY) -m scripts.screenshots
 
 # uv (a dev dependency, so the lock pins it too) resolves for every platform and Python >= 3.11.
 # Without a venv yet, uv itself is bootstrapped from PyPI within the range pyproject.toml allows.
