@@ -17,10 +17,8 @@ Run alone with ``python -m bench.bench_import [--size smoke|medium|full] [--only
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -33,7 +31,7 @@ from audit.demo.odk_export import write_synthetic_export
 from audit.io.odk_import import import_odk
 from audit.settings import Settings
 from audit.storage import Database, open_database, upgrade_to_head
-from bench.common import row
+from bench.common import row, standalone
 
 #: rows in the file, repetitions of ours, repetitions of the row-at-a-time baseline
 SIZES = {"full": (10_000, 3, 1), "medium": (2_000, 3, 1), "smoke": (40, 1, 1)}
@@ -128,14 +126,5 @@ def run(size: str = "full", only: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--size", default="full", choices=tuple(SIZES))
-    parser.add_argument("--only", nargs="*", default=(), choices=("sqlite", "postgis"))
-    args = parser.parse_args()
-    for r in run(args.size, tuple(args.only)):
-        print(r, file=sys.stdout)
-
-
 if __name__ == "__main__":
-    main()
+    standalone(__doc__, SIZES, run)

@@ -16,9 +16,7 @@ Run alone with ``python -m bench.bench_load [--size smoke|full] [--only sqlite|p
 
 from __future__ import annotations
 
-import argparse
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -26,6 +24,7 @@ from typing import Any
 
 from audit.storage import Database, open_database, upgrade_to_head
 from bench.bench_import import _own_database
+from bench.common import standalone
 from bench.load import LoadOutcome, run_load
 
 #: writers, audits per writer
@@ -91,14 +90,5 @@ def run(size: str = "full", only: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--size", default="full", choices=tuple(SIZES))
-    parser.add_argument("--only", nargs="*", default=(), choices=("sqlite", "postgis"))
-    args = parser.parse_args()
-    for r in run(args.size, tuple(args.only)):
-        print(r, file=sys.stdout)
-
-
 if __name__ == "__main__":
-    main()
+    standalone(__doc__, SIZES, run)

@@ -8,9 +8,11 @@ that lacks one and fails in CI, like every test that needs Chromium or PostGIS.
 
 from __future__ import annotations
 
+import argparse
 import statistics
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 
@@ -39,3 +41,14 @@ def row(
         "target": target,
         "note": note,
     }
+
+
+def standalone(doc: str | None, sizes: Iterable[str],
+               run: Callable[[str, tuple[str, ...]], list[dict[str, Any]]]) -> None:
+    """``python -m bench.<name> [--size S] [--only sqlite|postgis]``: print the rows."""
+    parser = argparse.ArgumentParser(description=doc)
+    parser.add_argument("--size", default="full", choices=tuple(sizes))
+    parser.add_argument("--only", nargs="*", default=(), choices=("sqlite", "postgis"))
+    args = parser.parse_args()
+    for r in run(args.size, tuple(args.only)):
+        sys.stdout.write(f"{r}\n")
