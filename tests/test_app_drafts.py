@@ -1,56 +1,26 @@
+# ruff: noqa: F811  (the app_db fixture is imported from test_app_audits)
 """AppTest: work survives a reload (issue 17 item 4) on the real app. A new AppTest is a new
 browser session, as a reload is: the sign-in comes back from the cookie's server-side session,
 and the inspector's unsaved audit comes back from its automatic draft."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 import sqlalchemy as sa
-from browser_support import empty_app_db
-from conftest import one_unit_of_work
-from streamlit.testing.v1 import AppTest
+from test_app_audits import (  # noqa: F401  (app_db is a fixture)
+    AUDIT_PAGE,
+    _field,
+    _locate_typed,
+    _open,
+    _sign_in,
+    _text,
+    app_db,
+)
 
 from audit import auth, sessions
 from audit.actors import SYSTEM
 from audit.storage import Database
 from audit.storage.orm import AuditDraft, SignInSession
-
-APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
-AUDIT_PAGE = "ui/pages/audits.py"
-PW = "inspector-password-1"
-SPOT = "111.98000, 21.86000"
-
-create_user = one_unit_of_work(auth.create_user)
-
-
-@pytest.fixture
-def app_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
-    with empty_app_db(tmp_path, monkeypatch) as db:
-        create_user(db, SYSTEM, "insp", PW, "inspector")
-        create_user(db, SYSTEM, "boss", PW, "admin")
-        yield db
-
-
-def _text(at: AppTest) -> str:
-    kinds = ("markdown", "caption", "success", "info", "warning", "error", "title")
-    return "\n".join(str(e.value) for k in kinds for e in getattr(at, k))
-
-
-def _open(page: str = AUDIT_PAGE) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120).run()
-    at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def _sign_in(at: AppTest, username: str = "insp") -> AppTest:
-    at.text_input(key="sign_in_username").set_value(username)
-    at.text_input(key="sign_in_password").set_value(PW)
-    next(b for b in at.button if b.label == "登录").click()
-    return at.run()
 
 
 def _cookie(monkeypatch: pytest.MonkeyPatch, token: str) -> None:
@@ -83,11 +53,11 @@ def _claim_after_sign_in(db: Database) -> str:
 
 def test_reload_keeps_the_sign_in_until_sign_out(app_db: Database,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    at = _sign_in(_open())
+    at = _sign_in(_open(AUDIT_PAGE))
     assert "设施督导" in [str(x.value) for x in at.title]
     token = _claim_after_sign_in(app_db)
     _cookie(monkeypatch, token)
-    again = _open()  # a reload: a new browser session with the cookie
+    again = _open(AUDIT_PAGE)  # a reload: a new browser session with the cookie
     assert not any(w.key == "sign_in_password" for w in again.text_input)
     assert "设施督导" in [str(x.value) for x in again.title]
     next(b for b in again.button if b.key == "sign_out_button").click()
@@ -95,27 +65,15 @@ def test_reload_keeps_the_sign_in_until_sign_out(app_db: Database,
     assert not again.exception, again.exception
     with app_db.session() as s:  # sign-out ended every session of the account
         assert list(s.scalars(sa.select(SignInSession))) == []
-    third = _open()  # the same cookie after sign-out opens nothing
+    third = _open(AUDIT_PAGE)  # the same cookie after sign-out opens nothing
     assert any(w.key == "sign_in_password" for w in third.text_input)
     assert "设施督导" not in [str(x.value) for x in third.title]
 
 
 def test_a_forged_cookie_opens_nothing(app_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     _cookie(monkeypatch, "A" * 43)
-    at = _open()
+    at = _open(AUDIT_PAGE)
     assert any(w.key == "sign_in_password" for w in at.text_input)
-
-
-def _locate_typed(at: AppTest) -> AppTest:
-    at.radio(key="insp_loc_mode").set_value("typed").run()
-    at.text_input(key="insp_coords").set_value(SPOT)
-    next(b for b in at.button if b.key == "insp_use_coords").click()
-    return at.run()
-
-
-def _field(at: AppTest, name: str) -> object:
-    form = at.session_state["insp_form_id"]
-    return at.number_input(key=f"{form}:ramp:{name}")
 
 
 def _drafts(db: Database) -> list[AuditDraft]:
@@ -125,7 +83,7 @@ def _drafts(db: Database) -> list[AuditDraft]:
 
 def test_unsaved_audit_is_kept_resumed_after_reload_and_removed_by_submit(
         app_db: Database) -> None:
-    at = _locate_typed(_sign_in(_open()))
+    at = _locate_typed(_sign_in(_open(AUDIT_PAGE)))
     form = at.session_state["insp_form_id"]
     _field(at, "running_slope_pct").set_value(10.0)  # type: ignore[attr-defined]
     at.run()
@@ -135,7 +93,7 @@ def test_unsaved_audit_is_kept_resumed_after_reload_and_removed_by_submit(
     (draft,) = _drafts(app_db)
     assert draft.form_key == form and draft.content["measurements"] == {"running_slope_pct": 10.0}
     # a reload: a new session, signed in again; the draft is listed and resumes the form
-    again = _sign_in(_open())
+    again = _sign_in(_open(AUDIT_PAGE))
     assert "我的草稿（1）" in [e.label for e in again.expander]
     assert again.session_state["insp_form_id"] != form
     next(b for b in again.button if b.key == f"draft_resume:{form}").click()
@@ -157,7 +115,7 @@ def test_unsaved_audit_is_kept_resumed_after_reload_and_removed_by_submit(
 
 
 def test_another_inspector_never_sees_the_draft(app_db: Database) -> None:
-    _locate_typed(_sign_in(_open()))
+    _locate_typed(_sign_in(_open(AUDIT_PAGE)))
     assert len(_drafts(app_db)) == 1  # a location alone is worth keeping
-    other = _sign_in(_open(), "boss")
+    other = _sign_in(_open(AUDIT_PAGE), "boss")
     assert not any("我的草稿" in e.label for e in other.expander)

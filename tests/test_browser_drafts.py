@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_browser_tablet import _number
 
 pytestmark = pytest.mark.browser
 
@@ -65,16 +66,6 @@ def _wait_draft_saved(pg: Any, data_dir: Path, user: str) -> None:
     raise AssertionError("the typed slope never reached the draft")
 
 
-def _fill_number(pg: Any, label: str, value: str) -> None:
-    box = pg.get_by_label(label, exact=True)
-    for _ in range(int(TIMEOUT_MS / 200)):
-        if box.count() == 1:
-            break
-        pg.wait_for_timeout(200)
-    box.fill(value)
-    box.press("Tab")
-
-
 @pytest.mark.parametrize("viewport", ["desktop", "phone"], indirect=True)
 def test_reload_keeps_sign_in_and_draft(page: Any, app_url: str, seeded_data_dir: Path,
                                         viewport: dict[str, int]) -> None:
@@ -97,7 +88,7 @@ def test_reload_keeps_sign_in_and_draft(page: Any, app_url: str, seeded_data_dir
     pg.get_by_label("坐标（经度, 纬度）").fill("111.98100, 21.86100")
     pg.get_by_role("button", name="使用", exact=True).click()
     pg.get_by_text("已选位置").first.wait_for(timeout=TIMEOUT_MS)
-    _fill_number(pg, SLOPE, "10")
+    _number(pg, SLOPE, "10")
     pg.get_by_text("已自动保存草稿").first.wait_for(timeout=TIMEOUT_MS)
     _wait_draft_saved(pg, seeded_data_dir, user)
 
