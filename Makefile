@@ -44,7 +44,7 @@ seed: setup
 	$(PY) -m audit demo seed
 
 run: seed
-	$(PY) -m streamlit run streamlit_app.py
+	$(PY) -m streamlit run serve.py
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -69,6 +69,7 @@ def main() -> None:
     widgets.sidebar()
     chrome.install()
     page = st.navigation(navigation(auth.current_actor().role))
+    auth.sync_cookie()
     st.sidebar.caption(t("app.title"))
     try:
         demo = cache.has_demo_data()

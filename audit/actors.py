@@ -60,6 +60,9 @@ PERMISSIONS: Final[dict[str, frozenset[Role]]] = {
     "data.export_private": frozenset({"bureau", "admin", "system"}),
     "meta.write": frozenset({"admin", "system"}),
     "account.own": frozenset({"inspector", "bureau", "admin"}),
+    #: exchange a sign-in's one-time claim code for the cookie token, resume or end a session
+    #: by its token: only the app server itself (the token is the proof, audit.sessions)
+    "session.resume": frozenset({"system"}),
 }
 
 

@@ -8,7 +8,7 @@ written to the change log (without the hash).
 Public API (each function works in the caller's unit of work, a
 :class:`~audit.storage.repository.Repository`; the acting user is the repository's actor):
 
-- :func:`create_user`, :func:`list_users`, :func:`set_active` (disable/enable),
+- :func:`create_user`, :func:`list_users`, :func:`set_active` (disable/enable), :func:`set_role`,
   :func:`unlock_user`, :func:`set_password` — need an actor with the ``user.manage`` permission;
 - :func:`remove_demo_accounts` — ``user.manage``; :func:`change_own_password` — the signed-in
   user themself; :func:`has_accounts`, :func:`demo_account_names` — reads;
@@ -228,6 +228,8 @@ def _change(repo: Repository, username: str, action: str, **values: object) -> U
     before = _public_view(UserRecord.of(row))
     for key, value in values.items():
         setattr(row, key, value)
+    if "session_epoch" in values:  # the account's sessions end: the cookies open nothing
+        repo.sign_in_sessions.delete_of_user(row.id)
     repo.flush_or_conflict(f"user {name!r}")
     record = UserRecord.of(row)
     repo.log("user", row.id, action, before, _public_view(record))
@@ -240,6 +242,22 @@ def set_active(repo: Repository, username: str, active: bool) -> UserRecord:
     Disabling ends every open session of the account at its next action."""
     extra = {} if active else {"session_epoch": _next_epoch(repo, username)}
     return _change(repo, username, "enable" if active else "disable", is_active=active, **extra)
+
+
+def set_role(repo: Repository, username: str, role: str) -> UserRecord:
+    """Give an account another role (admin action). Its open sessions end (the next action and
+    a reload ask to sign in again), so rights end when revoked. An admin cannot change their
+    own role (that could leave no admin)."""
+    require(repo.actor, "user.manage")
+    if role not in USER_ROLES:
+        raise InputError(Problem("role", role, f"one of {', '.join(USER_ROLES)}", code="choice",
+                                 params={"choices": USER_ROLES, "kind": "role"}))
+    row = repo.users.by_name(_normalise_username(username))
+    if row is not None and row.id == repo.actor.user_id:
+        raise InputError(Problem("username", row.username, "another account than your own",
+                                 code="own_account"))
+    return _change(repo, username, "set_role", role=role,
+                   session_epoch=_next_epoch(repo, username))
 
 
 def _next_epoch(repo: Repository, username: str) -> int:
@@ -256,6 +274,7 @@ def end_my_sessions(repo: Repository) -> None:
         msg = f"{actor.label} is not a signed-in account"
         raise PermissionDenied(msg)
     row.session_epoch += 1
+    repo.sign_in_sessions.delete_of_user(row.id)
     repo.flush_or_conflict(f"user {row.username!r}")
     repo.log("user", row.id, "sign_out_everywhere", None, None)
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from audit.actors import require
+from audit.drafts import delete_draft
 from audit.errors import AuditError, InputError, Problem
 from audit.frames import frame_rows
 from audit.model import coerce_fields, schema
@@ -219,6 +220,9 @@ class AuditRequest:
     #: ``discard`` names old values that no longer count although nothing new was measured
     full_audit: bool = False
     discard: Sequence[str] = ()
+    #: the form's automatic draft (:mod:`audit.drafts`): submitting the audit deletes it, in the
+    #: same transaction
+    draft_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -360,6 +364,8 @@ def save_audit(
             measured_from=combined.measured_from,
         )
         facility = repo.get_facility(facility.id)
+    if request.draft_key and request.status == "submitted" and actor.user_id is not None:
+        delete_draft(repo, request.draft_key)
     return SaveResult(record, facility, created, False, record.evaluation or {},
                       dict(combined.dropped))
 

@@ -1,6 +1,6 @@
 """Benchmark: peak memory (RSS) of the app started the way ``make run`` starts it.
 
-Ours: ``streamlit run streamlit_app.py`` on a free port with a temporary ``DATA_DIR`` holding the
+Ours: ``streamlit run serve.py`` on a free port with a temporary ``DATA_DIR`` holding the
 migrated demo database (``python -m audit db upgrade`` + ``demo seed``, as ``make seed``) and
 ``NETWORK_SOURCE`` set to a synthetic ~100,000-node street network saved as GraphML (the grid
 generator of :mod:`bench.bench_network`); the map page is then loaded once in headless Chromium,
@@ -196,7 +196,7 @@ def run(size: str = "full") -> list[dict[str, Any]]:
         for cli in (["db", "upgrade"], ["demo", "seed"]):
             subprocess.run([sys.executable, "-m", "audit", *cli], cwd=REPO, env=env,
                            check=True, capture_output=True)
-        ours, seconds = _measure(["run", str(REPO / "streamlit_app.py")], env,
+        ours, seconds = _measure(["run", str(REPO / "serve.py")], env,
                                  data / "app.log", browser,
                                  'iframe[title="streamlit_folium.st_folium"]')
         base, _ = _measure(["hello"], _env(data, None), data / "hello.log", browser, None)

@@ -2,7 +2,7 @@
 
 - :func:`seed_database` migrates a fresh database under ``data_dir`` and fills it with the
   project's synthetic demo data (``python -m audit demo seed``).
-- :func:`run_app` starts ``streamlit run streamlit_app.py`` on a free localhost port with that
+- :func:`run_app` starts ``streamlit run serve.py`` on a free localhost port with that
   data directory and yields the URL once ``/_stcore/health`` answers; :func:`run_apps` starts
   several side by side (tests/test_browser_multiproc.py).
 - Fixtures (registered for every test module by ``pytest_plugins`` in tests/conftest.py):
@@ -185,12 +185,13 @@ def app_test(data_dir: Path, monkeypatch: pytest.MonkeyPatch, timeout_s: float) 
 
 
 def _start_app(data_dir: Path, **env_extra: str) -> tuple[subprocess.Popen[bytes], str, Any]:
-    """Start ``streamlit run streamlit_app.py`` on a free port (not waiting for it)."""
+    """Start ``streamlit run serve.py`` (the app and its session routes) on a free port (not
+    waiting for it)."""
     port = free_port()
     log = (data_dir / "streamlit.log").open("w")
     proc = subprocess.Popen(
         [
-            sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "streamlit_app.py"),
+            sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "serve.py"),
             "--server.port", str(port), "--server.address", "127.0.0.1",
             "--server.headless", "true", "--browser.gatherUsageStats", "false",
             "--server.fileWatcherType", "none",

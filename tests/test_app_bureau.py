@@ -61,6 +61,29 @@ def test_plan_page_optimises_within_budget(app: AppTest) -> None:
     assert 0 < chosen["估算费用（元）"].sum() <= 200_000
 
 
+def test_plan_stays_on_screen_after_its_excel_download(app: AppTest) -> None:
+    """Issue 17 item 4: pressing the download button reruns the page; the computed plan (kept
+    in the session) is still shown, with its download, and nothing was recomputed."""
+    app.session_state["auth_user"] = BUREAU_USER
+    app.switch_page("ui/pages/priorities.py").run()
+    app.number_input(key="plan_budget").set_value(150_000.0)
+    app.button[0].click().run()
+    before = app.dataframe[0].value
+    summary = [s.value for s in app.success]
+    assert summary and len(before) > 0
+    computed = app.session_state["plan_result"]
+    download = app.get("download_button")
+    assert [d.key for d in download] == ["plan_download"]
+    download[0].click().run()  # type: ignore[attr-defined]
+    assert not app.exception, app.exception
+    assert [s.value for s in app.success] == summary
+    assert app.dataframe[0].value.equals(before)
+    assert app.session_state["plan_result"] is computed  # shown again, not recomputed
+    assert [d.key for d in app.get("download_button")] == ["plan_download"]
+    app.run()  # any later rerun (another widget, a language switch) keeps it too
+    assert [s.value for s in app.success] == summary
+
+
 def test_work_orders_page_lists_overdue_and_refuses_bad_verify(app: AppTest) -> None:
     app.session_state["auth_user"] = BUREAU_USER
     app.switch_page("ui/pages/workorders.py").run()

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from bureau_fixtures import snapshot
 from PIL import Image
 
-from audit import auth, reports, workorders
+from audit import auth, drafts, reports, sessions, workorders
 from audit.actors import ANONYMOUS, PERMISSIONS, SYSTEM, Actor
 from audit.errors import PermissionDenied
 from audit.inspect import AuditRequest, save_audit
@@ -60,6 +60,15 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
         for role in ("inspector", "bureau", "admin"):
             ids[role] = auth.create_user(repo, f"u_{role}", PASSWORD, role).id
         ids["victim"] = auth.create_user(repo, "victim", PASSWORD, "inspector").username
+        # a cookie session of the victim (its claim code and token are the proof)
+        code = sessions.start_session(repo.acting_as(
+            Actor(ids["inspector"], "u_inspector", "inspector")))
+        ids["claim"] = code
+        ids["token"] = sessions.claim_session(repo, sessions.start_session(repo.acting_as(
+            Actor(ids["inspector"], "u_inspector", "inspector")))).token  # type: ignore[union-attr]
+        for role in ("inspector", "admin"):  # each keeps one automatic draft
+            drafts.save_draft(repo.acting_as(Actor(ids[role], f"u_{role}", role)), "form",
+                              "ramp", {"notes": "kept"})
         ids["photo"] = store_photo(repo, _jpeg(), settings=cfg)
         fac = repo.create_facility("ramp", 111.98, 21.86)
         ids["facility"] = fac.id
@@ -206,6 +215,23 @@ OPERATIONS: list[tuple[str, tuple[str, ...], Callable[..., Any]]] = [
      _repo_op(lambda r, i, c: _inventory().import_inventory(r, i["osm_file"], settings=c))),
     ("auth.remove_demo_accounts", ("user.manage",),
      _repo_op(lambda r, i, c: auth.remove_demo_accounts(r))),
+    ("auth.set_role", ("user.manage",),
+     _repo_op(lambda r, i, c: auth.set_role(r, i["victim"], "bureau"))),
+    ("sessions.start_session", ("account.own",),
+     _repo_op(lambda r, i, c: sessions.start_session(r))),
+    ("sessions.claim_session", ("session.resume",),
+     _repo_op(lambda r, i, c: sessions.claim_session(r, i["claim"]))),
+    ("sessions.resume_session", ("session.resume",),
+     _repo_op(lambda r, i, c: sessions.resume_session(r, i["token"]))),
+    ("sessions.end_session", ("session.resume",),
+     _repo_op(lambda r, i, c: sessions.end_session(r, i["token"]))),
+    ("drafts.save_draft", ("audit.draft",),
+     _repo_op(lambda r, i, c: drafts.save_draft(r, "form", "ramp", {"notes": "changed"}))),
+    ("drafts.list_drafts", ("audit.draft",), _repo_op(lambda r, i, c: drafts.list_drafts(r))),
+    ("drafts.get_draft", ("audit.draft",),
+     _repo_op(lambda r, i, c: drafts.get_draft(r, "form"))),
+    ("drafts.delete_draft", ("audit.draft",),
+     _repo_op(lambda r, i, c: drafts.delete_draft(r, "form"))),
 ]
 
 
@@ -498,6 +524,8 @@ PRIMITIVES: dict[str, str] = {
     "repository.photo_contents": "the SQL of the checked functions in audit.photos (photos "
                                  "kept in the database)",
     "repository.work_orders": "the SQL of the checked functions in audit.workorders",
+    "repository.sign_in_sessions": "the SQL of the checked functions in audit.sessions",
+    "repository.drafts": "the SQL of the checked functions in audit.drafts (owner only)",
 }
 
 

@@ -17,6 +17,7 @@ decide what a page shows. Session state keeps plain data only (user id, name, ro
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import time
 from typing import Any
@@ -26,11 +27,13 @@ import streamlit as st
 from audit.actors import ANONYMOUS, SYSTEM, Actor
 from audit.auth import AuthenticationFailed, authenticate, end_my_sessions
 from audit.errors import AuditError, PermissionDenied
+from audit.sessions import resume_session, start_session
 from audit.settings import get_settings
 from ui import cache
 from ui.errors import error_text, log_error
 from ui.i18n import t
 from ui.security import change_password_form, client_key, first_run_hint
+from ui.session_routes import CLAIM_PATH, COOKIE_NAME
 from ui.timefmt import local_clock
 
 #: Session-state key of the signed-in user: {"user_id", "username", "role", "signed_in_at"}.
@@ -39,15 +42,53 @@ AUTH_KEY = "auth_user"
 EXPIRED_KEY = "auth_expired"
 #: Set when the account was disabled, changed or signed out elsewhere since this sign-in.
 REVOKED_KEY = "auth_revoked"
+#: The sign-in's one-time claim code, until the page has posted it for the cookie.
+CLAIM_KEY = "auth_claim_code"
+#: Set at sign-out, until the page has asked the server to delete the cookie.
+END_COOKIE_KEY = "auth_end_cookie"
+#: The cookie token already tried in this browser session (so a stale cookie is asked once).
+COOKIE_TRIED_KEY = "auth_cookie_tried"
 
 
 def _now() -> float:
     return time.time()
 
 
+def _cookie_token() -> str:
+    """The sign-in cookie this browser sent when it connected ('' when none)."""
+    try:
+        return str(st.context.cookies.get(COOKIE_NAME) or "")
+    except (AttributeError, RuntimeError):  # no browser request behind this run
+        return ""
+
+
+def _resume_from_cookie() -> dict[str, Any] | None:
+    """After a reload or reconnect: the session the browser's cookie opens, once per browser
+    session and token (the server checks expiry, role, sign-out and the account)."""
+    token = _cookie_token()
+    if not token or st.session_state.get(COOKIE_TRIED_KEY) == token:
+        return None
+    st.session_state[COOKIE_TRIED_KEY] = token
+    try:
+        with cache.unit_of_work(SYSTEM, write=True) as repo:
+            resumed = resume_session(repo, token)
+    except AuditError as exc:
+        log_error(exc)
+        return None
+    if resumed is None:
+        return None
+    actor = resumed.actor
+    user = {"user_id": actor.user_id, "username": actor.username, "role": actor.role,
+            "session_epoch": actor.session_epoch,
+            "signed_in_at": resumed.signed_in_at.timestamp()}
+    st.session_state[AUTH_KEY] = user
+    return user
+
+
 def current_actor() -> Actor:
-    """The signed-in user, or ANONYMOUS (nobody signed in, or the sign-in has expired)."""
-    user: dict[str, Any] | None = st.session_state.get(AUTH_KEY)
+    """The signed-in user, or ANONYMOUS (nobody signed in, or the sign-in has expired).
+    After a reload, the sign-in cookie's session is resumed."""
+    user: dict[str, Any] | None = st.session_state.get(AUTH_KEY) or _resume_from_cookie()
     if not user:
         return ANONYMOUS
     age = _now() - float(user.get("signed_in_at", 0))
@@ -77,6 +118,11 @@ def sign_in(username: str, password: str) -> Actor:
     with cache.unit_of_work(SYSTEM, write=True) as repo:
         result = authenticate(repo, username, password, client_key=key)
     actor = result.actor_or_raise()
+    try:  # the server-side session the cookie will carry across reloads
+        with cache.unit_of_work(actor, write=True) as repo:
+            st.session_state[CLAIM_KEY] = start_session(repo)
+    except AuditError as exc:  # signed in all the same, only not across a reload
+        log_error(exc)
     st.session_state[AUTH_KEY] = {
         "user_id": actor.user_id,
         "username": actor.username,
@@ -98,6 +144,27 @@ def sign_out() -> None:
             end_my_sessions(repo)
     st.session_state.pop(AUTH_KEY, None)
     st.session_state.pop(EXPIRED_KEY, None)
+    st.session_state.pop(CLAIM_KEY, None)
+    st.session_state[END_COOKIE_KEY] = True
+    st.session_state[COOKIE_TRIED_KEY] = _cookie_token()
+
+
+def sync_cookie() -> None:
+    """Once per sign-in or sign-out: the page posts the claim code to the app server, which
+    sets the HttpOnly cookie (or asks it to delete the cookie). Called on every run by
+    streamlit_app.py; renders nothing visible."""
+    code = st.session_state.pop(CLAIM_KEY, None)
+    ending = st.session_state.pop(END_COOKIE_KEY, False)
+    if code is None and not ending:
+        return
+    path = CLAIM_PATH if code is not None else CLAIM_PATH + "/end"
+    body = json.dumps(code or "")  # a url-safe random code; JSON-quoted all the same
+    st.html(
+        "<script>fetch(window.location.origin + " + json.dumps(path) + ", {method: 'POST', "
+        "credentials: 'same-origin', headers: {'Content-Type': 'text/plain'}, body: " + body
+        + "}).catch(function () {});</script>",
+        unsafe_allow_javascript=True,
+    )
 
 
 def sign_in_form() -> None:

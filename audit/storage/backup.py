@@ -49,7 +49,8 @@ SUPPORTED_FORMATS = (1, 2)
 #: raises it past both the live and the restored value, see :func:`restore`).
 UNFINGERPRINTED = frozenset({"data_version"})
 #: Tables newer than some backups of a supported format: an older backup has no rows for them.
-ADDED_LATER = frozenset({"photo_contents", "inventory_items"})
+ADDED_LATER = frozenset({"photo_contents", "inventory_items", "sign_in_sessions",
+                         "audit_drafts"})
 #: Columns added to existing tables since the oldest supported backup, with the value a row of
 #: an older archive gets when its table is migrated: a fingerprint leaves such a value out (and
 #: the column, where the table lacks it), so an old archive checks against its restored rows,

@@ -11,8 +11,9 @@ No write can forget it: :func:`track_writes` hooks the session factory of every
 :class:`~audit.storage.Database`. A flush that inserts, updates or deletes ORM rows, or a
 bulk ``INSERT``/``UPDATE``/``DELETE`` run through the session, marks the transaction; just
 before it commits, the counter is raised once in the same transaction. Writes no page shows
-(:data:`UNSHOWN_TABLES`, and the sign-in failure count and lock of an account) do not raise it,
-so failed sign-ins cannot flush every process's caches.
+(:data:`UNSHOWN_TABLES`, sign-in sessions and drafts among them, and the sign-in failure
+count and lock of an account) do not raise it, so failed sign-ins cannot flush every
+process's caches.
 """
 
 from __future__ import annotations
@@ -24,12 +25,16 @@ import sqlalchemy.orm as so
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 
-from audit.storage.orm import DataVersion, SignInFailure, User
+from audit.storage.orm import AuditDraft, DataVersion, SignInFailure, SignInSession, User
 
 #: The one row of ``data_version``.
 ROW_ID: Final = 1
 #: Tables whose writes change nothing a page shows.
-UNSHOWN_TABLES: Final = frozenset({DataVersion.__tablename__, SignInFailure.__tablename__})
+UNSHOWN_TABLES: Final = frozenset({
+    DataVersion.__tablename__, SignInFailure.__tablename__,
+    # sessions and drafts are read uncached, by their owner only
+    SignInSession.__tablename__, AuditDraft.__tablename__,
+})
 #: Per mapped class: attributes whose change alone does not change what pages show.
 UNSHOWN_ATTRIBUTES: Final[dict[type, frozenset[str]]] = {
     User: frozenset({"failed_logins", "locked_until", "password_hash"}),

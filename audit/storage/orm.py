@@ -448,3 +448,45 @@ class PhotoContent(Base):
     data: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary)
     size_bytes: so.Mapped[int]
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+
+class SignInSession(Base):
+    """A signed-in browser that may come back after a reload (issue 17 item 4): the app keeps an
+    opaque random token in an HttpOnly cookie; only its SHA-256 is stored here. The row is
+    created at sign-in with a one-time *claim code* (its hash, valid for a minute) that the
+    browser exchanges for the cookie; it carries the account's role and session epoch at
+    sign-in, so a changed role, a disabled account or a sign-out ends it."""
+
+    __tablename__ = "sign_in_sessions"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: so.Mapped[str] = so.mapped_column(sa.String(16))
+    session_epoch: so.Mapped[int]
+    token_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64), unique=True)
+    claim_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64), unique=True)
+    claim_expires_at: so.Mapped[datetime | None]
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    expires_at: so.Mapped[datetime] = so.mapped_column(index=True)
+
+
+class AuditDraft(Base):
+    """An inspector's unsaved audit form, kept automatically so that a reload or a lost
+    connection loses nothing (issue 17 item 4). One row per inspector and form; only its owner
+    reads or writes it (:mod:`audit.drafts`). ``content`` holds the form's values as plain JSON,
+    bounded in size; it is never trusted: resuming validates it again."""
+
+    __tablename__ = "audit_drafts"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    form_key: so.Mapped[str] = so.mapped_column(sa.String(64))
+    facility_id: so.Mapped[int | None]
+    facility_type: so.Mapped[str] = so.mapped_column(sa.String(32))
+    title: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    content: so.Mapped[dict[str, Any]] = so.mapped_column(JSON)
+    updated_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    __table_args__ = (sa.UniqueConstraint("user_id", "form_key", name="uq_audit_drafts_form"),)

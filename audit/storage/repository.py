@@ -43,6 +43,7 @@ from audit.storage.orm import (
 )
 from audit.storage.photos import PhotoContentStore
 from audit.storage.reports import ReportStore
+from audit.storage.sessions import DraftStore, SessionStore
 from audit.storage.users import UserStore
 from audit.storage.workorders import WorkOrderStore
 from geodata.crs import check_point
@@ -262,6 +263,16 @@ class Repository:
     def users(self) -> UserStore:
         """Queries of user accounts."""
         return UserStore(self.session)
+
+    @cached_property
+    def sign_in_sessions(self) -> SessionStore:
+        """Queries of sign-in sessions (the cookie that survives a reload)."""
+        return SessionStore(self.session)
+
+    @cached_property
+    def drafts(self) -> DraftStore:
+        """Queries of inspectors' automatic audit drafts."""
+        return DraftStore(self.session)
 
     @cached_property
     def work_orders(self) -> WorkOrderStore:

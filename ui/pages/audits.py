@@ -32,6 +32,7 @@ from audit.model import FACILITY_TYPES, schema
 from audit.reaudit import FacilityState, current_state, preview_combined
 from audit.settings import get_settings
 from ui import cache, state
+from ui import drafts as draft_ui
 from ui.assets import localise
 from ui.auth import require_role
 from ui.chrome import photo_limit_mb
@@ -54,6 +55,7 @@ from ui.plaintext import md_text
 from ui.timefmt import local_time
 
 if TYPE_CHECKING:
+    from audit.drafts import DraftRecord
     from audit.storage.repository import Repository
 
 FORM_ID = "insp_form_id"
@@ -67,6 +69,7 @@ RESULT = "insp_result"
 GPS_REQUEST = "insp_gps_request"  # int: browser GPS readings asked for
 GPS_DONE = "insp_gps_done"  # int: last reading answered
 GPS_MESSAGE = "insp_gps_message"  # catalogue key of the last GPS problem, or None
+INITIAL = "insp_initial"  # {form id: measurements} of a resumed automatic draft
 MAP_ZOOM = 15
 MAP_HEIGHT_PX = 420
 PHOTO_TYPES = ["jpg", "jpeg", "png", "heic", "heif"]
@@ -94,6 +97,32 @@ def _start_reaudit(facility_id: int) -> None:
     detail = cache.facility_detail(facility_id)
     st.session_state[FACILITY] = facility_id
     st.session_state[FACILITY_VERSION] = int(detail["facility"]["version"])
+
+
+def _resume(draft: DraftRecord) -> None:
+    """Fill a fresh form from an automatic draft (its content was cleaned by the library) and
+    keep saving into the same draft."""
+    _new_form()
+    form = draft.form_key
+    content = draft.content
+    st.session_state[FORM_ID] = form
+    st.session_state[LOCATION] = content.get("location")
+    st.session_state[INITIAL] = {form: dict(content.get("measurements") or {})}
+    if draft.facility_id is not None:
+        try:
+            cache.facility_detail(int(draft.facility_id))
+        except (NotFoundError, AuditError):
+            st.session_state[draft_ui.RESUMED_KEY] = t("drafts.facility_gone")
+        else:
+            st.session_state[FACILITY] = draft.facility_id
+            st.session_state[FACILITY_VERSION] = content.get("facility_version")
+            if content.get("draft_audit_id") and content.get("draft_row_version"):
+                st.session_state[DRAFT] = {"audit_id": content["draft_audit_id"],
+                                           "row_version": content["draft_row_version"]}
+    st.session_state["insp_type"] = draft.facility_type
+    for name in ("name", "address", "notes"):
+        if content.get(name):
+            st.session_state[f"insp_{name}:{form}"] = content[name]
 
 
 def _set_location(lon: float, lat: float, source: str, accuracy: float | None = None) -> None:
@@ -243,6 +272,7 @@ def _save(actor: Any, facility_type: str, raw: dict[str, Any], notes: str, name:
                 photo_ids=photo_ids, allow_duplicate=bool(st.session_state[ALLOW_DUP]),
                 full_audit=reaudit.full if reaudit else False,
                 discard=reaudit.discard if reaudit else (),
+                draft_key=st.session_state[FORM_ID],  # a submitted audit deletes its draft
             )
             result = save_audit(repo, request, network=network)
     except DuplicateFacility:
@@ -270,6 +300,7 @@ def _save(actor: Any, facility_type: str, raw: dict[str, Any], notes: str, name:
         "carried": len(result.audit.measured_from), "dropped": sorted(result.dropped),
         "facility_type": facility_type,
     }
+    draft_ui.forget_saved(st.session_state[FORM_ID])
     if status == "draft":
         st.session_state[DRAFT] = {"audit_id": result.audit.id,
                                    "row_version": result.audit.row_version}
@@ -360,6 +391,10 @@ def main() -> None:
             st.warning(t("work.reaudit.saved_dropped", fields=pick(lang, "、", ", ").join(
                 pick(lang, fields[n].label_zh, fields[n].label_en) for n in done["dropped"]
                 if n in fields)))
+    chosen = draft_ui.draft_list(actor, st.session_state[FORM_ID])
+    if chosen is not None:
+        _resume(chosen)
+        st.rerun()
     facility_id = st.session_state[FACILITY]
     selected = st.session_state.get(state.SELECTED_FACILITY)
     if facility_id is None and selected and st.button(
@@ -415,7 +450,7 @@ def main() -> None:
     left, right = st.columns([3, 2])
     with left:
         raw, problems = measurement_inputs(
-            facility_type, form,
+            facility_type, form, initial=(st.session_state.get(INITIAL) or {}).get(form),
             previous=previous_texts(previous) if reaudit and not reaudit.full else None)
         notes = st.text_area(t("inspect.notes"), key=f"insp_notes:{form}")
         files = st.file_uploader(t("inspect.photos"), type=PHOTO_TYPES,
@@ -448,7 +483,27 @@ def main() -> None:
     if blocked:  # unconfirmed unit slips only: ask to confirm or correct, not to "fix the red"
         only_suspect = all(p.code == "suspect" for p in problems)
         st.caption(t("inspect.confirm_first" if only_suspect else "inspect.fix_first"))
+    _autosave(actor, facility_type, raw, notes, name, address)
     _import_section(actor)
+
+
+def _autosave(actor: Any, facility_type: str, raw: dict[str, Any], notes: str, name: str,
+              address: str) -> None:
+    """Keep what is typed so far as the inspector's automatic draft (issue 17 item 4)."""
+    facility_id = st.session_state[FACILITY]
+    draft = st.session_state[DRAFT] or {}
+    content = {
+        "measurements": {k: v for k, v in raw.items() if v is not None},
+        "notes": notes, "name": name, "address": address,
+        "location": st.session_state[LOCATION],
+        "facility_version": st.session_state[FACILITY_VERSION],
+        "draft_audit_id": draft.get("audit_id"), "draft_row_version": draft.get("row_version"),
+    }
+    title = name or address
+    if not title and facility_id is not None:
+        title = str(cache.facility_detail(int(facility_id))["facility"].get("name") or "")
+    draft_ui.autosave(actor, st.session_state[FORM_ID], facility_type, facility_id, content,
+                      title)
 
 
 @dataclass(frozen=True)

@@ -19,12 +19,20 @@ from audit.settings import get_settings
 from ui import cache
 from ui import reports_data as D
 from ui.auth import require_role
-from ui.i18n import t
+from ui.i18n import current_language, pick, t
 from ui.timefmt import local_time, zone_note
 from ui.words import action_label, actor_label
 
 SELECTED = "review_report_id"
 STATUS_FILTER = "review_statuses"
+DISTRICT_FILTER = "review_districts"
+CATEGORY_FILTER = "review_categories"
+TABLE = "review_table"
+#: The table row selection last applied to the picker (a later pick in the picker wins).
+TABLE_APPLIED = "review_table_applied"
+MAP_HEIGHT_PX = 360
+#: Stand-in for "no district" in the district filter (reports typed only, or outside).
+NO_DISTRICT = "-"
 MESSAGE = "review_message"
 CONTACT_SHOWN = "review_contact_for"
 #: How far to look for facilities to link and nearby reports (metres).
@@ -47,13 +55,91 @@ def _act(actor: Actor, action: str, func: Any, *args: Any, **kwargs: Any) -> Non
 
 
 def _queue(actor: Actor) -> pd.DataFrame | None:
-    statuses = st.multiselect(
+    """The queue for the chosen statuses (the library's query), then narrowed by district and
+    category; the filters fold away on a phone."""
+    cols = st.columns(3)
+    statuses = cols[0].multiselect(
         t("reports.review.status_filter"), list(R.STATUSES), default=list(R.OPEN_STATUSES),
         format_func=D.status_label, key=STATUS_FILTER, select_all=False,
         placeholder=t("words.chrome.choose"),
     )
     with D.repository(actor) as repo:
-        return R.moderation_queue(repo, statuses or R.OPEN_STATUSES)
+        queue = R.moderation_queue(repo, statuses or R.OPEN_STATUSES)
+    from geodata.districts import DISTRICTS
+
+    districts = cols[1].multiselect(
+        t("review.queue.filter_district"), [*DISTRICTS, NO_DISTRICT], key=DISTRICT_FILTER,
+        format_func=lambda c: D.district_label(None if c == NO_DISTRICT else c),
+        placeholder=t("review.queue.all"), select_all=False)
+    categories = cols[2].multiselect(
+        t("review.queue.filter_category"), list(R.REPORT_CATEGORIES), key=CATEGORY_FILTER,
+        format_func=D.category_label, placeholder=t("review.queue.all"), select_all=False)
+    if districts:
+        codes = queue["district_code"].astype(object).where(queue["district_code"].notna(),
+                                                            NO_DISTRICT)
+        queue = queue[codes.isin(districts)]
+    if categories:
+        queue = queue[queue["category"].isin(categories)]
+    return queue.reset_index(drop=True)
+
+
+def _table(actor: Actor, queue: pd.DataFrame) -> None:
+    """The filtered queue as a table (a click on a row picks that report below), with the
+    actions the library allows on each row."""
+    rows = list(frame_rows(queue))
+    table = pd.DataFrame({
+        t("review.queue.col_code"): [r.code for r in rows],
+        t("review.queue.col_category"): [D.category_label(r.category) for r in rows],
+        t("review.queue.col_status"): [D.status_label(r.status) for r in rows],
+        t("review.queue.col_district"): [D.district_label(r.district_code) for r in rows],
+        t("review.queue.col_location"): [str(r.location_text or "—") for r in rows],
+        t("review.queue.col_created"): [local_time(r.created_at) for r in rows],
+        t("review.queue.col_supports"): [int(r.support_count) for r in rows],
+        t("reports.review.actions"): [
+            pick(current_language(), "、", ", ").join(
+                t(f"reports.action.{a}") for a in R.allowed_actions({"status": r.status}, actor))
+            for r in rows],
+    })
+    event = st.dataframe(table, hide_index=True, width="stretch", key=TABLE,
+                         on_select="rerun", selection_mode="single-row")
+    picked = list(getattr(getattr(event, "selection", None), "rows", []) or [])
+    if picked and picked != st.session_state.get(TABLE_APPLIED) and picked[0] < len(rows):
+        st.session_state[SELECTED] = int(rows[picked[0]].report_id)
+    st.session_state[TABLE_APPLIED] = picked
+
+
+def _queue_map(queue: pd.DataFrame, selected: int | None) -> None:
+    """The filtered reports that have a location, on a map (the picked one larger)."""
+    import html
+
+    import folium
+    from streamlit_folium import st_folium
+
+    from ui.assets import localise
+    from ui.map import YANGJIANG_CENTRE, add_tiles
+
+    located = [r for r in frame_rows(queue) if pd.notna(r.lon) and pd.notna(r.lat)]
+    st.caption(t("review.queue.count", n=len(queue), located=len(located)))
+    if not located:
+        return
+    fmap = folium.Map(location=YANGJIANG_CENTRE, zoom_start=11, tiles=None, control_scale=True)
+    cfg = get_settings()
+    try:
+        add_tiles(fmap, cfg.tiles, cfg.tianditu_key)
+    except AuditError:
+        add_tiles(fmap, "none")
+    for r in located:
+        chosen = int(r.report_id) == selected
+        label = f"{r.code} · {D.category_label(r.category)} · {D.status_label(r.status)}"
+        folium.CircleMarker((float(r.lat), float(r.lon)), radius=10 if chosen else 6,
+                            color="#b5179e" if chosen else "#d62828", fill=True,
+                            tooltip=html.escape(label)).add_to(fmap)
+    fmap.fit_bounds([[min(r.lat for r in located), min(r.lon for r in located)],
+                     [max(r.lat for r in located), max(r.lon for r in located)]],
+                    max_zoom=16)
+    localise(fmap)
+    st_folium(fmap, key="review_map", height=MAP_HEIGHT_PX, use_container_width=True,
+              returned_objects=[])
 
 
 def _detail(actor: Actor, row: pd.Series) -> None:
@@ -187,8 +273,10 @@ def render() -> None:
         D.show_error(exc)
         return
     if queue is None or queue.empty:
-        st.info(t("reports.review.empty"))
+        filtered = st.session_state.get(DISTRICT_FILTER) or st.session_state.get(CATEGORY_FILTER)
+        st.info(t("review.queue.none" if filtered else "reports.review.empty"))
         return
+    _table(actor, queue)
     ids = [int(i) for i in queue["report_id"]]
     if st.session_state.get(SELECTED) not in ids:
         st.session_state[SELECTED] = ids[0]
@@ -198,6 +286,7 @@ def render() -> None:
                             location=(r.location_text or "—")[:40])
         for r in frame_rows(queue)
     }
+    _queue_map(queue, st.session_state.get(SELECTED))
     st.selectbox(t("reports.review.select"), ids, format_func=labels.__getitem__, key=SELECTED)
     row = queue.loc[queue["report_id"] == st.session_state[SELECTED]].iloc[0]
     _detail(actor, row)
