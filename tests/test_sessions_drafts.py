@@ -292,3 +292,26 @@ def test_a_submitted_audit_removes_its_draft(sqlite_db: Database, tmp_path: Path
                    settings=cfg)
     assert [d.form_key for d in _list(sqlite_db, actor)] == ["formy"]
     assert evaluate("ramp", RAMP)  # the audit itself was scored as usual
+
+
+def test_a_restored_backup_opens_no_session_it_carried(sqlite_db: Database,
+                                                       tmp_path: Path) -> None:
+    """A backup holds the sessions of its day; after a restore an old cookie opens nothing."""
+    from audit.storage import upgrade_to_head
+    from audit.storage.backup import backup, restore
+
+    token = _signed_in(sqlite_db, _user(sqlite_db, "insp_restore"))
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    archive = tmp_path / "backup.tar.gz"
+    backup(sqlite_db, photos, archive)
+    assert len(_rows(sqlite_db, SignInSession)) == 1  # the archive carries it
+    target = open_database(f"sqlite:///{tmp_path / 'restored.sqlite3'}")
+    try:
+        upgrade_to_head(target)
+        restore(target, tmp_path / "restored-photos", archive)
+        assert [u.username for u in _rows(target, User)] == ["insp_restore"]
+        assert _rows(target, SignInSession) == []
+        assert _resume(target, token) is None
+    finally:
+        target.engine.dispose()

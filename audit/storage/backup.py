@@ -387,13 +387,16 @@ def _data_version_or_zero(db: Database) -> int:
 
 
 def _after_restore(db: Database, version_before: int) -> None:
-    """Migrate a restored older schema to the newest, then move the data version past both the
-    live value before the restore and the restored one."""
+    """Migrate a restored older schema to the newest, end every sign-in session the archive
+    carried (a browser's old cookie must not open the restored database), then move the data
+    version past both the live value before the restore and the restored one."""
     from audit.storage.dataversion import read_version, set_version
     from audit.storage.migrate import upgrade_to_head
+    from audit.storage.orm import SignInSession
 
     upgrade_to_head(db)
     with db.session(write=True) as session:
+        session.execute(sa.delete(SignInSession))
         set_version(session, max(version_before, read_version(session)) + 1)
 
 
