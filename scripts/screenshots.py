@@ -77,7 +77,7 @@ def _app(data_dir: Path) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     log = (data_dir / "streamlit.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "serve.py"),
          "--server.port", str(port), "--server.address", "127.0.0.1",
          "--server.headless", "true", "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env=_env(data_dir), stdout=log, stderr=subprocess.STDOUT)
