@@ -294,6 +294,32 @@ class RoutingNetwork:
         self._weights: dict[tuple[str, str, int], ProfileWeights] = {}
         self._base: ProfileWeights | None = None
         self._tree: Any = None
+        self.element_on_edge = is_edge
+        self.element_node = np.where(is_edge, -1, e_pos)
+        self._by_head: tuple[np.ndarray, np.ndarray] | None = None
+        #: derived data other modules keep with the network (e.g. reach matrices per profile)
+        self.cache: dict[Any, Any] = {}
+
+    def entering(self, element: int) -> np.ndarray:
+        """Directed edge positions entering a node element's node (empty for an edge element)."""
+        node = int(self.element_node[element])
+        if node < 0:
+            return np.empty(0, dtype=np.int64)
+        if self._by_head is None:
+            order = np.argsort(self.idx.edge_v, kind="stable")
+            self._by_head = (order, self.idx.edge_v[order])
+        order, heads = self._by_head
+        lo, hi = np.searchsorted(heads, [node, node + 1])
+        out: np.ndarray = order[lo:hi]
+        return out
+
+    def snap_tree(self) -> Any:
+        """KD-tree of the nodes in UTM 49N metres (built once)."""
+        if self._tree is None:
+            from scipy.spatial import cKDTree
+
+            self._tree = cKDTree(np.column_stack([self.idx.node_x, self.idx.node_y]))
+        return self._tree
 
     def element_position(self, element_id: str) -> int | None:
         """Row of an element (``"node/<id>"`` or ``"edge/<u>/<v>/<key>"``), or ``None``."""
@@ -308,7 +334,7 @@ class RoutingNetwork:
 
     # ------------------------------------------------------------------ weights
 
-    def _matrix(self, weight: np.ndarray) -> tuple[csr_matrix, np.ndarray]:
+    def matrix(self, weight: np.ndarray) -> tuple[csr_matrix, np.ndarray]:
         """CSR of the finite edges, the cheapest of parallel edges, and each entry's edge."""
         ok = np.flatnonzero(np.isfinite(weight) & (self.idx.edge_u != self.idx.edge_v))
         u, v, w = self.idx.edge_u[ok], self.idx.edge_v[ok], weight[ok]
@@ -384,7 +410,7 @@ class RoutingNetwork:
         weight = self.length * mult + add
         costed = (mult != 1.0) | (add != 0.0)
         weight[blocked] = np.inf
-        csr, csr_edge = self._matrix(weight)
+        csr, csr_edge = self.matrix(weight)
         rows = np.repeat(np.arange(csr.shape[0], dtype=np.int64), np.diff(csr.indptr))
         code = rows * csr.shape[0] + csr.indices.astype(np.int64)
         unknown = (self.state == "unknown") & np.isin(kinds, list(profile.report_unknown))
@@ -398,13 +424,9 @@ class RoutingNetwork:
 
     def snap(self, lon: float, lat: float, field: str, max_snap_m: float) -> tuple[int, float]:
         """Position of the nearest node and its distance (m); too far raises InputError."""
-        if self._tree is None:
-            from scipy.spatial import cKDTree
-
-            self._tree = cKDTree(np.column_stack([self.idx.node_x, self.idx.node_y]))
         lo, la = check_lonlat([lon], [lat], field=field)
         x, y = lonlat_to_metric(lo, la)
-        dist, pos = self._tree.query(np.column_stack([x, y]))
+        dist, pos = self.snap_tree().query(np.column_stack([x, y]))
         if not dist[0] <= max_snap_m:
             raise InputError(
                 Problem(
