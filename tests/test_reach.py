@@ -9,7 +9,9 @@ the graph again and run a fresh multi-source Dijkstra without any limit.
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -22,6 +24,7 @@ from conftest import data_path
 from scipy.sparse.csgraph import dijkstra
 from test_routing import BOX, KERB, KERB_FROM, KERB_TO, STEPS_FROM, STEPS_TO, _clip, _without
 
+from audit.cli import main as cli_main
 from geodata.errors import InputError
 from geodata.graphindex import invalidate
 from geodata.pedestrian import load_walk_network
@@ -44,10 +47,15 @@ pytest.importorskip("osmium", reason="reading .osm.pbf needs the osmium package"
 
 
 @pytest.fixture(scope="module")
-def G(tmp_path_factory: pytest.TempPathFactory) -> nx.MultiDiGraph:
+def box_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("helsinki_reach") / "box.osm"
     _clip(data_path("osm", "Helsinki.osm.pbf"), out, BOX)
-    return load_walk_network(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def G(box_file: Path) -> nx.MultiDiGraph:
+    return load_walk_network(box_file)
 
 
 @pytest.fixture(scope="module")
@@ -267,3 +275,24 @@ def test_destinations_far_from_the_network_are_counted_not_used(G) -> None:
     with pytest.raises(InputError) as err:
         snap_destinations(net, far.drop(columns="lat"), max_snap_m=50)
     assert err.value.problems[0].field == "destinations"
+
+
+def test_cli_reach_prints_shares_barriers_and_the_label(box_file, G, tmp_path, capsys) -> None:
+    csv = tmp_path / "dest.csv"
+    x, y = G.nodes[STEPS_TO]["x"], G.nodes[STEPS_TO]["y"]
+    csv.write_text(f"category,name,lon,lat\nhospital,Steps top,{x},{y}\n", encoding="utf-8")
+    args = ["reach", "--network", str(box_file), "--destinations", str(csv), "--limit", "50"]
+    assert cli_main([*args, "--barriers", "1"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    n, walk = len(G), len(_nodes_within(G, STEPS_TO, 50))
+    assert f"Whole network | Manual wheelchair | hospital | {3 / n:.1%} (3/{n}) | " \
+        f"{walk / n:.1%} ({walk}) | {walk - 3}" in out
+    assert "steps_way" in out[-2] and f"| {walk - 3}" in out[-2]
+    assert out[-1].endswith("not Yangjiang") and "exact: local re-search" in out[-3]
+    assert cli_main([*args, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["provenance"] == "osm_not_yangjiang" and data["limit_m"] == 50
+    assert len(data["rows"]) == 4 and data["barriers"] == []
+    assert cli_main([*args[:-1], "0"]) == 2
+    err = capsys.readouterr().err
+    assert "reach_limit_m" in err and "0" in err and "20,000" in err
