@@ -36,6 +36,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _reach(args: argparse.Namespace) -> int:
     from audit.errors import InputError, Problem
+    from audit.frames import frame_rows
     from audit.priority import load_destinations
     from audit.reach import barrier_impacts, city_reach
     from audit.routes import routing_for
@@ -71,10 +72,10 @@ def _reach(args: argparse.Namespace) -> int:
                 for row in table.drop(columns=["district_zh", "profile_zh"]).to_dict("records")
             ],
             "barriers": [] if top is None else [
-                {"element_id": r.element_id, "kind": r.kind, "state": r.state,
-                 "profile_id": r.profile_id, "rules": r.rules,
-                 "restored_nodes": int(r.restored_nodes), "method": r.method}
-                for r in top.itertuples()
+                {k: getattr(r, k) for k in ("element_id", "kind", "state", "profile_id",
+                                            "rules", "method")}
+                | {"restored_nodes": int(r.restored_nodes)}
+                for r in frame_rows(top)
             ],
         }
         print(json.dumps(out, ensure_ascii=False, indent=2, allow_nan=False, default=str))
@@ -94,8 +95,8 @@ def _reach(args: argparse.Namespace) -> int:
     if top is not None:
         print(f"barriers whose fix restores the most reach ({top.attrs.get('method', '')}; "
               "(node, category) pairs newly within the limit)")
-        for r in top.itertuples():
-            print(f"{r.element_id} | {r.kind} | {r.state} | {r.profile_id} | {r.rules} | "
-                  f"{int(r.restored_nodes)}")
+        for b in frame_rows(top):
+            print(f"{b.element_id} | {b.kind} | {b.state} | {b.profile_id} | {b.rules} | "
+                  f"{int(b.restored_nodes)}")
     print(label)
     return 0
