@@ -296,3 +296,47 @@ def test_cli_reach_prints_shares_barriers_and_the_label(box_file, G, tmp_path, c
     assert cli_main([*args[:-1], "0"]) == 2
     err = capsys.readouterr().err
     assert "reach_limit_m" in err and "0" in err and "20,000" in err
+
+
+def test_restored_reach_as_the_plan_importance_term(G) -> None:
+    from audit.priority import load_retrofit_params, score_candidates
+
+    params = load_retrofit_params()
+    # the crossing way drawn from crossing KERB (its first 30.2 m route) tagged kerb=raised, as
+    # OSM tags a way's kerbs, on a copy; a curb ramp audited mid-way attaches to that way
+    WAY_END = 1010748263
+    raised = G.copy()
+    for u, v in ((KERB, WAY_END), (WAY_END, KERB)):
+        for d in raised.get_edge_data(u, v, default={}).values():
+            d["kerb"] = "raised"
+    net = routing_network(raised)
+    mid = ((raised.nodes[KERB]["x"] + raised.nodes[WAY_END]["x"]) / 2,
+           (raised.nodes[KERB]["y"] + raised.nodes[WAY_END]["y"]) / 2)
+    far = next(n for n in raised.nodes if raised.nodes[n].get("highway") == "crossing"
+               and abs(raised.nodes[n]["x"] - mid[0]) > 0.004)
+    cands = pd.DataFrame({
+        "candidate_id": ["F1", "F2", "F3"], "fix_type": ["curb_ramp", "curb_ramp", "toilet"],
+        "lon": [mid[0], raised.nodes[far]["x"], mid[0]],
+        "lat": [mid[1], raised.nodes[far]["y"], mid[1]],
+        "severity": [5.0, 5.0, 5.0], "n_fail": [1, 1, 1],
+    })
+    dest = _at(G, {"transit": [KERB_TO]})
+    # the unknown-crossing penalty is left out to see the kerb rule alone (as in the kerb test)
+    wheels = [_without(p, "unknown_crossing") for p in ("manual_wheelchair", "powered_wheelchair")]
+    out = score_candidates(cands, None, dest, params, importance="reach", net=net,
+                           reach_limit_m=32, profiles=wheels).set_index("candidate_id")
+    # the raised kerb blocks both wheelchair profiles; its fix restores what they lost (KERB_FROM
+    # within 32 m): the biggest restorer gets 1 + w_transit, a crossing 250 m away 1, a toilet
+    # (served by no network element) 1
+    assert out.loc["F1", "element_id"] in (f"edge/{KERB}/{WAY_END}/0", f"edge/{WAY_END}/{KERB}/0")
+    lost = reach_table(net, wheels, snap_destinations(net, dest, max_snap_m=5), limit_m=32)
+    assert out.loc["F1", "restored_transit"] == lost[lost.district_code == "all"].lost.sum() >= 2
+    assert out.loc["F1", "importance"] == pytest.approx(1 + params["weights"]["transit"])
+    assert out.loc["F2", "importance"] == pytest.approx(1.0)
+    assert out.loc["F3", "importance"] == 1.0 and out.loc["F3", "element_id"] is None
+    assert out.attrs["importance_method"] == "reach" and out.attrs["reach_limit_m"] == 32
+    assert out.attrs["reach_method"] == IMPACT_METHOD
+    with pytest.raises(InputError) as err:
+        score_candidates(cands, None, dest, params, importance="popularity", net=net,
+                         profiles=wheels)
+    assert err.value.problems[0].field == "importance"
