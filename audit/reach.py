@@ -110,7 +110,7 @@ def city_reach(
         col = f"name_{lang}"
         known = names[col].to_dict() if col in names.columns else {}
         table[f"district_{lang}"] = [
-            "全市" if c == ALL_DISTRICTS and lang == "zh" else
+            "全网" if c == ALL_DISTRICTS and lang == "zh" else
             "Whole network" if c == ALL_DISTRICTS else known.get(c, c)
             for c in table["district_code"]
         ]
@@ -181,6 +181,7 @@ def restored_by_element(
 
 
 __all__ = [
+    "ALL_DISTRICTS",
     "ReachReport",
     "barrier_impacts",
     "city_reach",
