@@ -275,11 +275,10 @@ def build_candidates(
     p = dict(params) if params is not None else load_retrofit_params()
     w = dict(weights) if weights is not None else severity_weights()
     if importance == "reach" and net is None:
-        from audit.reach import load_city_walk_network
-        from audit.routes import routing_for
+        from audit.reach import audited_network, load_city_walk_network
 
-        net = routing_for(repo, load_city_walk_network(),
-                          snap_limit_m=get_settings().snap_limit_m)
+        net = audited_network(repo, load_city_walk_network(),
+                              snap_limit_m=get_settings().snap_limit_m)
     if G is None and importance == "distance":
         from geodata.network import resolve_network
 

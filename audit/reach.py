@@ -74,29 +74,33 @@ def _limit(limit_m: float | None) -> float:
     return check_limit(get_settings().reach_limit_m if limit_m is None else limit_m)
 
 
-def _destinations(destinations: pd.DataFrame | None) -> pd.DataFrame:
-    if destinations is not None:
-        return destinations
-    from audit.priority import load_destinations
+def audited_network(repo: Any, G: nx.MultiDiGraph, *, snap_limit_m: float) -> RoutingNetwork:
+    """A routing network of ``G`` whose element states carry our audits (as
+    :func:`audit.routes.routing_for` with a repository)."""
+    from audit.network_attach import network_state
 
-    return load_destinations()
+    _attached, states = network_state(repo, G, snap_limit_m=snap_limit_m)
+    return RoutingNetwork(G, states)
 
 
 def city_reach(
     net: RoutingNetwork,
     *,
-    destinations: pd.DataFrame | None = None,
+    destinations: pd.DataFrame,
     districts: gpd.GeoDataFrame | None = None,
     profiles: Sequence[Profile] | None = None,
     limit_m: float | None = None,
 ) -> ReachReport:
     """Reach of every profile for every destination category, per district and city-wide.
 
+    ``destinations``: ``category, name, lon, lat, is_demo`` (:func:`audit.priority.
+    load_destinations`).
+
     ``districts`` (``adcode, name_zh, name_en``, polygons): default the city's districts; nodes
     outside every district count in the ``all`` row only (an OSM sample outside Yangjiang has
     that row alone)."""
     limit = _limit(limit_m)
-    dest = _destinations(destinations)
+    dest = destinations
     if districts is None:
         from geodata.districts import load_districts
 
@@ -133,7 +137,7 @@ def city_reach(
 def barrier_impacts(
     net: RoutingNetwork,
     *,
-    destinations: pd.DataFrame | None = None,
+    destinations: pd.DataFrame,
     profiles: Sequence[Profile] | None = None,
     limit_m: float | None = None,
     elements: Sequence[int] | np.ndarray | None = None,
@@ -141,8 +145,7 @@ def barrier_impacts(
     """:func:`geodata.reach.barrier_impact` for every profile, one table (sorted by
     ``restored_nodes``); ``attrs`` carry the method, the weighting and the network's label."""
     limit = _limit(limit_m)
-    snapped = snap_destinations(net, _destinations(destinations),
-                                max_snap_m=get_settings().snap_limit_m)
+    snapped = snap_destinations(net, destinations, max_snap_m=get_settings().snap_limit_m)
     profs = list(profiles) if profiles is not None else list(load_profiles().values())
     parts = [barrier_impact(net, p, snapped, limit_m=limit, elements=elements) for p in profs]
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
@@ -166,7 +169,7 @@ def restored_by_element(
     wanted = sorted({str(e) for e in element_ids if isinstance(e, str)})
     pos = [net.element_position(e) for e in wanted]
     known = np.asarray([p for p in pos if p is not None], dtype=np.int64)
-    cats = sorted({str(c) for c in _destinations(destinations)["category"]})
+    cats = sorted({str(c) for c in destinations["category"]})
     cols = [f"restored_{c}" for c in cats]
     if known.size == 0:
         return pd.DataFrame(columns=["element_id", *cols, "restored_nodes"])
@@ -183,6 +186,7 @@ def restored_by_element(
 __all__ = [
     "ALL_DISTRICTS",
     "ReachReport",
+    "audited_network",
     "barrier_impacts",
     "city_reach",
     "load_city_walk_network",

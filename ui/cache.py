@@ -452,9 +452,10 @@ def routing_network() -> Any:
 def city_reach() -> dict[str, Any]:
     """Reach per district × profile × category on the walk network with the stored audits
     (:func:`audit.reach.city_reach`), as plain data with the labels the page shows."""
+    from audit.priority import load_destinations
     from audit.reach import city_reach as compute
 
-    report = compute(routing_network(), districts=districts())
+    report = compute(routing_network(), destinations=load_destinations(), districts=districts())
     return {"table": report.table, "limit_m": report.limit_m,
             "network_synthetic": report.network_synthetic, "provenance": report.provenance,
             "label_zh": report.label_zh, "label_en": report.label_en,
