@@ -5,11 +5,19 @@ bureau has verified (and that is not already covered by a facility candidate):
 
 - ``severity``  = Σ severity weight of the failing clauses (ruleset ``[scoring.weights]``); for a
   report, the weight of the severity its category is assumed to have (``retrofit.toml``).
-- ``importance`` = 1 + Σ_c w_c · exp(−d_c / decay_m), where ``d_c`` is the **network** distance
-  (m) from the candidate to the nearest key destination of category ``c`` (hospital, school,
-  transit, government). Distances: the candidate is snapped to its nearest network node
-  (:func:`geodata.coverage.prepare` node tree) and a multi-source Dijkstra from the destinations
-  (:func:`geodata.coverage.node_distances`) gives the distance, plus the snap offset.
+- ``importance``, one of two terms the bureau chooses (``importance="distance" | "reach"``):
+
+  - **distance decay** (default): 1 + Σ_c w_c · exp(−d_c / decay_m), where ``d_c`` is the
+    **network** distance (m) from the candidate to the nearest key destination of category ``c``
+    (hospital, school, transit, government). Distances: the candidate is snapped to its nearest
+    network node (:func:`geodata.coverage.prepare` node tree) and a multi-source Dijkstra from
+    the destinations (:func:`geodata.coverage.node_distances`) gives the distance, plus the snap
+    offset.
+  - **restored reach**: 1 + Σ_c w_c · R_c / max R_c, where ``R_c`` is the number of walk-network
+    nodes that its fix brings within ``reach_limit_m`` of a destination of category ``c``,
+    summed over the four profiles (:func:`audit.reach.restored_by_element`; the candidate is
+    attached to the element it serves as facilities are, :mod:`audit.network_attach`), and the
+    maximum is over the candidates (0 when none restores any). Both terms run from 1 to 1 + Σ w.
 - ``cost_yuan`` = base + per-item × failing clauses, from the unit-cost table per fix type.
 - ``priority`` = severity × importance ÷ (cost_yuan / unit_yuan).
 
@@ -24,7 +32,7 @@ from __future__ import annotations
 
 import math
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -47,6 +55,8 @@ DEFAULT_DESTINATIONS_FILE = DATA_DIR / "demo_destinations.csv"
 #: report statuses meaning "the bureau verified this barrier and it is not fixed yet"
 #: (audit/reports.py: verify → confirmed → in_progress)
 VERIFIED_REPORT_STATUSES: tuple[str, ...] = ("confirmed", "in_progress")
+#: the importance terms the bureau may choose (see the module docstring)
+IMPORTANCE_METHODS: tuple[str, ...] = ("distance", "reach")
 
 CANDIDATE_COLUMNS: tuple[str, ...] = (
     "candidate_id", "kind", "facility_id", "report_id", "district_code", "fix_type", "name",
@@ -231,6 +241,11 @@ class Candidates:
     network_synthetic: bool
     #: the retrofit parameters file's name (never its server path)
     params_source: str
+    #: the importance term used: ``distance`` or ``reach`` (IMPORTANCE_METHODS)
+    importance_method: str = "distance"
+    #: for ``reach``: the limit (m) and how the restored reach was computed
+    reach_limit_m: float | None = None
+    reach_method: str = ""
 
 
 def build_candidates(
@@ -241,17 +256,30 @@ def build_candidates(
     params: Mapping[str, Any] | None = None,
     weights: Mapping[str, float] | None = None,
     districts: list[str] | None = None,
+    importance: str = "distance",
+    net: Any = None,
+    reach_limit_m: float | None = None,
 ) -> Candidates:
     """All candidate fixes with severity, importance, cost and priority (see module docstring).
+
+    ``importance``: ``"distance"`` (distance decay on ``G``) or ``"reach"`` (restored reach on
+    ``net``, a :class:`geodata.routing.RoutingNetwork`; default the walk network of the settings
+    with the stored audits attached; limit ``reach_limit_m``, default the setting).
 
     A facility's severity is the weighted sum of the failing findings rows of its current audit,
     counted per severity in the database (:func:`audit.rankings.gap_points_by_facility`).
     """
     from audit.rankings import gap_points_by_facility, severity_weights
 
+    check_importance(importance)
     p = dict(params) if params is not None else load_retrofit_params()
     w = dict(weights) if weights is not None else severity_weights()
-    if G is None:
+    if importance == "reach" and net is None:
+        from audit.reach import audited_network, load_city_walk_network
+
+        net = audited_network(repo, load_city_walk_network(),
+                              snap_limit_m=get_settings().snap_limit_m)
+    if G is None and importance == "distance":
         from geodata.network import resolve_network
 
         settings = get_settings()
@@ -297,31 +325,104 @@ def build_candidates(
     ) if rep_records else fac[["candidate_id", "kind", "facility_id", "report_id",
                                "district_code", "fix_type", "name", "lon", "lat", "n_fail",
                                "severity", "is_demo"]].copy()
-    table = score_candidates(table, G, dest, p)
+    table = score_candidates(table, G, dest, p, importance=importance, net=net,
+                             reach_limit_m=reach_limit_m)
+    graph = net.G if importance == "reach" else G
     return Candidates(
         table=table,
         destinations_source=destinations_path().name if destinations is None else "given",
         destinations_synthetic=bool(dest["is_demo"].any()),
-        network_synthetic=bool(G.graph.get("synthetic", False)),
+        network_synthetic=bool(graph.graph.get("synthetic", False)),
         params_source=Path(str(p.get("path", ""))).name,
+        importance_method=importance,
+        reach_limit_m=table.attrs.get("reach_limit_m"),
+        reach_method=str(table.attrs.get("reach_method", "")),
     )
 
 
+def check_importance(importance: Any) -> str:
+    """The importance term, or InputError naming the field, the value and the choices."""
+    if importance not in IMPORTANCE_METHODS:
+        allowed = f"one of {', '.join(IMPORTANCE_METHODS)}"
+        raise InputError(Problem("importance", importance, allowed, code="choice",
+                                 params={"choices": list(IMPORTANCE_METHODS)}))
+    return str(importance)
+
+
+def reach_importance(
+    table: pd.DataFrame, net: Any, destinations: pd.DataFrame, params: Mapping[str, Any],
+    *, reach_limit_m: float | None = None, profiles: Sequence[Any] | None = None,
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """``1 + Σ_c w_c · R_c / max R_c`` per candidate (see the module docstring), and per
+    candidate the element it serves and the nodes its fix restores per category."""
+    from audit.network_attach import attach_facilities
+    from audit.reach import restored_by_element
+
+    frame = pd.DataFrame({
+        "facility_id": table["candidate_id"].astype(str).to_numpy(),
+        "facility_type": table["fix_type"].astype(str).to_numpy(),
+        "lon": table["lon"].astype(float).to_numpy(),
+        "lat": table["lat"].astype(float).to_numpy(),
+        "verdict": None,
+        "failing_clauses": [()] * len(table),
+    })
+    placed = attach_facilities(net.G, frame, snap_limit_m=get_settings().snap_limit_m)
+    element = pd.Series([e if bool(ok) and isinstance(e, str) else None for e, ok in
+                         zip(placed["element_id"], placed["attached"], strict=True)], dtype=object)
+    restored = restored_by_element(net, list(element), destinations=destinations,
+                                   limit_m=reach_limit_m, profiles=profiles)
+    by_el = restored.set_index("element_id")
+    total = np.ones(len(table))
+    detail = pd.DataFrame({"element_id": element})
+    for cat, weight in params["weights"].items():
+        col = f"restored_{cat}"
+        r = np.asarray([float(by_el[col].get(e, 0.0)) if col in by_el.columns
+                        and isinstance(e, str) else 0.0 for e in element])
+        detail[col] = r.astype(int)
+        top = r.max() if r.size else 0.0
+        if top > 0:
+            total += weight * r / top
+    detail["restored_nodes"] = detail[[c for c in detail.columns if c.startswith("restored_")]
+                                      ].sum(axis=1) if len(params["weights"]) else 0
+    detail.attrs.update(restored.attrs)
+    return total, detail
+
+
 def score_candidates(table: pd.DataFrame, G: Any, destinations: pd.DataFrame,
-                     params: Mapping[str, Any]) -> pd.DataFrame:
-    """Add ``importance``, ``cost_yuan`` and ``priority`` to a candidate table."""
+                     params: Mapping[str, Any], *, importance: str = "distance",
+                     net: Any = None, reach_limit_m: float | None = None,
+                     profiles: Sequence[Any] | None = None) -> pd.DataFrame:
+    """Add ``importance``, ``cost_yuan`` and ``priority`` to a candidate table (``importance``:
+    ``"distance"`` on ``G`` or ``"reach"`` on the routing network ``net``, summed over
+    ``profiles``, default all four)."""
+    check_importance(importance)
     out = table.copy()
-    importance, dists = location_importance(G, out["lon"].to_numpy(float),
-                                            out["lat"].to_numpy(float), destinations, params)
-    out["importance"] = importance
-    for cat, d in dists.items():
-        out[f"dist_{cat}_m"] = np.where(np.isfinite(d), d, np.nan)
+    attrs: dict[str, Any] = {"importance_method": importance}
+    if importance == "reach":
+        if net is None:
+            raise InputError(Problem("net", None, "a routing network for importance='reach'"))
+        imp, detail = reach_importance(out, net, destinations, params,
+                                       reach_limit_m=reach_limit_m, profiles=profiles)
+        out["importance"] = imp
+        for col in detail.columns:
+            out[col] = pd.Series(detail[col].to_numpy(), index=out.index,
+                                 dtype=object if col == "element_id" else None)
+        attrs.update(reach_limit_m=detail.attrs.get("limit_m"),
+                     reach_method=detail.attrs.get("method", ""))
+    else:
+        imp, dists = location_importance(G, out["lon"].to_numpy(float),
+                                         out["lat"].to_numpy(float), destinations, params)
+        out["importance"] = imp
+        for cat, d in dists.items():
+            out[f"dist_{cat}_m"] = np.where(np.isfinite(d), d, np.nan)
     base = out["fix_type"].map(lambda t: params["unit_costs"][t]["base_yuan"]).astype(float)
     per = out["fix_type"].map(lambda t: params["unit_costs"][t]["per_item_yuan"]).astype(float)
     out["cost_yuan"] = (base + per * out["n_fail"].astype(float)).round(0)
     out["priority"] = out["severity"] * out["importance"] / (out["cost_yuan"] / params["unit_yuan"])
     out["type_zh"] = out["fix_type"].map(lambda t: FACILITY_LABELS[t][0])
-    return out.sort_values("priority", ascending=False, kind="stable").reset_index(drop=True)
+    out = out.sort_values("priority", ascending=False, kind="stable").reset_index(drop=True)
+    out.attrs.update(attrs)
+    return out
 
 
 # ----------------------------------------------------------------------------- optimiser
@@ -488,9 +589,11 @@ def plan_summary(plan: Plan) -> pd.DataFrame:
 
 __all__ = [
     "CANDIDATE_COLUMNS",
+    "IMPORTANCE_METHODS",
     "Candidates",
     "Plan",
     "build_candidates",
+    "check_importance",
     "destinations_path",
     "greedy_plan",
     "load_destinations",
@@ -499,6 +602,7 @@ __all__ = [
     "network_distances",
     "optimise_plan",
     "plan_summary",
+    "reach_importance",
     "retrofit_params_path",
     "score_candidates",
 ]

@@ -64,6 +64,11 @@ class Settings(BaseSettings):
         ".osm/.osm.pbf/.graphml.",
     )
     snap_limit_m: float = Field(default=100.0, gt=0, le=5000)
+    reach_limit_m: float = Field(
+        default=800.0, gt=0, le=20000,
+        description="Reach (issue 14 §4): a node reaches a key destination within this many "
+        "metres of profile cost.",
+    )
     gps_accuracy_limit_m: float = Field(default=30.0, gt=0, le=1000)
     duplicate_radius_m: float = Field(default=30.0, gt=0, le=1000)
     report_duplicate_radius_m: float = Field(default=50.0, gt=0, le=1000)

@@ -45,10 +45,14 @@ from geodata.pedestrian import element_states, network_elements, provenance_attr
 from geodata.profiles import Profile, Rule, parse_incline, parse_width
 from geodata.snap import DEFAULT_MAX_DISTANCE_M
 
-#: a search is first bounded at this multiple of the straight-line distance (plus the slack);
-#: if the destination lies beyond, the search runs again unbounded (the answer is exact either way)
-SEARCH_BOUND_FACTOR = 3.0
-SEARCH_BOUND_SLACK_M = 1000.0
+#: a search first guesses the route's cost as this multiple of the straight-line distance (plus
+#: the slack); the two halves of the bidirectional search each go half as far, and the guess
+#: grows by ``SEARCH_GROWTH`` until the searches meet within it (the answer is exact either way)
+SEARCH_BOUND_FACTOR = 1.3
+SEARCH_BOUND_SLACK_M = 200.0
+SEARCH_GROWTH = 1.6
+#: after this many guesses the search runs once, unbounded, from the origin (no route, or far)
+SEARCH_TRIES = 3
 
 
 @dataclass(frozen=True)
@@ -122,7 +126,12 @@ class ProfileWeights:
     ``blocked[e]``, ``costed[e]``: masks; ``csr``: CSR matrix (minimum over parallel edges, blocked
     edges removed) for ``scipy.sparse.csgraph``; ``csr_edge``: the edge position of each CSR entry;
     ``rule_hits``: element position -> rule ids that apply to it; ``unknown_element``: mask over
-    elements of unknown state of the kinds the profile reports."""
+    elements of unknown state of the kinds the profile reports; ``csr_rev``: the transpose
+    (searches towards a node: the backward half of a route, reach to destinations).
+
+    Per element (for barrier impact, §4): ``elem_block`` (a block rule applies), ``elem_add``
+    (Σ add_m), ``elem_mult`` (Π multipliers of every rule) and ``elem_mult_kept`` (Π multipliers
+    of the ``prefer`` rules alone: what stays once the element is fixed)."""
 
     profile: Profile
     weight: np.ndarray
@@ -133,6 +142,19 @@ class ProfileWeights:
     csr_code: np.ndarray  # u * n + v of each CSR entry (sorted): finds the entry of a step
     rule_hits: dict[int, tuple[str, ...]]
     unknown_element: np.ndarray
+    csr_rev: csr_matrix
+    elem_block: np.ndarray
+    elem_add: np.ndarray
+    elem_mult: np.ndarray
+    elem_mult_kept: np.ndarray
+
+    @property
+    def barrier(self) -> np.ndarray:
+        """Mask over elements that the profile blocks or costs more (``block``/``avoid``)."""
+        out: np.ndarray = self.elem_block | (self.elem_add != 0.0) | (
+            self.elem_mult != self.elem_mult_kept
+        )
+        return out
 
 
 def _rule_applies(
@@ -272,6 +294,32 @@ class RoutingNetwork:
         self._weights: dict[tuple[str, str, int], ProfileWeights] = {}
         self._base: ProfileWeights | None = None
         self._tree: Any = None
+        self.element_on_edge = is_edge
+        self.element_node = np.where(is_edge, -1, e_pos)
+        self._by_head: tuple[np.ndarray, np.ndarray] | None = None
+        #: derived data other modules keep with the network (e.g. reach matrices per profile)
+        self.cache: dict[Any, Any] = {}
+
+    def entering(self, element: int) -> np.ndarray:
+        """Directed edge positions entering a node element's node (empty for an edge element)."""
+        node = int(self.element_node[element])
+        if node < 0:
+            return np.empty(0, dtype=np.int64)
+        if self._by_head is None:
+            order = np.argsort(self.idx.edge_v, kind="stable")
+            self._by_head = (order, self.idx.edge_v[order])
+        order, heads = self._by_head
+        lo, hi = np.searchsorted(heads, [node, node + 1])
+        out: np.ndarray = order[lo:hi]
+        return out
+
+    def snap_tree(self) -> Any:
+        """KD-tree of the nodes in UTM 49N metres (built once)."""
+        if self._tree is None:
+            from scipy.spatial import cKDTree
+
+            self._tree = cKDTree(np.column_stack([self.idx.node_x, self.idx.node_y]))
+        return self._tree
 
     def element_position(self, element_id: str) -> int | None:
         """Row of an element (``"node/<id>"`` or ``"edge/<u>/<v>/<key>"``), or ``None``."""
@@ -286,7 +334,7 @@ class RoutingNetwork:
 
     # ------------------------------------------------------------------ weights
 
-    def _matrix(self, weight: np.ndarray) -> tuple[csr_matrix, np.ndarray]:
+    def matrix(self, weight: np.ndarray) -> tuple[csr_matrix, np.ndarray]:
         """CSR of the finite edges, the cheapest of parallel edges, and each entry's edge."""
         ok = np.flatnonzero(np.isfinite(weight) & (self.idx.edge_u != self.idx.edge_v))
         u, v, w = self.idx.edge_u[ok], self.idx.edge_v[ok], weight[ok]
@@ -317,12 +365,15 @@ class RoutingNetwork:
             self._weights[profile.key] = got
         return got
 
-    def _build(self, profile: Profile) -> ProfileWeights:
+    def _build(self, profile: Profile, exempt: frozenset[int] = frozenset()) -> ProfileWeights:
+        """The profile's weights; ``exempt`` elements (positions) are treated as fixed: their
+        ``block`` and ``avoid`` rules do not apply (``prefer`` rules still do)."""
         E = self.elements
         ne = len(E)
         block_e = np.zeros(ne, dtype=bool)
         add_e = np.zeros(ne)
         mult_e = np.ones(ne)
+        kept_e = np.ones(ne)
         hits: dict[int, tuple[str, ...]] = {}
         kinds = self.e_kind
         tags = self.e_tags
@@ -331,6 +382,10 @@ class RoutingNetwork:
             applied: list[str] = []
             for rule in profile.rules:
                 if _rule_applies(rule, kinds[i], tags[i], self.state[i], self.failing[i]):
+                    if rule.effect == "prefer":
+                        kept_e[i] *= rule.multiplier
+                    elif int(i) in exempt:
+                        continue
                     applied.append(rule.id)
                     if rule.effect == "block":
                         block_e[i] = True
@@ -355,23 +410,23 @@ class RoutingNetwork:
         weight = self.length * mult + add
         costed = (mult != 1.0) | (add != 0.0)
         weight[blocked] = np.inf
-        csr, csr_edge = self._matrix(weight)
+        csr, csr_edge = self.matrix(weight)
         rows = np.repeat(np.arange(csr.shape[0], dtype=np.int64), np.diff(csr.indptr))
         code = rows * csr.shape[0] + csr.indices.astype(np.int64)
         unknown = (self.state == "unknown") & np.isin(kinds, list(profile.report_unknown))
-        return ProfileWeights(profile, weight, blocked, costed, csr, csr_edge, code, hits, unknown)
+        return ProfileWeights(
+            profile, weight, blocked, costed, csr, csr_edge, code, hits, unknown,
+            csr_rev=csr.T.tocsr(), elem_block=block_e, elem_add=add_e, elem_mult=mult_e,
+            elem_mult_kept=kept_e,
+        )
 
     # ------------------------------------------------------------------ queries
 
     def snap(self, lon: float, lat: float, field: str, max_snap_m: float) -> tuple[int, float]:
         """Position of the nearest node and its distance (m); too far raises InputError."""
-        if self._tree is None:
-            from scipy.spatial import cKDTree
-
-            self._tree = cKDTree(np.column_stack([self.idx.node_x, self.idx.node_y]))
         lo, la = check_lonlat([lon], [lat], field=field)
         x, y = lonlat_to_metric(lo, la)
-        dist, pos = self._tree.query(np.column_stack([x, y]))
+        dist, pos = self.snap_tree().query(np.column_stack([x, y]))
         if not dist[0] <= max_snap_m:
             raise InputError(
                 Problem(
@@ -386,23 +441,63 @@ class RoutingNetwork:
 
     def _search(
         self, w: ProfileWeights, a: int, b: int, bound: float | None = None
-    ) -> tuple[float, np.ndarray]:
-        """Dijkstra from ``a``; stops at ``bound`` (or a first guess from the straight-line
-        distance) and runs again unbounded if ``b`` lies beyond: the answer is exact either way."""
+    ) -> tuple[float, list[int]]:
+        """Cheapest path ``a -> b``: (cost, node positions), ``(inf, [])`` when there is none.
+
+        Bidirectional and bounded: with a guess ``L`` of the cost (``bound``, else from the
+        straight-line distance), a Dijkstra search from ``a`` on the graph and one from ``b`` on
+        its transpose each stop at ``L / 2``; the cheapest edge ``x -> y`` joining a node of the
+        first to a node of the second is the answer when it costs at most ``L`` (any path of
+        cost ``c <= L`` has such an edge with both ends within ``c / 2``). Otherwise the guess
+        grows, and after :data:`SEARCH_TRIES` guesses one unbounded search decides: exact
+        either way, and each half explores about a quarter of the area of one search."""
+        if a == b:
+            return 0.0, [a]
         if bound is None:
             ax, ay = self.idx.node_x[a], self.idx.node_y[a]
             bx, by = self.idx.node_x[b], self.idx.node_y[b]
             bound = SEARCH_BOUND_FACTOR * math.hypot(bx - ax, by - ay) + SEARCH_BOUND_SLACK_M
-        d, pred = dijkstra(w.csr, directed=True, indices=a, return_predecessors=True, limit=bound)
+        for _ in range(SEARCH_TRIES):
+            half = bound / 2.0
+            da, pa = dijkstra(w.csr, directed=True, indices=a, return_predecessors=True,
+                              limit=half)
+            db, pb = dijkstra(w.csr_rev, directed=True, indices=b, return_predecessors=True,
+                              limit=half)
+            xs = np.flatnonzero(np.isfinite(da))
+            sub = w.csr[xs]
+            if sub.nnz:
+                joined = np.repeat(da[xs], np.diff(sub.indptr)) + sub.data + db[sub.indices]
+                k = int(np.argmin(joined))
+                best = float(joined[k])
+                if best <= bound:
+                    row = int(np.searchsorted(sub.indptr, k, side="right")) - 1
+                    x, y = int(xs[row]), int(sub.indices[k])
+                    return best, self._walk(pa, a, x) + self._walk(pb, b, y)[::-1]
+            if np.isfinite(da[sub.indices]).all():  # all that ``a`` reaches is explored
+                if np.isfinite(da[b]):
+                    return float(da[b]), self._walk(pa, a, b)
+                return math.inf, []
+            ys = np.flatnonzero(np.isfinite(db))
+            if np.isfinite(db[w.csr_rev[ys].indices]).all():  # all that reaches ``b`` too
+                return math.inf, []  # (``a`` is not among them, or they would have met)
+            bound *= SEARCH_GROWTH
+        d, pred = dijkstra(w.csr, directed=True, indices=a, return_predecessors=True)
         if not np.isfinite(d[b]):
-            d, pred = dijkstra(w.csr, directed=True, indices=a, return_predecessors=True)
-        return float(d[b]), pred
+            return math.inf, []
+        return float(d[b]), self._walk(pred, a, b)
 
-    def _path_edges(self, w: ProfileWeights, pred: np.ndarray, a: int, b: int) -> list[int]:
-        nodes = [b]
-        while nodes[-1] != a:
-            nodes.append(int(pred[nodes[-1]]))
-        nodes.reverse()
+    @staticmethod
+    def _walk(pred: np.ndarray, root: int, node: int) -> list[int]:
+        """Node positions from ``root`` to ``node`` along a predecessor array."""
+        out = [node]
+        while out[-1] != root:
+            out.append(int(pred[out[-1]]))
+        out.reverse()
+        return out
+
+    def _path_edges(self, w: ProfileWeights, nodes: list[int]) -> list[int]:
+        if len(nodes) < 2:
+            return []
         path = np.asarray(nodes, dtype=np.int64)
         k = np.searchsorted(w.csr_code, path[:-1] * len(self.idx.node_ids) + path[1:])
         return [int(e) for e in w.csr_edge[k]]
@@ -460,10 +555,10 @@ class RoutingNetwork:
         base = self.unconstrained()
         ids = self.idx.node_ids
         # the profile's route first: its length bounds the unconstrained search
-        cost, pred = self._search(w, a, b)
-        edges = self._path_edges(w, pred, a, b) if a != b and math.isfinite(cost) else []
+        cost, path = self._search(w, a, b)
+        edges = self._path_edges(w, path)
         length = float(self.length[edges].sum()) if edges else 0.0
-        base_len, base_pred = self._search(
+        base_len, base_path = self._search(
             base, a, b, bound=length * (1 + 1e-9) + 1e-6 if math.isfinite(cost) else None
         )
         route = Route(
@@ -475,7 +570,7 @@ class RoutingNetwork:
         if not math.isfinite(base_len):
             route.reason = "not_connected"
             return route
-        base_edges = self._path_edges(base, base_pred, a, b) if a != b else []
+        base_edges = self._path_edges(base, base_path)
         base_elems = self._path_elements(base_edges)
         if not math.isfinite(cost):
             route.reason = "no_accessible_route"

@@ -455,6 +455,8 @@ READS: dict[str, Callable[[Repository, dict[str, Any], Settings], Any]] = {
     "rankings.expected_targets": lambda r, i, c: _rankings().expected_targets(r),
     "rankings.expected_rows": lambda r, i, c: _rankings().expected_rows(r),
     "routes.place_table": lambda r, i, c: _routes().place_table(r),
+    "reach.audited_network": lambda r, i, c: _reach().audited_network(
+        r, _walk_network(), snap_limit_m=c.snap_limit_m),
     "routes.routing_for": lambda r, i, c: _routes().routing_for(
         r, _walk_network(), snap_limit_m=c.snap_limit_m),
     "repository.audits_to_rescore": lambda r, i, c: r.audits_to_rescore(after_id=0, limit=10),
@@ -583,6 +585,11 @@ def _network_attach() -> Any:
 def _routes() -> Any:
     import audit.routes
     return audit.routes
+
+
+def _reach() -> Any:
+    import audit.reach
+    return audit.reach
 
 
 def _walk_network() -> Any:

@@ -22,8 +22,8 @@ def test_every_command_module_is_listed_once_and_registers_a_command() -> None:
     assert sorted(listed) == sorted(modules) and len(set(listed)) == len(listed)
     commands = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
     assert list(commands) == ["backup", "restore", "db", "demo", "evaluate", "rules", "export",
-                              "import", "inventory", "network", "photos", "report", "rescore",
-                              "route",
+                              "import", "inventory", "network", "photos", "reach", "report",
+                              "rescore", "route",
                               "users", "xlsform"]
 
 

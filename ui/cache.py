@@ -399,17 +399,22 @@ def inventory_sources() -> pd.DataFrame:
 
 
 @versioned(BUREAU_TTL_S)
-def candidates() -> dict[str, Any]:
-    """Candidate fixes with priority (see :func:`audit.priority.build_candidates`)."""
+def candidates(importance: str = "distance") -> dict[str, Any]:
+    """Candidate fixes with priority (see :func:`audit.priority.build_candidates`); the
+    importance term ``distance`` (distance decay) or ``reach`` (restored reach)."""
     from audit.actors import SYSTEM
     from audit.priority import build_candidates
 
-    G = network()
     with unit_of_work(SYSTEM) as repo:
-        c = build_candidates(repo, G=G)
+        if importance == "reach":
+            c = build_candidates(repo, importance="reach", net=routing_network())
+        else:
+            c = build_candidates(repo, G=network(), importance=importance)
     return {"table": c.table, "destinations_synthetic": c.destinations_synthetic,
             "network_synthetic": c.network_synthetic,
-            "destinations_source": c.destinations_source, "params_source": c.params_source}
+            "destinations_source": c.destinations_source, "params_source": c.params_source,
+            "importance_method": c.importance_method, "reach_limit_m": c.reach_limit_m,
+            "reach_method": c.reach_method}
 
 
 # ----------------------------------------------------------------------------- routes (issue 14)
@@ -441,6 +446,21 @@ def routing_network() -> Any:
 
     with unit_of_work(SYSTEM) as repo:
         return routing_for(repo, walk_network(), snap_limit_m=get_settings().snap_limit_m)
+
+
+@st.cache_data(ttl=ROUTING_TTL_S, show_spinner=False)
+def city_reach() -> dict[str, Any]:
+    """Reach per district × profile × category on the walk network with the stored audits
+    (:func:`audit.reach.city_reach`), as plain data with the labels the page shows."""
+    from audit.priority import load_destinations
+    from audit.reach import city_reach as compute
+
+    report = compute(routing_network(), destinations=load_destinations(), districts=districts())
+    return {"table": report.table, "limit_m": report.limit_m,
+            "network_synthetic": report.network_synthetic, "provenance": report.provenance,
+            "label_zh": report.label_zh, "label_en": report.label_en,
+            "destinations_synthetic": report.destinations_synthetic,
+            "unsnapped": dict(report.unsnapped)}
 
 
 @st.cache_data(ttl=DATA_TTL_S, show_spinner=False)

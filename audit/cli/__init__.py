@@ -25,6 +25,7 @@ from audit.cli import (
     inventory,
     network,
     photos,
+    reach,
     report,
     rescore,
     route,
@@ -35,7 +36,8 @@ from audit.errors import AuditError
 
 #: Every command module, in the order of ``--help``. A new command module is added here.
 COMMANDS: tuple[ModuleType, ...] = (
-    backup, db, demo, evaluate, export, imports, inventory, network, photos, report, rescore,
+    backup, db, demo, evaluate, export, imports, inventory, network, photos, reach, report,
+    rescore,
     route, users, xlsform,
 )
 

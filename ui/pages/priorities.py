@@ -52,7 +52,19 @@ def main() -> None:
     lang = st.session_state.get(LANG, "zh-Hans")
     st.title(t("bureau.plan.title"))
     st.caption(t("bureau.plan.intro"))
-    data = cache.candidates()
+    from audit.priority import IMPORTANCE_METHODS
+
+    importance = st.radio(t("reach.importance.label"), IMPORTANCE_METHODS, horizontal=True,
+                          format_func=lambda m: t(f"reach.importance.{m}"),
+                          key="plan_importance")
+    try:
+        data = cache.candidates(importance)
+    except AuditError as exc:
+        log_error(exc)
+        st.error(t("reach.unavailable", error=error_text(exc)))
+        return
+    limit = data.get("reach_limit_m") or 0.0
+    st.caption(t(f"reach.importance.{importance}_help", limit=f"{limit:g}"))
     if data["destinations_synthetic"]:
         st.warning(t("bureau.plan.synthetic"))
     if data["network_synthetic"]:
