@@ -17,8 +17,8 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 import shapely
 from pyproj import Geod
@@ -27,6 +27,9 @@ from scipy.sparse.csgraph import minimum_spanning_tree
 from scipy.spatial import Delaunay, cKDTree
 
 from geodata.crs import WGS84, lonlat_to_metric, metric_to_lonlat
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 VERSION = 1
 SEED = 441700
@@ -141,6 +144,8 @@ def _grid(
             if bb + 1 < ids.shape[1] and ids[a, bb + 1] >= 0 and rng.random() > DROP_SHARE:
                 local.append((u, ids[a, bb + 1], cols[a]))
     # keep the largest connected piece of this grid only
+    import networkx as nx
+
     g = nx.Graph()
     g.add_nodes_from(ids[ids >= 0].tolist())
     g.add_edges_from((u, v) for u, v, _ in local)
@@ -231,6 +236,8 @@ def _to_graph(b: _Builder, seed: int) -> nx.MultiDiGraph:
     x = np.asarray(b.xs)
     y = np.asarray(b.ys)
     lon, lat = metric_to_lonlat(x, y)
+    import networkx as nx
+
     G = nx.MultiDiGraph(
         crs=WGS84,
         synthetic=True,
