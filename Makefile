@@ -42,6 +42,7 @@ seed: setup
 	$(PY) -m audit demo seed
 
 run: seed
+	$(PY) -m audit network compact
 	$(PY) -m streamlit run streamlit_app.py
 
 lint: setup
