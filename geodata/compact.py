@@ -43,6 +43,7 @@ import shapely
 from geodata.crs import lonlat_to_metric
 from geodata.errors import InputError, Problem
 from geodata.graphindex import GraphIndex, graph_index
+from geodata.pedestrian import _text  # one string per attribute, as the elements read it
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -62,17 +63,6 @@ _SKIP_EDGE = frozenset({"geometry", "length", "name", "highway"})
 
 class CacheInvalid(Exception):
     """A cache file that cannot be used (the message says why)."""
-
-
-def _text(value: Any) -> str | None:
-    """An attribute as one string (lists joined with ``;``); missing/NaN as ``None``."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    if isinstance(value, list | tuple | set):
-        parts = sorted({str(v) for v in value if v is not None and str(v)})
-        return ";".join(parts) or None
-    text = str(value).strip()
-    return text or None
 
 
 def _categorical(values: list[str | None]) -> pd.Categorical:

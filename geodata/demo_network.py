@@ -22,9 +22,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import shapely
 from pyproj import Geod
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import minimum_spanning_tree
-from scipy.spatial import Delaunay, cKDTree
 
 from geodata.crs import WGS84, lonlat_to_metric, metric_to_lonlat
 
@@ -201,6 +198,10 @@ def build_demo_network(seed: int = SEED) -> nx.MultiDiGraph:
     live = [k for k, g in enumerate(grids) if g.size]
     cx = np.array([centres[k].x for k in live])
     cy = np.array([centres[k].y for k in live])
+    from scipy.sparse import coo_matrix  # on use: the labels above are imported without scipy
+    from scipy.sparse.csgraph import minimum_spanning_tree
+    from scipy.spatial import Delaunay, cKDTree
+
     tri = Delaunay(np.column_stack([cx, cy]))
     pairs: set[tuple[int, int]] = set()
     for simplex in tri.simplices:

@@ -237,12 +237,13 @@ def test_cli_builds_the_file_the_app_reads(
     assert CompactNetwork.load(_files(cache_root, "network")[0]).graph["synthetic"] is True
 
 
-HEAVY = ("matplotlib", "pyxform", "osmnx", "networkx", "scipy.optimize")
+HEAVY = ("matplotlib", "pyxform", "osmnx", "networkx", "scipy.optimize", "PIL", "pyogrio")
 
 
 def test_the_app_and_its_pages_import_no_heavy_library() -> None:
-    """Importing streamlit_app's modules and every page's imports loads none of HEAVY: they
-    load where they are used (page bodies are not run: they need a Streamlit session)."""
+    """Importing streamlit_app's modules and every page's imports, and reading the boundaries,
+    loads none of HEAVY: they load where they are used (page bodies are not run: they need a
+    Streamlit session)."""
     pages = [REPO / "streamlit_app.py", *sorted((REPO / "ui" / "pages").glob("*.py"))]
     code = (
         "import ast, sys\n"
@@ -252,9 +253,39 @@ def test_the_app_and_its_pages_import_no_heavy_library() -> None:
         "        if isinstance(node, (ast.Import, ast.ImportFrom)):\n"
         "            exec(compile(ast.Module([node], []), page, 'exec'), {})\n"
         "import ui.cache, ui.map, ui.map.network\n"
+        "import geodata\ngeodata.load_districts(); geodata.load_towns()\n"
         f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
                           check=False, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_plain_geojson_reader_matches_geopandas(tmp_path: Path) -> None:
+    """The boundaries are read without GDAL; the result equals geopandas.read_file's, and a
+    file it does not take (another CRS declared, not JSON) goes to geopandas as before."""
+    import json
+
+    import geopandas as gpd
+
+    from geodata import districts, registry
+
+    for path in (districts._bundled_path(), Path(registry.path_of("towns"))):
+        ours = districts._read_plain_geojson(Path(path))
+        ref = gpd.read_file(path)
+        assert ours is not None and ours.crs == ref.crs
+        assert sorted(ours.columns) == sorted(ref.columns)
+        for col in ref.columns.drop("geometry"):
+            assert ours[col].astype(str).tolist() == ref[col].astype(str).tolist(), col
+        assert ours.geometry.geom_equals_exact(ref.geometry, 0.0).all()
+    data = json.loads(Path(districts._bundled_path()).read_text("utf-8"))
+    data["crs"] = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::32649"}}
+    projected = tmp_path / "projected.geojson"
+    projected.write_text(json.dumps(data), "utf-8")
+    assert districts._read_plain_geojson(projected) is None
+    broken = tmp_path / "broken.geojson"
+    broken.write_text("{not json", "utf-8")
+    assert districts._read_plain_geojson(broken) is None
+    with pytest.raises(InputError, match="readable GeoJSON"):
+        districts.load_districts(broken)
