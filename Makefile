@@ -44,6 +44,7 @@ seed: setup
 	$(PY) -m audit demo seed
 
 run: seed
+	$(PY) -m audit network compact
 	$(PY) -m streamlit run serve.py
 
 lint: setup

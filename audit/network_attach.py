@@ -15,9 +15,8 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import pandas as pd
 import sqlalchemy as sa
 
@@ -33,6 +32,9 @@ from geodata.pedestrian import (
     load_tag_rules,
     network_elements,
 )
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 ATTACH_FILE = Path(__file__).parent / "data" / "network_attach.toml"
 FACILITY_COLUMNS = ["facility_id", "facility_type", "lon", "lat", "verdict", "failing_clauses"]

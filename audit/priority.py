@@ -40,7 +40,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 from audit.errors import InputError, Problem
 from audit.frames import csv_line_numbers
@@ -509,6 +508,8 @@ def _knapsack(cost: np.ndarray, value: np.ndarray, budget: float,
     core_idx = np.flatnonzero(core)
     optimal = True
     if core_idx.size:
+        from scipy.optimize import Bounds, LinearConstraint, milp  # on use: a heavy import
+
         res = milp(c=-value[core_idx], constraints=LinearConstraint(cost[core_idx][None, :],
                                                                     -np.inf, [rest]),
                    integrality=np.ones(core_idx.size), bounds=Bounds(0, 1),

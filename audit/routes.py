@@ -22,9 +22,8 @@ import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import pandas as pd
 
 from audit.errors import InputError, Problem
@@ -32,6 +31,9 @@ from audit.storage.repository import Repository
 from geodata.coords import to_wgs84
 from geodata.profiles import Profile
 from geodata.routing import Hit, Route, RoutingNetwork
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 WORDS_FILE = Path(__file__).parent / "data" / "route_words.toml"
 LANGS: tuple[str, ...] = ("zh-Hans", "en")

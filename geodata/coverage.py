@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
@@ -31,6 +30,9 @@ from geodata.crs import WGS84, check_lonlat, lonlat_to_metric, require_crs
 from geodata.errors import InputError, Problem
 from geodata.graphindex import _INVALIDATE_HOOKS, GraphIndex, graph_index, signature
 from geodata.snap import DEFAULT_MAX_DISTANCE_M
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 DEFAULT_THRESHOLDS_M: tuple[float, ...] = (300.0, 500.0)  # issue 4: shares within 300 m and 500 m
 

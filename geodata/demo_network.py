@@ -17,16 +17,16 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 import shapely
 from pyproj import Geod
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import minimum_spanning_tree
-from scipy.spatial import Delaunay, cKDTree
 
 from geodata.crs import WGS84, lonlat_to_metric, metric_to_lonlat
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 VERSION = 1
 SEED = 441700
@@ -141,6 +141,8 @@ def _grid(
             if bb + 1 < ids.shape[1] and ids[a, bb + 1] >= 0 and rng.random() > DROP_SHARE:
                 local.append((u, ids[a, bb + 1], cols[a]))
     # keep the largest connected piece of this grid only
+    import networkx as nx
+
     g = nx.Graph()
     g.add_nodes_from(ids[ids >= 0].tolist())
     g.add_edges_from((u, v) for u, v, _ in local)
@@ -196,6 +198,10 @@ def build_demo_network(seed: int = SEED) -> nx.MultiDiGraph:
     live = [k for k, g in enumerate(grids) if g.size]
     cx = np.array([centres[k].x for k in live])
     cy = np.array([centres[k].y for k in live])
+    from scipy.sparse import coo_matrix  # on use: the labels above are imported without scipy
+    from scipy.sparse.csgraph import minimum_spanning_tree
+    from scipy.spatial import Delaunay, cKDTree
+
     tri = Delaunay(np.column_stack([cx, cy]))
     pairs: set[tuple[int, int]] = set()
     for simplex in tri.simplices:
@@ -231,6 +237,8 @@ def _to_graph(b: _Builder, seed: int) -> nx.MultiDiGraph:
     x = np.asarray(b.xs)
     y = np.asarray(b.ys)
     lon, lat = metric_to_lonlat(x, y)
+    import networkx as nx
+
     G = nx.MultiDiGraph(
         crs=WGS84,
         synthetic=True,

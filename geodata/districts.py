@@ -7,6 +7,7 @@ with an adcode column and a name column, in any declared CRS.
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -50,6 +51,9 @@ def _read(path: Path) -> gpd.GeoDataFrame:
         raise InputError(
             Problem("boundary_file", str(path), "an existing GeoJSON or GeoPackage file")
         )
+    fast = _read_plain_geojson(path)
+    if fast is not None:
+        return fast
     try:
         return gpd.read_file(path)
     except Exception as exc:
@@ -60,6 +64,34 @@ def _read(path: Path) -> gpd.GeoDataFrame:
                 f"a readable GeoJSON/GeoPackage file with district polygons ({exc})",
             )
         ) from None
+
+
+_WGS84_NAMES = ("EPSG::4326", "EPSG:4326", "CRS84")
+
+
+def _read_plain_geojson(path: Path) -> gpd.GeoDataFrame | None:
+    """A WGS84 GeoJSON FeatureCollection read with ``json`` and shapely, or ``None`` to let
+    ``geopandas.read_file`` handle the file (another format, a declared non-WGS84 CRS, damage).
+
+    The app reads its boundaries this way so that it never loads GDAL (pyogrio, ~30 MiB).
+    """
+    if path.suffix.lower() not in (".geojson", ".json"):
+        return None
+    try:
+        data = json.loads(path.read_bytes())
+        features = data["features"]
+        crs = data.get("crs")
+        if crs is not None and not any(
+            n in str(crs.get("properties", {}).get("name", "")) for n in _WGS84_NAMES
+        ):
+            return None
+        props = [dict(f.get("properties") or {}) for f in features]
+        geoms = [json.dumps(f["geometry"]) if f.get("geometry") else None for f in features]
+        return gpd.GeoDataFrame(
+            pd.DataFrame(props), geometry=shapely.from_geojson(geoms), crs=WGS84
+        )
+    except Exception:  # anything odd: geopandas reads it, or reports it as before
+        return None
 
 
 def _validate(raw: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
@@ -168,7 +200,10 @@ def load_city_outline(boundary_file: Path | str | None = None) -> gpd.GeoDataFra
 
 def load_towns() -> gpd.GeoDataFrame:
     """The 44 GeoNames populated places: ``name, district_guess, adcode, geometry`` (EPSG:4326)."""
-    g = gpd.read_file(registry.path_of("towns"))
+    path = Path(registry.path_of("towns"))
+    g = _read_plain_geojson(path)
+    if g is None:
+        g = gpd.read_file(path)
     zh_to_code = {zh: code for code, (zh, _en) in DISTRICTS.items()}
     g["adcode"] = g["district_guess"].map(zh_to_code)
     return g[["name", "district_guess", "adcode", "geometry"]]

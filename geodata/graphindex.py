@@ -11,14 +11,16 @@ import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
 
 from geodata.crs import METRIC_CRS, WGS84, lonlat_to_metric, require_crs
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 _CACHE: weakref.WeakKeyDictionary[Any, GraphIndex] = weakref.WeakKeyDictionary()
 
@@ -213,6 +215,9 @@ def signature(G: nx.MultiDiGraph) -> tuple[int, int]:
     used here.) Graphs are treated as immutable once loaded; after editing one, call
     :func:`invalidate`.
     """
+    compact = getattr(G, "index", None)
+    if isinstance(compact, GraphIndex):  # a geodata.compact.CompactNetwork: immutable
+        return compact.signature
     first: dict[Any, Any] = next(iter(G._adj.values()), {})
     return (G.number_of_nodes(), len(first))
 
@@ -228,7 +233,11 @@ _INVALIDATE_HOOKS: list[Any] = []
 
 
 def graph_index(G: nx.MultiDiGraph) -> GraphIndex:
-    """The (cached) :class:`GraphIndex` of ``G``."""
+    """The (cached) :class:`GraphIndex` of ``G`` (a :class:`geodata.compact.CompactNetwork`
+    carries its own)."""
+    compact = getattr(G, "index", None)
+    if isinstance(compact, GraphIndex):
+        return compact
     sig = signature(G)
     idx = _CACHE.get(G)
     if idx is None or idx.signature != sig:

@@ -24,21 +24,22 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 
 from geodata.crs import WGS84
 from geodata.demo_network import LABEL_EN as DEMO_LABEL_EN
 from geodata.demo_network import LABEL_ZH as DEMO_LABEL_ZH
-from geodata.demo_network import demo_network
 from geodata.districts import DISTRICTS, load_city_outline, load_districts
 from geodata.errors import InputError, NetworkUnavailable, Problem
 from geodata.graphindex import graph_index
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 OSM_LABEL_ZH = "© OpenStreetMap contributors (ODbL)"
 OSM_LABEL_EN = "© OpenStreetMap contributors (ODbL)"
@@ -454,7 +455,12 @@ def resolve_network(
         city = [f for f in files if f.name.startswith("osm_city_")]
         chosen = city[:1] or files
         graphs = [load_network(f) for f in chosen]
-        G = graphs[0] if len(graphs) == 1 else nx.compose_all(graphs)
+        if len(graphs) == 1:
+            G = graphs[0]
+        else:
+            import networkx as nx
+
+            G = nx.compose_all(graphs)
         _label(G, synthetic=False, source=", ".join(str(f) for f in chosen))
         return G
     return load_network(key, require_in_city=True, boundary_file=boundary_file)
@@ -480,8 +486,24 @@ def network_info(G: nx.MultiDiGraph) -> dict[str, Any]:
         "source": G.graph.get("source"),
         "label_zh": G.graph.get("source_label_zh"),
         "label_en": G.graph.get("source_label_en"),
-        "weakly_connected_components": nx.number_weakly_connected_components(G),
+        "weakly_connected_components": _weak_components(G),
     }
+
+
+def _weak_components(G: Any) -> int:
+    count = getattr(G, "weakly_connected_components", None)
+    if count is not None:  # a geodata.compact.CompactNetwork
+        return int(count())
+    import networkx as nx
+
+    return int(nx.number_weakly_connected_components(G))
+
+
+def demo_network() -> nx.MultiDiGraph:
+    """The synthetic demo network (:func:`geodata.demo_network.demo_network`, imported on use)."""
+    from geodata.demo_network import demo_network as build
+
+    return build()
 
 
 def edges_gdf(G: nx.MultiDiGraph) -> gpd.GeoDataFrame:

@@ -26,9 +26,8 @@ import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
@@ -36,6 +35,9 @@ import shapely
 from geodata.crs import check_lonlat, lonlat_to_metric
 from geodata.errors import InputError, Problem
 from geodata.graphindex import _INVALIDATE_HOOKS, graph_index, signature
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 TAGS_FILE = Path(__file__).parent / "data" / "pedestrian_tags.toml"
 STATES: tuple[str, ...] = ("audited", "osm_reported", "unknown")
@@ -327,9 +329,18 @@ def network_elements(G: nx.MultiDiGraph, rules: TagRules | None = None) -> pd.Da
     rows: list[dict[str, Any]] = []
     footway_nodes: set[Any] = set()
     way_keys = tuple(rules.keep_way)
-    edge_iter = (
-        (u, v, k, d) for u, nbrs in G._adj.items() for v, kd in nbrs.items() for k, d in kd.items()
-    )
+    compact = hasattr(G, "edge_tag_dicts")  # a geodata.compact.CompactNetwork
+    edge_iter: Any
+    if compact:
+        edge_iter = zip(
+            idx.node_ids[idx.edge_u].tolist(), idx.node_ids[idx.edge_v].tolist(),
+            idx.edge_key.tolist(), G.edge_tag_dicts([*way_keys, "osmid"]), strict=True,
+        )
+    else:
+        edge_iter = (
+            (u, v, k, d)
+            for u, nbrs in G._adj.items() for v, kd in nbrs.items() for k, d in kd.items()
+        )
     mids = shapely.line_interpolate_point(idx.edge_geom, 0.5, normalized=True)
     for pos, (u, v, k, d) in enumerate(edge_iter):
         tags = _tags(d, way_keys)
@@ -347,7 +358,11 @@ def network_elements(G: nx.MultiDiGraph, rules: TagRules | None = None) -> pd.Da
             "reported": reported, "unrecognised": odd, "_pos": pos,
         })
     node_keys = tuple(rules.keep_node)
-    for pos, (n, d) in enumerate(G._node.items()):
+    node_items: Any = (
+        zip(idx.node_ids.tolist(), G.node_tag_dicts(node_keys), strict=True)
+        if compact else G._node.items()
+    )
+    for pos, (n, d) in enumerate(node_items):
         tags = _tags(d, node_keys)
         kind, reported, odd = _classify(rules, tags, "node")
         if kind is None and n in footway_nodes:

@@ -29,9 +29,8 @@ import math
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
@@ -44,6 +43,9 @@ from geodata.graphindex import GraphIndex, _pair_codes, graph_index
 from geodata.pedestrian import element_states, network_elements, provenance_attrs, tag_matches
 from geodata.profiles import Profile, Rule, parse_incline, parse_width
 from geodata.snap import DEFAULT_MAX_DISTANCE_M
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 #: a search first guesses the route's cost as this multiple of the straight-line distance (plus
 #: the slack); the two halves of the bidirectional search each go half as far, and the guess

@@ -17,9 +17,8 @@ the graph's edge order wins, so results do not depend on the tree.
 from __future__ import annotations
 
 import weakref
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
@@ -27,6 +26,9 @@ from scipy.spatial import cKDTree
 
 from geodata.crs import check_lonlat, lonlat_to_metric
 from geodata.graphindex import _INVALIDATE_HOOKS, GraphIndex, graph_index, no_gc, signature
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 DEFAULT_MAX_DISTANCE_M = 100.0  # callers pass their snap_limit_m setting; this is its default
 COLUMNS = ["u", "v", "key", "distance_m", "street_name", "nearest_node", "snapped"]

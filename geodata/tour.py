@@ -16,9 +16,8 @@ Pure numpy / scipy; no database, no audit import.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import numpy as np
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
@@ -26,6 +25,9 @@ from scipy.spatial import cKDTree
 from geodata.crs import check_lonlat
 from geodata.errors import InputError, Problem
 from geodata.graphindex import graph_index
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG), the usual haversine constant
 _SOURCES_PER_PASS = 16  # Dijkstra sources per pass: bounds memory to 16 × nodes floats

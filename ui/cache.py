@@ -233,11 +233,12 @@ def boundary_attribution() -> str:
 
 @st.cache_resource(show_spinner=False)
 def network() -> Any:
-    """The street network (osmnx MultiDiGraph) resolved from settings (demo when offline)."""
-    from geodata.network import resolve_network
+    """The street network resolved from settings (demo when offline), as arrays
+    (:class:`geodata.compact.CompactNetwork`, read from ``DATA_DIR/cache`` after the first load)."""
+    from geodata.compact import resolve_compact
 
     settings = get_settings()
-    return resolve_network(settings.network_source, settings.data_dir)
+    return resolve_compact(settings.network_source, settings.data_dir, settings.cache_dir)
 
 
 @st.cache_resource(show_spinner=False)
@@ -427,16 +428,10 @@ ROUTING_TTL_S = 300
 def walk_network() -> Any:
     """The walk network with pedestrian tags: the ``network_source`` file, or the synthetic demo
     walk network (``demo``, or ``auto`` without a cached download)."""
-    from geodata.network import cached_networks
-    from geodata.pedestrian import load_walk_network
+    from geodata.compact import resolve_walk
 
     settings = get_settings()
-    key = str(settings.network_source).strip()
-    if key.lower() == "auto":
-        files = cached_networks(settings.data_dir)
-        city = [f for f in files if f.name.startswith("osm_city_")]
-        key = str((city or files)[0]) if files else "demo"
-    return load_walk_network(key)
+    return resolve_walk(settings.network_source, settings.data_dir, settings.cache_dir)
 
 
 @st.cache_resource(show_spinner=False, ttl=ROUTING_TTL_S)

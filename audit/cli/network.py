@@ -4,6 +4,8 @@
   ``DATA_DIR/cache/networks`` (progress on stderr; fails fast without internet);
 - ``info SOURCE``: size, extent and label of ``demo``, ``auto`` or a .osm/.osm.pbf/.graphml file;
 - ``demo [--out FILE]``: build the synthetic demo network (optionally save GraphML);
+- ``compact [SOURCE] [--walk]``: build (or check) the compact array file the app reads for the
+  ``network_source`` setting (or SOURCE) under ``DATA_DIR/cache``, so the app never loads osmnx;
 - ``elements SOURCE [--audits] [--json]``: the pedestrian network of ``demo`` or an OSM file, its
   accessibility elements (crossings, kerbs, sidewalks ...) by kind and state (audited /
   OSM-reported / unknown), with the facilities of the database attached when ``--audits``.
@@ -18,7 +20,7 @@ import sys
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
-        "network", help="street network: fetch | info | demo | elements"
+        "network", help="street network: fetch | info | demo | compact | elements"
     )
     sub = parser.add_subparsers(dest="network_command", required=True)
     fetch = sub.add_parser("fetch", help="download the OSM street network with osmnx and cache it")
@@ -36,6 +38,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     demo = sub.add_parser("demo", help="build the synthetic demo network")
     demo.add_argument("--out", help="save it as GraphML here")
     demo.set_defaults(func=_demo)
+    compact = sub.add_parser(
+        "compact", help="build the app's compact network file (cached by content hash)"
+    )
+    compact.add_argument("source", nargs="?", default=None,
+                         help="demo, auto or a network file (default: the network_source setting)")
+    compact.add_argument("--walk", action="store_true",
+                         help="the walk network with pedestrian tags (the route page's)")
+    compact.set_defaults(func=_compact)
     elements = sub.add_parser(
         "elements", help="pedestrian-network elements by kind and state: demo | PATH"
     )
@@ -95,6 +105,25 @@ def _demo(args: argparse.Namespace) -> int:
     from geodata.demo_network import main as demo_main
 
     return demo_main(["--out", args.out] if args.out else [])
+
+
+def _compact(args: argparse.Namespace) -> int:
+    import time
+
+    from audit.settings import get_settings
+    from geodata.compact import resolve_compact, resolve_walk
+
+    settings = get_settings()
+    source = str(args.source if args.source is not None else settings.network_source)
+    t0 = time.perf_counter()
+    if args.walk:
+        net = resolve_walk(source, settings.data_dir, settings.cache_dir)
+    else:
+        net = resolve_compact(source, settings.data_dir, settings.cache_dir)
+    print(f"{net.number_of_nodes()} nodes, {net.number_of_edges()} edges "
+          f"({net.graph.get('provenance_label_en', '')}) ready in "
+          f"{time.perf_counter() - t0:.2f} s; cache folder {settings.cache_dir}")
+    return 0
 
 
 def _elements(args: argparse.Namespace) -> int:

@@ -12,10 +12,12 @@ export and report therefore goes through this module:
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import pandas as pd
-from openpyxl.workbook.workbook import Workbook
+
+if TYPE_CHECKING:  # openpyxl (and the Pillow it imports) loads only when a workbook is written
+    from openpyxl.workbook.workbook import Workbook
 
 FORMULA_PREFIXES: Final[tuple[str, ...]] = ("=", "+", "-", "@", "\t", "\r")
 """Leading characters a spreadsheet program reads as the start of a formula."""

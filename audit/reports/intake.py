@@ -9,7 +9,6 @@ import numpy as np
 
 from audit.actors import require
 from audit.errors import ConflictError, InputError, Problem
-from audit.photos import store_photo
 from audit.report_categories import REPORT_CATEGORIES
 from audit.reports.ratelimit import check_rate, require_client_key
 from audit.reports.records import (
@@ -174,6 +173,8 @@ def file_report(
     check_rate(repo, client_key, settings, utcnow(), "report")
     photo_id: int | None = None
     if photo is not None:
+        from audit.photos import store_photo  # on use: Pillow and its HEIF plugin are heavy
+
         photo_id = store_photo(repo, photo, strip_metadata=True, settings=settings)
     return create_report(
         repo, photo_id=photo_id, client_key=client_key, settings=settings, **fields
