@@ -15,6 +15,7 @@ import streamlit as st
 from audit.errors import AuditError, StorageUnavailable
 from ui import cache, security, state, widgets
 from ui.i18n import t
+from ui.phone import install_phone_layout
 from ui.plaintext import public_error
 
 LOG = logging.getLogger("yangjiang_a11y.app")
@@ -53,6 +54,7 @@ def main() -> None:
                        layout="wide")
     state.init_state()
     widgets.sidebar()
+    install_phone_layout()
     navigation: dict[str, list[st.Page]] = {}
     for group in GROUPS:
         pages = [

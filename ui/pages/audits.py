@@ -17,7 +17,6 @@ from streamlit_folium import st_folium
 
 from audit.actors import SYSTEM
 from audit.errors import AuditError, ConflictError, InputError, NotFoundError
-from audit.frames import frame_rows
 from audit.inspect import (
     CRS_CHOICES,
     AuditRequest,
@@ -43,7 +42,8 @@ from ui.inspect_form import (
     parse_gps_result,
     suspect_rows,
 )
-from ui.map import YANGJIANG_CENTRE, add_tiles, facility_type_label, verdict_label
+from ui.map import YANGJIANG_CENTRE, build_map, facility_type_label, verdict_label
+from ui.place_search import place_search
 from ui.plaintext import md_text
 
 if TYPE_CHECKING:
@@ -97,17 +97,22 @@ def _set_location(lon: float, lat: float, source: str, accuracy: float | None = 
 def _location_map(facility_type: str) -> None:
     """Tap the map to place the facility (st_folium's last_clicked)."""
     loc = st.session_state[LOCATION]
-    centre = (loc["lat"], loc["lon"]) if loc else YANGJIANG_CENTRE
-    fmap = folium.Map(location=centre, zoom_start=MAP_ZOOM, tiles=None, control_scale=True)
+    lang = current_language()
+    jump = place_search("insp")
+    if jump is None:
+        centre = (loc["lat"], loc["lon"]) if loc else YANGJIANG_CENTRE
+        jump = {"center": list(centre), "zoom": MAP_ZOOM}
     settings = get_settings()
-    try:
-        add_tiles(fmap, settings.tiles, settings.tianditu_key)
-    except AuditError:
-        add_tiles(fmap, "none")
+    layers: dict[str, Any] = {
+        "lang": lang, "districts": cache.districts(), "network_edges": cache.network_layer(),
+        "labels": cache.basemap_labels(lang), "view": jump,
+    }
     frame = cache.facility_frame((facility_type,))
-    for row in frame_rows(frame):
-        folium.CircleMarker((row.lat, row.lon), radius=6, color="#3d5a80", fill=True,
-                            tooltip=f"[{row.facility_id}] {row.name}").add_to(fmap)
+    try:
+        fmap = build_map(frame, tiles=settings.tiles, tianditu_key=settings.tianditu_key,
+                         **layers)
+    except AuditError:
+        fmap = build_map(frame, tiles="none", **layers)
     if loc:
         folium.Marker((loc["lat"], loc["lon"]), tooltip=t("inspect.loc.chosen")).add_to(fmap)
     localise(fmap)
@@ -335,7 +340,7 @@ def main() -> None:
         st.success(t(key, id=done["audit_id"], facility=done["facility_id"],
                      verdict=done["verdict"], version=done["sequence"]))
     facility_id = st.session_state[FACILITY]
-    selected = st.session_state.get(state.SELECTED_FACILITY)
+    selected = state.kept_facility()  # picked on the map page (kept across pages)
     if facility_id is None and selected and st.button(
             t("inspect.reaudit_selected", id=selected), key="insp_reaudit_sel"):
         _start_reaudit(int(selected))
@@ -386,6 +391,7 @@ def main() -> None:
     st.markdown(f"#### {t('inspect.measurements')}")
     left, right = st.columns([3, 2])
     with left:
+        compact = st.empty()  # the one-line live verdict, kept in view on a phone
         raw, problems = measurement_inputs(facility_type, form)
         notes = st.text_area(t("inspect.notes"), key=f"insp_notes:{form}")
         files = st.file_uploader(t("inspect.photos"), type=PHOTO_TYPES,
@@ -395,7 +401,7 @@ def main() -> None:
             if shot is not None:
                 files = [*(files or []), shot]
     with right:
-        evaluation_panel(facility_type, raw)
+        evaluation_panel(facility_type, raw, compact)
     cols = st.columns(2)
     blocked = bool(problems)
     if cols[0].button(t("inspect.save_draft"), key=f"insp_draft_btn:{form}", disabled=blocked):
