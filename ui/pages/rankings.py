@@ -15,12 +15,17 @@ GROUPS = {"cell": ("district_code", "facility_type"), "district": ("district_cod
           "type": ("facility_type",)}
 
 
-def _display(table: pd.DataFrame, lang: str) -> pd.DataFrame:
+def _display(table: pd.DataFrame, lang: str, group: str = "cell") -> pd.DataFrame:
+    """The ranking as a table: what is ranked, then coverage (so it is in view without
+    scrolling sideways), then the figures. Columns of the other grouping are left out."""
     zh = lang.startswith("zh")
     out = pd.DataFrame({
         t("bureau.col.rank"): table["rank"],
         t("bureau.col.district"): table["district_zh" if zh else "district_en"],
         t("bureau.col.type"): table["type_zh" if zh else "type_en"],
+        t("bureau.col.coverage"): (table["coverage"] * 100).round(0),
+        t("bureau.col.rankable"): table["rankable"].map(
+            lambda r: t("bureau.rank.rankable") if r else t("bureau.rank.not_rankable")),
         t("bureau.col.audited"): table["audited"],
         t("bureau.col.non_compliant"): table["non_compliant"],
         t("bureau.col.rate"): (table["compliance_rate"] * 100).round(0),
@@ -30,11 +35,12 @@ def _display(table: pd.DataFrame, lang: str) -> pd.DataFrame:
         t("bureau.col.gap_points"): table["gap_points"].round(1),
         t("bureau.col.gap_per_audited"): table["gap_per_audited"].round(2),
         t("bureau.col.expected"): table["expected"],
-        t("bureau.col.coverage"): (table["coverage"] * 100).round(0),
-        t("bureau.col.rankable"): table["rankable"].map(
-            lambda r: t("bureau.rank.rankable") if r else t("bureau.rank.not_rankable")),
         t("bureau.col.reports"): table["resident_reports"],
     })
+    if group == "district":
+        out = out.drop(columns=[t("bureau.col.type")])
+    elif group == "type":
+        out = out.drop(columns=[t("bureau.col.district")])
     return out
 
 
@@ -51,11 +57,11 @@ def main() -> None:
     if data["n_audits"] == 0:
         st.info(t("bureau.rank.empty"))
         return
-    st.dataframe(_display(table, lang), hide_index=True, use_container_width=True)
+    st.dataframe(_display(table, lang, group), hide_index=True, use_container_width=True)
     weights = ", ".join(f"{k}={v:g}" for k, v in data["weights"].items())
     st.caption(t("bureau.rank.basis", n=data["n_audits"], weights=weights,
                  source=data["expected_source"]))
-    st.subheader(t("bureau.rank.bars"))
+    st.subheader(t(f"mapux.rank.bars_{group}"))
     st.altair_chart(compliance_bars(table, lang), use_container_width=True)
     if group == "cell":
         st.subheader(t("bureau.rank.heatmap"))
