@@ -80,24 +80,28 @@ def compliance_bars(table: pd.DataFrame, lang: str) -> alt.LayerChart:
     bars = base.mark_bar().encode(
         x=alt.X("compliance_rate:Q", axis=alt.Axis(format="%"),
                 scale=alt.Scale(domain=[0, 1]), title=translate(lang, "bureau.col.rate")),
-        y=y,
+        y=alt.Y("label_wrapped:N",
+                sort=alt.EncodingSortField("compliance_rate", order="ascending"), title=None,
+                axis=alt.Axis(labelExpr=SPLIT_LINES, labelLimit=0, labelOverlap=False)),
         opacity=alt.Opacity(
             "rankable_text:N", scale=alt.Scale(domain=[rankable, thin],
                                                range=list(RANKABLE_OPACITY)),
             legend=alt.Legend(title=translate(lang, "mapux.rank.shade_legend"),
-                              orient="bottom", labelLimit=0, symbolType="square")),
+                              orient="bottom", direction="vertical", labelLimit=0,
+                              symbolType="square")),
         tooltip=["label", alt.Tooltip("compliance_rate:Q", format=".0%"),
                  alt.Tooltip("ci_low:Q", format=".0%"), alt.Tooltip("ci_high:Q", format=".0%"),
                  "audited", "rankable_text"],
     )
     rules = base.mark_rule(color="black").encode(x="ci_low:Q", x2="ci_high:Q", y=y)
     lines = max((v.count("\n") + 1 for v in data["label_wrapped"]), default=1)
-    return (bars + rules).properties(height=max(120, len(data) * (LINE_PX * lines + 8)))
+    return (bars + rules).properties(height=alt.Step(LINE_PX * lines + 8))
 
 
 def gap_heatmap(table: pd.DataFrame, lang: str) -> alt.LayerChart:
     """District × type heat-map of gap points per audited facility; thin cells faded + marked.
-    Every district has a row (empty when it has no audits); type labels wrap."""
+    Every district has a column (empty when it has no audits; four short names fit a phone);
+    the types are rows with wrapped labels."""
     from geodata.names import DISTRICTS
 
     d_col, t_col = _label_cols(lang)
@@ -110,20 +114,22 @@ def gap_heatmap(table: pd.DataFrame, lang: str) -> alt.LayerChart:
         lambda v: "\n".join(wrap_label(v, HEATMAP_WRAP_CHARS)) if isinstance(v, str) else v)
     types = sorted(data["type_wrapped"].dropna().astype(str).unique())
     base = alt.Chart(data).encode(
-        x=alt.X("type_wrapped:N", title=None, scale=alt.Scale(domain=types),
-                axis=alt.Axis(labelAngle=0, labelLimit=0, labelExpr=SPLIT_LINES)),
-        y=alt.Y(f"{d_col}:N", title=None, scale=alt.Scale(domain=all_districts + extra),
-                axis=alt.Axis(labelLimit=0)))
+        x=alt.X(f"{d_col}:N", title=None, scale=alt.Scale(domain=all_districts + extra),
+                axis=alt.Axis(labelAngle=0, labelLimit=0, labelOverlap=False, orient="top")),
+        y=alt.Y("type_wrapped:N", title=None, scale=alt.Scale(domain=types),
+                axis=alt.Axis(labelLimit=0, labelOverlap=False, labelExpr=SPLIT_LINES)))
     rect = base.mark_rect().encode(
         color=alt.Color("gap_per_audited:Q", scale=alt.Scale(scheme="reds"),
-                        title=translate(lang, "bureau.col.gap_per_audited")),
+                        title=translate(lang, "bureau.col.gap_per_audited"),
+                        legend=alt.Legend(orient="bottom")),
         opacity=alt.condition("datum.rankable", alt.value(1.0), alt.value(0.35)),
         tooltip=[d_col, t_col, "audited", "expected",
                  alt.Tooltip("coverage:Q", format=".0%"),
                  alt.Tooltip("gap_per_audited:Q", format=".2f"), "rank"],
     )
     text = base.mark_text().encode(text="mark:N")
-    return (rect + text).properties(height=60 * (len(all_districts) + len(extra)))
+    lines = max((str(v).count("\n") + 1 for v in types), default=1)
+    return (rect + text).properties(height=alt.Step(LINE_PX * lines + 16))
 
 
 def rankings_choropleth_layer(by_district: pd.DataFrame, districts: Any, lang: str) -> Any:

@@ -46,9 +46,10 @@ def _display(table: pd.DataFrame, lang: str, group: str = "cell") -> pd.DataFram
 
 def main() -> None:
     lang = st.session_state.get(LANG, "zh-Hans")
-    st.title(t("bureau.rank.title"))
+    title = st.empty()  # the title names the grouping chosen below it
     group = st.radio(t("bureau.rank.group_by"), list(GROUPS), horizontal=True,
                      format_func=lambda g: t(f"bureau.rank.group_{g}"), key="rank_group")
+    title.title(t("mapux.rank.title", grouping=t(f"bureau.rank.group_{group}")))
     data = cache.rankings(GROUPS[group])
     table: pd.DataFrame = data["table"]
     st.caption(t("bureau.rank.intro", threshold=f"{data['threshold'] * 100:.0f}%"))
