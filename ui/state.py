@@ -71,6 +71,6 @@ def restore_facility() -> int | None:
         raw = st.query_params.get(FACILITY_PARAM, "")
         kept = int(raw) if raw.isdigit() and len(raw) < 12 else None
         st.session_state[KEPT_FACILITY] = kept
-    if st.session_state.get(SELECTED_FACILITY) is None and kept is not None:
-        st.session_state[SELECTED_FACILITY] = kept
+    # the kept value is the truth: the picker and map taps keep theirs, other pages too
+    st.session_state[SELECTED_FACILITY] = kept
     return kept

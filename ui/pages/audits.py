@@ -257,7 +257,7 @@ def _save(actor: Any, facility_type: str, raw: dict[str, Any], notes: str, name:
         return
     cache.facility_frame.clear()
     cache.facility_detail.clear()
-    st.session_state[state.SELECTED_FACILITY] = result.facility.id
+    state.keep_facility(result.facility.id)  # the map page shows it selected
     lang = current_language()
     st.session_state[RESULT] = {
         "audit_id": result.audit.id, "facility_id": result.facility.id,
