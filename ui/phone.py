@@ -1,0 +1,52 @@
+"""Phone layout helpers that Streamlit lacks: the menu closes after a page is chosen, and a
+folded sidebar leaves the Tab order (``inert``).
+
+Streamlit draws the sidebar as an overlay on narrow screens and keeps it open after a link is
+chosen; folded, its links stay focusable off-screen. A small script, added once to the page
+(not to the component's iframe, which Streamlit removes when the page changes), fixes both.
+"""
+
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+import streamlit.components.v1 as components
+
+#: Width (CSS px) under which Streamlit draws the sidebar over the page (its mobile breakpoint).
+PHONE_MAX_WIDTH_PX = 768
+
+_PAGE_SCRIPT = """
+(function () {
+  var doc = document, PHONE_MAX_WIDTH = __WIDTH__;
+  function collapsed() { return !!doc.querySelector('[data-testid="stExpandSidebarButton"]'); }
+  function sync() {
+    var bar = doc.querySelector('[data-testid="stSidebar"]');
+    if (bar && bar.inert !== collapsed()) { bar.inert = collapsed(); }
+  }
+  doc.addEventListener('click', function (e) {
+    var link = e.target.closest && e.target.closest('[data-testid="stSidebarNavLink"]');
+    if (!link || window.innerWidth >= PHONE_MAX_WIDTH) { return; }
+    setTimeout(function () {
+      var close = doc.querySelector('[data-testid="stSidebarCollapseButton"] button');
+      if (close) { close.click(); }
+    }, 0);
+  }, true);
+  new MutationObserver(sync).observe(doc.body, {childList: true, subtree: true});
+  sync();
+})();
+""".replace("__WIDTH__", str(PHONE_MAX_WIDTH_PX))
+
+_INSTALL = (
+    "<script>(function(){var d=window.parent.document;"
+    "if(d.getElementById('a11y-phone-layout')){return;}"
+    "var s=d.createElement('script');s.id='a11y-phone-layout';"
+    "s.textContent=__CODE__;d.head.appendChild(s);})();</script>"
+)
+
+
+def install_phone_layout() -> None:
+    """Add the script to the page once per browser tab (a no-op on later runs); drawn in the
+    sidebar, where its empty frame takes no room from the page."""
+    with st.sidebar:
+        components.html(_INSTALL.replace("__CODE__", json.dumps(_PAGE_SCRIPT)), height=0)
