@@ -184,3 +184,28 @@ def test_rate_limit_message_in_the_page(app_db: Database, monkeypatch: pytest.Mo
     at = _fill(at, where="第二个地点", category="other")
     assert at.error, (_all_text(at), at.exception)
     assert "分钟内最多提交 1 次" in at.error[0].value
+
+
+def test_receipt_link_code_wrong_token_and_a_token_typed_loosely(app_db: Database) -> None:
+    """The receipt's status link carries the code (never the token); a token that does not fit
+    says so instead of looking like no token; and a token typed in small letters without its
+    dashes still opens the details (tokens avoid look-alike symbols such as 0/O and 1/I/L)."""
+    got = _seed(app_db, location_text="人民广场厕所")
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params["code"] = got.code.lower()
+    at.run()
+    at.switch_page(STATUS_PAGE).run()
+    assert not at.exception, at.exception
+    assert at.text_input(key="status_code_input").value == got.code  # filled in from the link
+    assert at.subheader[0].value == got.code  # and looked up at once
+    assert not at.warning or all("私密凭证与这个反映不符" not in w.value for w in at.warning)
+    wrong = got.secret[:-1] + ("2" if got.secret[-1] != "2" else "3")
+    at.text_input(key="status_secret_input").set_value(wrong)
+    next(b for b in at.button if b.label == "查询").click()
+    at.run()
+    assert any("私密凭证与这个反映不符" in w.value for w in at.warning)
+    at.text_input(key="status_secret_input").set_value(got.secret.replace("-", "").lower())
+    next(b for b in at.button if b.label == "查询").click()
+    at.run()
+    assert not any("私密凭证与这个反映不符" in w.value for w in at.warning)
+    assert not any("仅限持有回执私密凭证" in i.value for i in at.info)  # the details are open

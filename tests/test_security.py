@@ -429,7 +429,8 @@ def test_public_code_opens_nothing_and_the_secret_reopens(db: Database, tmp_path
         assert reports.allowed_actions(public, ANONYMOUS) == ()
         assert receipt.secret not in repr(public)
     before = snapshot(db)
-    for guess in ("", receipt.code, receipt.secret[:-1] + "x", None):
+    near = receipt.secret[:-1] + ("2" if receipt.secret[-1] != "2" else "3")  # one symbol off
+    for guess in ("", receipt.code, near, None):
         with pytest.raises(PermissionDenied, match="secret token"), \
                 db.unit_of_work(ANONYMOUS, write=True) as repo:
             reports.reopen_report(repo, receipt.code, "forged", secret=guess,  # type: ignore[arg-type]
@@ -506,3 +507,29 @@ def test_public_facility_detail_names_no_staff_account(sqlite_db: Database) -> N
         staff = repo.facility_detail(fac.id, staff_names=True)
     assert "zhang.inspector" not in repr(public)
     assert staff["audits"][0]["inspector"] == "zhang.inspector"
+
+
+def test_secret_tokens_avoid_look_alikes_and_match_however_typed() -> None:
+    """A token is 4 groups of 5 capitals and digits without 0/O, 1/I/L, U/V; typed in small
+    letters, without dashes or with spaces it still matches; a token of the older URL-safe
+    form (already handed out) keeps matching exactly as issued."""
+    from audit.reports.records import (
+        SECRET_ALPHABET,
+        new_secret,
+        normalise_secret,
+        secret_hash,
+    )
+
+    tokens = {new_secret() for _ in range(200)}
+    assert len(tokens) == 200
+    for token in tokens:
+        groups = token.split("-")
+        assert [len(g) for g in groups] == [5, 5, 5, 5]
+        assert set("".join(groups)) <= set(SECRET_ALPHABET)
+        assert not set("0O1IL") & set(token)
+    token = next(iter(tokens))
+    for typed in (token.lower(), token.replace("-", ""), " " + token.replace("-", " ") + " "):
+        assert normalise_secret(typed) == token
+        assert secret_hash(typed) == secret_hash(token)
+    old = "UB_U0aEYW7EyFZRlIqj6Hw"  # token_urlsafe(16), the earlier form
+    assert normalise_secret(old) == old and secret_hash(old.lower()) != secret_hash(old)

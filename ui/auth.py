@@ -17,6 +17,7 @@ decide what a page shows. Session state keeps plain data only (user id, name, ro
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 from typing import Any
 
@@ -120,8 +121,9 @@ def sign_in_form() -> None:
     except AuthenticationFailed as exc:
         if exc.reason == "locked" and exc.locked_until is not None:
             st.error(t("auth.error.locked", until=local_clock(exc.locked_until)))
-        else:
-            st.error(t(f"auth.error.{exc.reason}"))
+        else:  # the throttle's window slides: at most that long after the last refusal
+            minutes = max(1, math.ceil(get_settings().login_lockout_s / 60))
+            st.error(t(f"auth.error.{exc.reason}", minutes=minutes))
         return
     except AuditError as exc:
         log_error(exc)

@@ -42,7 +42,7 @@ EXACT: dict[str, str] = {
 #: Streamlit's texts with a variable part: (JavaScript regex source, catalogue key with {0}).
 PATTERNS: tuple[tuple[str, str], ...] = (
     (r"^Help for (.+)$", "words.chrome.help_for"),
-    (r"^Limit (\S+) per file(.*)$", "words.chrome.limit"),
+    (r"^(?:Limit )?(\S+) per file(.*)$", "words.chrome.limit"),
 )
 
 _SCRIPT = """

@@ -3,6 +3,8 @@ one's own password and removing the demo accounts. Thin: widgets → :mod:`audit
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from audit.actors import Actor
@@ -48,34 +50,58 @@ def first_run_hint() -> None:
         st.info(t("security.first_run"))
 
 
+#: Session keys of the three password fields, and of the outcome of the last change.
+PASSWORD_FIELDS = ("own_password_current", "own_password_new", "own_password_again")
+PASSWORD_OUTCOME = "own_password_outcome"
+
+
 def change_password_form(actor: Actor) -> None:
-    """The signed-in user changes their own password (current password required)."""
-    with st.expander(t("security.password.heading")):
-        current = st.text_input(t("security.password.current"), type="password",
-                                autocomplete="current-password", key="own_password_current")
-        new = st.text_input(t("security.password.new"), type="password",
-                            autocomplete="new-password", key="own_password_new")
-        again = st.text_input(t("security.password.again"), type="password",
-                              autocomplete="new-password", key="own_password_again")
-        submitted = st.button(t("security.password.button"), key="own_password_change")
-    if not submitted:
-        return
-    if new != again:
-        st.error(t("security.password.mismatch"))
-        return
-    try:
-        with cache.unit_of_work(actor, write=True) as repo:
-            change_own_password(repo, current, new)
-    except InputError as exc:
-        if any(p.field == "current_password" for p in exc.problems):
-            st.error(t("security.password.wrong_current"))
+    """The signed-in user changes their own password (current password required). The outcome
+    is shown inside the section (on a phone the sidebar below it is off-screen), and after a
+    change the three fields are emptied, so no password stays on the page."""
+    with st.expander(t("security.password.heading"),
+                     expanded=PASSWORD_OUTCOME in st.session_state):
+        labels = ("security.password.current", "security.password.new",
+                  "security.password.again")
+        for key, label in zip(PASSWORD_FIELDS, labels, strict=True):
+            st.text_input(t(label), type="password", key=key,
+                          autocomplete="current-password" if key == PASSWORD_FIELDS[0]
+                          else "new-password")
+        st.button(t("security.password.button"), key="own_password_change",
+                  on_click=_change_own_password, args=(actor,))
+        outcome = st.session_state.pop(PASSWORD_OUTCOME, None)
+        if outcome is None:
+            return
+        kind, payload = outcome
+        if kind == "success":
+            st.success(payload)
+        elif kind == "input":
+            show_error(payload, heading_key="inspect.error.input")
         else:
-            show_error(exc, heading_key="inspect.error.input")
-        return
-    except PermissionDenied:
-        st.error(t("security.account_changed"))
-        return
-    st.success(t("security.password.done"))
+            st.error(payload)
+
+
+def _change_own_password(actor: Actor) -> None:
+    """The button's callback: runs before the page, so it may empty the fields it read."""
+    current, new, again = (str(st.session_state.get(k) or "") for k in PASSWORD_FIELDS)
+    outcome: tuple[str, Any]
+    if new != again:
+        outcome = ("error", t("security.password.mismatch"))
+    else:
+        try:
+            with cache.unit_of_work(actor, write=True) as repo:
+                change_own_password(repo, current, new)
+        except InputError as exc:
+            outcome = (("error", t("security.password.wrong_current"))
+                       if any(p.field == "current_password" for p in exc.problems)
+                       else ("input", exc))
+        except PermissionDenied:
+            outcome = ("error", t("security.account_changed"))
+        else:
+            outcome = ("success", t("security.password.done"))
+            for key in PASSWORD_FIELDS:
+                st.session_state[key] = ""
+    st.session_state[PASSWORD_OUTCOME] = outcome
 
 
 def demo_accounts_admin(actor: Actor) -> None:

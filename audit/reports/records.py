@@ -50,14 +50,35 @@ class ReportReceipt:
     secret: str = field(default="", repr=False)
 
 
+#: Symbols of a secret token: digits and capitals without the look-alikes 0/O, 1/I/L and U/V,
+#: so a resident can copy it by hand from a screen or a photo of it.
+SECRET_ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"
+#: 4 groups of 5 symbols: 29**20 ≈ 2**97 possibilities.
+SECRET_GROUPS, SECRET_GROUP_LEN = 4, 5
+
+
 def new_secret() -> str:
-    """A fresh reporter's secret token (128 bits, URL-safe)."""
-    return secrets.token_urlsafe(16)
+    """A fresh reporter's secret token, e.g. ``K7M2Q-XR4TB-9HWZC-3NPA8`` (about 97 bits)."""
+    groups = ("".join(secrets.choice(SECRET_ALPHABET) for _ in range(SECRET_GROUP_LEN))
+              for _ in range(SECRET_GROUPS))
+    return "-".join(groups)
+
+
+def normalise_secret(secret: str) -> str:
+    """A typed token as issued: capitals, grouped by dashes; spaces, dashes and case as typed do
+    not matter. Tokens of the older URL-safe form (mixed case) are left as they are."""
+    bare = "".join(ch for ch in secret if not ch.isspace() and ch != "-")
+    if len(bare) == SECRET_GROUPS * SECRET_GROUP_LEN and all(
+            ch in SECRET_ALPHABET for ch in bare.upper()):
+        bare = bare.upper()
+        return "-".join(bare[k:k + SECRET_GROUP_LEN]
+                        for k in range(0, len(bare), SECRET_GROUP_LEN))
+    return secret.strip()
 
 
 def secret_hash(secret: str) -> str:
     """What is stored of a secret token: its SHA-256 (the token itself is never stored)."""
-    return hashlib.sha256(secret.strip().encode()).hexdigest()
+    return hashlib.sha256(normalise_secret(secret).encode()).hexdigest()
 
 
 def secret_matches(row: Report, secret: object) -> bool:

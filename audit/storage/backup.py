@@ -50,6 +50,11 @@ SUPPORTED_FORMATS = (1, 2)
 UNFINGERPRINTED = frozenset({"data_version"})
 #: Tables newer than some backups of a supported format: an older backup has no rows for them.
 ADDED_LATER = frozenset({"photo_contents", "inventory_items"})
+#: Columns added to existing tables since the oldest supported backup, with the value a row of
+#: an older archive gets when its table is migrated: a fingerprint leaves such a value out (and
+#: the column, where the table lacks it), so an old archive checks against its restored rows,
+#: while any other value is fingerprinted as usual.
+ADDED_LATER_COLUMNS: dict[str, dict[str, Any]] = {"audits": {"measured_from": {}}}
 
 
 def _tables(names: set[str] | None = None) -> list[sa.Table]:
@@ -93,13 +98,22 @@ def _fingerprints(conn: sa.Connection, names: set[str] | None = None
                   ) -> dict[str, tuple[int, str]]:
     out: dict[str, tuple[int, str]] = {}
     for table in _tables(names):
-        cols = [c for c in table.columns if c.name != "geom"]  # geom mirrors lon/lat
+        late = ADDED_LATER_COLUMNS.get(table.name, {})
+        present = ({c["name"] for c in sa.inspect(conn).get_columns(table.name)} if late
+                   else None)
+        cols = [c for c in table.columns if c.name != "geom"  # geom mirrors lon/lat
+                and (present is None or c.name in present)]
+        defaults = [(k, late[c.name]) for k, c in enumerate(cols) if c.name in late]
         rows = conn.execute(sa.select(*cols).order_by(*table.primary_key.columns))
         digest = hashlib.sha256()
         n = 0
         for row in rows:
             n += 1
-            digest.update(json.dumps([_canonical(v) for v in row], default=str).encode())
+            values = [_canonical(v) for v in row]
+            for k, default in reversed(defaults):
+                if row[k] == default or row[k] is None:
+                    del values[k]
+            digest.update(json.dumps(values, default=str).encode())
         out[table.name] = (n, digest.hexdigest())
     return out
 

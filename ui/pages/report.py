@@ -295,8 +295,9 @@ def _done() -> None:
             "reports.done.supported_already"
         st.success(t(key, code=result.get("code", ""), count=result.get("count", 0)))
     try:
+        code = str(result.get("code", ""))
         st.page_link("ui/pages/report_status.py", label=t("reports.done.status_link"),
-                     icon=":material/search:")
+                     icon=":material/search:", query_params={"code": code} if code else None)
     except StreamlitAPIException:  # the page runs outside the app's navigation (tests)
         st.write(t("reports.done.status_link"))
     if st.button(t("reports.done.again"), key="report_again"):

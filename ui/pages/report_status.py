@@ -25,10 +25,26 @@ SECRET = "status_secret"  # the reporter's secret token given with the code (or 
 SECRET_INPUT = "status_secret_input"
 REOPEN_COMMENT = "status_reopen_comment"
 MESSAGE = "status_message"
+LINK_TAKEN = "status_link_taken"  # the ?code= of the link already looked up
 
 
 def _when(value: Any) -> str:
     return local_time(value)
+
+
+def _code_from_link() -> None:
+    """A link from the receipt (``?code=ABCD-2345``) fills in the code and looks it up once; the
+    secret token never travels in a link (it would stay in browser history and server logs)."""
+    linked = st.query_params.get("code")
+    if not linked or st.session_state.get(LINK_TAKEN) == linked:
+        return
+    st.session_state[LINK_TAKEN] = linked
+    try:
+        code = R.normalise_code(linked)
+    except AuditError:
+        return  # a mangled link: the form stays empty, as if it had no code
+    st.session_state[CODE_INPUT] = code
+    st.session_state[CODE] = code
 
 
 def _lookup_form() -> None:
@@ -70,6 +86,8 @@ def _show(view: dict[str, Any]) -> None:
     if view["photo_id"] is not None:
         st.caption(t("reports.status.photo"))
     st.markdown(f"#### {t('reports.status.timeline')}")
+    if not view["owner"] and st.session_state.get(SECRET):
+        st.warning(t("security.secret.wrong"))  # typed, but not this report's token
     if not view["owner"] and not view["timeline"]:
         st.info(t("security.secret.detail_hidden"))
         return
@@ -131,6 +149,7 @@ def render() -> None:
     """The status page."""
     st.title(t("reports.status.title"))
     st.write(t("reports.status.intro"))
+    _code_from_link()
     _lookup_form()
     if st.session_state.get(MESSAGE):
         st.success(t(st.session_state[MESSAGE]))
