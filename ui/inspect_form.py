@@ -376,8 +376,10 @@ def evaluation_panel(facility_type: str, raw: dict[str, Any],
         return None
     if compact is not None:
         kind = "fail" if evaluation.n_fail else "ok"
+        # style-only HTML goes to Streamlit's event container: styles the page, is not page text
+        st.html(LIVE_LINE_CSS)
         compact.markdown(
-            f'{LIVE_LINE_CSS}<div class="a11y-live-line {kind}" role="status">'
+            f'<div class="a11y-live-line {kind}" role="status">'
             f"{html.escape(compact_verdict(evaluation, lang))}</div>",
             unsafe_allow_html=True)
     score = "—" if evaluation.score is None else f"{evaluation.score:.0f}"
