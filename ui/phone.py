@@ -2,22 +2,21 @@
 folded sidebar leaves the Tab order (``inert``).
 
 Streamlit draws the sidebar as an overlay on narrow screens and keeps it open after a link is
-chosen; folded, its links stay focusable off-screen. A small script, added once to the page
-(not to the component's iframe, which Streamlit removes when the page changes), fixes both.
+chosen; folded, its links stay focusable off-screen. A small script, run once in the page
+itself (``st.html``, not a component iframe), fixes both.
 """
 
 from __future__ import annotations
 
-import json
-
 import streamlit as st
-import streamlit.components.v1 as components
 
 #: Width (CSS px) under which Streamlit draws the sidebar over the page (its mobile breakpoint).
 PHONE_MAX_WIDTH_PX = 768
 
 _PAGE_SCRIPT = """
 (function () {
+  if (window.a11yPhoneLayout) { return; }
+  window.a11yPhoneLayout = true;
   var doc = document, PHONE_MAX_WIDTH = __WIDTH__;
   function collapsed() { return !!doc.querySelector('[data-testid="stExpandSidebarButton"]'); }
   function sync() {
@@ -37,16 +36,9 @@ _PAGE_SCRIPT = """
 })();
 """.replace("__WIDTH__", str(PHONE_MAX_WIDTH_PX))
 
-_INSTALL = (
-    "<script>(function(){var d=window.parent.document;"
-    "if(d.getElementById('a11y-phone-layout')){return;}"
-    "var s=d.createElement('script');s.id='a11y-phone-layout';"
-    "s.textContent=__CODE__;d.head.appendChild(s);})();</script>"
-)
-
 
 def install_phone_layout() -> None:
     """Add the script to the page once per browser tab (a no-op on later runs); drawn in the
-    sidebar, where its empty frame takes no room from the page."""
+    sidebar with ``st.html`` (in the page itself: no iframe, and it takes no room)."""
     with st.sidebar:
-        components.html(_INSTALL.replace("__CODE__", json.dumps(_PAGE_SCRIPT)), height=0)
+        st.html(f"<script>{_PAGE_SCRIPT}</script>", unsafe_allow_javascript=True)
