@@ -67,10 +67,10 @@ def _click_facility(pg: Any, frame: Any, verdict_word: str) -> str:
 def test_find_a_place_and_tap_facilities_on_a_tablet(
         chromium_browser: Any, app_url: str) -> None:
     """1024x768: district names, place search by pinyin jumps to a labelled street, the
-    locate-me control is there; taps after zooming through clusters each select the facility, whose
-    detail opens beside the map and is in the URL; the selection survives a trip to another
-    page (the inspector's "re-audit the selected facility" is walked in
-    test_browser_tablet)."""
+    locate-me control says the position's accuracy in words; taps after zooming through
+    clusters each select the facility, whose detail opens beside the map and is in the URL;
+    the selection survives a trip to another page (the inspector's "re-audit the selected
+    facility" is walked in test_browser_tablet)."""
     context, pg, recorder = open_page(chromium_browser, VIEWPORTS["desktop"])
     try:
         context.grant_permissions(["geolocation"], origin=app_url)
@@ -89,8 +89,16 @@ def test_find_a_place_and_tap_facilities_on_a_tablet(
             "'.a11y-label.street')].some(e => e.textContent === '演示路 12')"),
             "the map to jump to 演示路 12 with its name drawn")
 
-        # locate-me: the control is on the map (its accuracy text is not yet proven here)
-        assert map_frame(pg, TIMEOUT_MS).locator(".leaflet-control-locate a").count() == 1
+        # locate-me (geolocation granted and faked above, accuracy 12 m): the control, worked
+        # with the keyboard, centres on the position and says its accuracy in words
+        locate = map_frame(pg, TIMEOUT_MS).locator(".leaflet-control-locate a")
+        assert locate.count() == 1
+        locate.focus()
+        locate.press("Enter")
+        accuracy = map_frame(pg, TIMEOUT_MS).locator(".a11y-locate-accuracy")
+        accuracy.wait_for(state="visible", timeout=TIMEOUT_MS)
+        assert accuracy.inner_text() == "您的位置（精度约 ±12 米）"
+        assert accuracy.get_attribute("role") == "status"
 
         # three taps on facilities, each after zooming through the clusters, each selects
         for word in ("不合格", "合格", "不合格"):
