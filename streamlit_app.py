@@ -16,6 +16,7 @@ from audit.errors import AuditError, StorageUnavailable
 from ui import auth, cache, chrome, security, state, widgets
 from ui.errors import error_text, log_error
 from ui.i18n import t
+from ui.phone import install_phone_layout
 from ui.plaintext import public_error
 
 LOG = logging.getLogger("yangjiang_a11y.app")
@@ -68,6 +69,7 @@ def main() -> None:
     state.init_state()
     widgets.sidebar()
     chrome.install()
+    install_phone_layout()
     page = st.navigation(navigation(auth.current_actor().role))
     auth.sync_cookie()
     st.sidebar.caption(t("app.title"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from html.parser import HTMLParser
 from typing import Any
 
 import pandas as pd
@@ -81,13 +82,51 @@ def _frame_texts(frame: Any) -> Iterator[str]:
                 yield str(value)
 
 
+#: Attributes whose values a person meets (screen readers read them; browsers show title/alt).
+_READ_ATTRS = frozenset({"aria-label", "alt", "title", "placeholder"})
+
+
+class _VisibleText(HTMLParser):
+    """The text of an HTML fragment as Chromium shows it: element text and the attributes read
+    aloud, never tag names, other attributes or <style>/<script> content (checked in Chromium:
+    ``innerText`` of a block holding ``<style>`` and ``<div class=…>`` is only the div's text)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("style", "script"):
+            self._hidden += 1
+        self.parts += [v for k, v in attrs if k in _READ_ATTRS and v]
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("style", "script") and self._hidden:
+            self._hidden -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self.parts.append(data)
+
+
+def visible_html_text(source: str) -> str:
+    """What a person reads of ``source``, a Markdown/HTML element drawn with HTML allowed."""
+    parser = _VisibleText()
+    parser.feed(source)
+    parser.close()
+    return " ".join(p for p in parser.parts if p.strip())
+
+
 def page_texts(at: Any) -> list[str]:
     """Every text the AppTest run shows (main area and sidebar)."""
     out: list[str] = []
     for kind in ("title", "header", "subheader", "markdown", "caption", "text", "error",
                  "warning", "info", "success", "exception", "metric", "latex", "code"):
         for el in getattr(at, kind):
-            out.append(str(getattr(el, "value", "") or ""))
+            value = str(getattr(el, "value", "") or "")
+            # Markdown drawn with HTML allowed shows the HTML's text, not its tags
+            out.append(visible_html_text(value) if getattr(el, "allow_html", False) else value)
             if kind == "metric":
                 out.append(str(el.label))
     for kind in ("button", "text_input", "text_area", "number_input", "selectbox",

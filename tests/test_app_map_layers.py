@@ -228,7 +228,8 @@ def test_detail_panel_lists_the_facility_work_orders(app: AppTest, data_dir: Pat
     fid = int(orders["facility_id"].iloc[0])
     mine = orders[orders["facility_id"] == fid]
     app.run()
-    app.session_state[state.SELECTED_FACILITY] = fid
+    # the selection a map tap or the picker keeps (the map page restores it on each run)
+    app.session_state[state.KEPT_FACILITY] = fid
     app.run()
     assert not app.exception
     assert "#### 工单" in [m.value for m in app.markdown]

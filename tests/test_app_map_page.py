@@ -80,8 +80,9 @@ def test_selecting_a_facility_shows_findings_failing_first(
     app.multiselect(key="map_filter_verdicts").set_value(["non_compliant"]).run()
     box = app.selectbox(key=state.SELECTED_FACILITY)
     assert len(box.options) > 1, "demo data must contain non-compliant facilities"
-    # the same state a map click sets (AppTest cannot click inside the Leaflet iframe)
-    app.session_state[state.SELECTED_FACILITY] = _first_non_compliant(data_dir)
+    # the selection a map click keeps (AppTest cannot click inside the Leaflet iframe); the
+    # map page restores the kept selection into its picker on each run
+    app.session_state[state.KEPT_FACILITY] = _first_non_compliant(data_dir)
     app.run()
     assert not app.exception
     assert app.subheader, "the detail panel names the facility"

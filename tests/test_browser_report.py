@@ -40,6 +40,20 @@ def _tab_to(pg: Any, predicate_js: str) -> None:
     raise AssertionError(f"focus never reached an element matching {predicate_js}")
 
 
+def _open_menu_by_keyboard(pg: Any) -> None:
+    """On a phone the folded menu's links are out of the Tab order (issue 17 item 14): a
+    keyboard user first tabs to the menu button and opens it, as the page offers. A no-op where
+    the menu is already open beside the page."""
+    _wait_idle(pg)
+    if pg.locator('[data-testid="stExpandSidebarButton"]').count() == 0:
+        return
+    _tab_to(pg, "el.getAttribute('data-testid') === 'stExpandSidebarButton'")
+    pg.keyboard.press("Enter")
+    pg.wait_for_function(  # the menu is open and its links are back in the Tab order
+        "() => !document.querySelector('[data-testid=stExpandSidebarButton]')"
+        " && !document.querySelector('[data-testid=stSidebar]').inert", timeout=TIMEOUT_MS)
+
+
 def _open_report_page(pg: Any, url: str) -> None:
     """Open the app and follow the navigation link to the report page with the keyboard.
 
@@ -47,6 +61,7 @@ def _open_report_page(pg: Any, url: str) -> None:
     which logs 404s unrelated to this page.)"""
     pg.goto(url, timeout=TIMEOUT_MS)
     pg.get_by_text("反映无障碍问题").first.wait_for(timeout=TIMEOUT_MS)
+    _open_menu_by_keyboard(pg)
     _tab_to(pg, "el.tagName === 'A' && el.innerText.includes('反映无障碍问题')")
     pg.keyboard.press("Enter")
     pg.get_by_text("隐私说明").first.wait_for(timeout=TIMEOUT_MS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from test_browser_report import _tab_to, _wait_idle
+from test_browser_report import _open_menu_by_keyboard, _tab_to, _wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -18,6 +18,7 @@ def test_keyboard_only_route_is_read_as_text_without_the_map(page: Any, app_url:
     pg, recorder = page
     pg.goto(app_url, timeout=TIMEOUT_MS)
     pg.get_by_text("无障碍路线").first.wait_for(timeout=TIMEOUT_MS)
+    _open_menu_by_keyboard(pg)
     _tab_to(pg, "el.tagName === 'A' && el.innerText.includes('无障碍路线')")
     pg.keyboard.press("Enter")
     pg.get_by_text("出行者类型").first.wait_for(timeout=TIMEOUT_MS)

@@ -84,7 +84,8 @@ def test_public_detail_panel_shows_name_and_address_as_text(hostile_app) -> None
     _db, facility_id = hostile_app
     at = AppTest.from_file(APP, default_timeout=120).run()
     assert not at.exception
-    at.session_state[state.SELECTED_FACILITY] = facility_id
+    # the selection a map tap or the picker keeps (the map page restores it on each run)
+    at.session_state[state.KEPT_FACILITY] = facility_id
     at.run()
     assert not at.exception
     assert [h.value for h in at.subheader] == [md_text(IMAGE)]

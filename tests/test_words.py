@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 import pytest
-from page_text import offences
+from page_text import offences, visible_html_text
 
 from audit.actors import SYSTEM, Actor
 from audit.auth import create_user
@@ -185,3 +185,15 @@ def test_rejected_import_rows_are_sentences_not_importer_text() -> None:
     for cell in cells:
         assert not offences(cell) or cell == "abc", (cell, offences(cell))
     assert any("15.0 MB" in c for c in cells) and "—" in cells
+
+
+def test_html_on_a_page_is_checked_for_what_a_person_reads() -> None:
+    """Markdown drawn with HTML allowed: its tags and <style> are not read (Chromium's
+    innerText leaves them out), its text and aria-label are, and are still checked."""
+    css = "<style>.a11y-live-line{position:sticky;top:3rem}@media (min-width:640px){}</style>"
+    line = f'{css}<div class="a11y-live-line ok" role="status">实时结论：合格</div>'
+    assert visible_html_text(line) == "实时结论：合格"
+    assert offences(line) and not offences(visible_html_text(line))
+    leaked = '<div aria-label="status = done">value = 10, unit = %</div>'
+    assert visible_html_text(leaked) == "status = done value = 10, unit = %"
+    assert offences(visible_html_text(leaked))

@@ -60,6 +60,8 @@ AWESOME_MARKERS_IMAGES = VendorFile("leaflet.awesome-markers", "dist/images")
 CLUSTER_JS = VendorFile("leaflet.markercluster", "dist/leaflet.markercluster.js")
 CLUSTER_CSS = VendorFile("leaflet.markercluster", "dist/MarkerCluster.css")
 CLUSTER_DEFAULT_CSS = VendorFile("leaflet.markercluster", "dist/MarkerCluster.Default.css")
+LOCATE_JS = VendorFile("leaflet.locatecontrol", "dist/L.Control.Locate.min.js")
+LOCATE_CSS = VendorFile("leaflet.locatecontrol", "dist/L.Control.Locate.min.css")
 
 #: folium resource name -> local file. ``None`` drops the resource on purpose:
 #: - glyphicons_css: Bootstrap 3 glyph font; no element of our maps uses glyphicon icons, and the
@@ -80,6 +82,8 @@ RESOURCES: dict[str, VendorFile | None] = {
     "markerclusterjs": CLUSTER_JS,
     "markerclustercss": CLUSTER_CSS,
     "markerclusterdefaultcss": CLUSTER_DEFAULT_CSS,
+    "Control_locate_min_js": LOCATE_JS,
+    "Control_locate_min_css": LOCATE_CSS,
 }
 
 #: Everything ``install_assets`` copies (resources plus the images/fonts their CSS refers to).

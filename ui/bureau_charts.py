@@ -6,6 +6,7 @@ Cells below the coverage threshold are drawn faded (and labelled), never as if c
 
 from __future__ import annotations
 
+import html
 import json
 from typing import Any
 
@@ -19,46 +20,116 @@ def _label_cols(lang: str) -> tuple[str, str]:
     return ("district_zh", "type_zh") if lang.startswith("zh") else ("district_en", "type_en")
 
 
+#: Characters per line of a wrapped chart label (a long type name takes two or three lines).
+LABEL_WRAP_CHARS = 18
+#: Characters per line of a heat-map column label (the columns are narrow).
+HEATMAP_WRAP_CHARS = 10
+#: Height (px) of one line of a chart label.
+LINE_PX = 14
+#: Vega expression drawing a label with line breaks as several lines.
+SPLIT_LINES = "split(datum.label, '\\n')"
+#: Opacity of rankable and of thin (not rankable) cells: the same in bars and legend.
+RANKABLE_OPACITY = (0.9, 0.3)
+
+
+def wrap_label(text: str, width: int = LABEL_WRAP_CHARS) -> list[str]:
+    """A label as lines of at most ``width`` characters, broken at " · " and spaces first
+    (Vega-Lite draws a list as a multi-line label, so no label is cut off)."""
+    lines: list[str] = []
+    for part in str(text).split(" · "):
+        words = part.split(" ") if " " in part else [part]
+        line = ""
+        for word in words:
+            while len(word) > width:  # Chinese has no spaces: cut long runs
+                if line:
+                    lines.append(line)
+                    line = ""
+                lines.append(word[:width])
+                word = word[width:]
+            candidate = f"{line} {word}".strip()
+            if len(candidate) > width and line:
+                lines.append(line)
+                line = word
+            else:
+                line = candidate
+        if line:
+            lines.append(line)
+    return lines or [""]
+
+
+def _row_label(row: Any, d_col: str, t_col: str) -> str:
+    parts = [str(v) for v in (getattr(row, d_col, None), getattr(row, t_col, None))
+             if isinstance(v, str) and v]
+    return " · ".join(parts)
+
+
 def compliance_bars(table: pd.DataFrame, lang: str) -> alt.LayerChart:
-    """Compliance rate per cell with its 95 % Wilson interval; faded where not rankable."""
+    """Compliance rate per cell with its 95 % Wilson interval; faded where not rankable, and a
+    legend says so. Every label is drawn in full, wrapped onto several lines."""
     d_col, t_col = _label_cols(lang)
     data = table[table["decided"] > 0].copy()
-    data["label"] = data[d_col].astype(str) + " · " + data[t_col].astype(str)
-    data["rankable_text"] = data["rankable"].map(
-        lambda r: translate(lang, "bureau.rank.rankable" if r else "bureau.rank.not_rankable"))
-    y = alt.Y("label:N", sort=alt.EncodingSortField("compliance_rate", order="ascending"),
-              title=None)
+    data["label"] = [_row_label(r, d_col, t_col) for r in data.itertuples(index=False)]
+    data["label_wrapped"] = data["label"].map(lambda v: "\n".join(wrap_label(v)))
+    rankable, thin = (translate(lang, "bureau.rank.rankable"),
+                      translate(lang, "bureau.rank.not_rankable"))
+    data["rankable_text"] = data["rankable"].map(lambda r: rankable if r else thin)
+    y = alt.Y("label_wrapped:N",
+              sort=alt.EncodingSortField("compliance_rate", order="ascending"),
+              title=None, axis=alt.Axis(labelExpr=SPLIT_LINES, labelLimit=0))
     base = alt.Chart(data)
     bars = base.mark_bar().encode(
         x=alt.X("compliance_rate:Q", axis=alt.Axis(format="%"),
                 scale=alt.Scale(domain=[0, 1]), title=translate(lang, "bureau.col.rate")),
-        y=y,
-        opacity=alt.condition("datum.rankable", alt.value(0.9), alt.value(0.3)),
+        y=alt.Y("label_wrapped:N",
+                sort=alt.EncodingSortField("compliance_rate", order="ascending"), title=None,
+                axis=alt.Axis(labelExpr=SPLIT_LINES, labelLimit=0, labelOverlap=False)),
+        opacity=alt.Opacity(
+            "rankable_text:N", scale=alt.Scale(domain=[rankable, thin],
+                                               range=list(RANKABLE_OPACITY)),
+            legend=alt.Legend(title=translate(lang, "mapux.rank.shade_legend"),
+                              orient="bottom", direction="vertical", labelLimit=0,
+                              symbolType="square")),
         tooltip=["label", alt.Tooltip("compliance_rate:Q", format=".0%"),
                  alt.Tooltip("ci_low:Q", format=".0%"), alt.Tooltip("ci_high:Q", format=".0%"),
                  "audited", "rankable_text"],
     )
     rules = base.mark_rule(color="black").encode(x="ci_low:Q", x2="ci_high:Q", y=y)
-    return (bars + rules).properties(height=max(120, 18 * len(data)))
+    lines = max((v.count("\n") + 1 for v in data["label_wrapped"]), default=1)
+    return (bars + rules).properties(height=alt.Step(LINE_PX * lines + 8))
 
 
 def gap_heatmap(table: pd.DataFrame, lang: str) -> alt.LayerChart:
-    """District × type heat-map of gap points per audited facility; thin cells faded + marked."""
+    """District × type heat-map of gap points per audited facility; thin cells faded + marked.
+    Every district has a column (empty when it has no audits; four short names fit a phone);
+    the types are rows with wrapped labels."""
+    from geodata.names import DISTRICTS
+
     d_col, t_col = _label_cols(lang)
     data = table.copy()
     data["mark"] = data["rankable"].map(lambda r: "" if r else "○")
-    base = alt.Chart(data).encode(x=alt.X(f"{t_col}:N", title=None),
-                                  y=alt.Y(f"{d_col}:N", title=None))
+    all_districts = [pair[0] if lang.startswith("zh") else pair[1] for pair in DISTRICTS.values()]
+    extra = [d for d in sorted(data[d_col].dropna().astype(str).unique())
+             if d not in all_districts]
+    data["type_wrapped"] = data[t_col].map(
+        lambda v: "\n".join(wrap_label(v, HEATMAP_WRAP_CHARS)) if isinstance(v, str) else v)
+    types = sorted(data["type_wrapped"].dropna().astype(str).unique())
+    base = alt.Chart(data).encode(
+        x=alt.X(f"{d_col}:N", title=None, scale=alt.Scale(domain=all_districts + extra),
+                axis=alt.Axis(labelAngle=0, labelLimit=0, labelOverlap=False, orient="top")),
+        y=alt.Y("type_wrapped:N", title=None, scale=alt.Scale(domain=types),
+                axis=alt.Axis(labelLimit=0, labelOverlap=False, labelExpr=SPLIT_LINES)))
     rect = base.mark_rect().encode(
         color=alt.Color("gap_per_audited:Q", scale=alt.Scale(scheme="reds"),
-                        title=translate(lang, "bureau.col.gap_per_audited")),
+                        title=translate(lang, "bureau.col.gap_per_audited"),
+                        legend=alt.Legend(orient="bottom")),
         opacity=alt.condition("datum.rankable", alt.value(1.0), alt.value(0.35)),
         tooltip=[d_col, t_col, "audited", "expected",
                  alt.Tooltip("coverage:Q", format=".0%"),
                  alt.Tooltip("gap_per_audited:Q", format=".2f"), "rank"],
     )
     text = base.mark_text().encode(text="mark:N")
-    return (rect + text).properties(height=200)
+    lines = max((str(v).count("\n") + 1 for v in types), default=1)
+    return (rect + text).properties(height=alt.Step(LINE_PX * lines + 16))
 
 
 def rankings_choropleth_layer(by_district: pd.DataFrame, districts: Any, lang: str) -> Any:
@@ -93,5 +164,16 @@ def rankings_choropleth_layer(by_district: pd.DataFrame, districts: Any, lang: s
                 "fillColor": c, "color": "#333", "weight": 1,
                 "fillOpacity": 0.55 if r else 0.2, "dashArray": None if r else "4 4"},
             tooltip=tip,
+        ).add_to(group)
+        # the figure stays written on the district, so touch screens need no hover
+        label = translate(
+            lang, "mapux.rank.map_label", district=str(getattr(row, d_col)),
+            gap="—" if pd.isna(row.gap_per_audited) else f"{row.gap_per_audited:.2f}",
+            note="" if rankable else " ○")
+        point = row.geometry.representative_point()
+        folium.Marker(
+            (point.y, point.x), interactive=False, keyboard=False,
+            icon=folium.DivIcon(html=f'<div class="a11y-choro-label">{html.escape(label)}</div>',
+                                icon_size=(0, 0), class_name="a11y-choro"),
         ).add_to(group)
     return group

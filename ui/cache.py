@@ -477,3 +477,96 @@ def route_answer(profile_id: str, origin: str, destination: str, crs: str, lang:
         routing_network(), route_places(), get_profile(profile_id), origin, destination,
         crs=crs, lang=lang, snap_limit_m=get_settings().snap_limit_m,
     )
+
+
+#: Street labels on the map: points of one street name at least this far apart (metres).
+STREET_LABEL_SPACING_M = 400.0
+
+
+@st.cache_resource(show_spinner=False)
+def named_streets() -> tuple[list[str], Any, dict[str, str]]:
+    """Street names, WGS84 edge geometries and Chinese → English names of the network."""
+    import geodata
+
+    graph = network()
+    edges = geodata.edges_gdf(graph)
+    english = {str(d["name"]): str(d["name_en"]) for _u, _v, d in graph.edges(data=True)
+               if isinstance(d.get("name"), str) and isinstance(d.get("name_en"), str)}
+    return edges["name"].tolist(), edges.geometry.to_numpy(), english
+
+
+@st.cache_resource(show_spinner=False)
+def street_index() -> Any:
+    """Nearest-street look-ups (:class:`geodata.gazetteer.StreetIndex`) on the loaded network."""
+    from geodata.gazetteer import StreetIndex
+
+    return StreetIndex(*named_streets())
+
+
+@st.cache_data(show_spinner=False)
+def basemap_labels(lang: str) -> dict[str, list[list[Any]]]:
+    """Rows ``[escaped name, lat, lon]`` of district, town and street names for the map."""
+    from geodata import load_towns
+    from geodata.gazetteer import street_places
+    from ui.map.basemap import label_rows
+
+    zh = lang == "zh-Hans"
+    out: dict[str, list[list[Any]]] = {}
+    try:
+        bounds = districts()
+    except (OSError, ValueError):
+        bounds = None
+    if bounds is not None and not bounds.empty:
+        points = bounds.to_crs(3857).representative_point().to_crs(4326)
+        names = bounds["name_zh" if zh else "name_en"].astype(str).tolist()
+        out["districts"] = label_rows(names, points.y.tolist(), points.x.tolist())
+    towns = load_towns()
+    out["towns"] = label_rows(towns["name"].astype(str).tolist(), towns.geometry.y.tolist(),
+                              towns.geometry.x.tolist())
+    streets = street_places(*named_streets(), spacing_m=STREET_LABEL_SPACING_M)
+    out["streets"] = label_rows([p.name_zh if zh else p.name_en for p in streets],
+                                [p.lat for p in streets], [p.lon for p in streets])
+    return out
+
+
+@st.cache_resource(ttl=DATA_TTL_S, show_spinner=False)
+def gazetteer() -> Any:
+    """The place search index (:class:`geodata.gazetteer.Gazetteer`): districts, GeoNames towns,
+    streets, key destinations, facilities and public report codes; rebuilt every minute."""
+    from audit.errors import AuditError
+    from geodata import DISTRICTS, load_towns
+    from geodata.gazetteer import Gazetteer, Place, street_places
+
+    places: list[Place] = []
+    try:
+        bounds = districts()
+    except (OSError, ValueError):
+        bounds = None
+    if bounds is not None and not bounds.empty:
+        points = bounds.to_crs(3857).representative_point().to_crs(4326)
+        for code, point in zip(bounds["adcode"].astype(str), points, strict=True):
+            zh, en = DISTRICTS.get(code, (code, code))
+            places.append(Place("district", zh, en, point.x, point.y))
+    towns = load_towns()
+    places.extend(Place("town", "", str(n), g.x, g.y)
+                  for n, g in zip(towns["name"], towns.geometry, strict=True))
+    places.extend(street_places(*named_streets()))
+    try:
+        from audit.priority import load_destinations
+
+        dest = load_destinations()
+    except (AuditError, OSError, ValueError):  # unreadable destinations: search the rest
+        pass
+    else:
+        places.extend(Place("destination", str(n), str(n), float(x), float(y))
+                      for n, x, y in zip(dest["name"].fillna(""), dest["lon"], dest["lat"],
+                                         strict=True) if n)
+    facilities = facility_frame()
+    places.extend(Place("facility", str(n), str(n), float(x), float(y), str(int(i)))
+                  for i, n, x, y in zip(facilities["facility_id"], facilities["name"],
+                                        facilities["lon"], facilities["lat"], strict=True))
+    reports = report_frame()
+    places.extend(Place("report", str(c), str(c), float(x), float(y), str(c))
+                  for c, x, y in zip(reports["code"], reports["lon"], reports["lat"],
+                                     strict=True))
+    return Gazetteer.of(places)

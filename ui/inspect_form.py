@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import html
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -250,8 +251,18 @@ def _usual(spec: MeasurementField) -> str:
 
 
 def _text(value: Any) -> str:
+    """A value as a person reads it: ``10 %``, ``是``; never ``value = 10, unit = %``."""
     if isinstance(value, dict):
-        return ", ".join(f"{k} = {_text(v)}" for k, v in value.items())
+        lang = current_language()
+        text = value.get("text_zh" if lang == "zh-Hans" else "text_en") or value.get("text")
+        if isinstance(text, str) and text:
+            return text
+        if "value" in value:
+            unit = value.get("unit")
+            return f"{_text(value['value'])} {unit}" if unit else _text(value["value"])
+        return pick(lang, "、", ", ").join(_text(v) for v in value.values())
+    if value is None:
+        return "—"
     if isinstance(value, bool):
         return t("inspect.bool.yes") if value else t("inspect.bool.no")
     if isinstance(value, float):
@@ -263,12 +274,12 @@ def _measured_text(measured: dict[str, Any] | None, lang: str) -> str:
     if not measured:
         return "—"
     key = "text_zh" if lang == "zh-Hans" else "text_en"
-    return str(measured.get(key) or measured.get("text") or _text(measured))
+    return str(measured.get(key) or _text(measured))
 
 
 def _threshold_text(threshold: dict[str, Any], lang: str) -> str:
     key = "text_zh" if lang == "zh-Hans" else "text_en"
-    return str(threshold.get(key) or threshold.get("text") or _text(threshold))
+    return str(threshold.get(key) or _text(threshold))
 
 
 def finding_notes(facility_type: str, f: Finding, lang: str) -> list[str]:
@@ -321,15 +332,56 @@ def previous_texts(state: FacilityState | None) -> dict[str, str]:
     return out
 
 
-def evaluation_panel(facility_type: str, raw: dict[str, Any]) -> dict[str, Any] | None:
+#: CSS of the compact live verdict: on a phone it stays in view at the top while the inspector
+#: scrolls through the inputs (its element container is made sticky); wider screens show the
+#: full panel beside the inputs instead.
+LIVE_LINE_CSS = (
+    "<style>"
+    '[data-testid="stElementContainer"]:has(.a11y-live-line){position:sticky;top:3.75rem;'
+    "z-index:99}"
+    ".a11y-live-line{background:#fff;border:2px solid #1a1a1a;border-radius:6px;"
+    "padding:6px 10px;font-weight:600;box-shadow:0 2px 6px rgba(0,0,0,.15)}"
+    ".a11y-live-line.fail{border-color:#b3261e;color:#8c1d18}"
+    "@media (min-width:640px){"
+    '[data-testid="stElementContainer"]:has(.a11y-live-line){display:none}}'
+    "</style>"
+)
+
+
+def compact_verdict(evaluation: Any, lang: str) -> str:
+    """One line: verdict, failing count and the first failure's measured value vs threshold."""
+    line = t("mapux.live.line", verdict=verdict_label(evaluation.verdict, lang),
+             n_fail=evaluation.n_fail)
+    failing = evaluation.failing
+    if failing:
+        f = failing[0]
+        line += " · " + t("mapux.live.first", title=f.title(lang),
+                          measured=_measured_text(f.measured, lang),
+                          threshold=_threshold_text(f.threshold, lang))
+    return line
+
+
+def evaluation_panel(facility_type: str, raw: dict[str, Any],
+                     compact: Any | None = None) -> dict[str, Any] | None:
     """The live verdict: failing clauses first, each with measured value, threshold, severity,
-    then the questions that decide open clauses, then passing clauses and, apart, advice."""
+    then the questions that decide open clauses, then passing clauses and, apart, advice.
+
+    ``compact`` (an ``st.empty()`` above the inputs) gets the one-line verdict that stays in
+    view on a phone."""
     lang = current_language()
     evaluation, _problems = evaluate_partial(facility_type, raw)
     st.markdown(f"#### {t('inspect.live.heading')}")
     if evaluation is None:
         st.warning(t("inspect.live.fix_inputs"))
         return None
+    if compact is not None:
+        kind = "fail" if evaluation.n_fail else "ok"
+        # style-only HTML goes to Streamlit's event container: styles the page, is not page text
+        st.html(LIVE_LINE_CSS)
+        compact.markdown(
+            f'<div class="a11y-live-line {kind}" role="status">'
+            f"{html.escape(compact_verdict(evaluation, lang))}</div>",
+            unsafe_allow_html=True)
     score = "—" if evaluation.score is None else f"{evaluation.score:.0f}"
     st.markdown(t("inspect.live.verdict", verdict=verdict_label(evaluation.verdict, lang),
                   score=score, n_fail=evaluation.n_fail))

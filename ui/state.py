@@ -15,8 +15,14 @@ LANG = LANGUAGE_STATE_KEY
 LARGE_TEXT = "large_text"
 #: Facility selected on the map page (int facility_id or None).
 SELECTED_FACILITY = "selected_facility_id"
-#: Last st_folium click count seen, so an old click does not override a newer selectbox choice.
+#: Last st_folium click seen (count and tooltip), so an old click does not override a newer
+#: selectbox choice.
 LAST_MAP_CLICK = "map_last_click_count"
+#: The selected facility kept across pages (not a widget key: Streamlit drops the state of a
+#: widget that the current page does not draw, so the map picker's own key cannot carry it).
+KEPT_FACILITY = "selected_facility_kept"
+#: Query parameter that carries the selected facility (reload, bookmark, link).
+FACILITY_PARAM = "facility"
 
 
 def _default_language() -> str:
@@ -30,6 +36,7 @@ def _default_language() -> str:
 DEFAULTS: dict[str, Any] = {
     LARGE_TEXT: False,
     SELECTED_FACILITY: None,
+    KEPT_FACILITY: None,
     LAST_MAP_CLICK: 0,
 }
 
@@ -40,3 +47,30 @@ def init_state() -> None:
         st.session_state[LANG] = _default_language()
     for key, value in DEFAULTS.items():
         st.session_state.setdefault(key, value)
+
+
+def kept_facility() -> int | None:
+    """The facility selected on the map, on any page (None when nothing is selected)."""
+    value = st.session_state.get(KEPT_FACILITY)
+    return int(value) if value is not None else None
+
+
+def keep_facility(facility_id: int | None) -> None:
+    """Remember ``facility_id`` as the selection for every page and in the map's URL."""
+    st.session_state[KEPT_FACILITY] = facility_id
+    if facility_id is None:
+        st.query_params.pop(FACILITY_PARAM, None)
+    else:
+        st.query_params[FACILITY_PARAM] = str(int(facility_id))
+
+
+def restore_facility() -> int | None:
+    """On the map page: the kept selection (or the URL's, after a reload) for its picker."""
+    kept = kept_facility()
+    if kept is None:
+        raw = st.query_params.get(FACILITY_PARAM, "")
+        kept = int(raw) if raw.isdigit() and len(raw) < 12 else None
+        st.session_state[KEPT_FACILITY] = kept
+    # the kept value is the truth: the picker and map taps keep theirs, other pages too
+    st.session_state[SELECTED_FACILITY] = kept
+    return kept

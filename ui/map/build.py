@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import cast
+from typing import Any, cast
 
 import folium
 import geopandas as gpd
@@ -11,6 +11,7 @@ import pandas as pd
 from branca.element import Figure
 
 from ui.assets import STREAMLIT_STATIC_URL, localise
+from ui.map.basemap import add_locate_control, add_place_labels
 from ui.map.layers import (
     MAX_ZOOM,
     add_attribution,
@@ -46,6 +47,9 @@ def build_map(
     tiles: str = "none",
     tianditu_key: str = "",
     asset_base_url: str = STREAMLIT_STATIC_URL,
+    labels: Mapping[str, list[list[Any]]] | None = None,
+    locate: bool = True,
+    view: Mapping[str, Any] | None = None,
 ) -> folium.Map:
     """The whole public map: boundaries, network, coverage gaps, facilities, reports, legend.
 
@@ -58,11 +62,15 @@ def build_map(
     :func:`ui.bureau_charts.rankings_choropleth_layer`) drawn under everything else and
     explained in the legend by ``choropleth_label``; ``work_orders`` maps facility ids with an
     unfinished work order to ``"open"`` / ``"overdue"`` (tooltip suffix + marker badge).
+    ``labels`` holds district/town/street name rows (:func:`ui.cache.basemap_labels`), drawn
+    by zoom over the network (the offline basemap); ``locate`` adds the locate-me control.
+    ``view`` (``{"center": [lat, lon], "zoom": z}``, e.g. a place-search match) opens the map
+    there instead of fitting it to the districts.
     Every JS/CSS resource points at ``asset_base_url`` (see :func:`ui.assets.localise`).
     """
     fmap = folium.Map(
-        location=YANGJIANG_CENTRE,
-        zoom_start=DEFAULT_ZOOM,
+        location=tuple(view["center"]) if view else YANGJIANG_CENTRE,
+        zoom_start=int(view.get("zoom", DEFAULT_ZOOM)) if view else DEFAULT_ZOOM,
         tiles=None,
         prefer_canvas=True,
         control_scale=True,
@@ -72,12 +80,13 @@ def build_map(
     root = cast(Figure, fmap.get_root())
     root.header.add_child(folium.Element(MARKER_CSS), name="a11y_marker_css")
 
-    add_district_layer(fmap, districts, lang)
+    add_district_layer(fmap, districts, lang, fit=view is None)
     if choropleth is not None:
         choropleth.add_to(fmap)
     if isinstance(network_edges, gpd.GeoDataFrame):
         network_edges = network_layer(network_edges) if not network_edges.empty else None
     add_network_layer(fmap, network_edges, network_label, lang)
+    add_basemap_words(fmap, lang, labels, locate=locate)
     add_gaps_layer(fmap, gaps, gaps_label, lang)
     add_facility_layer(fmap, facilities, lang, work_orders)
     statuses = add_report_layer(fmap, reports, lang)
@@ -100,3 +109,13 @@ def build_map(
     add_attribution(fmap, attribution)
     folium.LayerControl(collapsed=True).add_to(fmap)
     return localise(fmap, asset_base_url)
+
+
+def add_basemap_words(fmap: folium.Map, lang: str,
+                      labels: Mapping[str, list[list[Any]]] | None, *, locate: bool) -> None:
+    """District, town and street names over the drawn network, and the locate-me control."""
+    if labels:
+        add_place_labels(fmap, districts=labels.get("districts"), towns=labels.get("towns"),
+                         streets=labels.get("streets"))
+    if locate:
+        add_locate_control(fmap, lang)

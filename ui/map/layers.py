@@ -82,8 +82,10 @@ def add_tiles(fmap: folium.Map, tiles: str, tianditu_key: str = "") -> None:
             ).add_to(fmap)
 
 
-def add_district_layer(fmap: folium.Map, districts: gpd.GeoDataFrame | None, lang: str) -> None:
-    """District boundaries with their names as tooltips; the view is fitted to them."""
+def add_district_layer(fmap: folium.Map, districts: gpd.GeoDataFrame | None, lang: str,
+                       *, fit: bool = True) -> None:
+    """District boundaries with their names as tooltips; the view is fitted to them when
+    ``fit``."""
     if districts is None or districts.empty:
         return
     name_col = "name_zh" if lang == "zh-Hans" else "name_en"
@@ -98,6 +100,8 @@ def add_district_layer(fmap: folium.Map, districts: gpd.GeoDataFrame | None, lan
         if name_col in districts.columns
         else None,
     ).add_to(fmap)
+    if not fit:
+        return
     minx, miny, maxx, maxy = districts.to_crs(4326).total_bounds
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
 

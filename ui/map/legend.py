@@ -64,7 +64,8 @@ def legend_html(
     choropleth_label: str | None = None,
 ) -> str:
     """The map legend: verdict glyphs with counts, work-order badge, report statuses, lines,
-    the district choropleth; all text escaped."""
+    the district choropleth; all text escaped. Folded by default (a tap opens it), so it never
+    covers the map on a phone."""
     items = [
         _legend_item(
             VERDICT_STYLES[v],
@@ -80,7 +81,7 @@ def legend_html(
             f"{escape(translate(lang, 'map.legend.work_orders', count=work_orders))}</li>"
         )
     parts = [
-        f'<details class="a11y-legend" open><summary>{title}</summary>',
+        f'<details class="a11y-legend"><summary>{title}</summary>',
         f"<h2>{escape(translate(lang, 'map.legend.facilities'))}</h2><ul>{''.join(items)}</ul>",
     ]
     if report_statuses:

@@ -83,5 +83,11 @@ MARKER_CSS = """
 .a11y-legend .line{display:inline-block;width:18px;height:0;border-top:3px solid}
 .a11y-legend .synthetic{color:#7a4a00;font-weight:bold}
 .leaflet-container{background:#f4f1ea}
+.a11y-choro-label{transform:translate(-50%,-50%);white-space:nowrap;background:#fff;
+  border:1px solid #1a1a1a;border-radius:3px;padding:1px 4px;font:bold 12px/1.3 system-ui,
+  sans-serif;color:#1a1a1a;width:max-content}
+.leaflet-control-attribution{white-space:nowrap;overflow:hidden;text-overflow:ellipsis;
+  max-width:calc(100vw - 90px);cursor:pointer}
+.leaflet-control-attribution:hover,.leaflet-control-attribution:focus-within{white-space:normal}
 </style>
 """

@@ -18,7 +18,6 @@ from streamlit_folium import st_folium
 
 from audit.actors import SYSTEM
 from audit.errors import AuditError, ConflictError, InputError, NotFoundError
-from audit.frames import frame_rows
 from audit.inspect import (
     CRS_CHOICES,
     AuditRequest,
@@ -50,7 +49,8 @@ from ui.inspect_form import (
     rejected_rows,
     suspect_rows,
 )
-from ui.map import YANGJIANG_CENTRE, add_tiles, facility_type_label, verdict_label
+from ui.map import YANGJIANG_CENTRE, build_map, facility_type_label, verdict_label
+from ui.place_search import place_search
 from ui.plaintext import md_text
 from ui.timefmt import local_time
 
@@ -133,17 +133,22 @@ def _set_location(lon: float, lat: float, source: str, accuracy: float | None = 
 def _location_map(facility_type: str) -> None:
     """Tap the map to place the facility (st_folium's last_clicked)."""
     loc = st.session_state[LOCATION]
-    centre = (loc["lat"], loc["lon"]) if loc else YANGJIANG_CENTRE
-    fmap = folium.Map(location=centre, zoom_start=MAP_ZOOM, tiles=None, control_scale=True)
+    lang = current_language()
+    jump = place_search("insp")
+    if jump is None:
+        centre = (loc["lat"], loc["lon"]) if loc else YANGJIANG_CENTRE
+        jump = {"center": list(centre), "zoom": MAP_ZOOM}
     settings = get_settings()
-    try:
-        add_tiles(fmap, settings.tiles, settings.tianditu_key)
-    except AuditError:
-        add_tiles(fmap, "none")
+    layers: dict[str, Any] = {
+        "lang": lang, "districts": cache.districts(), "network_edges": cache.network_layer(),
+        "labels": cache.basemap_labels(lang), "view": jump,
+    }
     frame = cache.facility_frame((facility_type,))
-    for row in frame_rows(frame):
-        folium.CircleMarker((row.lat, row.lon), radius=6, color="#3d5a80", fill=True,
-                            tooltip=f"[{row.facility_id}] {row.name}").add_to(fmap)
+    try:
+        fmap = build_map(frame, tiles=settings.tiles, tianditu_key=settings.tianditu_key,
+                         **layers)
+    except AuditError:
+        fmap = build_map(frame, tiles="none", **layers)
     if loc:
         folium.Marker((loc["lat"], loc["lon"]), tooltip=t("inspect.loc.chosen")).add_to(fmap)
     localise(fmap)
@@ -291,7 +296,7 @@ def _save(actor: Any, facility_type: str, raw: dict[str, Any], notes: str, name:
         return
     cache.facility_frame.clear()
     cache.facility_detail.clear()
-    st.session_state[state.SELECTED_FACILITY] = result.facility.id
+    state.keep_facility(result.facility.id)  # the map page shows it selected
     lang = current_language()
     st.session_state[RESULT] = {
         "audit_id": result.audit.id, "facility_id": result.facility.id,
@@ -396,7 +401,7 @@ def main() -> None:
         _resume(chosen)
         st.rerun()
     facility_id = st.session_state[FACILITY]
-    selected = st.session_state.get(state.SELECTED_FACILITY)
+    selected = state.kept_facility()  # picked on the map page (kept across pages)
     if facility_id is None and selected and st.button(
             t("inspect.reaudit_selected", id=selected), key="insp_reaudit_sel"):
         _start_reaudit(int(selected))
@@ -449,6 +454,7 @@ def main() -> None:
     reaudit = _reaudit_choice(previous, form)
     left, right = st.columns([3, 2])
     with left:
+        compact = st.empty()  # the one-line live verdict, kept in view on a phone
         raw, problems = measurement_inputs(
             facility_type, form, initial=(st.session_state.get(INITIAL) or {}).get(form),
             previous=previous_texts(previous) if reaudit and not reaudit.full else None)
@@ -467,7 +473,7 @@ def main() -> None:
                                       discard=reaudit.discard).measurements
             st.caption(t("work.reaudit.live_combined" if not reaudit.full
                          else "work.reaudit.live_full"))
-        evaluation_panel(facility_type, scored)
+        evaluation_panel(facility_type, scored, compact)
     if facility_id is not None:  # what was found before, read before submitting
         history_panel(facility_type, _history(int(facility_id)))
     cols = st.columns(2)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import streamlit as st
+import streamlit.components.v1 as components
+from streamlit.errors import StreamlitAPIException
 from streamlit_folium import st_folium
 
 from audit.errors import AuditError
@@ -16,10 +19,15 @@ from ui.errors import error_text, log_error
 from ui.i18n import current_language, pick, t
 from ui.map import VERDICTS, build_map, facility_id_from_tooltip, facility_type_label
 from ui.map import verdict_label as _verdict_label
+from ui.place_search import place_search
 
 #: Most facilities listed in the keyboard/screen-reader picker at once.
 PICKER_LIMIT = 300
 MAP_HEIGHT_PX = 560
+#: Element id of the facility detail (scrolled into view and focused after a map tap).
+DETAIL_ANCHOR = "a11y-facility-detail"
+#: Roles that may open the inspector page (ui/pages/audits.py requires them).
+AUDIT_ROLES = ("inspector", "admin")
 
 
 def _optional(loader: Any, *args: Any) -> tuple[Any, str | None]:
@@ -135,6 +143,7 @@ def _picker(frame: Any, lang: str) -> None:
         t("map.pick.select"),
         [None, *ids],
         key=state.SELECTED_FACILITY,
+        on_change=lambda: state.keep_facility(st.session_state.get(state.SELECTED_FACILITY)),
         format_func=lambda i: t("map.pick.none") if i is None else
         f"{names.get(i, i)} · {_verdict_label(verdicts.get(i, ''), lang)}",
     )
@@ -160,11 +169,15 @@ def render() -> None:
         st.error(t("map.assets_missing", paths=", ".join(p.name for p in missing[:3])))
         st.stop()
 
+    state.restore_facility()
     districts, district_error = _optional(cache.districts)
     if district_error:
         st.warning(t("map.districts_unavailable", error=district_error))
-    filters = _filters(lang, districts)
-    coverage_type, show_choropleth = _layer_choices(lang)
+    jump = place_search("map")
+    map_area = st.container()  # the map comes before the filters (which fold away)
+    with st.expander(t("mapux.filters"), icon=":material/filter_list:"):
+        filters = _filters(lang, districts)
+        coverage_type, show_choropleth = _layer_choices(lang)
     facilities = cache.facility_frame(
         filters["facility_types"], filters["districts"], filters["verdicts"],
         filters["since"], filters["until"],
@@ -223,27 +236,26 @@ def render() -> None:
         "choropleth": choropleth,
         "choropleth_label": t("map.choropleth.legend") if choropleth is not None else None,
         "work_orders": work_orders, "attribution": attribution or "",
+        "labels": _optional(cache.basemap_labels, lang)[0], "view": jump,
     }
-    try:
-        fmap = build_map(facilities, tiles=settings.tiles, tianditu_key=settings.tianditu_key,
-                         **layers)
-    except AuditError as exc:
-        log_error(exc)
-        st.warning(t("map.tiles_error", error=error_text(exc)))
-        fmap = build_map(facilities, tiles="none", **layers)
-    result = st_folium(
-        fmap,
-        key="facility_map",
-        height=MAP_HEIGHT_PX,
-        use_container_width=True,
-        returned_objects=["last_object_clicked_tooltip", "last_object_clicked_count"],
-    )
-    count = (result or {}).get("last_object_clicked_count") or 0
-    if count and count != st.session_state.get(state.LAST_MAP_CLICK):
-        st.session_state[state.LAST_MAP_CLICK] = count
-        clicked = facility_id_from_tooltip((result or {}).get("last_object_clicked_tooltip"))
-        if clicked is not None:
-            st.session_state[state.SELECTED_FACILITY] = clicked
+    with map_area:
+        map_col, side = st.columns([3, 2], gap="small")
+    with map_col:
+        try:
+            fmap = build_map(facilities, tiles=settings.tiles,
+                             tianditu_key=settings.tianditu_key, **layers)
+        except AuditError as exc:
+            log_error(exc)
+            st.warning(t("map.tiles_error", error=error_text(exc)))
+            fmap = build_map(facilities, tiles="none", **layers)
+        result = st_folium(
+            fmap,
+            key="facility_map",
+            height=MAP_HEIGHT_PX,
+            use_container_width=True,
+            returned_objects=["last_object_clicked_tooltip", "last_object_clicked_count"],
+        )
+    moved = _take_click(result)
 
     if network is not None and network.simplified:
         st.caption(t("map.network_simplified"))
@@ -256,25 +268,87 @@ def render() -> None:
     if coverage is not None:
         _coverage_section(coverage, lang)
 
+    with side:
+        _detail_panel(facilities, lang, moved)
     with st.expander(t("work.download.map_heading")):
         st.caption(t("work.download.map_help"))
         export_buttons(lambda: _view_export(facilities, reports), stem="yangjiang_a11y_map",
                        key="map_export")
+
+
+def _take_click(result: dict[str, Any] | None) -> bool:
+    """Select the facility of a new map click; True when the selection came from the map now.
+
+    A click is new when its count *or* tooltip differs from the last one seen: the component
+    restarts its count at 0 whenever the map is redrawn (filters, search), so comparing the
+    count alone ignored taps after a redraw.
+    """
+    tip = (result or {}).get("last_object_clicked_tooltip")
+    count = (result or {}).get("last_object_clicked_count") or 0
+    seen = (count, tip)
+    if not count or list(seen) == list(st.session_state.get(state.LAST_MAP_CLICK) or ()):
+        return False
+    st.session_state[state.LAST_MAP_CLICK] = seen
+    clicked = facility_id_from_tooltip(tip)
+    if clicked is None:
+        return False
+    st.session_state[state.SELECTED_FACILITY] = clicked
+    state.keep_facility(clicked)
+    return True
+
+
+def _detail_panel(facilities: Any, lang: str, moved: bool) -> None:
+    """Beside the map on a tablet, under it on a phone: the picker and the facility detail.
+
+    After a map tap the detail is scrolled into view and focused (on a phone it would
+    otherwise open below the fold)."""
     st.markdown(f"### {t('map.pick.heading')}")
     _picker(facilities, lang)
     selected = st.session_state.get(state.SELECTED_FACILITY)
-    if selected is not None:
+    if selected is None:
+        st.caption(t("mapux.detail.hint"))
+        return
+    try:
+        detail = cache.facility_detail(int(selected))
+    except AuditError as exc:
+        log_error(exc)
+        st.error(t("map.detail_error", error=error_text(exc)))
+        return
+    st.markdown(f'<div id="{DETAIL_ANCHOR}" tabindex="-1" aria-label="'
+                f'{html.escape(t("mapux.detail.anchor"))}"></div>', unsafe_allow_html=True)
+    if moved:
+        _focus_detail(int(selected))
+    if link := _reaudit_link():
         try:
-            detail = cache.facility_detail(int(selected))
-        except AuditError as exc:
-            log_error(exc)
-            st.error(t("map.detail_error", error=error_text(exc)))
-        else:
-            orders, orders_error = _optional(cache.work_orders)
-            if orders_error:
-                st.caption(t("detail.wo.unavailable", error=orders_error))
-            mine = None if orders is None else orders[orders["facility_id"] == int(selected)]
-            widgets.facility_detail(detail, work_orders=mine)
+            st.page_link(link, label=t("mapux.reaudit"), icon=":material/edit_note:")
+        except StreamlitAPIException:  # the page runs outside the app's navigation (tests)
+            st.caption(t("mapux.reaudit"))
+    orders, orders_error = _optional(cache.work_orders)
+    if orders_error:
+        st.caption(t("detail.wo.unavailable", error=orders_error))
+    mine = None if orders is None else orders[orders["facility_id"] == int(selected)]
+    widgets.facility_detail(detail, work_orders=mine)
 
+
+def _reaudit_link() -> str | None:
+    """The inspector page, when the signed-in user may audit (else no link)."""
+    from ui.auth import current_actor
+
+    if current_actor().role not in AUDIT_ROLES:
+        return None
+    return "ui/pages/audits.py"
+
+
+def _focus_detail(selected: int) -> None:
+    """Scroll the detail anchor into view and move focus there (runs in the page, not the
+    map's iframe); ``selected`` makes each new selection a new script run."""
+    components.html(
+        "<script>(function(){var d=window.parent.document;"
+        f"var el=d.getElementById({DETAIL_ANCHOR!r});"
+        "if(!el){return;}var narrow=window.parent.innerWidth<640;"
+        "el.scrollIntoView({block:narrow?'start':'nearest'});el.focus({preventScroll:true});"
+        f"}})();/* {int(selected)} */</script>",
+        height=0,
+    )
 
 render()

@@ -23,12 +23,17 @@ def source_label(source: str) -> str:
     return " + ".join(parts) or t("inventory.source.none")
 
 
-def _display(table: pd.DataFrame, lang: str) -> pd.DataFrame:
+def _display(table: pd.DataFrame, lang: str, group: str = "cell") -> pd.DataFrame:
+    """The ranking as a table: what is ranked, then coverage (so it is in view without
+    scrolling sideways), then the figures. Columns of the other grouping are left out."""
     zh = lang.startswith("zh")
     out = pd.DataFrame({
         t("bureau.col.rank"): table["rank"],
         t("bureau.col.district"): table["district_zh" if zh else "district_en"],
         t("bureau.col.type"): table["type_zh" if zh else "type_en"],
+        t("bureau.col.coverage"): (table["coverage"] * 100).round(0),
+        t("bureau.col.rankable"): table["rankable"].map(
+            lambda r: t("bureau.rank.rankable") if r else t("bureau.rank.not_rankable")),
         t("bureau.col.audited"): table["audited"],
         t("bureau.col.non_compliant"): table["non_compliant"],
         t("bureau.col.rate"): (table["compliance_rate"] * 100).round(0),
@@ -39,19 +44,21 @@ def _display(table: pd.DataFrame, lang: str) -> pd.DataFrame:
         t("bureau.col.gap_per_audited"): table["gap_per_audited"].round(2),
         t("bureau.col.expected"): table["expected"],
         t("inventory.source.column"): table["expected_source"].map(source_label),
-        t("bureau.col.coverage"): (table["coverage"] * 100).round(0),
-        t("bureau.col.rankable"): table["rankable"].map(
-            lambda r: t("bureau.rank.rankable") if r else t("bureau.rank.not_rankable")),
         t("bureau.col.reports"): table["resident_reports"],
     })
+    if group == "district":
+        out = out.drop(columns=[t("bureau.col.type")])
+    elif group == "type":
+        out = out.drop(columns=[t("bureau.col.district")])
     return out
 
 
 def main() -> None:
     lang = st.session_state.get(LANG, "zh-Hans")
-    st.title(t("bureau.rank.title"))
+    title = st.empty()  # the title names the grouping chosen below it
     group = st.radio(t("bureau.rank.group_by"), list(GROUPS), horizontal=True,
                      format_func=lambda g: t(f"bureau.rank.group_{g}"), key="rank_group")
+    title.title(t("mapux.rank.title", grouping=t(f"bureau.rank.group_{group}")))
     data = cache.rankings(GROUPS[group])
     table: pd.DataFrame = data["table"]
     st.caption(t("bureau.rank.intro", threshold=f"{data['threshold'] * 100:.0f}%"))
@@ -61,14 +68,14 @@ def main() -> None:
         st.info(t("bureau.rank.empty"))
         reach_section(lang)  # reach rests on the network and OSM tags, audits or not
         return
-    st.dataframe(_display(table, lang), hide_index=True, use_container_width=True)
+    st.dataframe(_display(table, lang, group), hide_index=True, use_container_width=True)
     weights = t("words.list_sep").join(
         t("words.weight", severity=t(f"severity.{k}") if f"severity.{k}" in catalogue(
             current_language()) else t("words.other"), weight=f"{v:g}")
         for k, v in data["weights"].items())
     st.caption(t("bureau.rank.basis", n=data["n_audits"], weights=weights,
                  source=source_label(data["expected_source"])))
-    st.subheader(t("bureau.rank.bars"))
+    st.subheader(t(f"mapux.rank.bars_{group}"))
     st.altair_chart(compliance_bars(table, lang), use_container_width=True)
     if group == "cell":
         st.subheader(t("bureau.rank.heatmap"))

@@ -18,10 +18,13 @@ from audit import reports as R
 from audit.actors import ANONYMOUS
 from audit.errors import AuditError, InputError
 from audit.settings import get_settings
+from geodata.gazetteer import NEAREST_STREET_MAX_M
 from ui import cache
 from ui import reports_data as D
 from ui.chrome import photo_limit_mb, receipt_status
 from ui.i18n import current_language, t
+from ui.place_search import place_search
+from ui.plaintext import md_text
 
 STAGE = "report_stage"  # "form" | "review" | "done" | "supported"
 CANDIDATES = "report_candidates"  # list of plain dicts (DuplicateCandidate)
@@ -41,6 +44,12 @@ MAP_HEIGHT_PX = 360
 POINT_DECIMALS = 5
 LINK_PARAM = "at"  # ?at=lon,lat from the route page's "report a barrier here" links
 LINK_TAKEN = "report_link_taken"
+#: Zoom of the report map around the resident's pin (street names show from zoom 15).
+PIN_ZOOM = 17
+#: The resident's pin: a large marker with a white outline, visible on any background.
+PIN_HTML = ('<div style="width:30px;height:30px;border-radius:50% 50% 50% 0;background:#c2185b;'
+            'border:3px solid #fff;box-shadow:0 0 0 2px #1a1a1a;transform:rotate(-45deg);'
+            'box-sizing:border-box"></div>')
 
 
 def _fields() -> dict[str, Any]:
@@ -67,23 +76,17 @@ def _link_point() -> None:
 
 
 def _map_picker() -> None:
-    """Optional point picker (off by default, so keyboard users meet the form first)."""
+    """Optional point picker (off by default, so keyboard users meet the form first).
+
+    A tap drops a pin and names the nearest street; a tap on an existing report offers
+    "me too" for it.
+    """
     st.toggle(t("reports.page.map_heading"), key=USE_MAP, help=t("reports.page.map_help"))
     point = st.session_state.get(POINT)
     if st.session_state.get(USE_MAP):
+        jump = place_search("report")
         try:
-            from streamlit_folium import st_folium
-
-            from ui.assets import missing_vendor_files
-            from ui.map import build_map
-
-            if missing_vendor_files():
-                raise FileNotFoundError("map assets")
-            empty = pd.DataFrame(columns=["facility_id", "lat", "lon", "verdict", "name"])
-            fmap = build_map(empty, lang=current_language(), districts=cache.districts(),
-                             reports=cache.report_frame())
-            result = st_folium(fmap, key="report_map", height=MAP_HEIGHT_PX,
-                               use_container_width=True, returned_objects=["last_clicked"])
+            result = _draw_map(point, jump)
         except (AuditError, ImportError, OSError, ValueError):
             st.info(t("reports.page.map_unavailable"))
             result = None
@@ -93,11 +96,95 @@ def _map_picker() -> None:
             point = (round(float(clicked["lng"]), POINT_DECIMALS),
                      round(float(clicked["lat"]), POINT_DECIMALS))
             st.session_state[POINT] = point
+            st.rerun()  # redraw the map with the pin
+        _tapped_report(result)
     if point:
         st.write(t("reports.page.point_chosen", lon=point[0], lat=point[1]))
+        street = _nearest_street(point)
+        st.markdown(f"**{street}**" if street else
+                    t("mapux.tap.no_street", distance=f"{NEAREST_STREET_MAX_M:g}"))
         if st.button(t("reports.page.point_clear"), key="report_point_clear"):
             st.session_state[POINT] = None
             st.rerun()
+
+
+def _draw_map(point: tuple[float, float] | None, jump: dict[str, Any] | None) -> Any:
+    """The report map: streets with names, reports, locate-me, and a pin at ``point``."""
+    import folium
+    from streamlit_folium import st_folium
+
+    from ui.assets import localise, missing_vendor_files
+    from ui.map import build_map
+
+    if missing_vendor_files():
+        raise FileNotFoundError("map assets")
+    lang = current_language()
+    empty = pd.DataFrame(columns=["facility_id", "lat", "lon", "verdict", "name"])
+    if jump is None and point:
+        jump = {"center": [point[1], point[0]], "zoom": PIN_ZOOM}
+    fmap = build_map(empty, lang=lang, districts=cache.districts(), reports=cache.report_frame(),
+                     network_edges=cache.network_layer(), labels=cache.basemap_labels(lang),
+                     view=jump)
+    if point:
+        folium.Marker((point[1], point[0]), tooltip=t("mapux.tap.pin"),
+                      icon=folium.DivIcon(html=PIN_HTML, icon_size=(30, 30),
+                                          icon_anchor=(15, 30))).add_to(fmap)
+    localise(fmap)
+    return st_folium(fmap, key="report_map", height=MAP_HEIGHT_PX, use_container_width=True,
+                     returned_objects=["last_clicked", "last_object_clicked_tooltip",
+                                       "last_object_clicked_count"])
+
+
+def _nearest_street(point: tuple[float, float]) -> str | None:
+    """"Near 演示路 12 (about 20 m)" for the pin, in the UI language; None when none is near."""
+    try:
+        near = cache.street_index().nearest(point[0], point[1])
+    except (AuditError, OSError, ValueError):
+        return None
+    if near is None:
+        return None
+    name = near.name_zh if current_language() == "zh-Hans" else near.name_en
+    return t("mapux.tap.street", street=md_text(name), distance=round(near.distance_m))
+
+
+def _tapped_report(result: dict[str, Any] | None) -> None:
+    """After a tap on an existing report's marker: its status and "me too"."""
+    tip = str((result or {}).get("last_object_clicked_tooltip") or "")
+    code = tip.split(" · ", 1)[0].strip()
+    if not code:
+        return
+    frame = cache.report_frame()
+    rows = frame[frame["code"].astype(str) == code]
+    if rows.empty:
+        return
+    row = rows.iloc[0]
+    with st.container(border=True):
+        st.markdown("**" + t("reports.dup.item", code=md_text(code),
+                             status=D.status_label(str(row["status"])),
+                             count=int(row["support_count"])) + "**")
+        D.plain(t("reports.status.description"), row.get("description"))
+        _metoo(int(row["report_id"]), code, "map_")
+
+
+def _metoo(report_id: int, code: str, where: str) -> None:
+    """The optional comment and the "me too" button for one report."""
+    comment = st.text_input(t("reports.dup.comment", code=code),
+                            key=f"metoo_comment_{where}{report_id}",
+                            max_chars=R.MAX_COMMENT_CHARS)
+    if not st.button(t("reports.dup.metoo", code=code), key=f"metoo_{where}{report_id}"):
+        return
+    try:
+        key = D.client_key()  # before the write: its salt may need one of its own
+        with D.repository(write=True) as repo:
+            done = R.support(repo, report_id, comment=comment, client_key=key)
+    except (AuditError, ValueError) as exc:
+        D.show_error(exc)
+    else:
+        st.session_state[RESULT] = {"code": done.code, "count": done.support_count,
+                                    "counted": done.counted}
+        st.session_state[STAGE] = "supported"
+        cache.report_frame.clear()
+        st.rerun()
 
 
 def _form() -> bool:
@@ -188,24 +275,7 @@ def _candidates() -> None:
                 st.caption(t("reports.dup.text_match"))
             D.plain(t("reports.status.location"), cand["location_text"])
             D.plain(t("reports.status.description"), cand["description"])
-            comment = st.text_input(t("reports.dup.comment", code=cand["code"]),
-                                    key=f"metoo_comment_{cand['report_id']}",
-                                    max_chars=R.MAX_COMMENT_CHARS)
-            if st.button(t("reports.dup.metoo", code=cand["code"]),
-                         key=f"metoo_{cand['report_id']}"):
-                try:
-                    key = D.client_key()  # before the write: its salt may need one of its own
-                    with D.repository(write=True) as repo:
-                        done = R.support(repo, int(cand["report_id"]), comment=comment,
-                                         client_key=key)
-                except (AuditError, ValueError) as exc:
-                    D.show_error(exc)
-                else:
-                    st.session_state[RESULT] = {"code": done.code, "count": done.support_count,
-                                                "counted": done.counted}
-                    st.session_state[STAGE] = "supported"
-                    cache.report_frame.clear()
-                    st.rerun()
+            _metoo(int(cand["report_id"]), str(cand["code"]), "")
     if st.button(t("reports.dup.submit_anyway"), key="report_submit_anyway"):
         _file()
 

@@ -1,0 +1,252 @@
+"""A local gazetteer: find streets, towns, districts, facilities, destinations and report codes
+by Chinese, pinyin or English, offline; and name the street nearest to a point.
+
+Pure: plain values in, plain values out (no database, no streamlit). Pinyin comes from
+:mod:`pypinyin` (its bundled dictionary), so ``jiangcheng``, ``jcq`` (initials), ``江城`` and
+``Jiangcheng`` all find 江城区.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import shapely
+from pypinyin import lazy_pinyin
+
+from geodata.crs import lonlat_to_metric
+
+#: Kinds of place, in the order results of equal quality are listed.
+KINDS: tuple[str, ...] = ("district", "town", "street", "destination", "facility", "report")
+#: Zoom level the map jumps to for each kind of place.
+KIND_ZOOM: dict[str, int] = {
+    "district": 11, "town": 14, "street": 17, "destination": 17, "facility": 18, "report": 18,
+}
+#: Longest query considered (characters); longer input is cut, never an error.
+MAX_QUERY_CHARS = 80
+#: Nearest-street lookups farther than this (metres) say "no street nearby".
+NEAREST_STREET_MAX_M = 250.0
+
+_DROP = re.compile(r"[\s\-_.,·，。、/()（）\[\]【】'\"]+")
+_HAN = re.compile(r"[\u3400-\u9fff]")
+
+
+def normalise(text: str) -> str:
+    """Fold width and case and drop spaces and punctuation: ``" Demo Rd-12 "`` → ``demord12``."""
+    return _DROP.sub("", unicodedata.normalize("NFKC", text).casefold())
+
+
+@lru_cache(maxsize=65_536)
+def pinyin_keys(text: str) -> tuple[str, ...]:
+    """Full pinyin and initials of the Han characters of ``text`` (other characters kept).
+
+    ``"演示路 12"`` → ``("yanshilu12", "ysl12")``; text without Han characters → ``()``.
+    """
+    if not _HAN.search(text):
+        return ()
+    syllables = [s for s in lazy_pinyin(text) if s.strip()]
+    full = normalise("".join(syllables))
+    initials = normalise("".join(s.strip()[0] if _is_syllable(s) else s for s in syllables))
+    return tuple(dict.fromkeys(k for k in (full, initials) if k))
+
+
+def _is_syllable(chunk: str) -> bool:
+    return chunk.strip().isascii() and chunk.strip().isalpha()
+
+
+def pinyin_name(text: str) -> str:
+    """A readable romanisation for a name without an English one: ``江城区`` → ``Jiangchengqu``."""
+    if not _HAN.search(text):
+        return text
+    out = "".join(lazy_pinyin(text))
+    return out[:1].upper() + out[1:]
+
+
+@dataclass(frozen=True)
+class Place:
+    """One searchable place (WGS84). ``ref`` is the facility id or report code, else empty."""
+
+    kind: str
+    name_zh: str
+    name_en: str
+    lon: float
+    lat: float
+    ref: str = ""
+
+    @property
+    def zoom(self) -> int:
+        return KIND_ZOOM.get(self.kind, 16)
+
+    def keys(self) -> tuple[str, ...]:
+        """Normalised search keys: both names, the pinyin (full and initials), the ref."""
+        raw = [self.name_zh, self.name_en, self.ref]
+        keys = [normalise(k) for k in raw if k]
+        keys.extend(pinyin_keys(self.name_zh))
+        return tuple(dict.fromkeys(k for k in keys if k))
+
+
+@dataclass(frozen=True)
+class Gazetteer:
+    """Places and their search keys; :meth:`search` ranks exact, prefix, then substring hits."""
+
+    places: tuple[Place, ...]
+    _keys: tuple[tuple[str, ...], ...] = field(repr=False, default=())
+
+    @classmethod
+    def of(cls, places: Iterable[Place]) -> Gazetteer:
+        """Index ``places`` (places without finite coordinates are left out)."""
+        kept = tuple(p for p in places if math.isfinite(p.lon) and math.isfinite(p.lat))
+        return cls(kept, tuple(p.keys() for p in kept))
+
+    def __len__(self) -> int:
+        return len(self.places)
+
+    def search(self, query: str, limit: int = 8) -> list[Place]:
+        """Up to ``limit`` places matching ``query`` (Chinese, pinyin with or without spaces,
+        initials, English, report code), best first; ``[]`` for an empty query."""
+        q = normalise(str(query)[:MAX_QUERY_CHARS])
+        if not q or limit <= 0:
+            return []
+        kind_rank = {k: i for i, k in enumerate(KINDS)}
+        scored: list[tuple[int, int, int, int]] = []
+        for i, keys in enumerate(self._keys):
+            best = 3
+            for key in keys:
+                if key == q:
+                    best = 0
+                    break
+                if key.startswith(q):
+                    best = min(best, 1)
+                elif q in key:
+                    best = min(best, 2)
+            if best < 3:
+                place = self.places[i]
+                scored.append((best, kind_rank.get(place.kind, len(KINDS)),
+                               len(place.name_zh or place.name_en), i))
+        scored.sort()
+        return [self.places[i] for *_, i in scored[:limit]]
+
+
+def _edge_names(values: Sequence[Any]) -> list[str]:
+    """Street names of edges as plain strings (OSM may give a list; the first name counts)."""
+    out: list[str] = []
+    for value in values:
+        if isinstance(value, list | tuple | np.ndarray):
+            value = value[0] if len(value) else ""
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            value = ""
+        out.append(str(value).strip())
+    return out
+
+
+def street_places(
+    names: Sequence[Any],
+    geometries: Sequence[Any],
+    english: Mapping[str, str] | None = None,
+    *,
+    spacing_m: float | None = None,
+) -> list[Place]:
+    """Places of named streets from edge names and WGS84 line geometries.
+
+    Each name gets a point at the middle of its longest edge. With ``spacing_m`` (map labels),
+    a long street gets more points: the middles of its edges, longest first, at least
+    ``spacing_m`` apart. ``english`` maps a Chinese name to its English name (the demo network
+    has them); otherwise the English name is the pinyin.
+    """
+    labels = _edge_names(names)
+    geoms = np.asarray(geometries, dtype=object)
+    if len(labels) != len(geoms):
+        raise ValueError(f"names ({len(labels)}) and geometries ({len(geoms)}) differ in length")
+    named = np.array([bool(n) for n in labels] if labels else [], dtype=bool)
+    if not named.any():
+        return []
+    idx = np.flatnonzero(named & ~shapely.is_empty(geoms) & ~shapely.is_missing(geoms))
+    mids = shapely.line_interpolate_point(geoms[idx], 0.5, normalized=True)
+    lon, lat = shapely.get_x(mids), shapely.get_y(mids)
+    x, y = lonlat_to_metric(lon, lat)
+    length = shapely.length(geoms[idx])  # degrees: enough to rank the edges of one street
+    by_name: dict[str, list[int]] = {}
+    for j in np.argsort(-length, kind="stable"):
+        by_name.setdefault(labels[idx[j]], []).append(int(j))
+    english = english or {}
+    places: list[Place] = []
+    for name in sorted(by_name):
+        chosen: list[int] = []
+        for j in by_name[name]:
+            if not chosen or (spacing_m is not None and all(
+                    math.hypot(x[j] - x[k], y[j] - y[k]) >= spacing_m for k in chosen)):
+                chosen.append(j)
+            if spacing_m is None:
+                break
+        en = english.get(name) or pinyin_name(name)
+        places.extend(Place("street", name, en, float(lon[j]), float(lat[j])) for j in chosen)
+    return places
+
+
+@dataclass(frozen=True)
+class NearestStreet:
+    """The street nearest to a point: its names and the distance in metres."""
+
+    name_zh: str
+    name_en: str
+    distance_m: float
+
+
+class StreetIndex:
+    """Named street edges in metres (UTM 49N) for :meth:`nearest` look-ups."""
+
+    def __init__(self, names: Sequence[Any], geometries: Sequence[Any],
+                 english: Mapping[str, str] | None = None) -> None:
+        labels = _edge_names(names)
+        geoms = np.asarray(geometries, dtype=object)
+        if len(labels) != len(geoms):
+            raise ValueError(
+                f"names ({len(labels)}) and geometries ({len(geoms)}) differ in length")
+        keep = np.array([bool(n) for n in labels], dtype=bool) if labels else np.zeros(0, bool)
+        keep &= ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
+        self._names = [labels[i] for i in np.flatnonzero(keep)]
+        self._english = dict(english or {})
+        metric = shapely.transform(geoms[keep], _to_metric) if keep.any() else geoms[keep]
+        self._tree = shapely.STRtree(metric)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def nearest(self, lon: float, lat: float,
+                max_m: float = NEAREST_STREET_MAX_M) -> NearestStreet | None:
+        """The named street within ``max_m`` metres of (lon, lat) WGS84, else None."""
+        if not (math.isfinite(lon) and math.isfinite(lat)) or not self._names:
+            return None
+        x, y = lonlat_to_metric(np.array([lon]), np.array([lat]))
+        point = shapely.Point(float(x[0]), float(y[0]))
+        hit, dist = self._tree.query_nearest(point, max_distance=max_m, return_distance=True)
+        if len(hit) == 0:
+            return None
+        name = self._names[int(hit[0])]
+        return NearestStreet(name, self._english.get(name) or pinyin_name(name), float(dist[0]))
+
+
+def _to_metric(coords: np.ndarray) -> np.ndarray:
+    x, y = lonlat_to_metric(coords[:, 0], coords[:, 1])
+    return np.column_stack([x, y])
+
+
+__all__ = [
+    "KINDS",
+    "KIND_ZOOM",
+    "NEAREST_STREET_MAX_M",
+    "Gazetteer",
+    "NearestStreet",
+    "Place",
+    "StreetIndex",
+    "normalise",
+    "pinyin_keys",
+    "pinyin_name",
+    "street_places",
+]
