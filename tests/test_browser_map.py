@@ -44,6 +44,22 @@ def _open_filters(pg: Any) -> None:
     filters = pg.locator('[data-testid="stExpander"]', has_text="筛选与图层").first
     filters.locator("summary").click()
     pg.get_by_label("督导结论").wait_for(timeout=TIMEOUT_MS)
+    _wait_idle(pg)  # a rerun still drawing would close a dropdown opened now
+
+
+def _choose(pg: Any, box: str, option: str) -> None:
+    """Pick ``option`` in the dropdown ``box`` as a user does: open it, tap the option; if a
+    rerun redrew the page and closed the list meanwhile, open it again once the app is idle."""
+    for attempt in range(3):
+        pg.get_by_role("combobox", name=box).click()
+        try:
+            pg.get_by_role("option", name=option).click(timeout=10_000)
+            return
+        except Exception:
+            if attempt == 2:
+                raise
+            pg.keyboard.press("Escape")
+            _wait_idle(pg)
 
 
 def _legend_text(frame: Any) -> str:
@@ -172,8 +188,7 @@ def test_coverage_gaps_layer_and_table(page: Any, app_url: str) -> None:
     pg, recorder = page
     _load(pg, app_url)
     _open_filters(pg)
-    pg.get_by_role("combobox", name="显示覆盖空白的设施类型").click()
-    pg.get_by_role("option", name="缘石坡道").click()
+    _choose(pg, "显示覆盖空白的设施类型", "缘石坡道")
     pg.get_by_text("这些距离是在合成的演示路网上计算的").first.wait_for(timeout=TIMEOUT_MS)
     legend = ""
     for _ in range(60):

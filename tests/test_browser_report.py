@@ -21,8 +21,10 @@ XSS_SPOT = (111.62, 21.60)  # a quiet corner for the XSS reports
 def _wait_idle(pg: Any) -> None:
     """Wait until Streamlit has finished rerunning the script (its status widget is gone)."""
     pg.wait_for_timeout(300)
+    # the status widget is gone and no element is still marked stale (faded) from the last run
     pg.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " && !document.querySelector('[data-stale=\"true\"]')",
         timeout=TIMEOUT_MS,
     )
 

@@ -29,6 +29,8 @@ def test_keyboard_only_route_is_read_as_text_without_the_map(page: Any, app_url:
     pg.keyboard.press("Enter")  # Enter in a text field submits the form
     pg.get_by_text("逐步路线").wait_for(timeout=FIRST_ROUTE_MS)
     _wait_idle(pg)
+    # the step list arrives element by element: read the page once its last step is there
+    pg.get_by_text("到达111.970000, 21.860000。").first.wait_for(timeout=TIMEOUT_MS)
     text = pg.locator("[data-testid=stMain]").inner_text()
     assert "手动轮椅路线：全长" in text and "从Yangjiang出发。" in text
     assert "\n1. " in text and "到达111.970000, 21.860000。" in text
