@@ -205,6 +205,31 @@ class Condition:
             shown = str(self.value)
         return f"{self.field} {_OP_SYMBOL[self.op]} {shown}"
 
+    def words(self, language: str, fields: Mapping[str, MeasurementField]) -> str:
+        """The condition for a person, in ``zh`` or ``en``: the field's label, yes/no, the
+        choices' labels (:meth:`text` names the machine field, for exports and logs)."""
+        zh = language.startswith("zh")
+        spec = fields.get(self.field)
+        label = (spec.label_zh if zh else spec.label_en) if spec is not None else self.field
+
+        def choice(value: str) -> str:
+            if spec is not None and value in spec.choices:
+                return spec.choice_label(value, language)
+            return value
+
+        if isinstance(self.value, Quantity):
+            shown = self.value.text()
+        elif isinstance(self.value, tuple):
+            shown = ("、" if zh else ", ").join(choice(v) for v in self.value)
+        elif isinstance(self.value, bool):
+            yes = self.value if self.op == "eq" else not self.value
+            return (f"{label}为{'是' if yes else '否'}" if zh
+                    else f"{label}: {'yes' if yes else 'no'}")
+        else:
+            shown = choice(str(self.value))
+        op = {"in": "为" if zh else "is one of"}.get(self.op, _OP_SYMBOL[self.op])
+        return f"{label} {op} {shown}"
+
 
 def conditions_scalar(conds: tuple[Condition, ...], m: Mapping[str, Any]) -> bool | None:
     """AND of three-valued conditions: False if any is false, else None if any is unknown."""

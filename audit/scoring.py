@@ -319,13 +319,16 @@ def _base(rule: Rule, m: Mapping[str, Any], fields: Mapping[str, MeasurementFiel
     exc = rule.exception
     if exc is not None:
         relaxed = check.scalar(m, exc.params, fields)
-        when = " and ".join(c.text() for c in exc.when)
+        when = " and ".join(c.text() for c in exc.when)  # machine names: exports, logs
         threshold["exception"] = {**relaxed.threshold, "when": when,
                                   "verification": exc.verification,
                                   "provisional": exc.provisional,
                                   "note_zh": exc.note_zh, "note_en": exc.note_en}
+        said = {"text": when,  # what a person reads names the fields by their labels
+                "text_en": " and ".join(c.words("en", fields) for c in exc.when),
+                "text_zh": "，且".join(c.words("zh", fields) for c in exc.when)}
         for key, word in (("text", "when"), ("text_en", "when"), ("text_zh", "当")):
-            threshold[key] = f"{threshold[key]}; {relaxed.threshold[key]} {word} {when}"
+            threshold[key] = f"{threshold[key]}; {relaxed.threshold[key]} {word} {said[key]}"
         if status == FAIL and relaxed.status == PASS:
             ex_applies = conditions_scalar(exc.when, m)
             if ex_applies is not False:
