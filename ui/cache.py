@@ -490,8 +490,8 @@ def named_streets() -> tuple[list[str], Any, dict[str, str]]:
 
     graph = network()
     edges = geodata.edges_gdf(graph)
-    english = {str(d["name"]): str(d["name_en"]) for _u, _v, d in graph.edges(data=True)
-               if isinstance(d.get("name"), str) and isinstance(d.get("name_en"), str)}
+    english = {d["name"]: d["name_en"] for d in graph.edge_tag_dicts(("name", "name_en"))
+               if d.get("name") and d.get("name_en")}
     return edges["name"].tolist(), edges.geometry.to_numpy(), english
 
 
