@@ -104,9 +104,11 @@ def _settle(page: Any, selector: str) -> None:
     page.wait_for_selector(selector, state="attached", timeout=120_000)
     page.wait_for_load_state("networkidle", timeout=120_000)
     # Streamlit reruns after the first paint (session state, components): wait until it is idle
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
-    page.wait_for_timeout(1500)
+    for _ in range(2):  # twice: a component's first value can start one more rerun
+        page.wait_for_timeout(1500)
+        page.wait_for_function(
+            "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+            " && !document.querySelector('[data-stale=\"true\"]')", timeout=120_000)
 
 
 def _sign_in(page: Any, url: str, role: str) -> None:
