@@ -503,6 +503,18 @@ def street_index() -> Any:
     return StreetIndex(*named_streets())
 
 
+def _district_label_points() -> tuple[Any, Any] | None:
+    """The district boundaries and a point inside each (WGS84) where its name is placed, or
+    None when the boundaries cannot be read."""
+    try:
+        bounds = districts()
+    except (OSError, ValueError):
+        return None
+    if bounds is None or bounds.empty:
+        return None
+    return bounds, bounds.to_crs(3857).representative_point().to_crs(4326)
+
+
 @st.cache_data(show_spinner=False)
 def basemap_labels(lang: str) -> dict[str, list[list[Any]]]:
     """Rows ``[escaped name, lat, lon]`` of district, town and street names for the map."""
@@ -512,12 +524,9 @@ def basemap_labels(lang: str) -> dict[str, list[list[Any]]]:
 
     zh = lang == "zh-Hans"
     out: dict[str, list[list[Any]]] = {}
-    try:
-        bounds = districts()
-    except (OSError, ValueError):
-        bounds = None
-    if bounds is not None and not bounds.empty:
-        points = bounds.to_crs(3857).representative_point().to_crs(4326)
+    labelled = _district_label_points()
+    if labelled is not None:
+        bounds, points = labelled
         names = bounds["name_zh" if zh else "name_en"].astype(str).tolist()
         out["districts"] = label_rows(names, points.y.tolist(), points.x.tolist())
     towns = load_towns()
@@ -538,12 +547,9 @@ def gazetteer() -> Any:
     from geodata.gazetteer import Gazetteer, Place, street_places
 
     places: list[Place] = []
-    try:
-        bounds = districts()
-    except (OSError, ValueError):
-        bounds = None
-    if bounds is not None and not bounds.empty:
-        points = bounds.to_crs(3857).representative_point().to_crs(4326)
+    labelled = _district_label_points()
+    if labelled is not None:
+        bounds, points = labelled
         for code, point in zip(bounds["adcode"].astype(str), points, strict=True):
             zh, en = DISTRICTS.get(code, (code, code))
             places.append(Place("district", zh, en, point.x, point.y))
