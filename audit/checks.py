@@ -22,15 +22,16 @@ same numpy operation, so they agree bit for bit; 8.333333333333334 % (1:12 as a 
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from audit.model import MeasurementField
 
 PASS, FAIL, NOT_APPLICABLE, NOT_MEASURED, ADVICE = 0, 1, 2, 3, 4
@@ -74,8 +75,11 @@ def quantize(x: Any, mul: int, div: int) -> Any:
 
     One IEEE operation, then rounding half to even; Python's ``round`` on a float and numpy's
     ``rint`` round the same double the same way, so both paths get the same steps."""
-    if isinstance(x, np.ndarray):
-        return np.rint(x * mul) if div == 1 else np.rint(x / div)
+    if "numpy" in sys.modules:  # an array exists only once numpy is loaded: load it lazily
+        import numpy as np
+
+        if isinstance(x, np.ndarray):
+            return np.rint(x * mul) if div == 1 else np.rint(x / div)
     return float(round(x * mul)) if div == 1 else float(round(x / div))
 
 
@@ -184,6 +188,7 @@ class Condition:
 
     def vector(self, cols: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """(true mask, known mask)."""
+        import numpy as np
         x = cols[self.field]
         known = ~np.isnan(x)
         if isinstance(self.value, Quantity):
@@ -247,6 +252,7 @@ def conditions_vector(
     conds: tuple[Condition, ...], cols: Mapping[str, np.ndarray], n: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """(false mask, unknown mask) of the AND, matching :func:`conditions_scalar`."""
+    import numpy as np
     false = np.zeros(n, dtype=bool)
     unknown = np.zeros(n, dtype=bool)
     for c in conds:
@@ -286,7 +292,7 @@ def _threshold(op: str, q: Quantity, **extra: Any) -> dict[str, Any]:
 
 
 Params = Mapping[str, Any]
-Cols = Mapping[str, np.ndarray]
+Cols: TypeAlias = "Mapping[str, np.ndarray]"
 Fields = Mapping[str, "MeasurementField"]
 
 
@@ -324,6 +330,7 @@ def register(check: Check) -> Check:
 
 
 def _status_vec(known: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    import numpy as np
     return np.where(known, np.where(ok, PASS, FAIL), NOT_MEASURED).astype(np.int8)
 
 
@@ -340,6 +347,7 @@ def _max_scalar(m: Mapping[str, Any], p: Params, fields: Fields) -> Outcome:
 
 
 def _max_vector(cols: Cols, p: Params) -> np.ndarray:
+    import numpy as np
     x = cols[p["field"]]
     return _status_vec(~np.isnan(x), compare("le", x, p["max"]))
 
@@ -354,6 +362,7 @@ def _min_scalar(m: Mapping[str, Any], p: Params, fields: Fields) -> Outcome:
 
 
 def _min_vector(cols: Cols, p: Params) -> np.ndarray:
+    import numpy as np
     x = cols[p["field"]]
     return _status_vec(~np.isnan(x), compare("ge", x, p["min"]))
 
@@ -370,6 +379,7 @@ def _range_scalar(m: Mapping[str, Any], p: Params, fields: Fields) -> Outcome:
 
 
 def _range_vector(cols: Cols, p: Params) -> np.ndarray:
+    import numpy as np
     x = cols[p["field"]]
     return _status_vec(~np.isnan(x), compare("ge", x, p["min"]) & compare("le", x, p["max"]))
 
@@ -384,6 +394,7 @@ def _exact_scalar(m: Mapping[str, Any], p: Params, fields: Fields) -> Outcome:
 
 
 def _exact_vector(cols: Cols, p: Params) -> np.ndarray:
+    import numpy as np
     x = cols[p["field"]]
     return _status_vec(~np.isnan(x), compare("eq", x, p["value"]))
 
@@ -413,6 +424,7 @@ def _flag_scalar(m: Mapping[str, Any], p: Params, fields: Fields) -> Outcome:
 
 
 def _flag_vector(cols: Cols, p: Params) -> np.ndarray:
+    import numpy as np
     x = cols[p["field"]]
     return _status_vec(~np.isnan(x), x == (1.0 if p["expected"] else 0.0))
 
@@ -435,6 +447,7 @@ def _one_of_scalar(m: Mapping[str, Any], p: Params, fields: Fields) -> Outcome:
 
 
 def _one_of_vector(cols: Cols, p: Params) -> np.ndarray:
+    import numpy as np
     x = cols[p["field"]]
     return _status_vec(~np.isnan(x), np.isin(x, np.asarray(p["allowed_codes"], dtype=float)))
 
@@ -468,6 +481,7 @@ def _dims_scalar(m: Mapping[str, Any], p: Params, fields: Fields) -> Outcome:
 
 
 def _dims_vector(cols: Cols, p: Params) -> np.ndarray:
+    import numpy as np
     a, b = (cols[f] for f in p["fields"])
     known = ~np.isnan(a) & ~np.isnan(b)
     longer, shorter = np.fmax(a, b), np.fmin(a, b)
@@ -504,6 +518,7 @@ def _ge_field_scalar(m: Mapping[str, Any], p: Params, fields: Fields) -> Outcome
 
 
 def _ge_field_vector(cols: Cols, p: Params) -> np.ndarray:
+    import numpy as np
     x, ref = cols[p["field"]], cols[p["reference"]]
     mul, div = p["_scale"]
     return _status_vec(~np.isnan(x) & ~np.isnan(ref),
@@ -547,6 +562,7 @@ def _count_scalar(m: Mapping[str, Any], p: Params, fields: Fields) -> Outcome:
 
 
 def _count_vector(cols: Cols, p: Params) -> np.ndarray:
+    import numpy as np
     x, total = cols[p["field"]], cols[p["total"]]
     known = ~np.isnan(x) & ~np.isnan(total)
     share = p["share"].exact

@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 LAZY_MODULES = (
-    "audit/geo.py", "audit/model.py", "audit/rankings.py", "audit/stats.py",
+    "audit/checks.py", "audit/geo.py", "audit/model.py", "audit/rankings.py", "audit/stats.py",
     "audit/storage/queries.py", "audit/storage/reports.py", "audit/storage/repository.py",
     "audit/storage/workorders.py", "geodata/crs.py",
 )

@@ -162,20 +162,26 @@ def test_bad_arguments_raise(sqlite_db: Database) -> None:
         compute_rankings(repo, coverage_threshold=1.5, weights=WEIGHTS)
 
 
-def test_a_cold_rankings_process_imports_no_heavy_library() -> None:
-    """The bureau's first page load pays the imports of a cold process: rankings must not pull in
-    scipy (the Wilson interval uses the standard library's normal quantile), pyproj (imported
-    by geodata.crs on first use), geopandas or matplotlib — nor pandas and numpy: the figures
-    are a few hundred rows of plain Python, and the frame is made when a page asks for it."""
+def test_a_cold_rankings_process_imports_no_heavy_library(sqlite_db: Database) -> None:
+    """The bureau's first page load pays the imports of a cold process: computing the rankings
+    with every default (the ruleset's severity weights included) must not pull in scipy (the
+    Wilson interval uses the standard library's normal quantile), pyproj, geopandas, matplotlib
+    — nor pandas and numpy: the figures are a few hundred rows of plain Python, the ruleset's
+    checks load numpy only to evaluate arrays, and the frame is made when a page asks for it."""
+    _seed(sqlite_db)
     code = (
         "import sys\n"
         "from audit.rankings import compute_rankings\n"
         "from audit.storage import open_database\n"
         "from audit.storage.repository import Repository\n"
+        "with open_database(sys.argv[1]).session() as s:\n"
+        "    res = compute_rankings(Repository(s))\n"
+        "assert res.n_audits > 0 and res.rows, res\n"
         "heavy = ('scipy', 'pyproj', 'geopandas', 'matplotlib', 'shapely', 'networkx',\n"
         "         'pandas', 'numpy')\n"
         "print(','.join(m for m in heavy if m in sys.modules))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-c", code, sqlite_db.engine.url.render_as_string()],
+                          capture_output=True, text=True,
                           cwd=Path(__file__).resolve().parent.parent, check=True)
     assert done.stdout.strip() == ""
