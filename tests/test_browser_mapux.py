@@ -80,6 +80,8 @@ def test_find_a_place_and_tap_facilities_on_a_tablet(
         districts = frame.locator(".a11y-label.district").all_inner_texts()
         assert {"江城区", "阳东区", "阳西县", "阳春市"} <= set(districts)
         assert frame.locator(".a11y-legend[open]").count() == 0  # legend folded
+        scale = frame.locator(".leaflet-control-scale-line").all_inner_texts()
+        assert len(scale) == 1 and re.fullmatch(r"\d+ k?m", scale[0]), scale  # metric only
 
         # place search in pinyin jumps to the street, whose name is drawn on the map
         pg.get_by_role("textbox", name="查找地点").fill("yanshilu 12")

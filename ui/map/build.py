@@ -18,6 +18,7 @@ from ui.map.layers import (
     add_district_layer,
     add_gaps_layer,
     add_network_layer,
+    add_scale,
     add_tiles,
 )
 from ui.map.legend import MapHtml, count_flagged, legend_html
@@ -73,10 +74,10 @@ def build_map(
         zoom_start=int(view.get("zoom", DEFAULT_ZOOM)) if view else DEFAULT_ZOOM,
         tiles=None,
         prefer_canvas=True,
-        control_scale=True,
         maxZoom=MAX_ZOOM,  # map option (folium's max_zoom only reaches its own tile layer)
     )
     add_tiles(fmap, tiles, tianditu_key)
+    add_scale(fmap)
     root = cast(Figure, fmap.get_root())
     root.header.add_child(folium.Element(MARKER_CSS), name="a11y_marker_css")
 

@@ -49,6 +49,27 @@ class Attribution(MacroElement):
         self.text = text
 
 
+class MetricScale(MacroElement):
+    """Leaflet's scale bar in metres and kilometres only (folium's ``control_scale`` also draws
+    miles and feet, which no one in Yangjiang measures in)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            L.control.scale({imperial: false, metric: true}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}"""
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "MetricScale"
+
+
+def add_scale(fmap: folium.Map) -> None:
+    """A metric scale bar at the bottom left."""
+    fmap.add_child(MetricScale())
+
+
 def geojson_of(gdf: gpd.GeoDataFrame, simplify_deg: float, keep: Sequence[str]) -> dict[str, Any]:
     """GeoJSON dict of ``gdf`` in WGS84, simplified and rounded, with only ``keep`` columns."""
     if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
