@@ -43,8 +43,9 @@ def make_grid_network(side: int, seed: int = 0) -> nx.MultiDiGraph:
     ids = np.arange(side * side).reshape(side, side)
     us = np.concatenate([ids[:-1, :].ravel(), ids[:, :-1].ravel()])
     vs = np.concatenate([ids[1:, :].ravel(), ids[:, 1:].ravel()])
+    first = np.arange(us.size) < (side - 1) * side  # links along the first grid axis
     keep = rng.random(us.size) > 0.05
-    us, vs = us[keep], vs[keep]
+    us, vs, first = us[keep], vs[keep], first[keep]
     xf, yf = x.ravel(), y.ravel()
     length = np.hypot(xf[us] - xf[vs], yf[us] - yf[vs])
     G = nx.MultiDiGraph(crs="EPSG:4326", synthetic=True)
@@ -52,7 +53,12 @@ def make_grid_network(side: int, seed: int = 0) -> nx.MultiDiGraph:
         (int(n), {"x": float(a), "y": float(b)})
         for n, a, b in zip(ids.ravel(), lon, lat, strict=True)
     )
-    names = [f"Bench Rd {k}" for k in range(us.size)]
+    # one name per grid line, as a real street spans many edges (a 316 × 316 grid has 632
+    # streets; one distinct name per edge, as before, is no city's network), in Chinese like
+    # OSM's names in Yangjiang, so the map labels and the place search index pinyin as they
+    # would for a real city
+    names = [f"基准横路{int(u) % side}号" if along else f"基准纵路{int(u) // side}号"
+             for u, along in zip(us, first, strict=True)]
     G.add_edges_from(
         (int(u), int(v), 0, {"length": float(d), "name": nm})
         for u, v, d, nm in zip(us, vs, length, names, strict=True)

@@ -125,6 +125,16 @@ class CompactNetwork:
         """Per edge position: the present values of ``keys`` (``name``/``highway`` included)."""
         return _tag_dicts(self._columns(self.edge_tags, keys, edge=True), self.number_of_edges())
 
+    def edge_tag_pairs(self, key: str, other: str) -> dict[str, str]:
+        """Each present value of edge tag ``key`` -> the value of ``other`` on its first edge
+        having both (e.g. a street's Chinese name -> its English name), without a dict per edge."""
+        cols = dict(self._columns(self.edge_tags, (key, other), edge=True))
+        if key not in cols or other not in cols:
+            return {}
+        pairs = pd.DataFrame({"a": cols[key], "b": cols[other]}, dtype=object).dropna()
+        pairs = pairs[(pairs["a"] != "") & (pairs["b"] != "")].drop_duplicates("a")
+        return {str(a): str(b) for a, b in zip(pairs["a"], pairs["b"], strict=True)}
+
     def node_tag_dicts(self, keys: tuple[str, ...] | list[str]) -> list[dict[str, str]]:
         """Per node position: the present values of ``keys``."""
         return _tag_dicts(self._columns(self.node_tags, keys, edge=False), self.number_of_nodes())

@@ -90,6 +90,16 @@ def test_csr_adjacency_holds_every_edge_with_its_length(cache: Path) -> None:
         assert d["length"] in A.data[row][A.indices[row] == pos[v]]
 
 
+def test_edge_tag_pairs_match_the_per_edge_dicts(cache: Path) -> None:
+    """The demo's street names -> English names, read from the categorical columns, equal the
+    pairs of the per-edge tag dicts (each name has one English name there)."""
+    net = load_compact("demo", cache)
+    dicts = net.edge_tag_dicts(("name", "name_en"))
+    expected = {d["name"]: d["name_en"] for d in dicts if d.get("name") and d.get("name_en")}
+    assert expected and net.edge_tag_pairs("name", "name_en") == expected
+    assert net.edge_tag_pairs("name", "no_such_tag") == {}
+
+
 def test_walk_network_elements_and_routes_match_the_graph(cache: Path) -> None:
     W = load_walk_network("demo")
     net = load_compact("demo", cache, kind="walk")

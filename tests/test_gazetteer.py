@@ -133,3 +133,30 @@ def test_empty_street_index_finds_nothing() -> None:
     assert StreetIndex([], []).nearest(111.98, 21.86) is None
     with pytest.raises(ValueError, match="differ in length"):
         StreetIndex(["a"], [])
+
+
+def test_spaced_labels_match_the_all_pairs_greedy_choice() -> None:
+    """The cell-filed spacing keeps exactly the points the plain greedy rule keeps (each point
+    at least the spacing from every point kept before it), on random points and orders."""
+    from geodata.gazetteer import _spaced
+
+    rng = np.random.default_rng(7)
+    for spacing in (50.0, 200.0, 1000.0):
+        x, y = rng.uniform(0, 3000, 400).tolist(), rng.uniform(0, 3000, 400).tolist()
+        order = rng.permutation(400).tolist()
+        brute: list[int] = []
+        for j in order:
+            if all(math.hypot(x[j] - x[k], y[j] - y[k]) >= spacing for k in brute):
+                brute.append(j)
+        assert _spaced(order, x, y, spacing) == brute
+
+
+def test_each_streets_first_spaced_label_is_its_one_place() -> None:
+    """The place search takes each street's first map label (ui.cache): it is the one place
+    street_places gives per name, the middle of the longest edge."""
+    names = ["东风路", "东风路", "演示路 12", "东风路"]
+    geoms = [A2, A, B, shapely.LineString([(111.970, 21.860), (111.975, 21.860)])]
+    spaced = street_places(names, geoms, spacing_m=100)
+    first = {p.name_zh: p for p in reversed(spaced)}
+    assert len(spaced) == 4
+    assert [first[n] for n in sorted(first)] == street_places(names, geoms)

@@ -484,15 +484,15 @@ STREET_LABEL_SPACING_M = 400.0
 
 
 @st.cache_resource(show_spinner=False)
-def named_streets() -> tuple[list[str], Any, dict[str, str]]:
+def named_streets() -> tuple[Any, Any, dict[str, str]]:
     """Street names, WGS84 edge geometries and Chinese → English names of the network."""
-    import geodata
+    from geodata.graphindex import graph_index
 
     graph = network()
-    edges = geodata.edges_gdf(graph)
-    english = {d["name"]: d["name_en"] for d in graph.edge_tag_dicts(("name", "name_en"))
-               if d.get("name") and d.get("name_en")}
-    return edges["name"].tolist(), edges.geometry.to_numpy(), english
+    idx = graph_index(graph)
+    one_way = idx.undirected  # each two-way street once, as the map draws it
+    english = graph.edge_tag_pairs("name", "name_en")
+    return idx.edge_name[one_way], idx.edge_geom[one_way], english
 
 
 @st.cache_resource(show_spinner=False)
@@ -501,6 +501,16 @@ def street_index() -> Any:
     from geodata.gazetteer import StreetIndex
 
     return StreetIndex(*named_streets())
+
+
+@st.cache_resource(show_spinner=False)
+def street_label_places() -> list[Any]:
+    """The street name labels of the map (:func:`geodata.gazetteer.street_places`, at least
+    ``STREET_LABEL_SPACING_M`` apart), with both names: computed once for both languages and
+    the place search (each street's first label is the middle of its longest edge)."""
+    from geodata.gazetteer import street_places
+
+    return street_places(*named_streets(), spacing_m=STREET_LABEL_SPACING_M)
 
 
 def _district_label_points() -> tuple[Any, Any] | None:
@@ -519,7 +529,6 @@ def _district_label_points() -> tuple[Any, Any] | None:
 def basemap_labels(lang: str) -> dict[str, list[list[Any]]]:
     """Rows ``[escaped name, lat, lon]`` of district, town and street names for the map."""
     from geodata import load_towns
-    from geodata.gazetteer import street_places
     from ui.map.basemap import label_rows
 
     zh = lang == "zh-Hans"
@@ -532,7 +541,7 @@ def basemap_labels(lang: str) -> dict[str, list[list[Any]]]:
     towns = load_towns()
     out["towns"] = label_rows(towns["name"].astype(str).tolist(), towns.geometry.y.tolist(),
                               towns.geometry.x.tolist())
-    streets = street_places(*named_streets(), spacing_m=STREET_LABEL_SPACING_M)
+    streets = street_label_places()
     out["streets"] = label_rows([p.name_zh if zh else p.name_en for p in streets],
                                 [p.lat for p in streets], [p.lon for p in streets])
     return out
@@ -544,7 +553,7 @@ def gazetteer() -> Any:
     streets, key destinations, facilities and public report codes; rebuilt every minute."""
     from audit.errors import AuditError
     from geodata import DISTRICTS, load_towns
-    from geodata.gazetteer import Gazetteer, Place, street_places
+    from geodata.gazetteer import Gazetteer, Place
 
     places: list[Place] = []
     labelled = _district_label_points()
@@ -556,7 +565,8 @@ def gazetteer() -> Any:
     towns = load_towns()
     places.extend(Place("town", "", str(n), g.x, g.y)
                   for n, g in zip(towns["name"], towns.geometry, strict=True))
-    places.extend(street_places(*named_streets()))
+    first = {p.name_zh: p for p in reversed(street_label_places())}  # each street's first
+    places.extend(first[name] for name in sorted(first))
     try:
         from audit.priority import load_destinations
 
