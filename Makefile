@@ -53,12 +53,13 @@ lint: setup
 	$(VENV)/bin/lint-imports --no-logo
 
 # The same checks as `make lint`; mypy (a minute or more on a fresh clone's cold cache) runs
-# beside pytest, and both must pass.
+# beside pytest, and both must pass. Each test's time is kept in .venv/junit.xml, to see where
+# the CI time goes.
 test: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-logo
 	$(VENV)/bin/mypy > $(VENV)/mypy.log 2>&1 & types=$$!; \
-	$(PY) -m pytest -n $(TEST_WORKERS) --durations=30; tests=$$?; \
+	$(PY) -m pytest -n $(TEST_WORKERS) --durations=30 --junitxml=$(VENV)/junit.xml; tests=$$?; \
 	wait $$types; typed=$$?; cat $(VENV)/mypy.log; \
 	[ $$tests -eq 0 ] && [ $$typed -eq 0 ]
 
