@@ -204,11 +204,14 @@ def _edge_tags(G: Any, keys: list[str]) -> list[dict[str, Any]]:
 
 
 def dem_slopes(
-    G: nx.MultiDiGraph | Any, path: Path | str, *, max_cells: int = MAX_WINDOW_CELLS
+    G: nx.MultiDiGraph | Any, path: Path | str, *, max_cells: int | None = None
 ) -> tuple[np.ndarray, DemInfo]:
     """The DEM slope of every edge position of ``G`` in percent (NaN: unknown) and what was read.
 
-    ``G``: an osmnx-style graph or a :class:`geodata.compact.CompactNetwork` (WGS84)."""
+    ``G``: an osmnx-style graph or a :class:`geodata.compact.CompactNetwork` (WGS84);
+    ``max_cells``: the most raster cells read (default :data:`MAX_WINDOW_CELLS`)."""
+    if max_cells is None:
+        max_cells = MAX_WINDOW_CELLS
     from pyproj import Transformer
 
     from geodata.crs import WGS84
@@ -232,8 +235,8 @@ def dem_slopes(
         # pixel size near the network, in metres (any CRS: measured in the local projection)
         cx, cy = to_dem.transform(0.0, 0.0)
         a = ds.transform
-        col, row = ~a * (cx, cy)
-        corners = [a * (col, row), a * (col + 1, row), a * (col, row + 1)]
+        col, row = _apply(~a, cx, cy)
+        corners = [_apply(a, col, row), _apply(a, col + 1, row), _apply(a, col, row + 1)]
         back = transformer(dem_crs, local)
         px, py = back.transform([c[0] for c in corners], [c[1] for c in corners])
         pixel_m = float(max(math.hypot(px[1] - px[0], py[1] - py[0]),
@@ -247,7 +250,7 @@ def dem_slopes(
         fin = np.isfinite(dx) & np.isfinite(dy)
         if not fin.any():
             raise _problem(path, f"{ALLOWED} (it does not overlap the network)")
-        cols, rows = ~a * (dx[fin], dy[fin])
+        cols, rows = _apply(~a, dx[fin], dy[fin])
         pad = 2
         c0 = max(int(np.floor(np.min(cols))) - pad, 0)
         r0 = max(int(np.floor(np.min(rows))) - pad, 0)
@@ -277,6 +280,11 @@ def dem_slopes(
     info = DemInfo(path.name, sha, crs_name, round(pixel_m, 2), round(spacing, 2),
                    int(np.isfinite(slope).sum()))
     return slope, info
+
+
+def _apply(t: Any, x: Any, y: Any) -> tuple[Any, Any]:
+    """An affine transform of points (scalars or arrays), spelt out (no operator overloads)."""
+    return t.a * x + t.b * y + t.c, t.d * x + t.e * y + t.f
 
 
 def _bilinear(z: np.ndarray, col: np.ndarray, row: np.ndarray) -> np.ndarray:
@@ -311,7 +319,7 @@ def _steepest(elev: np.ndarray, edge: np.ndarray, seg: np.ndarray, m: int) -> np
 
 
 def add_dem_inclines(
-    G: nx.MultiDiGraph | Any, path: Path | str, *, max_cells: int = MAX_WINDOW_CELLS
+    G: nx.MultiDiGraph | Any, path: Path | str, *, max_cells: int | None = None
 ) -> DemInfo:
     """Give every edge of ``G`` its DEM slope (:data:`DEM_KEY`, percent; absent: unknown) and
     label the graph with what was read (:data:`GRAPH_KEYS`). ``G`` is changed in place: an
