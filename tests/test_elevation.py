@@ -322,5 +322,11 @@ def test_cli_compact_dem_option(osm_file, plane_utm, tmp_path, monkeypatch, caps
         get_settings.cache_clear()
         assert cli_main(["network", "compact", str(osm_file), "--walk"]) == 0
         assert "plane.tif" in capsys.readouterr().out
+        # the route command reads a DEM too: north along A-D is flat on the plane
+        (lon_a, lat_a), (lon_d, lat_d) = _lonlat("A"), _lonlat("D")
+        assert cli_main(["route", "--profile", "manual_wheelchair", "--network", str(osm_file),
+                         "--from", f"{lon_a:.7f},{lat_a:.7f}", "--to", f"{lon_d:.7f},{lat_d:.7f}",
+                         "--dem", str(plane_utm), "--lang", "en"]) == 0
+        assert "taken from the elevation model (grid about 5 m)" in capsys.readouterr().out
     finally:
         get_settings.cache_clear()
