@@ -27,8 +27,8 @@ def _texts(at: AppTest, kind: str) -> list[str]:
     return [str(e.value) for e in getattr(at, kind)]
 
 
-def test_route_page_answers_in_words_with_report_links(app_db: Database) -> None:
-    at = AppTest.from_file(APP, default_timeout=240).run()
+def _ask_wheelchair_route(at: AppTest) -> None:
+    """Open the route page and ask for a manual-wheelchair route Yangjiang -> NEAR_SEAT."""
     at.switch_page(ROUTE_PAGE).run()
     assert not at.exception, at.exception
     at.radio(key="route_profile").set_value("manual_wheelchair")
@@ -37,6 +37,11 @@ def test_route_page_answers_in_words_with_report_links(app_db: Database) -> None
     next(b for b in at.button if b.label == "查找路线").click()
     at.run()
     assert not at.exception, at.exception
+
+
+def test_route_page_answers_in_words_with_report_links(app_db: Database) -> None:
+    at = AppTest.from_file(APP, default_timeout=240).run()
+    _ask_wheelchair_route(at)
     lines = _texts(at, "text")
     assert lines[0].startswith("手动轮椅路线：全长") and lines[1] == "从Yangjiang出发。"
     assert any(line.startswith("1. ") for line in lines)
@@ -90,13 +95,7 @@ def test_route_page_says_when_inclines_come_from_an_elevation_model(
     dem.write_text("not a raster", "utf-8")
     with empty_app_db(tmp_path, monkeypatch, DEM_FILE=str(dem)):
         at = AppTest.from_file(APP, default_timeout=240).run()
-        at.switch_page(ROUTE_PAGE).run()
-        at.radio(key="route_profile").set_value("manual_wheelchair")
-        at.text_input(key="route_origin").set_value("Yangjiang")
-        at.text_input(key="route_destination").set_value(NEAR_SEAT)
-        next(b for b in at.button if b.label == "查找路线").click()
-        at.run()
-        assert not at.exception, at.exception
+        _ask_wheelchair_route(at)
         assert any("高程模型无法使用" in e for e in _texts(at, "error"))
         assert not any("出发地" in e for e in _texts(at, "error"))
         assert not list((tmp_path / "cache").rglob("walk-*.npz"))
