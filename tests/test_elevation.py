@@ -15,6 +15,7 @@ exactly (bilinear interpolation reproduces a plane; the tolerances are the proje
 from __future__ import annotations
 
 import builtins
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -197,6 +198,15 @@ def test_osm_tag_wins_and_bridges_and_tunnels_get_no_dem_slope(tmp_path, plane_u
     assert got[("A", "B")] == (3.0, "osm") and got[("B", "A")] == (3.0, "osm")
     assert got[("B", "C")][1] == "unknown" and got[("E", "F")][1] == "unknown"
     assert got[("D", "E")] == (pytest.approx(10.0, abs=0.05), "dem")
+    # a route over the bridge: its length is unknown although a DEM is loaded, and says why
+    wheel = load_profiles()["manual_wheelchair"]
+    r = RoutingNetwork(G).route(wheel, _lonlat("A"), _lonlat("C"))
+    assert r.found and r.length_m == pytest.approx(200, abs=1)
+    assert r.incline_unknown_m == pytest.approx(100, abs=1) and r.incline_dem_m == 0
+    text = " ".join(x for x, _ in describe_route_parts(r, wheel, "en", origin="A",
+                                                      destination="C"))
+    assert "the elevation model has no data there or the way is a bridge or tunnel" in text
+    assert "no elevation model is loaded" not in text
 
 
 def test_wheelchair_route_avoids_a_steep_dem_edge_and_says_so(osm_file, tmp_path):
@@ -328,5 +338,11 @@ def test_cli_compact_dem_option(osm_file, plane_utm, tmp_path, monkeypatch, caps
                          "--from", f"{lon_a:.7f},{lat_a:.7f}", "--to", f"{lon_d:.7f},{lat_d:.7f}",
                          "--dem", str(plane_utm), "--lang", "en"]) == 0
         assert "taken from the elevation model (grid about 5 m)" in capsys.readouterr().out
+        assert cli_main(["route", "--profile", "manual_wheelchair", "--network", str(osm_file),
+                         "--from", f"{lon_a:.7f},{lat_a:.7f}", "--to", f"{lon_d:.7f},{lat_d:.7f}",
+                         "--dem", str(plane_utm), "--json"]) == 0
+        data = json.loads(capsys.readouterr().out)
+        assert data["dem"] == "plane.tif" and data["incline_unknown_m"] == 0
+        assert data["incline_dem_m"] == pytest.approx(data["length_m"], abs=0.1)
     finally:
         get_settings.cache_clear()
