@@ -63,7 +63,7 @@ DEM_KEY = "dem_incline_pct"
 GRAPH_KEYS = ("dem_name", "dem_sha256", "dem_crs", "dem_pixel_m", "dem_spacing_m", "dem_edges")
 #: bumped when the sampling changes: part of the compact cache key
 METHOD_VERSION = "1"
-#: the most raster cells read (float32: 4 bytes each, plus a byte of mask)
+#: the most raster cells read (float32: 4 bytes each, plus a byte of mask: at most 125 MB)
 MAX_WINDOW_CELLS = 25_000_000
 #: the closest spacing of samples along an edge (metres); never closer than one pixel
 MIN_SPACING_M = 10.0
@@ -268,9 +268,10 @@ def dem_slopes(
             )
         from rasterio.windows import Window
 
-        band = ds.read(1, window=Window(c0, r0, c1 - c0, r1 - r0), out_dtype="float32",
-                       masked=True)
-    z = np.ma.filled(band.astype("float32"), np.nan)
+        window = Window(c0, r0, c1 - c0, r1 - r0)
+        # in memory: the window as float32 (4 bytes a cell) and its mask (1 byte), no copies
+        z = ds.read(1, window=window, out_dtype="float32")
+        z[ds.read_masks(1, window=window) == 0] = np.nan  # nodata (and masked) pixels
     z[~np.isfinite(z)] = np.nan
     height = _bilinear(z, cols - c0, rows - r0)
     elev = np.full(len(sx), np.nan)
