@@ -303,7 +303,8 @@ def plan_route(
 ) -> dict[str, Any]:
     """A typed query answered as plain data for a page: ``found``, ``lines`` (text, step),
     ``steps`` (index, lon, lat), ``coords`` (the route's line), ``ends``, ``synthetic`` /
-    ``not_yangjiang`` flags and ``dem`` (the elevation model of the inclines, or ``None``).
+    ``not_yangjiang`` flags, ``dem`` (the elevation model of the inclines, or ``None``) and
+    ``incline_checked`` (the profile has an incline rule).
     Bad places raise :class:`InputError` (field ``origin`` or ``destination``)."""
     a = resolve_place(origin, places, crs=crs, field="origin")
     b = resolve_place(destination, places, crs=crs, field="destination")
@@ -319,6 +320,7 @@ def plan_route(
         "synthetic": bool(r.attrs.get("synthetic")),
         "provenance": str(r.attrs.get("provenance", "")),
         "dem": dict(net.dem) if net.dem else None,
+        "incline_checked": r.incline_checked,
     }
 
 

@@ -121,6 +121,8 @@ def _answer(answer: dict[str, Any]) -> None:
         following = lines[pos + 1][1] if pos + 1 < len(lines) else None
         if step is not None and following != step and step in points:
             st.markdown(_report_link(*points[step]))
+    if not answer.get("incline_checked"):  # the profile has no incline rule
+        return
     dem = answer.get("dem")
     if dem:
         st.caption(t("route.dem.source", name=md_text(dem.get("dem_name")),
