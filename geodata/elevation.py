@@ -49,7 +49,7 @@ import pandas as pd
 import shapely
 
 from geodata.errors import InputError, Problem
-from geodata.graphindex import GraphIndex, graph_index
+from geodata.graphindex import GraphIndex, _pair_codes, graph_index
 from geodata.profiles import parse_incline
 
 if TYPE_CHECKING:
@@ -185,22 +185,20 @@ def _samples(
 
 def _excluded(G: Any, m: int) -> np.ndarray:
     """Edges on a bridge or in a tunnel, and elevators: no DEM slope for them."""
-    rows = _edge_tags(G, [*EXCLUDE_TAGS, "highway"])
     out = np.zeros(m, dtype=bool)
-    for i, tags in enumerate(rows):
-        layered = any(str(tags.get(t) or "no").strip().lower() != "no" for t in EXCLUDE_TAGS)
-        out[i] = layered or bool(set(str(tags.get("highway") or "").split(";")) & EXCLUDE_HIGHWAYS)
+    for key in EXCLUDE_TAGS:  # bridge=yes|viaduct|..., tunnel=yes|building_passage|...: not "no"
+        out |= _parsed(_edge_column(G, key),
+                       lambda v: float(_joined(v).strip().lower() not in ("", "no"))) == 1.0
+    out |= _parsed(_edge_column(G, "highway"),
+                   lambda v: float(bool(set(_joined(v).split(";")) & EXCLUDE_HIGHWAYS))) == 1.0
     return out
 
 
-def _edge_tags(G: Any, keys: list[str]) -> list[dict[str, Any]]:
-    """Per edge position (graph index order): the values of ``keys`` present on the edge."""
-    if hasattr(G, "edge_tag_dicts"):  # a geodata.compact.CompactNetwork
-        return list(G.edge_tag_dicts(keys))
-    return [
-        {k: d[k] for k in keys if d.get(k) is not None}
-        for nbrs in G._adj.values() for kd in nbrs.values() for d in kd.values()
-    ]
+def _joined(value: Any) -> str:
+    """A tag value as one string (osmnx merges a way's values into a list: joined with ';')."""
+    if isinstance(value, list | tuple | set):
+        return ";".join(str(v) for v in value)
+    return str(value)
 
 
 def dem_slopes(
@@ -228,8 +226,11 @@ def dem_slopes(
         crs_name = str(ds.crs)
         local = _local_crs(idx)
         to_local = transformer(WGS84, local)
+        # each two-way pair once (the same line both ways has the same absolute slope)
+        src = _twins(idx)
+        todo = np.flatnonzero(src == np.arange(m))
         geoms = shapely.transform(
-            idx.edge_geom, lambda c: np.column_stack(to_local.transform(c[:, 0], c[:, 1]))
+            idx.edge_geom[todo], lambda c: np.column_stack(to_local.transform(c[:, 0], c[:, 1]))
         )
         to_dem = transformer(local, dem_crs)
         # pixel size near the network, in metres (any CRS: measured in the local projection)
@@ -276,11 +277,37 @@ def dem_slopes(
     height = _bilinear(z, cols - c0, rows - r0)
     elev = np.full(len(sx), np.nan)
     elev[fin] = height
-    slope = _steepest(elev, edge, seg, m)
-    slope[_excluded(G, m) | (np.asarray(shapely.length(geoms)) < MIN_EDGE_M)] = np.nan
+    once = _steepest(elev, edge, seg, len(todo))
+    once[np.asarray(shapely.length(geoms)) < MIN_EDGE_M] = np.nan
+    where = np.full(m, -1, dtype=np.int64)
+    where[todo] = np.arange(len(todo))
+    slope = once[where[src]]
+    slope[_excluded(G, m)] = np.nan
     info = DemInfo(path.name, sha, crs_name, round(pixel_m, 2), round(spacing, 2),
                    int(np.isfinite(slope).sum()))
     return slope, info
+
+
+def _twins(idx: GraphIndex) -> np.ndarray:
+    """Per edge position, the position whose slope it takes: itself, or, for the second edge of
+    a two-way pair (``idx.undirected`` False), its reverse twin."""
+    m = len(idx.edge_u)
+    src = np.arange(m)
+    second = np.flatnonzero(~idx.undirected)
+    if not second.size:
+        return src
+    fwd, rev = _pair_codes(idx.edge_u, idx.edge_v, idx.edge_key, max(len(idx.node_ids), 1))
+    if isinstance(fwd, np.ndarray):
+        order = np.argsort(fwd, kind="stable")
+        known = fwd[order]
+        at = np.minimum(np.searchsorted(known, rev[second]), m - 1)
+        hit = known[at] == rev[second]
+        src[second[hit]] = order[at[hit]]
+        return src
+    where = {code: i for i, code in enumerate(fwd)}
+    for e in second.tolist():
+        src[e] = where.get(rev[e], e)
+    return src
 
 
 def _apply(t: Any, x: Any, y: Any) -> tuple[Any, Any]:
