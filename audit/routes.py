@@ -12,7 +12,8 @@ The routing itself is :mod:`geodata.routing` (no audits there); this module give
 - :func:`describe_route`: the whole answer as plain sentences (``audit/data/route_words.toml``,
   zh-Hans and en), so a screen-reader user needs no map: summary, every step with its turn,
   street and distance, what is known of each crossing, the barriers avoided, the elements of
-  unknown state passed, the unknown incline, and the data label (synthetic / not Yangjiang).
+  unknown state passed, the unknown incline, the length whose incline comes from an elevation
+  model (setting ``dem_file``), and the data label (synthetic / not Yangjiang).
 """
 
 from __future__ import annotations
@@ -279,8 +280,12 @@ def describe_route_parts(
             _fmt(w, "unknown", kind=_kind(w, h.kind), step=step_of.get(h.element_id, "?"))
             for h in route.unknown
         ]
+    if route.incline_checked and route.incline_dem_m > 0.5 and route.dem:
+        tail.append(_fmt(w, "incline_dem", length=_m(route.incline_dem_m),
+                         pixel=_m(float(route.dem.get("dem_pixel_m") or 0.0))))
     if route.incline_checked and route.incline_unknown_m > 0.5:
-        tail.append(_fmt(w, "incline_unknown", length=_m(route.incline_unknown_m)))
+        key = "incline_unknown_dem" if route.dem else "incline_unknown"
+        tail.append(_fmt(w, key, length=_m(route.incline_unknown_m)))
     tail.append(label)
     return lines + [(x, None) for x in tail]
 
@@ -297,9 +302,10 @@ def plan_route(
     snap_limit_m: float,
 ) -> dict[str, Any]:
     """A typed query answered as plain data for a page: ``found``, ``lines`` (text, step),
-    ``steps`` (index, lon, lat), ``coords`` (the route's line), ``ends`` and ``synthetic`` /
-    ``not_yangjiang`` flags. Bad places raise :class:`InputError` (field ``origin`` or
-    ``destination``)."""
+    ``steps`` (index, lon, lat), ``coords`` (the route's line), ``ends``, ``synthetic`` /
+    ``not_yangjiang`` flags, ``dem`` (the elevation model of the inclines, or ``None``) and
+    ``incline_checked`` (the profile has an incline rule).
+    Bad places raise :class:`InputError` (field ``origin`` or ``destination``)."""
     a = resolve_place(origin, places, crs=crs, field="origin")
     b = resolve_place(destination, places, crs=crs, field="destination")
     r = net.route(profile, (a.lon, a.lat), (b.lon, b.lat), max_snap_m=snap_limit_m)
@@ -313,6 +319,8 @@ def plan_route(
         "demo_places": a.is_demo or b.is_demo,
         "synthetic": bool(r.attrs.get("synthetic")),
         "provenance": str(r.attrs.get("provenance", "")),
+        "dem": dict(net.dem) if net.dem else None,
+        "incline_checked": r.incline_checked,
     }
 
 

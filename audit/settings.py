@@ -63,6 +63,12 @@ class Settings(BaseSettings):
         description="Street network: auto (cached download, else demo) | demo | a path to "
         ".osm/.osm.pbf/.graphml.",
     )
+    dem_file: str = Field(
+        default="",
+        description="Optional elevation model (GeoTIFF DEM, needs the `dem` extra: rasterio) whose "
+        "slopes fill the walk network's inclines where OSM has no incline tag; empty = none "
+        "(incline unknown there). See docs/ROUTING.md.",
+    )
     snap_limit_m: float = Field(default=100.0, gt=0, le=5000)
     reach_limit_m: float = Field(
         default=800.0, gt=0, le=20000,

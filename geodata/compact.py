@@ -21,7 +21,9 @@ and rebuilt.
 Cache key: SHA-256 of the source file(s); for the synthetic demo network, of the files of the
 ``geodata`` package that generate it (any code or data change rebuilds it); plus the kind
 (``network`` / ``walk``), the pedestrian tag rules' version for ``walk`` and
-:data:`FORMAT_VERSION`.
+:data:`FORMAT_VERSION`. A walk network built with an elevation model (``dem``, see
+:mod:`geodata.elevation`) adds the DEM file's SHA-256 and the sampling's version: a changed DEM
+rebuilds it, and a DEM that cannot be read leaves no file behind.
 """
 
 from __future__ import annotations
@@ -384,25 +386,42 @@ def _demo_files() -> list[Path]:
                   and "__pycache__" not in p.parts)
 
 
-def source_key(sources: list[Path] | Literal["demo"], kind: Kind) -> str:
-    """The cache key of a source (its content hash, the kind and the format version)."""
+def source_key(
+    sources: list[Path] | Literal["demo"], kind: Kind, dem: Path | None = None
+) -> str:
+    """The cache key of a source (its content hash, the kind and the format version; for the
+    walk network also the tag rules' version and the DEM file's content hash)."""
     extra: str = kind
     if kind == "walk":
+        from geodata.elevation import METHOD_VERSION
         from geodata.pedestrian import load_tag_rules
 
         extra += "/" + load_tag_rules().version
-    files = _demo_files() if sources == "demo" else sources
+        if dem is not None:
+            extra += f"/dem/{METHOD_VERSION}"
+    files = _demo_files() if sources == "demo" else list(sources)
+    if kind == "walk" and dem is not None:
+        files = [*files, dem]
     return _hash_files(files, extra + ("/demo" if sources == "demo" else ""))
 
 
-def _build(sources: list[Path] | Literal["demo"], kind: Kind) -> CompactNetwork:
-    """Read the source with osmnx/networkx (the import boundary) and convert it."""
+def _build(
+    sources: list[Path] | Literal["demo"], kind: Kind, dem: Path | None = None
+) -> CompactNetwork:
+    """Read the source with osmnx/networkx (the import boundary) and convert it; the walk network
+    gets the DEM's inclines (:mod:`geodata.elevation`) when ``dem`` names one."""
     if kind == "walk":
+        from geodata import elevation
         from geodata.pedestrian import load_walk_network
 
-        if sources == "demo":
-            return CompactNetwork.from_graph(load_walk_network("demo"))
-        return CompactNetwork.from_graph(load_walk_network(sources[0]))
+        if dem is not None:
+            elevation.check_dem(dem)  # a bad file fails before the network is read
+        G = load_walk_network("demo" if sources == "demo" else sources[0])
+        net = CompactNetwork.from_graph(G)
+        elevation.clear_dem(net)  # a source file must not bring its own DEM slopes
+        if dem is not None:
+            elevation.add_dem_inclines(net, dem)
+        return net
     from geodata import network
 
     if sources == "demo":
@@ -417,22 +436,34 @@ def _build(sources: list[Path] | Literal["demo"], kind: Kind) -> CompactNetwork:
 
 
 def load_cached(
-    sources: list[Path] | Literal["demo"], cache_dir: Path | str, kind: Kind = "network"
+    sources: list[Path] | Literal["demo"],
+    cache_dir: Path | str,
+    kind: Kind = "network",
+    *,
+    dem: Path | str | None = None,
 ) -> CompactNetwork:
     """The compact network of ``sources`` (a list of files, or ``"demo"``), from the cache
-    folder when it holds a valid file for their content hash, else built and written there."""
+    folder when it holds a valid file for their content hash, else built and written there.
+
+    ``dem``: an elevation model (GeoTIFF) whose slopes the walk network's edges get (ignored for
+    ``kind="network"``, which does not route); ``None`` or empty: none."""
     if sources != "demo":
         for p in sources:
             if not Path(p).is_file():
                 raise InputError(Problem("network", str(p), "an existing file"))
-    key = source_key(sources, kind)
+    dem_file: Path | None = None
+    if kind == "walk":
+        from geodata.elevation import dem_path
+
+        dem_file = dem_path(dem)
+    key = source_key(sources, kind, dem_file)
     path = cache_dir_for(cache_dir) / f"{kind}-{key[:40]}.npz"
     if path.is_file():
         try:
             return CompactNetwork.load(path, key)
         except CacheInvalid as exc:
             LOG.warning("compact network cache %s unusable, rebuilding: %s", path, exc)
-    net = _build(sources, kind)
+    net = _build(sources, kind, dem_file)
     try:
         net.save(path, key)
     except OSError as exc:  # a read-only cache folder still gives a working network
@@ -447,17 +478,19 @@ def load_compact(
     kind: Kind = "network",
     require_in_city: bool = False,
     boundary_file: Path | str | None = None,
+    dem: Path | str | None = None,
 ) -> CompactNetwork:
     """:func:`geodata.network.load_network` (or, ``kind="walk"``,
-    :func:`geodata.pedestrian.load_walk_network`) through the compact cache."""
+    :func:`geodata.pedestrian.load_walk_network`, with the inclines of the ``dem`` file if
+    given) through the compact cache."""
     if isinstance(source, str) and source.strip().lower() == "demo":
-        return load_cached("demo", cache_dir, kind)
+        return load_cached("demo", cache_dir, kind, dem=dem)
     path = Path(source).expanduser()
     if not path.is_file():
         from geodata.network import read_network_file  # the loader's own message on bad names
 
         read_network_file(path, lambda p: None)  # raises InputError
-    net = load_cached([path], cache_dir, kind)
+    net = load_cached([path], cache_dir, kind, dem=dem)
     if require_in_city:
         from geodata.network import check_in_city
 
@@ -493,9 +526,12 @@ def resolve_compact(
                         boundary_file=boundary_file)
 
 
-def resolve_walk(setting: str, data_dir: Path | str, cache_dir: Path | str) -> CompactNetwork:
+def resolve_walk(
+    setting: str, data_dir: Path | str, cache_dir: Path | str, dem: Path | str | None = None
+) -> CompactNetwork:
     """The walk network (pedestrian tags) for the ``network_source`` setting: the file named, the
-    cached OSM download (``auto``: the city's, else the first district's) or the demo one."""
+    cached OSM download (``auto``: the city's, else the first district's) or the demo one; with
+    the inclines of the ``dem_file`` setting's elevation model when ``dem`` names one."""
     from geodata.network import cached_networks
 
     key = str(setting).strip()
@@ -503,7 +539,7 @@ def resolve_walk(setting: str, data_dir: Path | str, cache_dir: Path | str) -> C
         files = cached_networks(data_dir)
         city = [f for f in files if f.name.startswith("osm_city_")]
         key = str((city or files)[0]) if files else "demo"
-    return load_compact(key, cache_dir, kind="walk")
+    return load_compact(key, cache_dir, kind="walk", dem=dem)
 
 
 __all__ = [

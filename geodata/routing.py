@@ -13,7 +13,9 @@ that matrix and one on the unconstrained network:
 - each barrier avoided: an element on the unconstrained shortest path that blocks the profile
   or costs it more, and that the route does not pass;
 - each costed element the route still passes, and each element of unknown state it passes
-  (of the kinds the profile reports), and the length whose incline is unknown;
+  (of the kinds the profile reports), the length whose incline is unknown and the length whose
+  incline comes from an elevation model (:mod:`geodata.elevation`: OSM ``incline`` tags win, a
+  DEM fills the rest where it has data, nothing is guessed elsewhere);
 - the step list (street names, turns, crossings, distances) as data; words are made by the
   caller in the user's language;
 - or "no accessible route", with the barriers on the unconstrained shortest path that block it
@@ -38,6 +40,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from geodata.crs import check_lonlat, lonlat_to_metric
+from geodata.elevation import dem_label, edge_inclines
 from geodata.errors import InputError, Problem
 from geodata.graphindex import GraphIndex, _pair_codes, graph_index
 from geodata.pedestrian import element_states, network_elements, provenance_attrs, tag_matches
@@ -117,6 +120,10 @@ class Route:
     blocking: list[Hit] = field(default_factory=list)
     incline_unknown_m: float = 0.0
     incline_checked: bool = False
+    #: length whose incline comes from the elevation model (no OSM tag; see ``dem``)
+    incline_dem_m: float = 0.0
+    #: the elevation model the network's inclines come from (geodata.elevation.dem_label)
+    dem: dict[str, Any] | None = None
     attrs: dict[str, Any] = field(default_factory=dict)
 
 
@@ -160,8 +167,15 @@ class ProfileWeights:
 
 
 def _rule_applies(
-    rule: Rule, kind: str, tags: Mapping[str, str], state: str, failing: tuple[str, ...]
+    rule: Rule,
+    kind: str,
+    tags: Mapping[str, str],
+    state: str,
+    failing: tuple[str, ...],
+    slope: float | None = None,
 ) -> bool:
+    """Whether ``rule`` applies to an element; ``slope``: its incline in percent (OSM tag, else
+    the elevation model; ``None`` = unknown), else read from its ``incline`` tag."""
     if kind not in rule.kinds:
         return False
     if rule.tags and not tag_matches(tags, rule.tags):
@@ -175,7 +189,8 @@ def _rule_applies(
     ):
         return False
     if rule.incline_above_pct is not None:
-        slope = parse_incline(tags.get("incline"))
+        if slope is None:
+            slope = parse_incline(tags.get("incline"))
         if slope is None or slope <= rule.incline_above_pct:
             return False
     if rule.width_below_m is not None:
@@ -292,6 +307,13 @@ class RoutingNetwork:
         rows_n = np.flatnonzero(~is_edge)
         self.node_element[e_pos[rows_n]] = rows_n
         self.length = np.maximum(np.nan_to_num(self.idx.edge_length, nan=0.0), 0.0)
+        # per directed edge: incline % (NaN unknown) and its source (osm | dem | unknown)
+        self.incline_pct, self.incline_source = edge_inclines(G)
+        self.dem = dem_label(G)
+        e_slope = np.full(len(ids), np.nan)
+        e_slope[rows] = self.incline_pct[e_pos[rows]]
+        #: per element: the incline a rule reads (edges: OSM tag, else DEM; nodes: their tag)
+        self.e_slope = e_slope
         self.attrs = provenance_attrs(G)
         self._weights: dict[tuple[str, str, int], ProfileWeights] = {}
         self._base: ProfileWeights | None = None
@@ -383,7 +405,9 @@ class RoutingNetwork:
         for i in np.flatnonzero(np.isin(kinds, list(wanted))) if wanted else ():
             applied: list[str] = []
             for rule in profile.rules:
-                if _rule_applies(rule, kinds[i], tags[i], self.state[i], self.failing[i]):
+                slope = float(self.e_slope[i])
+                if _rule_applies(rule, kinds[i], tags[i], self.state[i], self.failing[i],
+                                 slope if math.isfinite(slope) else None):
                     if rule.effect == "prefer":
                         kept_e[i] *= rule.multiplier
                     elif int(i) in exempt:
@@ -594,17 +618,17 @@ class RoutingNetwork:
         route.passed_costs = self._rule_hits(w, elems, {"avoid"})
         route.unknown = [self._hit(el, "", "unknown") for el in elems if w.unknown_element[el]]
         route.incline_checked = any(r.incline_above_pct is not None for r in profile.rules)
-        route.incline_unknown_m = self._incline_unknown(edges)
+        route.incline_unknown_m = self._incline_length(edges, "unknown")
+        route.incline_dem_m = self._incline_length(edges, "dem")
+        route.dem = self.dem
         return route
 
-    def _incline_unknown(self, edges: list[int]) -> float:
-        tags = self.e_tags
-        total = 0.0
-        for e in edges:
-            el = self.edge_element[e]
-            if el < 0 or parse_incline(tags[el].get("incline")) is None:
-                total += float(self.length[e])
-        return total
+    def _incline_length(self, edges: list[int], source: str) -> float:
+        """Length of the edges whose incline source is ``source`` (osm | dem | unknown)."""
+        if not edges:
+            return 0.0
+        e = np.asarray(edges, dtype=np.int64)
+        return float(self.length[e][self.incline_source[e] == source].sum())
 
     def _oriented(self, edges: list[int]) -> list[np.ndarray]:
         """Each edge's line in lon/lat, oriented from its tail to its head."""

@@ -27,8 +27,8 @@ def _texts(at: AppTest, kind: str) -> list[str]:
     return [str(e.value) for e in getattr(at, kind)]
 
 
-def test_route_page_answers_in_words_with_report_links(app_db: Database) -> None:
-    at = AppTest.from_file(APP, default_timeout=240).run()
+def _ask_wheelchair_route(at: AppTest) -> None:
+    """Open the route page and ask for a manual-wheelchair route Yangjiang -> NEAR_SEAT."""
     at.switch_page(ROUTE_PAGE).run()
     assert not at.exception, at.exception
     at.radio(key="route_profile").set_value("manual_wheelchair")
@@ -37,6 +37,11 @@ def test_route_page_answers_in_words_with_report_links(app_db: Database) -> None
     next(b for b in at.button if b.label == "查找路线").click()
     at.run()
     assert not at.exception, at.exception
+
+
+def test_route_page_answers_in_words_with_report_links(app_db: Database) -> None:
+    at = AppTest.from_file(APP, default_timeout=240).run()
+    _ask_wheelchair_route(at)
     lines = _texts(at, "text")
     assert lines[0].startswith("手动轮椅路线：全长") and lines[1] == "从Yangjiang出发。"
     assert any(line.startswith("1. ") for line in lines)
@@ -74,3 +79,39 @@ def test_report_link_points_are_validated(value: object, point: object) -> None:
     from ui.reports_data import point_from_link
 
     assert point_from_link(value, 5) == point
+
+
+def test_route_page_says_when_inclines_come_from_an_elevation_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DEM_FILE set: an unreadable file is the server's fault, said in words (not blamed on the
+    origin); once the file is a valid GeoTIFF (a 2 % plane over the demo network, 250 m grid),
+    the answer says how much of the route's incline comes from it, and which model it is."""
+    import numpy as np
+    import rasterio
+    from affine import Affine
+
+    dem = tmp_path / "yangjiang_dem.tif"
+    dem.write_text("not a raster", "utf-8")
+    with empty_app_db(tmp_path, monkeypatch, DEM_FILE=str(dem)):
+        at = AppTest.from_file(APP, default_timeout=240).run()
+        _ask_wheelchair_route(at)
+        assert any("高程模型无法使用" in e for e in _texts(at, "error"))
+        assert not any("出发地" in e for e in _texts(at, "error"))
+        assert not list((tmp_path / "cache").rglob("walk-*.npz"))
+        w, h = 440, 500
+        x = 530_000 + (np.arange(w) + 0.5) * 250.0
+        z = np.tile(0.02 * (x - 530_000), (h, 1)).astype("float32")
+        with rasterio.open(dem, "w", driver="GTiff", width=w, height=h, count=1,
+                           dtype="float32", crs="EPSG:32649",
+                           transform=Affine(250.0, 0.0, 530_000.0, 0.0, -250.0, 2_500_000.0)) as ds:
+            ds.write(z, 1)
+        next(b for b in at.button if b.label == "查找路线").click()
+        at.run()
+        assert not at.exception, at.exception
+        assert not _texts(at, "error")
+        lines = _texts(at, "text")
+        assert any("的坡度取自高程模型（网格约 250 米）" in line for line in lines)
+        caption = next(c for c in _texts(at, "caption") if "高程模型" in c)
+        # the file name is shown as plain text (Markdown-escaped), with the grid size
+        assert r"yangjiang\_dem\.tif（网格约 250 米）" in caption, caption

@@ -431,7 +431,8 @@ def walk_network() -> Any:
     from geodata.compact import resolve_walk
 
     settings = get_settings()
-    return resolve_walk(settings.network_source, settings.data_dir, settings.cache_dir)
+    return resolve_walk(settings.network_source, settings.data_dir, settings.cache_dir,
+                        dem=settings.dem_file)
 
 
 @st.cache_resource(show_spinner=False, ttl=ROUTING_TTL_S)

@@ -4,8 +4,10 @@
   ``DATA_DIR/cache/networks`` (progress on stderr; fails fast without internet);
 - ``info SOURCE``: size, extent and label of ``demo``, ``auto`` or a .osm/.osm.pbf/.graphml file;
 - ``demo [--out FILE]``: build the synthetic demo network (optionally save GraphML);
-- ``compact [SOURCE] [--walk]``: build (or check) the compact array file the app reads for the
-  ``network_source`` setting (or SOURCE) under ``DATA_DIR/cache``, so the app never loads osmnx;
+- ``compact [SOURCE] [--walk] [--dem FILE]``: build (or check) the compact array file the app reads
+  for the ``network_source`` setting (or SOURCE) under ``DATA_DIR/cache``, so the app never loads
+  osmnx; the walk network takes its inclines from the elevation model ``--dem`` (default: the
+  ``dem_file`` setting) where OSM has no ``incline`` tag;
 - ``elements SOURCE [--audits] [--json]``: the pedestrian network of ``demo`` or an OSM file, its
   accessibility elements (crossings, kerbs, sidewalks ...) by kind and state (audited /
   OSM-reported / unknown), with the facilities of the database attached when ``--audits``.
@@ -45,6 +47,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                          help="demo, auto or a network file (default: the network_source setting)")
     compact.add_argument("--walk", action="store_true",
                          help="the walk network with pedestrian tags (the route page's)")
+    compact.add_argument("--dem", default=None, metavar="FILE",
+                         help="elevation model (GeoTIFF) for the walk network's inclines "
+                              "(default: the dem_file setting; '' for none); implies --walk")
     compact.set_defaults(func=_compact)
     elements = sub.add_parser(
         "elements", help="pedestrian-network elements by kind and state: demo | PATH"
@@ -116,13 +121,19 @@ def _compact(args: argparse.Namespace) -> int:
     settings = get_settings()
     source = str(args.source if args.source is not None else settings.network_source)
     t0 = time.perf_counter()
-    if args.walk:
-        net = resolve_walk(source, settings.data_dir, settings.cache_dir)
+    if args.walk or args.dem is not None:
+        dem = settings.dem_file if args.dem is None else args.dem
+        net = resolve_walk(source, settings.data_dir, settings.cache_dir, dem=dem)
     else:
         net = resolve_compact(source, settings.data_dir, settings.cache_dir)
     print(f"{net.number_of_nodes()} nodes, {net.number_of_edges()} edges "
           f"({net.graph.get('provenance_label_en', '')}) ready in "
           f"{time.perf_counter() - t0:.2f} s; cache folder {settings.cache_dir}")
+    if net.graph.get("dem_sha256"):
+        g = net.graph
+        print(f"inclines from the elevation model {g['dem_name']} (pixel {g['dem_pixel_m']} m, "
+              f"sampled every {g['dem_spacing_m']} m): {g['dem_edges']} of "
+              f"{net.number_of_edges()} edges")
     return 0
 
 

@@ -1,7 +1,7 @@
 """``python -m audit reach ...``: reach per district × profile × destination category (issue 14 §4).
 
-- ``reach [--network demo|PATH] [--destinations CSV] [--limit M] [--audits]``: the share of
-  network nodes that reach a key destination within ``M`` metres (default: setting
+- ``reach [--network demo|PATH] [--dem TIF] [--destinations CSV] [--limit M] [--audits]``: the
+  share of network nodes that reach a key destination within ``M`` metres (default: setting
   ``reach_limit_m``) for each profile, beside the unconstrained network;
 - ``--barriers N``: also the N barriers whose fix restores the most reach, with the method;
 - ``--json``: the rows as data.
@@ -23,6 +23,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--network", default="demo", help="demo (synthetic, default) or a .osm/.osm.pbf/.graphml"
     )
+    parser.add_argument(
+        "--dem", default="", metavar="FILE",
+        help="elevation model (GeoTIFF) for inclines where OSM has none (default: none)",
+    )
     parser.add_argument("--destinations", help="key destinations CSV (category,name,lon,lat)")
     parser.add_argument("--limit", type=float, default=None, help="reach limit in metres")
     parser.add_argument(
@@ -41,12 +45,16 @@ def _reach(args: argparse.Namespace) -> int:
     from audit.reach import barrier_impacts, city_reach
     from audit.routes import routing_for
     from audit.settings import get_settings
+    from geodata.elevation import add_dem_inclines, dem_path
     from geodata.pedestrian import load_walk_network
 
     if not 0 <= args.barriers <= 10_000:
         raise InputError(Problem("--barriers", args.barriers, "a whole number 0–10,000"))
     dest = load_destinations(args.destinations) if args.destinations else load_destinations()
     G = load_walk_network(args.network)
+    dem = dem_path(args.dem)
+    if dem is not None:
+        add_dem_inclines(G, dem)
     snap = get_settings().snap_limit_m
     if args.audits:
         from audit.cli._shared import unit_of_work

@@ -1,7 +1,8 @@
 """``python -m audit route ...``: an accessible route per profile, told step by step in words.
 
-- ``route --profile manual_wheelchair --from PLACE --to PLACE [--network demo|PATH]``: PLACE is
-  a facility name, a key destination, a GeoNames town, or ``lon,lat`` (``--crs wgs84|gcj02|bd09``);
+- ``route --profile manual_wheelchair --from PLACE --to PLACE [--network demo|PATH] [--dem TIF]``:
+  PLACE is a facility name, a key destination, a GeoNames town, or ``lon,lat``
+  (``--crs wgs84|gcj02|bd09``); ``--dem`` fills inclines from an elevation model;
   ``--audits`` attaches the database's facilities (their verdicts count as the profile says);
   ``--lang zh-Hans|en``; ``--json`` prints the route as data;
 - ``route --list-profiles``: the profiles and their rules, with what each cites;
@@ -27,6 +28,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--to", dest="destination", help="place name, town, or 'lon,lat'")
     parser.add_argument(
         "--network", default="demo", help="demo (synthetic, default) or a .osm/.osm.pbf/.graphml"
+    )
+    parser.add_argument(
+        "--dem", default="", metavar="FILE",
+        help="elevation model (GeoTIFF) for inclines where OSM has none (default: none)",
     )
     parser.add_argument(
         "--crs", default="wgs84", help="CRS of typed coordinates: wgs84 | gcj02 | bd09"
@@ -68,6 +73,7 @@ def _route(args: argparse.Namespace) -> int:
         raise InputError(missing)
     from audit.routes import LANGS, describe_route, place_table, resolve_place, routing_for
     from audit.settings import get_settings
+    from geodata.elevation import add_dem_inclines, dem_path
     from geodata.pedestrian import load_walk_network
 
     if args.lang not in LANGS:
@@ -75,6 +81,9 @@ def _route(args: argparse.Namespace) -> int:
     profile = get_profile(args.profile, args.profiles)
     snap = get_settings().snap_limit_m
     G = load_walk_network(args.network)
+    dem = dem_path(args.dem)
+    if dem is not None:
+        add_dem_inclines(G, dem)
     if args.audits:
         from audit.cli._shared import unit_of_work
 
@@ -103,6 +112,9 @@ def _route(args: argparse.Namespace) -> int:
             "avoided": [(h.element_id, h.rule_id) for h in route.avoided],
             "blocking": [(h.element_id, h.rule_id) for h in route.blocking],
             "unknown": [h.element_id for h in route.unknown],
+            "incline_unknown_m": round(route.incline_unknown_m, 1),
+            "incline_dem_m": round(route.incline_dem_m, 1),
+            "dem": (route.dem or {}).get("dem_name"),
             "label_zh": route.attrs.get("provenance_label_zh"),
             "label_en": route.attrs.get("provenance_label_en"),
             "synthetic": route.attrs.get("synthetic"),

@@ -9,16 +9,20 @@ with the step's point filled in. The map (optional switch) draws the route and c
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import urlencode
 
 import streamlit as st
 
 from audit.errors import AuditError, InputError
+from geodata.elevation import FIELD as DEM_FIELD
 from geodata.profiles import load_profiles
 from ui import cache
 from ui.i18n import current_language, t
 from ui.plaintext import md_text, public_error
+
+LOG = logging.getLogger("yangjiang_a11y.ui.route")
 
 PROFILE = "route_profile"
 ORIGIN = "route_origin"
@@ -117,6 +121,14 @@ def _answer(answer: dict[str, Any]) -> None:
         following = lines[pos + 1][1] if pos + 1 < len(lines) else None
         if step is not None and following != step and step in points:
             st.markdown(_report_link(*points[step]))
+    if not answer.get("incline_checked"):  # the profile has no incline rule
+        return
+    dem = answer.get("dem")
+    if dem:
+        st.caption(t("route.dem.source", name=md_text(dem.get("dem_name")),
+                     pixel=f"{float(dem.get('dem_pixel_m') or 0.0):.0f}"))
+    else:
+        st.caption(t("route.dem.none"))
 
 
 def main() -> None:
@@ -134,6 +146,10 @@ def main() -> None:
             with st.spinner(t("route.working")):
                 answer = cache.route_answer(profile_id, origin, destination, crs, lang)
         except InputError as exc:
+            if any(p.field == DEM_FIELD for p in exc.problems):  # the server's setting, not input
+                LOG.error("route page: %s", exc)
+                st.error(t("route.dem.error"))
+                exc = InputError([p for p in exc.problems if p.field != DEM_FIELD])
             for problem in exc.problems:
                 field = problem.field if problem.field in ("origin", "destination") else "origin"
                 code = problem.code if problem.code in ERROR_CODES else "not_found"
