@@ -130,7 +130,26 @@ class _Pending:
     """A facility the batch writes to, while the inputs are checked in order."""
 
     submitted: int  # its submitted audits so far: stored ones, then earlier inputs'
-    latest: AuditRecord | None  # its latest submitted audit (placeholder id when in the batch)
+    stored: AuditRecord | None  # its latest stored submitted audit
+    #: the latest earlier input to it: (input index, checked evaluation, measured_from, sequence)
+    made: tuple[int, dict[str, Any], dict[str, Any], int] | None = None
+
+    def latest(self, repo: Repository, items: Sequence[AuditInput],
+               now: datetime) -> AuditRecord | None:
+        """Its latest submitted audit; one made in the batch goes by a placeholder id."""
+        if self.made is None:
+            return self.stored
+        i, data, carried, sequence = self.made
+        it = items[i]
+        return AuditRecord(
+            id=_placeholder(i), facility_id=self.stored.facility_id if self.stored else 0,
+            sequence=sequence, status="submitted", created_at=now,
+            submitted_at=it.submitted_at or now, inspector_name=repo.actor.username,
+            measurements=_jsonable(dict(data["measurements"])), notes=it.notes,
+            verdict=data["verdict"], score=data["score"], n_fail=_n_fail(data),
+            ruleset_id=data["ruleset_id"], ruleset_version=data["ruleset_version"],
+            row_version=1, idempotency_key=it.idempotency_key, source=it.source,
+            is_demo=False, evaluation=data, measured_from=carried)
 
 
 def submit_audits(
@@ -249,11 +268,10 @@ def submit_audits(
             measured_from=dict(row["measured_from"]))
         log[i].append(_log_row(repo, "audit", aid, "create", _audit_log_view(record), now))
         if len(findings) >= 20 * CHUNK:
-            repo.session.execute(sa.insert(_FINDINGS), findings)
+            _insert_plain(repo, _FINDINGS, findings)
             findings = []
         tick(len(todo) + done)
-    if findings:
-        repo.session.execute(sa.insert(_FINDINGS), findings)
+    _insert_plain(repo, _FINDINGS, findings)
     if links:
         repo.session.execute(sa.insert(_AUDIT_PHOTOS), links)
     repo.session.execute(sa.insert(_CHANGE_LOG), [r for i in todo for r in log[i]])
@@ -262,6 +280,25 @@ def submit_audits(
     result.reaudits = len(todo) - len(place.created)
     result.photos = sum(len(p) for p in checked.photo_ids.values())
     return result
+
+
+def _insert_plain(repo: Repository, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """``INSERT`` rows of plain values (text, numbers, booleans, ``None``; the same keys in
+    every row) with the driver's executemany: SQLAlchemy's per-row parameter processing would
+    cost more than the driver's work on the ~12 findings rows of each audit."""
+    if not rows:
+        return
+    conn = repo.session.connection()
+    style = conn.dialect.paramstyle
+    if style not in ("qmark", "format", "pyformat"):
+        repo.session.execute(sa.insert(table), rows)
+        return
+    cols = list(rows[0])
+    quote = conn.dialect.identifier_preparer.quote
+    marks = ", ".join(["?" if style == "qmark" else "%s"] * len(cols))
+    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in cols)}) "
+           f"VALUES ({marks})")
+    conn.exec_driver_sql(sql, [tuple(r[c] for c in cols) for r in rows])
 
 
 def _placeholder(i: int) -> int:
@@ -403,8 +440,9 @@ def _validate(
         if out.photo_ids[i]:
             require(repo.actor, "photo.add")
         evaluation, carried = it.evaluation, {}
-        if rescore is not None and facility.latest is not None:
-            evaluation, sources = rescore(i, facility.latest)
+        previous = facility.latest(repo, items, now) if rescore is not None else None
+        if rescore is not None and previous is not None:
+            evaluation, sources = rescore(i, previous)
             carried = _jsonable(dict(sources))
         _check_text(problems, "notes", it.notes, MAX_NOTES_LEN)
         if not (0 < len(it.idempotency_key) <= 128):
@@ -415,16 +453,7 @@ def _validate(
         if carried:
             out.measured_from[i] = carried
         facility.submitted += 1
-        if rescore is not None:  # what a later re-audit of the facility in the batch builds on
-            facility.latest = AuditRecord(
-                id=_placeholder(i), facility_id=stored or 0, sequence=facility.submitted,
-                status="submitted", created_at=now, submitted_at=it.submitted_at or now,
-                inspector_name=repo.actor.username,
-                measurements=_jsonable(dict(data["measurements"])), notes=it.notes,
-                verdict=data["verdict"], score=data["score"], n_fail=_n_fail(data),
-                ruleset_id=data["ruleset_id"], ruleset_version=data["ruleset_version"],
-                row_version=1, idempotency_key=it.idempotency_key, source=it.source,
-                is_demo=False, evaluation=data, measured_from=carried)
+        facility.made = (i, data, carried, facility.submitted)  # a later re-audit's base
         tick(k)
     return out
 
