@@ -42,8 +42,9 @@ TABLES = {  # what each path stores, compared column by column (ids are assigned
                   "street_v, street_key, street_name, snap_distance_m, version, is_demo, "
                   "current_verdict, current_submitted_at",
     "audits": "id, facility_id, inspector_name, status, sequence, submitted_at, ruleset_id, "
-              "ruleset_version, measurements, notes, verdict, score, n_fail, evaluation, "
-              "idempotency_key, source, gps_accuracy_m, row_version, is_demo, is_current",
+              "ruleset_version, measurements, measured_from, notes, verdict, score, n_fail, "
+              "evaluation, idempotency_key, source, gps_accuracy_m, row_version, is_demo, "
+              "is_current",
     "findings": "id, audit_id, facility_id, district_code, facility_type, rule_id, status, "
                 "severity, measured_value, measured_text, measured_unit, threshold_text, "
                 "clause, reference, provisional, obligation, ruleset_id, ruleset_version, "
@@ -170,6 +171,11 @@ def test_bulk_stores_what_the_row_path_stores(db: Database, cfg: Settings,
     assert any(f[7] != "None" for f in facilities) and any(f[7] == "None" for f in facilities)
     audits = bulk[1]["audits"]
     assert any(a[4] == "2" for a in audits)  # re-audits numbered after the first
+    # partial re-audits carried values forward from audits of this very import, by their ids
+    carried = [re.findall(r"audit_id.: (-?\d+)", a[9]) for a in audits]
+    in_file = {a[0] for a in audits} - {"1"}  # audit 1: the earlier import's
+    assert any(ids and set(ids) <= in_file for ids in carried)
+    assert all(int(i) > 0 for ids in carried for i in ids)
     assert [a[4] for a in audits if a[1] == "1"] == ["1", "2"]  # the stored facility's too
     assert [a[-1] in ("1", "True") for a in audits if a[1] == "1"] == [False, True]
 

@@ -51,14 +51,14 @@ from audit.inspect import gps_needs_confirmation, snap_location, snap_streets, t
 from audit.io.xlsform import BOOL_NO, BOOL_NOT_CHECKED, BOOL_YES, LOCATION_FIELD, PHOTO_FIELDS
 from audit.model import CONFIRM_KEY, FACILITY_TYPES, schema, suspect_of
 from audit.photos import store_photo_info
-from audit.reaudit import current_state, evaluate_combined
+from audit.reaudit import Combined, FacilityState, current_state, evaluate_combined, state_of
 from audit.scoring import Evaluation, evaluate
 from audit.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     import networkx as nx
 
-    from audit.storage.repository import FacilityRecord, Repository
+    from audit.storage.repository import AuditRecord, FacilityRecord, Repository
 
 Progress = Callable[[int, int], None]
 Method = Literal["bulk", "rows"]
@@ -597,8 +597,8 @@ def _store_bulk(
     index: dict[str, str] | None, network: Any, cfg: Settings, report: ImportReport,
     limits: Limits, progress: Progress,
 ) -> None:
-    """Store ``subs`` in batches; each re-audit between them one by one, in file order, scored
-    on its facility's combined state (docs/SCORING.md §3a) as the row path does."""
+    """Store ``subs`` with batched statements in one pass; each re-audit is scored on its
+    facility's combined state (docs/SCORING.md §3a) as the row path does."""
     from audit.storage.bulk import AuditInput, submit_audits
 
     items = []
@@ -609,38 +609,39 @@ def _store_bulk(
             evaluation=sub.evaluation, idempotency_key=sub.instance_id, name=sub.name,
             address=sub.address, district_code=sub.district_code, notes=sub.notes,
             submitted_at=sub.submitted_at, gps_accuracy_m=sub.accuracy_m, source="odk"))
-    n, pos = len(subs), 0
-    while pos < n:
-        base = pos
 
-        def photos(i: int, base: int = base) -> list[int]:
-            return _store_photos(repo, subs[base + i], archive, index, cfg, report.source,
-                                 limits)
+    def photos(i: int) -> list[int]:
+        return _store_photos(repo, subs[i], archive, index, cfg, report.source, limits)
 
-        def tick(done: int, _total: int, base: int = base) -> None:
-            progress(2 * base + done, 2 * n)
+    def rescore(i: int, latest: AuditRecord) -> tuple[Evaluation, dict[str, Any]]:
+        sub = subs[i]
+        evaluation, combined = _combined(state_of(latest, sub.facility_type), sub, report.source)
+        return evaluation, combined.measured_from
 
-        result = submit_audits(
-            repo, items[base:], radius_m=cfg.duplicate_radius_m,
-            streets=lambda points: snap_streets([p[0] for p in points],
-                                                [p[1] for p in points], network, settings=cfg),
-            photos=photos, progress=tick, stop_at_reaudit=True,
-        )
-        stored = [a for a in result.audit_ids if a is not None]
-        report.imported += len(stored)
-        report.already_imported += result.already_stored
-        report.created_facilities += result.created_facilities
-        report.reaudits += result.reaudits
-        report.photos += result.photos
-        report.audit_ids.extend(stored)
-        if result.stopped_at is None:
-            break
-        i, facility_id = result.stopped_at
-        report.reaudits += 1
-        _store_audit(repo, subs[base + i], repo.get_facility(facility_id), True, archive, index,
-                     cfg, report, limits)
-        pos = base + i + 1
-    progress(2 * n, 2 * n)
+    result = submit_audits(
+        repo, items, radius_m=cfg.duplicate_radius_m,
+        streets=lambda points: snap_streets([p[0] for p in points], [p[1] for p in points],
+                                            network, settings=cfg),
+        photos=photos, progress=progress, rescore=rescore,
+    )
+    stored = [a for a in result.audit_ids if a is not None]
+    report.imported += len(stored)
+    report.already_imported += result.already_stored
+    report.created_facilities += result.created_facilities
+    report.reaudits += result.reaudits
+    report.photos += result.photos
+    report.audit_ids.extend(stored)
+
+
+def _combined(state: FacilityState | None, sub: Submission,
+              source: str) -> tuple[Evaluation, Combined]:
+    """The re-audit ``sub`` scored on the facility's combined state; a problem rejects its row."""
+    try:
+        return evaluate_combined(state, sub.facility_type, sub.measurements)
+    except InputError as exc:
+        raise ImportRejected([RowProblem(sub.row, sub.instance_id, p.field, p.value, p.allowed,
+                                         code=p.code, params=dict(p.params))
+                              for p in exc.problems], source) from None
 
 
 def _store(
@@ -677,12 +678,7 @@ def _store_audit(
     measured_from: dict[str, dict[str, Any]] = {}
     state = current_state(repo, facility.id) if reaudit else None
     if state is not None:  # a re-audit: scored on the combined state (docs/SCORING.md §3a)
-        try:
-            evaluation, combined = evaluate_combined(state, sub.facility_type, sub.measurements)
-        except InputError as exc:
-            raise ImportRejected([RowProblem(sub.row, sub.instance_id, p.field, p.value,
-                                             p.allowed, code=p.code, params=dict(p.params))
-                                  for p in exc.problems], report.source) from None
+        evaluation, combined = _combined(state, sub, report.source)
         measured_from = combined.measured_from
     record = repo.submit_audit(
         facility.id, evaluation, idempotency_key=sub.instance_id, notes=sub.notes,

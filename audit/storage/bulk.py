@@ -7,17 +7,21 @@ row-by-row path would), the same idempotency (a key already stored is skipped), 
 re-audit rule (a facility of the same type within ``radius_m``, nearest first, ties to the older
 facility, including facilities created earlier in the same batch), and the same stored result:
 facility rows, audit rows with their sequence numbers and current-audit marker, one findings row
-per rule, photo links and change-log entries, in the same order. Instead of ~12 statements per
+per rule, photo links and change-log entries, in the same order. A re-audit is scored by the
+caller's ``rescore`` on the facility's latest submitted audit — stored, or made earlier in the
+same batch — so the whole batch, re-audits included, is one pass. Instead of ~12 statements per
 submission it issues a few per batch: one ``SELECT`` of the stored keys, one of the candidate
-facilities, ``INSERT … RETURNING`` of the new facilities and the audits, an executemany
-``UPDATE`` of the facilities, and executemany ``INSERT`` of findings, photo links and the
-change log. Everything runs in the caller's transaction: any failure leaves nothing behind.
+facilities, one of the re-audited facilities' latest audits, ``INSERT … RETURNING`` of the new
+facilities and the audits, executemany ``UPDATE`` of the facilities (and of the re-audits'
+``measured_from`` that name an audit of the batch), and executemany ``INSERT`` of findings,
+photo links and the change log. Everything runs in the caller's transaction: any failure
+leaves nothing behind.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, cast
@@ -93,9 +97,6 @@ class BulkResult:
     reaudits: int = 0
     already_stored: int = 0
     photos: int = 0
-    #: with ``stop_at_reaudit``: (input index, facility id) of the first re-audit, which was not
-    #: stored (nor was anything after it); ``None`` when every input was handled
-    stopped_at: tuple[int, int] | None = None
 
 
 @dataclass
@@ -108,6 +109,49 @@ class _Placement:
     created: list[int] = field(default_factory=list)  # input index that creates each new facility
 
 
+#: ``rescore(i, latest)``: the caller's evaluation of input ``i`` as a re-audit of a facility
+#: whose latest submitted audit is ``latest``, and the ``measured_from`` of the values it carried
+Rescore = Callable[[int, AuditRecord], tuple[EvaluationLike, Mapping[str, Any]]]
+
+
+@dataclass
+class _Checked:
+    """The checked inputs: new facilities' points, evaluations (JSON-safe), carried values'
+    sources (placeholder ids for audits of the batch) and photo ids, by input index."""
+
+    points: dict[int, tuple[float, float]] = field(default_factory=dict)
+    evaluations: dict[int, dict[str, Any]] = field(default_factory=dict)
+    measured_from: dict[int, dict[str, Any]] = field(default_factory=dict)
+    photo_ids: dict[int, list[int]] = field(default_factory=dict)
+
+
+@dataclass
+class _Pending:
+    """A facility the batch writes to, while the inputs are checked in order."""
+
+    submitted: int  # its submitted audits so far: stored ones, then earlier inputs'
+    stored: AuditRecord | None  # its latest stored submitted audit
+    #: the latest earlier input to it: (input index, checked evaluation, measured_from, sequence)
+    made: tuple[int, dict[str, Any], dict[str, Any], int] | None = None
+
+    def latest(self, repo: Repository, items: Sequence[AuditInput],
+               now: datetime) -> AuditRecord | None:
+        """Its latest submitted audit; one made in the batch goes by a placeholder id."""
+        if self.made is None:
+            return self.stored
+        i, data, carried, sequence = self.made
+        it = items[i]
+        return AuditRecord(
+            id=_placeholder(i), facility_id=self.stored.facility_id if self.stored else 0,
+            sequence=sequence, status="submitted", created_at=now,
+            submitted_at=it.submitted_at or now, inspector_name=repo.actor.username,
+            measurements=_jsonable(dict(data["measurements"])), notes=it.notes,
+            verdict=data["verdict"], score=data["score"], n_fail=_n_fail(data),
+            ruleset_id=data["ruleset_id"], ruleset_version=data["ruleset_version"],
+            row_version=1, idempotency_key=it.idempotency_key, source=it.source,
+            is_demo=False, evaluation=data, measured_from=carried)
+
+
 def submit_audits(
     repo: Repository,
     items: Sequence[AuditInput],
@@ -116,45 +160,35 @@ def submit_audits(
     streets: Callable[[Sequence[tuple[float, float]]], Sequence[StreetRef | None]] | None = None,
     photos: Callable[[int], Sequence[int]] | None = None,
     progress: Progress | None = None,
-    stop_at_reaudit: bool = False,
+    rescore: Rescore | None = None,
 ) -> BulkResult:
     """Store ``items`` (in order) as submitted audits; see the module docstring.
 
-    With ``stop_at_reaudit`` the inputs before the first one that re-audits a facility (a stored
-    one, or one an earlier input creates) are stored, and that input is returned in
-    ``BulkResult.stopped_at`` with its facility's id: a re-audit is scored on the facility's
-    combined state (audit.reaudit), which the caller builds from what is stored, then calls
-    again with the inputs after it. Ids, sequences and the change log come out in input order,
-    as one call per input would give them.
+    An input that re-audits a facility (a stored one, or one an earlier input creates) that
+    has a submitted audit is stored with ``rescore(i, latest)``: the caller's evaluation of it
+    on the facility's combined state (audit.reaudit), given the facility's latest submitted
+    audit — stored, or made by an earlier input, whose id is then a negative placeholder that
+    the stored ``measured_from`` gets the real id for. Without ``rescore`` it is stored with its
+    own evaluation. Ids, sequences and the change log come out in input order, as one call per
+    input would give them.
 
     ``streets(points)`` gives the street of each new facility (called once, with the WGS84
     points of the facilities to create, in order); ``photos(i)`` stores the photos of input
-    ``i`` (called for the inputs to store, in order) and returns their ids. ``progress(done,
-    total)`` counts two steps per input to store: its evaluation checked, its rows written.
+    ``i`` (called for the inputs to store, in order, after the input's facility is checked and
+    before its evaluation is, as the row-by-row import does) and returns their ids.
+    ``progress(done, total)`` counts two steps per input to store: its evaluation checked, its
+    rows written.
     """
     n = len(items)
     result = BulkResult(audit_ids=[None] * n)
     stored = _stored_keys(repo, [it.idempotency_key for it in items])
     skipped = [it.idempotency_key in stored for it in items]
     todo = [i for i in range(n) if not skipped[i]]
+    result.already_stored = n - len(todo)
     if not todo:
-        result.already_stored = n
         return result
     require(repo.actor, "audit.submit")
     place = _place(repo, items, skipped, radius_m)
-    first = None
-    if stop_at_reaudit:
-        creators = set(place.created)
-        first = next((i for i in todo if i not in creators), None)
-        if first is not None:  # the facilities it may re-audit are all created before it
-            place.created = [i for i in place.created if i < first]
-            todo = [i for i in todo if i < first]
-            skipped = skipped[:first]
-    result.already_stored = sum(skipped)
-    if not todo:
-        if first is not None:  # no creator before it: it re-audits a stored facility
-            result.stopped_at = (first, _facility_id(place, first, []))
-        return result
     if place.created:
         require(repo.actor, "facility.create")
     steps = 2 * len(todo)  # progress: checking the evaluations, then writing the rows
@@ -163,17 +197,18 @@ def submit_audits(
         if progress is not None:
             progress(done, steps)
 
-    points, evaluations = _validate(items, todo, place, tick)
-    located = list(streets([points[i] for i in place.created])) if streets and place.created \
-        else [None] * len(place.created)
-    photo_ids = {i: list(dict.fromkeys(photos(i))) if photos else [] for i in todo}
-    if any(photo_ids.values()):
-        require(repo.actor, "photo.add")
     now = utcnow()
+    facts = _lock_facilities(repo, sorted({f for i in todo if (f := place.existing[i])}))
+    latest = _latest_audits(repo, sorted(facts)) if rescore is not None else {}
+    checked = _validate(repo, items, todo, place, facts, latest, now, photos, rescore, tick)
+    located = list(streets([checked.points[i] for i in place.created])) \
+        if streets and place.created else [None] * len(place.created)
     log: dict[int, list[dict[str, Any]]] = {i: [] for i in todo}
-    new_ids = _insert_facilities(repo, items, place, points, located, now, log)
+    new_ids = _insert_facilities(repo, items, place, checked.points, located, now, log)
+    for k, fid in zip(place.created, new_ids, strict=True):
+        facts[fid] = {"version": 1, "district": items[k].district_code, "submitted": 0,
+                      "added": 0, "current": [], "when": None, "verdict": None}
     facility_of = {i: _facility_id(place, i, new_ids) for i in todo}
-    facts = _lock_facilities(repo, sorted(set(facility_of.values())))
     last = {facility_of[i]: i for i in todo}  # the last submission of each facility is current
     previous = [aid for f in facts.values() for aid in f["current"]]
     for chunk in _chunks(previous):
@@ -182,7 +217,7 @@ def submit_audits(
         repo.session.execute(sa.update(Audit).where(Audit.id.in_(chunk)).values(is_current=False))
     rows = []
     for i in todo:
-        it, data, fid = items[i], evaluations[i], facility_of[i]
+        it, data, fid = items[i], checked.evaluations[i], facility_of[i]
         facts[fid]["submitted"] += 1
         facts[fid]["added"] += 1
         facts[fid]["when"] = it.submitted_at or now
@@ -196,7 +231,7 @@ def submit_audits(
             "verdict": data["verdict"], "score": data["score"], "n_fail": _n_fail(data),
             "evaluation": data, "idempotency_key": it.idempotency_key, "source": it.source,
             "gps_accuracy_m": it.gps_accuracy_m, "row_version": 1, "is_demo": False,
-            "is_current": last[fid] == i,
+            "is_current": last[fid] == i, "measured_from": checked.measured_from.get(i, {}),
         })
     try:
         audit_ids = list(repo.session.scalars(
@@ -205,10 +240,10 @@ def submit_audits(
         msg = ("some of these submissions were stored by another import at the same moment; "
                "import the file again (submissions already stored are skipped)")
         raise ConflictError(msg) from exc
-    if facts:
-        repo.session.execute(sa.update(Facility), [
-            {"id": fid, "version": f["version"] + f["added"], "current_verdict": f["verdict"],
-             "current_submitted_at": f["when"]} for fid, f in facts.items()])
+    _resolve_placeholders(repo, todo, rows, audit_ids)
+    repo.session.execute(sa.update(Facility), [
+        {"id": fid, "version": f["version"] + f["added"], "current_verdict": f["verdict"],
+         "current_submitted_at": f["when"]} for fid, f in facts.items()])
     findings: list[dict[str, Any]] = []
     links: list[dict[str, Any]] = []
     for done, (i, row, aid) in enumerate(zip(todo, rows, audit_ids, strict=True), start=1):
@@ -218,8 +253,8 @@ def submit_audits(
             finding_row(f, audit_id=aid, facility_id=fid, district_code=facts[fid]["district"],
                         facility_type=items[i].facility_type, ruleset_id=row["ruleset_id"],
                         ruleset_version=row["ruleset_version"], is_current=row["is_current"])
-            for f in evaluations[i]["findings"])
-        for pid in photo_ids[i]:
+            for f in checked.evaluations[i]["findings"])
+        for pid in checked.photo_ids[i]:
             links.append({"audit_id": aid, "photo_id": pid})
             log[i].append(_log_row(repo, "audit", aid, "attach_photo", {"photo_id": pid}, now))
         record = AuditRecord(
@@ -229,24 +264,65 @@ def submit_audits(
             notes=row["notes"], verdict=row["verdict"], score=row["score"],
             n_fail=row["n_fail"], ruleset_id=row["ruleset_id"],
             ruleset_version=row["ruleset_version"], row_version=1,
-            idempotency_key=row["idempotency_key"], source=row["source"], is_demo=False)
+            idempotency_key=row["idempotency_key"], source=row["source"], is_demo=False,
+            measured_from=dict(row["measured_from"]))
         log[i].append(_log_row(repo, "audit", aid, "create", _audit_log_view(record), now))
         if len(findings) >= 20 * CHUNK:
-            repo.session.execute(sa.insert(_FINDINGS), findings)
+            _insert_plain(repo, _FINDINGS, findings)
             findings = []
         tick(len(todo) + done)
-    if findings:
-        repo.session.execute(sa.insert(_FINDINGS), findings)
+    _insert_plain(repo, _FINDINGS, findings)
     if links:
         repo.session.execute(sa.insert(_AUDIT_PHOTOS), links)
     repo.session.execute(sa.insert(_CHANGE_LOG), [r for i in todo for r in log[i]])
     tick(steps)
     result.created_facilities = len(place.created)
     result.reaudits = len(todo) - len(place.created)
-    if first is not None:
-        result.stopped_at = (first, _facility_id(place, first, new_ids))
-    result.photos = sum(len(p) for p in photo_ids.values())
+    result.photos = sum(len(p) for p in checked.photo_ids.values())
     return result
+
+
+def _insert_plain(repo: Repository, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """``INSERT`` rows of plain values (text, numbers, booleans, ``None``; the same keys in
+    every row) with the driver's executemany: SQLAlchemy's per-row parameter processing would
+    cost more than the driver's work on the ~12 findings rows of each audit."""
+    if not rows:
+        return
+    conn = repo.session.connection()
+    style = conn.dialect.paramstyle
+    if style not in ("qmark", "format", "pyformat"):
+        repo.session.execute(sa.insert(table), rows)
+        return
+    cols = list(rows[0])
+    quote = conn.dialect.identifier_preparer.quote
+    marks = ", ".join(["?" if style == "qmark" else "%s"] * len(cols))
+    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in cols)}) "
+           f"VALUES ({marks})")
+    conn.exec_driver_sql(sql, [tuple(r[c] for c in cols) for r in rows])
+
+
+def _placeholder(i: int) -> int:
+    """The id an audit of input ``i`` goes by until it is stored (real ids are positive)."""
+    return -(i + 1)
+
+
+def _resolve_placeholders(
+    repo: Repository, todo: Sequence[int], rows: list[dict[str, Any]], audit_ids: Sequence[int]
+) -> None:
+    """Give the stored ``measured_from`` of re-audits the real ids of the batch's audits their
+    carried values came from (one executemany ``UPDATE`` of the rows that name one)."""
+    real = {_placeholder(i): aid for i, aid in zip(todo, audit_ids, strict=True)}
+    changed = []
+    for row, aid in zip(rows, audit_ids, strict=True):
+        carried = row["measured_from"]
+        if any(src["audit_id"] < 0 for src in carried.values()):
+            row["measured_from"] = {
+                name: {**src, "audit_id": real[src["audit_id"]]} if src["audit_id"] < 0 else src
+                for name, src in carried.items()}
+            changed.append({"b_id": aid, "b_carried": row["measured_from"]})
+    if changed:
+        repo.session.execute(sa.update(_AUDITS).where(_AUDITS.c.id == sa.bindparam("b_id"))
+                             .values(measured_from=sa.bindparam("b_carried")), changed)
 
 
 def _facility_id(place: _Placement, i: int, new_ids: Sequence[int]) -> int:
@@ -318,23 +394,26 @@ def _place(
 
 
 def _validate(
-    items: Sequence[AuditInput], todo: Sequence[int], place: _Placement,
+    repo: Repository, items: Sequence[AuditInput], todo: Sequence[int], place: _Placement,
+    facts: Mapping[int, Mapping[str, Any]], latest: Mapping[int, AuditRecord], now: datetime,
+    photos: Callable[[int], Sequence[int]] | None, rescore: Rescore | None,
     tick: Callable[[int], None],
-) -> tuple[dict[int, tuple[float, float]], dict[int, dict[str, Any]]]:
-    """Checked points and evaluations; the first bad input raises what the row-by-row calls
-    (``create_facility``, then ``submit_audit``) would have raised for it."""
+) -> _Checked:
+    """Checked points, photos and evaluations, input by input in order; the first bad input
+    raises what the row-by-row calls (``create_facility``, the photos, the re-audit's scoring,
+    then ``submit_audit``) would have raised for it."""
     from audit.model import FACILITY_TYPES
 
-    points: dict[int, tuple[float, float]] = {}
-    evaluations: dict[int, dict[str, Any]] = {}
+    out = _Checked()
     created = set(place.created)
     try:  # every new facility's point at once; a bad one is found and worded below
         lons, lats = check_lonlat([items[i].lon for i in place.created],
                                   [items[i].lat for i in place.created], field="location")
-        points = {i: (float(x), float(y))
-                  for i, x, y in zip(place.created, lons.tolist(), lats.tolist(), strict=True)}
+        out.points = {i: (float(x), float(y))
+                      for i, x, y in zip(place.created, lons.tolist(), lats.tolist(), strict=True)}
     except InputError:
-        points = {}
+        out.points = {}
+    pending: dict[tuple[bool, int], _Pending] = {}
     for k, i in enumerate(todo, start=1):
         it = items[i]
         problems: list[Problem] = []
@@ -344,21 +423,39 @@ def _validate(
                                         f"one of {', '.join(FACILITY_TYPES)}"))
             _check_text(problems, "name", it.name, MAX_NAME_LEN)
             _check_text(problems, "address", it.address, MAX_ADDRESS_LEN)
-            if i not in points:
+            if i not in out.points:
                 try:
-                    points[i] = check_point(it.lon, it.lat)
+                    out.points[i] = check_point(it.lon, it.lat)
                 except InputError as exc:
                     problems.extend(exc.problems)
             if problems:
                 raise InputError(problems, "facility")
+        stored = place.existing[i]
+        key = (True, stored) if stored is not None else (False, cast(int, place.new[i]))
+        facility = pending.get(key)
+        if facility is None:
+            facility = pending[key] = _Pending(facts[stored]["submitted"], latest.get(stored)) \
+                if stored is not None else _Pending(0, None)
+        out.photo_ids[i] = list(dict.fromkeys(photos(i))) if photos else []
+        if out.photo_ids[i]:
+            require(repo.actor, "photo.add")
+        evaluation, carried = it.evaluation, {}
+        previous = facility.latest(repo, items, now) if rescore is not None else None
+        if rescore is not None and previous is not None:
+            evaluation, sources = rescore(i, previous)
+            carried = _jsonable(dict(sources))
         _check_text(problems, "notes", it.notes, MAX_NOTES_LEN)
         if not (0 < len(it.idempotency_key) <= 128):
             problems.append(Problem("idempotency_key", it.idempotency_key, "1 to 128 characters"))
         if problems:
             raise InputError(problems, "audit")
-        evaluations[i] = _checked_evaluation(it.evaluation, it.facility_type)
+        data = out.evaluations[i] = _checked_evaluation(evaluation, it.facility_type, carried)
+        if carried:
+            out.measured_from[i] = carried
+        facility.submitted += 1
+        facility.made = (i, data, carried, facility.submitted)  # a later re-audit's base
         tick(k)
-    return points, evaluations
+    return out
 
 
 def _insert_facilities(
@@ -394,6 +491,19 @@ def _insert_facilities(
         view = {f.name: getattr(record, f.name) for f in fields(record)}  # asdict, shallow
         log[i].append(_log_row(repo, "facility", fid, "create", view, now))
     return ids
+
+
+def _latest_audits(repo: Repository, ids: Sequence[int]) -> dict[int, AuditRecord]:
+    """The latest submitted audit of each facility that has one (as
+    :meth:`Repository.latest_audit`: highest sequence, then highest id)."""
+    found: dict[int, AuditRecord] = {}
+    for chunk in _chunks(ids):
+        stmt = sa.select(Audit).where(Audit.facility_id.in_(chunk), Audit.status == "submitted") \
+            .order_by(Audit.facility_id, Audit.sequence.desc(), Audit.id.desc())
+        for row in repo.session.scalars(stmt):
+            if row.facility_id not in found:
+                found[row.facility_id] = AuditRecord.of(row)
+    return found
 
 
 def _lock_facilities(repo: Repository, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
