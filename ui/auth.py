@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import time
 from typing import Any
 
@@ -186,11 +185,11 @@ def sign_in_form() -> None:
     try:
         sign_in(username, password)
     except AuthenticationFailed as exc:
-        if exc.reason == "locked" and exc.locked_until is not None:
-            st.error(t("auth.error.locked", until=local_clock(exc.locked_until)))
-        else:  # the throttle's window slides: at most that long after the last refusal
-            minutes = max(1, math.ceil(get_settings().login_lockout_s / 60))
-            st.error(t(f"auth.error.{exc.reason}", minutes=minutes))
+        if exc.reason in ("locked", "throttled") and exc.locked_until is not None:
+            # when the account or this device may try again, in Beijing time to the minute
+            st.error(t(f"auth.error.{exc.reason}", until=local_clock(exc.locked_until)))
+        else:
+            st.error(t(f"auth.error.{exc.reason}"))
         return
     except AuditError as exc:
         log_error(exc)
