@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import time
 from typing import Any
 
@@ -187,7 +188,9 @@ def sign_in_form() -> None:
     except AuthenticationFailed as exc:
         if exc.reason in ("locked", "throttled") and exc.locked_until is not None:
             # when the account or this device may try again, in Beijing time to the minute
-            st.error(t(f"auth.error.{exc.reason}", until=local_clock(exc.locked_until)))
+            minutes = max(1, math.ceil(get_settings().login_lockout_s / 60))
+            st.error(t(f"auth.error.{exc.reason}", until=local_clock(exc.locked_until),
+                       minutes=minutes))
         else:
             st.error(t(f"auth.error.{exc.reason}"))
         return
