@@ -58,27 +58,32 @@ class Limits:
                    "BACKUP_MAX_EXPANDED_BYTES")
 
 
-def _refuse(field: str, value: str, allowed: str) -> InputError:
-    return InputError(Problem(field, value, allowed), "archive")
+def _refuse(field: str, value: str, allowed: str, code: str,
+            **params: str | int) -> InputError:
+    """The refusal: ``allowed`` for the log and the CLI, ``code`` and ``params`` (limits only,
+    never a name from inside the archive) for the sentence a page shows."""
+    return InputError(Problem(field, value, allowed, code=code, params=params), "archive")
 
 
 def _check_entry_count(field: str, n: int, limits: Limits) -> None:
     if n > limits.max_entries:
         raise _refuse(field, f"{n} entries",
-                      f"at most {limits.max_entries} entries (ARCHIVE_MAX_ENTRIES)")
+                      f"at most {limits.max_entries} entries (ARCHIVE_MAX_ENTRIES)",
+                      "archive_entries", max=limits.max_entries)
 
 
 def _check_ratio(field: str, name: str, expanded: int, compressed: int, limits: Limits) -> None:
     if expanded > RATIO_FLOOR and expanded > limits.max_ratio * max(compressed, 1):
         raise _refuse(field, f"{name}: {_mb(expanded)} from {_mb(compressed)} compressed",
                       f"an entry expanding at most {limits.max_ratio:g} times "
-                      "(ARCHIVE_MAX_RATIO)")
+                      "(ARCHIVE_MAX_RATIO)", "archive_ratio", max=f"{limits.max_ratio:g}")
 
 
 def _check_total(field: str, total: int, limits: Limits) -> None:
     if total > limits.max_total:
         raise _refuse(field, f"expands to more than {_mb(total)}",
-                      f"at most {_mb(limits.max_total)} uncompressed ({limits.total_setting})")
+                      f"at most {_mb(limits.max_total)} uncompressed ({limits.total_setting})",
+                      "archive_total", max=_mb(limits.max_total))
 
 
 # ---------------------------------------------------------------------------- zip
@@ -87,7 +92,8 @@ def open_zip(path: Path | str, limits: Limits, field: str = "attachments") -> zi
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise _refuse(field, Path(path).name, f"a readable .zip file ({exc})") from None
+        raise _refuse(field, Path(path).name, f"a readable .zip file ({exc})",
+                      "archive_unreadable") from None
     try:
         infos = archive.infolist()
         _check_entry_count(field, len(infos), limits)
@@ -120,12 +126,13 @@ class _BoundedEntry(io.RawIOBase):
         try:
             data = self._inner.read(min(len(buffer), CHUNK))
         except (zipfile.BadZipFile, OSError, EOFError) as exc:
-            raise _refuse(self._field, self._info.filename, f"an intact zip entry ({exc})") \
-                from None
+            raise _refuse(self._field, self._info.filename, f"an intact zip entry ({exc})",
+                          "archive_entry") from None
         self._done += len(data)
         if self._done > self._info.file_size:
             raise _refuse(self._field, f"{self._info.filename}: more than {_mb(self._done)}",
-                          f"no more than its declared {_mb(self._info.file_size)}")
+                          f"no more than its declared {_mb(self._info.file_size)}",
+                          "archive_entry")
         _check_ratio(self._field, self._info.filename, self._done, self._info.compress_size,
                      self._limits)
         buffer[: len(data)] = data
@@ -152,7 +159,8 @@ def read_zip_entry(archive: zipfile.ZipFile, name: str, limit: int, limits: Limi
         while chunk := stream.read(CHUNK):
             out += chunk
             if len(out) > limit:
-                raise _refuse(field, f"{name}: more than {_mb(limit)}", f"at most {_mb(limit)}")
+                raise _refuse(field, f"{name}: more than {_mb(limit)}", f"at most {_mb(limit)}",
+                              "archive_entry_size", max=_mb(limit))
     return bytes(out)
 
 
@@ -178,7 +186,7 @@ def check_tar(path: Path, limits: Limits, field: str = "archive") -> list[tarfil
                 _check_ratio(field, path.name, total, compressed, limits)
     except (tarfile.TarError, OSError, EOFError) as exc:
         allowed = f"a backup made by `python -m audit backup` ({exc})"
-        raise _refuse(field, path.name, allowed) from None
+        raise _refuse(field, path.name, allowed, "archive_unreadable") from None
     return members
 
 

@@ -55,7 +55,8 @@ class AuthenticationFailed(AuditError):
     """Sign-in refused. ``reason`` is ``bad_credentials``, ``locked`` or ``disabled``.
 
     The message never says whether the username exists (``bad_credentials`` covers both).
-    ``locked_until`` is set when the account is locked.
+    ``locked_until`` is set when the account is locked, and for ``throttled``, when the client
+    may try again.
     """
 
     def __init__(self, reason: FailureReason, locked_until: datetime | None = None) -> None:
@@ -67,7 +68,8 @@ class AuthenticationFailed(AuditError):
             + (f" until {locked_until:%Y-%m-%d %H:%M} UTC" if locked_until else "")
             + "; wait or ask an admin to unlock it",
             "disabled": "account disabled; ask an admin",
-            "throttled": "too many failed sign-ins from this device; wait and try again later",
+            "throttled": "too many failed sign-ins from this device; try again"
+            + (f" after {locked_until:%Y-%m-%d %H:%M} UTC" if locked_until else " later"),
             "demo_account": "demo accounts cannot sign in when DEMO_MODE is off; "
             "an admin should remove them",
         }
@@ -406,13 +408,16 @@ def authenticate(
     failure: AuthenticationFailed | None = None
     actor: Actor | None = None
     since = moment - timedelta(seconds=cfg.login_lockout_s)
-    throttled = bool(client_key) and (
-        repo.users.failures_since(client_key, since) >= cfg.login_client_max_failures
-    )
+    # the throttle holds while the window holds max failures; a throttled try is not recorded,
+    # so it lifts once the oldest failure that still counts leaves the window
+    recent = repo.users.failure_times_since(client_key, since) if client_key else []
+    throttled = len(recent) >= cfg.login_client_max_failures
     row = repo.users.by_name(name) if name and not throttled else None
     if throttled:
         _verify(_DUMMY_HASH, password)
-        failure = AuthenticationFailed("throttled")
+        lifts = recent[len(recent) - cfg.login_client_max_failures] + timedelta(
+            seconds=cfg.login_lockout_s)
+        failure = AuthenticationFailed("throttled", lifts)
     elif row is None:
         _verify(_DUMMY_HASH, password)
         failure = AuthenticationFailed("bad_credentials")

@@ -131,8 +131,12 @@ def _open_checked(raw: bytes, name: str, max_pixels: int) -> Image.Image:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(raw))
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning,
-            OSError, ValueError, SyntaxError):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # a real image, only too many pixels for Pillow's own guard (which checks the header
+        # before the app's limit can): say so, not "not an image"
+        raise _too_many_pixels(name, f"more than {Image.MAX_IMAGE_PIXELS:,} pixels",
+                               max_pixels) from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise InputError(
             Problem(name, "content is not an image", ACCEPTED_TEXT + " (the real content "
                     "is checked, not the file name)", code="photo_format"), "photo"
@@ -142,13 +146,16 @@ def _open_checked(raw: bytes, name: str, max_pixels: int) -> Image.Image:
                          "photo")
     width, height = image.size
     if width * height > max_pixels:
-        raise InputError(
-            Problem(name, f"{width} × {height} pixels",
-                    f"at most {max_pixels:,} pixels (larger images are refused as a "
-                    "decompression-bomb guard)", code="photo_pixels",
-                    params={"max": f"{max_pixels / 1e6:g}"}), "photo",
-        )
+        raise _too_many_pixels(name, f"{width} × {height} pixels", max_pixels)
     return image
+
+
+def _too_many_pixels(name: str, value: str, max_pixels: int) -> InputError:
+    return InputError(
+        Problem(name, value, f"at most {max_pixels:,} pixels (larger images are refused as a "
+                "decompression-bomb guard)", code="photo_pixels",
+                params={"max": f"{max_pixels / 1e6:g}"}), "photo",
+    )
 
 
 def _decode(image: Image.Image, name: str) -> Image.Image:

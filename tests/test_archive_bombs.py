@@ -174,3 +174,33 @@ def test_tar_bomb_refused_while_streaming(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="BACKUP_MAX_EXPANDED_BYTES"):
         check_tar(bomb, Limits.backup(Settings(data_dir=tmp_path, archive_max_ratio=10_000,
                                                backup_max_expanded_bytes=1024 * 1024)))
+
+
+@pytest.mark.parametrize("lang", ["zh-Hans", "en"])
+def test_a_refused_zip_reads_as_a_sentence_for_a_person(tmp_path: Path, lang: str) -> None:
+    """The ODK page showed "“this entry” is wrong" for a zip bomb (security walk, issue 16):
+    each refusal names the photo zip and the limit, in the person's language."""
+    from ui.errors import error_lines
+
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("media/<b>ramp</b>.jpg", bytes(2 * 1024 * 1024))  # ~2 kB compressed
+    many = tmp_path / "many.zip"
+    with zipfile.ZipFile(many, "w") as z:
+        for i in range(3):
+            z.writestr(f"{i}.jpg", b"")
+    junk = tmp_path / "junk.zip"
+    junk.write_bytes(b"%PDF-1.4 not a zip")
+    cfg = Settings(data_dir=tmp_path, archive_max_entries=2)
+    expected = {"zh-Hans": {bomb: ("照片压缩包", "100 倍", "压缩炸弹"),
+                            many: ("照片压缩包", "最多 2 个"),
+                            junk: ("照片压缩包", "无法读取")},
+                "en": {bomb: ("Photo zip", "100 times", "zip bomb"),
+                       many: ("Photo zip", "at most 2"),
+                       junk: ("Photo zip", "cannot be read")}}[lang]
+    for path, words in expected.items():
+        with pytest.raises(InputError) as info:
+            open_zip(path, Limits.upload(cfg))
+        (line,) = error_lines(info.value, lang)
+        assert all(w in line for w in words), line
+        assert "ramp" not in line and "ARCHIVE" not in line and str(tmp_path) not in line

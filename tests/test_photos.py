@@ -149,6 +149,21 @@ def test_decompression_bomb_rejected_from_header(sqlite_db: Database, tmp_path: 
     assert _rows(sqlite_db) == 0
 
 
+def test_image_past_pillows_own_guard_is_named_a_pixel_problem(sqlite_db: Database,
+                                                               tmp_path: Path) -> None:
+    """A real PNG with more pixels than Pillow's guard (which trips before the app's own limit
+    is checked) is refused as too many pixels, not as "not an image" (security walk, issue 16)."""
+    side = int((Image.MAX_IMAGE_PIXELS or 89_478_485) ** 0.5) + 100
+    out = io.BytesIO()
+    Image.new("1", (side, side)).save(out, format="PNG")  # ~12 kB on disk
+    with pytest.raises(InputError) as info:
+        store_photo(sqlite_db, SYSTEM, out.getvalue(), settings=Settings(data_dir=tmp_path))
+    problem = info.value.problems[0]
+    assert problem.code == "photo_pixels", problem
+    assert "pixels" in str(problem.value) and problem.params == {"max": "60"}
+    assert _rows(sqlite_db) == 0
+
+
 def test_disk_failure_leaves_no_row(sqlite_db: Database, tmp_path: Path) -> None:
     blocker = tmp_path / "data" / "photos"
     blocker.parent.mkdir()

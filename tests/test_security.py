@@ -497,6 +497,33 @@ def test_one_client_cannot_lock_out_an_account(db: Database, tmp_path: Path) -> 
     assert ok.actor is not None
 
 
+def test_a_throttled_client_is_told_when_it_may_try_again(db: Database, tmp_path: Path) -> None:
+    """The throttle's refusal carries the moment it lifts (the oldest failure still counted
+    plus the window), so the page can say when, in Beijing time to the minute (issue 16 walk)."""
+    from datetime import UTC, datetime, timedelta
+
+    cfg = Settings(data_dir=tmp_path, login_max_failures=5, login_client_max_failures=3,
+                   login_lockout_s=900)
+    start = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+    with db.unit_of_work(SYSTEM, write=True) as repo:
+        auth.create_user(repo, "city-clerk", PW, "bureau")
+    for minute in (0, 4, 9):  # three refusals, the first at 03:00 UTC
+        with db.unit_of_work(SYSTEM, write=True) as repo:
+            auth.authenticate(repo, "city-clerk", "nope-nope", settings=cfg, client_key="kiosk",
+                              now=start + timedelta(minutes=minute))
+    for minute in (10, 14):  # throttled tries are not counted: the time stays put
+        with db.unit_of_work(SYSTEM, write=True) as repo:
+            refused = auth.authenticate(repo, "city-clerk", PW, settings=cfg, client_key="kiosk",
+                                        now=start + timedelta(minutes=minute))
+        assert refused.failure is not None and refused.failure.reason == "throttled"
+        assert refused.failure.locked_until == start + timedelta(minutes=15)
+        assert "after 2026-12-01 03:15 UTC" in str(refused.failure)
+    with db.unit_of_work(SYSTEM, write=True) as repo:  # the first refusal left the window
+        ok = auth.authenticate(repo, "city-clerk", PW, settings=cfg, client_key="kiosk",
+                               now=start + timedelta(minutes=15, seconds=1))
+    assert ok.actor is not None
+
+
 def test_public_facility_detail_names_no_staff_account(sqlite_db: Database) -> None:
     inspector = Actor(None, "zhang.inspector", "inspector")
     with sqlite_db.unit_of_work(inspector, write=True) as repo:

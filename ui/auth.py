@@ -186,11 +186,13 @@ def sign_in_form() -> None:
     try:
         sign_in(username, password)
     except AuthenticationFailed as exc:
-        if exc.reason == "locked" and exc.locked_until is not None:
-            st.error(t("auth.error.locked", until=local_clock(exc.locked_until)))
-        else:  # the throttle's window slides: at most that long after the last refusal
+        if exc.reason in ("locked", "throttled") and exc.locked_until is not None:
+            # when the account or this device may try again, in Beijing time to the minute
             minutes = max(1, math.ceil(get_settings().login_lockout_s / 60))
-            st.error(t(f"auth.error.{exc.reason}", minutes=minutes))
+            st.error(t(f"auth.error.{exc.reason}", until=local_clock(exc.locked_until),
+                       minutes=minutes))
+        else:
+            st.error(t(f"auth.error.{exc.reason}"))
         return
     except AuditError as exc:
         log_error(exc)

@@ -38,15 +38,27 @@ EXACT: dict[str, str] = {
     "Remove file": "words.chrome.remove_file",
     "Press Enter to submit form": "words.chrome.enter",
     "Press Enter to apply": "words.chrome.enter",
+    "Add files": "words.chrome.add_files",
+    "Error:": "words.chrome.error",
 }
 #: Streamlit's texts with a variable part: (JavaScript regex source, catalogue key with {0}).
 PATTERNS: tuple[tuple[str, str], ...] = (
     (r"^Help for (.+)$", "words.chrome.help_for"),
     (r"^(?:Limit )?(\S+) per file(.*)$", "words.chrome.limit"),
+    # a file the uploader refused in the browser (it never reaches the app): the reason, made
+    # visible below the file's name by the style rule, in the person's language
+    (r"^(?:Error: )?File must be (\S+) or smaller\.$", "words.chrome.file_too_big"),
+    (r"^(?:Error: )?(\S+) files are not allowed\.$", "words.chrome.file_type"),
+    (r"^Remove (.+)$", "words.chrome.remove_named"),
 )
 
 _SCRIPT = """
-<style>[data-testid="InputInstructions"]{display:none !important}</style>
+<style>[data-testid="InputInstructions"]{display:none !important}
+[data-testid="stFileChip"]{flex-wrap:wrap}
+[data-testid="stFileChip"] [role="alert"]{position:static !important;width:100% !important;
+height:auto !important;clip:auto !important;clip-path:none !important;overflow:visible !important;
+white-space:normal !important;margin:0.25rem 0 0 0 !important;color:#a4001a;font-size:0.875rem}
+</style>
 <script>
 (() => {
   const words = __WORDS__;

@@ -24,12 +24,13 @@ class UserStore:
         """Record a refused sign-in from a client."""
         self.session.add(SignInFailure(client_key=client_key, at=at))
 
-    def failures_since(self, client_key: str, since: datetime) -> int:
-        """Refused sign-ins from ``client_key`` at or after ``since``."""
-        return int(self.session.scalar(
-            sa.select(sa.func.count()).select_from(SignInFailure).where(
+    def failure_times_since(self, client_key: str, since: datetime) -> list[datetime]:
+        """When ``client_key``'s refused sign-ins at or after ``since`` happened, oldest first."""
+        return list(self.session.scalars(
+            sa.select(SignInFailure.at).where(
                 SignInFailure.client_key == client_key, SignInFailure.at >= since)
-        ) or 0)
+            .order_by(SignInFailure.at)
+        ))
 
     def by_id(self, user_id: int) -> User | None:
         """The account with this id, or ``None``."""
