@@ -218,7 +218,7 @@ def render() -> None:
             choropleth = rankings_choropleth_layer(ranking["table"], districts, lang)
             choropleth.show = True  # the user asked for it with the toggle
     work_orders, _ = _optional(cache.work_order_flags)
-    attribution, _ = _optional(cache.boundary_attribution)
+    attribution, _ = _optional(cache.boundary_attribution, lang)
 
     st.markdown(
         t(
