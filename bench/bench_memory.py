@@ -152,6 +152,20 @@ def _compact(env: dict[str, str]) -> None:
                    check=True, capture_output=True)
 
 
+def _time_to_drawn(page: Any, url: str, drawn: tuple[str, ...] | None, timeout_ms: int) -> float:
+    """Seconds from ``goto`` to ``drawn`` attached in the map iframe, or (``None``) to the
+    page's first heading."""
+    t0 = time.perf_counter()
+    page.goto(url, timeout=timeout_ms)
+    if drawn:
+        frame = page.frame_locator(MAP_IFRAME)
+        for selector in drawn:
+            frame.locator(selector).first.wait_for(state="attached", timeout=timeout_ms)
+    else:
+        page.locator("h1").first.wait_for(timeout=timeout_ms)
+    return time.perf_counter() - t0
+
+
 def _measure(args: list[str], env: dict[str, str], log: Path, browser: bool,
              drawn: tuple[str, ...] | None) -> tuple[int, float | None]:
     """Peak RSS (bytes) of the server and its children while its page is opened once in
@@ -169,15 +183,7 @@ def _measure(args: list[str], env: dict[str, str], log: Path, browser: bool,
         chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = chromium.new_page(viewport={"width": 1280, "height": 900})
         with _streamlit(args, env, log) as (url, pid), PeakRSS(pid) as peak:
-            t0 = time.perf_counter()
-            page.goto(url, timeout=timeout_ms)
-            if drawn:
-                frame = page.frame_locator(MAP_IFRAME)
-                for selector in drawn:
-                    frame.locator(selector).first.wait_for(state="attached", timeout=timeout_ms)
-            else:
-                page.locator("h1").first.wait_for(timeout=timeout_ms)
-            seconds = time.perf_counter() - t0
+            seconds = _time_to_drawn(page, url, drawn, timeout_ms)
             page.wait_for_timeout(3000)  # let the script run finish its last reruns
         chromium.close()
     return peak.peak, seconds
@@ -198,16 +204,9 @@ def _warm_visits(args: list[str], env: dict[str, str], log: Path,
         for i in range(visits + 1):
             context = chromium.new_context(viewport={"width": 1280, "height": 900})
             page = context.new_page()
-            t0 = time.perf_counter()
-            page.goto(url, timeout=timeout_ms)
-            if drawn:
-                frame = page.frame_locator(MAP_IFRAME)
-                for selector in drawn:
-                    frame.locator(selector).first.wait_for(state="attached", timeout=timeout_ms)
-            else:
-                page.locator("h1").first.wait_for(timeout=timeout_ms)
+            took = _time_to_drawn(page, url, drawn, timeout_ms)
             if i:
-                seconds.append(time.perf_counter() - t0)
+                seconds.append(took)
             page.wait_for_timeout(1500)  # the visit's last reruns end before the next visit
             context.close()
         chromium.close()

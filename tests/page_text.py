@@ -61,9 +61,10 @@ CHINESE = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff01-\uff60]+")
 ALLOWED_CHINESE: tuple[str, ...] = ("演示数据（合成）", "语言", "中文", "高德地图", "天地图")
 
 
-#: Allowed: a data file's name (not its path) and a WGS84 coordinate pair "lon, lat".
+#: Allowed: a data file's name (not its path) and a WGS84 coordinate pair "lon, lat" (also
+#: "longitude lon, latitude lat").
 _FILE_NAME = re.compile(r"(?<![/\w])[\w-]+\.(?:csv|toml|xlsx|gpkg|geojson|json|zip|tar\.gz)\b")
-_LONLAT = re.compile(r"\b1[01]\d\.\d+\s*[,，]\s*[12]\d\.\d+\b")
+_LONLAT = re.compile(r"\b1[01]\d\.\d+\s*[,，]\s*(?:latitude\s+|纬度\s*)?[12]\d\.\d+\b")
 
 
 def offences(text: str, lang: str = "zh-Hans") -> list[str]:

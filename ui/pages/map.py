@@ -253,6 +253,11 @@ def render() -> None:
             key="facility_map",
             height=MAP_HEIGHT_PX,
             use_container_width=True,
+            # the map is rendered once, not twice: with render=True streamlit-folium renders the
+            # whole figure and then the map again, for the same component arguments (each render
+            # compiles the network's and the labels' scripts as templates; tests/
+            # test_app_map_layers.py checks the arguments are the same)
+            render=False,
             returned_objects=["last_object_clicked_tooltip", "last_object_clicked_count"],
         )
     moved = _take_click(result)
