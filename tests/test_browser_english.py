@@ -20,6 +20,7 @@ from browser_support import VIEWPORTS, map_frame, open_page
 from page_text import text_offences
 from test_browser_words import _TEXTS_JS
 
+from audit.reports import category_label
 from ui.chrome import RECEIPT_ID
 from ui.i18n import translate
 
@@ -196,7 +197,7 @@ def test_english_resident_on_a_phone(chromium_browser: Any, app_url: str,
         street.first.wait_for(timeout=TIMEOUT_MS)
         assert _offences(pg, seeded_data_dir, frame=map_frame(pg, TIMEOUT_MS)) == []
 
-        pg.locator('[data-testid="stMain"] [data-testid="stRadio"] label').first.click()
+        pg.get_by_text(category_label("tactile_blocked", "en"), exact=True).click()
         _idle(pg)
         where = pg.get_by_role("textbox", name=re.compile(r"^Location"))
         where.fill("By the Demo Rd crossing")
