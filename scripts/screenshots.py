@@ -100,15 +100,21 @@ def _app(data_dir: Path) -> Iterator[str]:
         log.close()
 
 
+#: Streamlit is idle: no status widget, no element faded from the last run, and no skeleton (the
+#: grey placeholder drawn where an element of a running script has not arrived yet: the route
+#: page's form fields were photographed as skeletons while its first run was finishing).
+IDLE_JS = ("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+           " && !document.querySelector('[data-stale=\"true\"]')"
+           " && !document.querySelector('[data-testid=\"stSkeleton\"]')")
+
+
 def _settle(page: Any, selector: str) -> None:
     page.wait_for_selector(selector, state="attached", timeout=120_000)
     page.wait_for_load_state("networkidle", timeout=120_000)
     # Streamlit reruns after the first paint (session state, components): wait until it is idle
     for _ in range(2):  # twice: a component's first value can start one more rerun
         page.wait_for_timeout(1500)
-        page.wait_for_function(
-            "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-            " && !document.querySelector('[data-stale=\"true\"]')", timeout=120_000)
+        page.wait_for_function(IDLE_JS, timeout=120_000)
 
 
 def _sign_in(page: Any, url: str, role: str) -> None:

@@ -7,6 +7,11 @@ show. "Developer text" means: an ``=`` between words, a snake_case or dotted ide
 literal (``None``, ``True``, ``nan``, ``'quoted'``), or a run of three or more Latin words that
 is not an allowed proper name (GB 55019, OSM, Excel, CSV ... and the bilingual labels the app
 shows on purpose, such as the synthetic-data banner).
+
+The same checks serve an English page (``lang="en"``): there English sentences are the point,
+and any Chinese character outside the allowed proper names (the language switch's 中文, the
+bilingual banner, data sources' names, and the data values the caller passes) is an offence; of
+the internal codes only the snake_case ones are checked (``done`` or ``new`` are English words).
 """
 
 from __future__ import annotations
@@ -49,24 +54,50 @@ PATTERNS: dict[str, re.Pattern[str]] = {
     "server path": re.compile(r"(?<![\w.])/(?:srv|home|tmp|work|var|usr|opt|root)/"),
     "English sentence": re.compile(r"[A-Za-z]{2,}(?:[ ,:;'()-]+[A-Za-z]{2,}){2,}"),
 }
+#: Chinese text (Han characters and CJK/full-width punctuation), an offence on an English page.
+CHINESE = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff01-\uff60]+")
+#: Chinese an English page shows on purpose: the language switch and its bilingual label, the
+#: bilingual synthetic-data banner, and the names of data sources in their attributions.
+ALLOWED_CHINESE: tuple[str, ...] = ("演示数据（合成）", "语言", "中文", "高德地图", "天地图")
 
 
-#: Allowed: a data file's name (not its path) and a WGS84 coordinate pair "lon, lat".
+#: Allowed: a data file's name (not its path) and a WGS84 coordinate pair "lon, lat" (also
+#: "longitude lon, latitude lat").
 _FILE_NAME = re.compile(r"(?<![/\w])[\w-]+\.(?:csv|toml|xlsx|gpkg|geojson|json|zip|tar\.gz)\b")
-_LONLAT = re.compile(r"\b1[01]\d\.\d+\s*[,，]\s*[12]\d\.\d+\b")
+_LONLAT = re.compile(r"\b1[01]\d\.\d+\s*[,，]\s*(?:latitude\s+|纬度\s*)?[12]\d\.\d+\b")
 
 
-def offences(text: str) -> list[str]:
-    """What in ``text`` a person on a Chinese page must not see (empty when none)."""
+def offences(text: str, lang: str = "zh-Hans") -> list[str]:
+    """What in ``text`` a person on a page in ``lang`` (zh-Hans or en) must not see (empty when
+    none)."""
     found: list[str] = []
     cleaned = _LONLAT.sub(" ", _FILE_NAME.sub(" ", text))
-    for phrase in ALLOWED_PHRASES:
+    english = lang == "en"
+    for phrase in (*ALLOWED_PHRASES, *(ALLOWED_CHINESE if english else ())):
         cleaned = cleaned.replace(phrase, " ")
-    for name, pattern in PATTERNS.items():
+    patterns = dict(PATTERNS)
+    if english:
+        del patterns["English sentence"]
+        patterns["Chinese text"] = CHINESE
+    for name, pattern in patterns.items():
         found += [f"{name}: {m.group(0)!r} in {text[:120]!r}" for m in pattern.finditer(cleaned)]
     for word in re.findall(r"[A-Za-z_]+", cleaned):
-        if word in _CODES:
+        if word in _CODES and not (english and "_" not in word):
             found.append(f"internal code: {word!r} in {text[:120]!r}")
+    return found
+
+
+def text_offences(texts: Iterable[str], lang: str = "zh-Hans",
+                  data: Iterable[str] = ()) -> list[str]:
+    """Every offence in ``texts``; ``data`` are values people typed or named (facility names,
+    addresses, report texts), shown as they are and so taken out of each text first."""
+    values = sorted({d for d in data if d and len(d) > 3}, key=len, reverse=True)
+    found: list[str] = []
+    for text in texts:
+        for value in values:
+            if value in text:
+                text = text.replace(value, " ")
+        found += offences(text, lang)
     return found
 
 
@@ -149,11 +180,4 @@ def page_texts(at: Any) -> list[str]:
 def page_offences(at: Any, data: Iterable[str] = ()) -> list[str]:
     """Every offence on the page; ``data`` are values people typed (facility names, addresses,
     report texts), shown as they are and so taken out of each text first."""
-    values = sorted({d for d in data if d and len(d) > 3}, key=len, reverse=True)
-    found: list[str] = []
-    for text in page_texts(at):
-        for value in values:
-            if value in text:
-                text = text.replace(value, " ")
-        found += offences(text)
-    return found
+    return text_offences(page_texts(at), "zh-Hans", data)

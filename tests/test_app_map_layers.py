@@ -264,3 +264,52 @@ def test_map_html_marks_facilities_with_open_orders(data_dir: Path,
     st.cache_data.clear()
     st.cache_resource.clear()
     get_settings.cache_clear()
+
+
+def test_line_layers_give_their_bounds_without_walking_their_coordinates(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The network and district layers know their bounds (streamlit-folium asks for the map's
+    bounds on every rerun; folium would walk every coordinate in Python): the same bounds as
+    folium computes, and folium's coordinate walk is never called."""
+    from ui.map.network import network_layer
+
+    edges = gpd.GeoDataFrame(
+        {"highway": ["residential", "primary"]},
+        geometry=[LineString([(111.90, 21.80), (111.95, 21.83)]),
+                  LineString([(111.95, 21.83), (112.01, 21.79)])], crs=4326)
+    layer = network_layer(edges)
+    assert layer.bounds == pytest.approx((111.90, 21.79, 112.01, 21.83))
+    first = build_map(_facilities(), lang="en", network_edges=layer, network_label="n")
+    expected = first.get_bounds()
+
+    def walked(*_a: object, **_k: object) -> object:
+        raise AssertionError("folium walked the coordinates")
+
+    monkeypatch.setattr(folium.features, "get_bounds", walked)
+    again = build_map(_facilities(), lang="en", network_edges=layer, network_label="n")
+    assert again.get_bounds() == expected
+
+
+def test_the_map_rendered_once_gives_streamlit_folium_the_same_arguments(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The landing map passes ``render=False`` to st_folium (one render instead of two): the
+    component gets exactly the same script, header, HTML and asset links as with the default."""
+    import streamlit_folium
+
+    import geodata
+    from ui.map.network import network_layer
+
+    edges = gpd.GeoDataFrame(geometry=[LineString([(111.90, 21.80), (111.95, 21.83)])],
+                             crs=4326)
+    got: list[dict[str, object]] = []
+    monkeypatch.setattr(streamlit_folium, "_component_func",
+                        lambda **kw: got.append(kw))
+    for render in (True, False):
+        fmap = build_map(_facilities(), lang="en", districts=geodata.load_districts(),
+                         network_edges=network_layer(edges), network_label="n",
+                         labels={"districts": [["Jiangcheng", 21.86, 111.95]]})
+        streamlit_folium.st_folium(fmap, key="m", render=render, returned_objects=[])
+    assert len(got) == 2
+    for name in ("script", "header", "html", "css_links", "js_links"):
+        assert got[0][name] == got[1][name], name
+    assert "Jiangcheng" in str(got[1]["script"])

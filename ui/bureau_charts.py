@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+from functools import partial
 from typing import Any
 
 import altair as alt
@@ -63,6 +64,10 @@ def _row_label(row: Any, d_col: str, t_col: str) -> str:
     return " · ".join(parts)
 
 
+def _column_title(lang: str, key: str) -> str:
+    return translate(lang, f"bureau.col.{key}")
+
+
 def compliance_bars(table: pd.DataFrame, lang: str) -> alt.LayerChart:
     """Compliance rate per cell with its 95 % Wilson interval; faded where not rankable, and a
     legend says so. Every label is drawn in full, wrapped onto several lines."""
@@ -73,6 +78,15 @@ def compliance_bars(table: pd.DataFrame, lang: str) -> alt.LayerChart:
     rankable, thin = (translate(lang, "bureau.rank.rankable"),
                       translate(lang, "bureau.rank.not_rankable"))
     data["rankable_text"] = data["rankable"].map(lambda r: rankable if r else thin)
+    data["ci_text"] = [f"{lo:.0%} – {hi:.0%}" for lo, hi in zip(data["ci_low"], data["ci_high"],
+                                                               strict=True)]
+    # what a screen reader says of each bar (Vega's own words name the data columns)
+    data["aria"] = [f"{label}: {rate:.0%} ({ci}), {shade}" for label, rate, ci, shade in zip(
+        data["label"], data["compliance_rate"], data["ci_text"], data["rankable_text"],
+        strict=True)]
+
+    col = partial(_column_title, lang)
+
     y = alt.Y("label_wrapped:N",
               sort=alt.EncodingSortField("compliance_rate", order="ascending"),
               title=None, axis=alt.Axis(labelExpr=SPLIT_LINES, labelLimit=0))
@@ -89,11 +103,14 @@ def compliance_bars(table: pd.DataFrame, lang: str) -> alt.LayerChart:
             legend=alt.Legend(title=translate(lang, "mapux.rank.shade_legend"),
                               orient="bottom", direction="vertical", labelLimit=0,
                               symbolType="square")),
-        tooltip=["label", alt.Tooltip("compliance_rate:Q", format=".0%"),
-                 alt.Tooltip("ci_low:Q", format=".0%"), alt.Tooltip("ci_high:Q", format=".0%"),
-                 "audited", "rankable_text"],
+        tooltip=[alt.Tooltip("label:N", title=col("district") + " · " + col("type")),
+                 alt.Tooltip("compliance_rate:Q", format=".0%", title=col("rate")),
+                 alt.Tooltip("ci_text:N", title=col("ci")),
+                 alt.Tooltip("audited:Q", title=col("audited")),
+                 alt.Tooltip("rankable_text:N", title=col("rankable"))],
+        description="aria:N",
     )
-    rules = base.mark_rule(color="black").encode(x="ci_low:Q", x2="ci_high:Q", y=y)
+    rules = base.mark_rule(color="black", aria=False).encode(x="ci_low:Q", x2="ci_high:Q", y=y)
     lines = max((v.count("\n") + 1 for v in data["label_wrapped"]), default=1)
     return (bars + rules).properties(height=alt.Step(LINE_PX * lines + 8))
 
@@ -107,6 +124,12 @@ def gap_heatmap(table: pd.DataFrame, lang: str) -> alt.LayerChart:
     d_col, t_col = _label_cols(lang)
     data = table.copy()
     data["mark"] = data["rankable"].map(lambda r: "" if r else "○")
+
+    col = partial(_column_title, lang)
+
+    data["aria"] = [f"{d} · {ty}: {col('gap_per_audited')} {g:.2f}" if g == g else f"{d} · {ty}"
+                    for d, ty, g in zip(data[d_col], data[t_col], data["gap_per_audited"],
+                                        strict=True)]
     all_districts = [pair[0] if lang.startswith("zh") else pair[1] for pair in DISTRICTS.values()]
     extra = [d for d in sorted(data[d_col].dropna().astype(str).unique())
              if d not in all_districts]
@@ -123,11 +146,16 @@ def gap_heatmap(table: pd.DataFrame, lang: str) -> alt.LayerChart:
                         title=translate(lang, "bureau.col.gap_per_audited"),
                         legend=alt.Legend(orient="bottom")),
         opacity=alt.condition("datum.rankable", alt.value(1.0), alt.value(0.35)),
-        tooltip=[d_col, t_col, "audited", "expected",
-                 alt.Tooltip("coverage:Q", format=".0%"),
-                 alt.Tooltip("gap_per_audited:Q", format=".2f"), "rank"],
+        tooltip=[alt.Tooltip(f"{d_col}:N", title=col("district")),
+                 alt.Tooltip(f"{t_col}:N", title=col("type")),
+                 alt.Tooltip("audited:Q", title=col("audited")),
+                 alt.Tooltip("expected:Q", title=col("expected")),
+                 alt.Tooltip("coverage:Q", format=".0%", title=col("coverage")),
+                 alt.Tooltip("gap_per_audited:Q", format=".2f", title=col("gap_per_audited")),
+                 alt.Tooltip("rank:Q", title=col("rank"))],
+        description="aria:N",
     )
-    text = base.mark_text().encode(text="mark:N")
+    text = base.mark_text(aria=False).encode(text="mark:N")
     lines = max((str(v).count("\n") + 1 for v in types), default=1)
     return (rect + text).properties(height=alt.Step(LINE_PX * lines + 16))
 

@@ -224,11 +224,12 @@ def districts() -> gpd.GeoDataFrame:
 
 
 @st.cache_data(show_spinner=False)
-def boundary_attribution() -> str:
-    """Attribution text for the bundled boundaries (and OSM when tiles/network use it)."""
+def boundary_attribution(lang: str) -> str:
+    """Attribution text for the bundled boundaries: Chinese with English on a Chinese page, English
+    alone on an English page (no Chinese sentence there; the sources' names stay as spelled)."""
     from geodata import registry
 
-    return registry.attribution()
+    return registry.attribution(lang="en" if lang == "en" else "both")
 
 
 @st.cache_resource(show_spinner=False)

@@ -58,6 +58,9 @@ _SCRIPT = """
 [data-testid="stFileChip"] [role="alert"]{position:static !important;width:100% !important;
 height:auto !important;clip:auto !important;clip-path:none !important;overflow:visible !important;
 white-space:normal !important;margin:0.25rem 0 0 0 !important;color:#a4001a;font-size:0.875rem}
+/* what is scrolled into view (focus, a control of the map) stops below Streamlit's fixed
+   header (60 px), not under it where a click lands on the header */
+html, [data-testid="stMain"], [data-testid="stAppViewContainer"]{scroll-padding-top:4.5rem}
 </style>
 <script>
 (() => {
@@ -74,30 +77,57 @@ white-space:normal !important;margin:0.25rem 0 0 0 !important;color:#a4001a;font
     return null;
   };
   const ATTRS = ["aria-label", "title", "placeholder"];
+  const FRAMES = 'iframe[title="streamlit_folium.st_folium"]';
+  const state = window.__a11yChrome || (window.__a11yChrome = {});
+  // Streamlit's own text of what we replaced, keyed by node/attribute: after a switch of
+  // language the replacement is made again from it (not from the other language's words)
+  const done = state.done || (state.done = new WeakMap());
+  const replace = (key, current) => {
+    const before = done.get(key);
+    const source = before && before.out === current ? before.source : current;
+    const out = swap(source);
+    if (out === null) return null;
+    done.set(key, {source, out});
+    return out === current ? null : out;
+  };
   const fix = (root) => {
     const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-      const out = swap(node.nodeValue);
-      if (out !== null && out !== node.nodeValue) node.nodeValue = out;
+      const out = replace(node, node.nodeValue);
+      if (out !== null) node.nodeValue = out;
     }
     const elements = root.querySelectorAll
       ? root.querySelectorAll("[aria-label],[title],[placeholder]") : [];
     for (const el of elements) {
       for (const name of ATTRS) {
-        const out = swap(el.getAttribute(name));
-        if (out !== null && out !== el.getAttribute(name)) el.setAttribute(name, out);
+        const value = el.getAttribute(name);
+        if (!value) continue;
+        let keys = done.get(el);
+        if (!keys) { keys = {}; done.set(el, keys); }
+        const key = keys[name] || (keys[name] = {});
+        const out = replace(key, value);
+        if (out !== null) el.setAttribute(name, out);
       }
     }
   };
-  const state = window.__a11yChrome || (window.__a11yChrome = {});
   state.fix = fix;
+  // the map component's frame is titled "streamlit_folium.st_folium": name it for people
+  const nameFrames = () => {
+    for (const el of document.querySelectorAll(FRAMES)) {
+      if (el.getAttribute("aria-label") !== __FRAME__) el.setAttribute("aria-label", __FRAME__);
+    }
+  };
+  state.nameFrames = nameFrames;
   document.documentElement.lang = __LANG__;
   fix(document.body);
+  nameFrames();
   if (!state.observer) {
     state.observer = new MutationObserver(() => {
       if (state.pending) return;
       state.pending = true;
-      requestAnimationFrame(() => { state.pending = false; state.fix(document.body); });
+      requestAnimationFrame(() => {
+        state.pending = false; state.fix(document.body); state.nameFrames();
+      });
     });
     state.observer.observe(document.body, {subtree: true, childList: true, characterData: true,
       attributes: true, attributeFilter: ATTRS});
@@ -120,7 +150,8 @@ def script(lang: str) -> str:
     html_lang = "zh-Hans" if lang == "zh-Hans" else "en"
     return (_SCRIPT.replace("__WORDS__", json.dumps(exact, ensure_ascii=False))
             .replace("__PATTERNS__", json.dumps(patterns, ensure_ascii=False))
-            .replace("__LANG__", json.dumps(html_lang)))
+            .replace("__LANG__", json.dumps(html_lang))
+            .replace("__FRAME__", json.dumps(translate(lang, "mapux.frame"), ensure_ascii=False)))
 
 
 def photo_limit_mb() -> int:

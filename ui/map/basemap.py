@@ -133,6 +133,7 @@ class LocateAccuracy(MacroElement):
             box.style.cssText = 'position:absolute;z-index:1000;top:8px;left:54px;'
                 + 'background:#fff;color:#1a1a1a;border:1px solid #1a1a1a;border-radius:4px;'
                 + 'padding:2px 6px;font:13px/1.4 system-ui,sans-serif;display:none';
+            L.DomEvent.disableClickPropagation(box);  // a press on it is not a tap on the map
             map.getContainer().appendChild(box);
             map.on('locationfound', function (e) {
                 box.textContent = {{ this.found|tojson }}.replace(

@@ -65,9 +65,43 @@ class MetricScale(MacroElement):
         self._name = "MetricScale"
 
 
+class PressKeepsPage(MacroElement):
+    """A mouse press on the map or one of its controls (zoom, locate-me, layers, legend) does not
+    scroll the page under the pointer before the button is released.
+
+    The map is a frame of the page, and focusing something inside it makes Chromium scroll the
+    page until the whole frame is in view: on a press, Leaflet focuses the map container (its
+    keyboard handler, which restores only the frame's own scroll) and a link control takes the
+    focus itself. When the frame's bottom was below the screen, the release then landed on
+    another element and the click was lost (seen on a phone with the locate-me control and the
+    legend). Here Leaflet's focus of the container never scrolls, and a press on a control does
+    not move the focus; keyboard focus (Tab) is unchanged."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var box = {{ this._parent.get_name() }}.getContainer();
+            box.focus = function (options) {
+                HTMLElement.prototype.focus.call(this,
+                    Object.assign({}, options || {}, {preventScroll: true}));
+            };
+            box.addEventListener('mousedown', function (e) {
+                if (e.target.closest('.leaflet-control, .a11y-legend')) { e.preventDefault(); }
+            }, true);
+        })();
+        {% endmacro %}"""
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "PressKeepsPage"
+
+
 def add_scale(fmap: folium.Map) -> None:
-    """A metric scale bar at the bottom left."""
+    """A metric scale bar at the bottom left; a press on any control keeps the page still."""
     fmap.add_child(MetricScale())
+    fmap.add_child(PressKeepsPage())
 
 
 def geojson_of(gdf: gpd.GeoDataFrame, simplify_deg: float, keep: Sequence[str]) -> dict[str, Any]:
@@ -78,6 +112,20 @@ def geojson_of(gdf: gpd.GeoDataFrame, simplify_deg: float, keep: Sequence[str]) 
     geoms = gdf.geometry.simplify(simplify_deg, preserve_topology=True)
     out = gpd.GeoDataFrame(out, geometry=geoms.set_precision(10**-COORD_DECIMALS), crs=4326)
     return json.loads(out.to_json(drop_id=True))
+
+
+class BoundedGeoJson(folium.GeoJson):
+    """folium's GeoJson with its bounds known beforehand. folium otherwise walks every
+    coordinate in Python whenever the map's bounds are asked for, and streamlit-folium asks on
+    every rerun: about 0.8 s of each landing-map rerun went there for the street network."""
+
+    def __init__(self, data: dict[str, Any], *, bounds: Sequence[float], **kwargs: Any) -> None:
+        super().__init__(data, **kwargs)
+        minx, miny, maxx, maxy = (float(b) for b in bounds)
+        self._known_bounds: list[list[float | None]] = [[miny, minx], [maxy, maxx]]
+
+    def _get_self_bounds(self) -> list[list[float | None]]:
+        return self._known_bounds
 
 
 def add_tiles(fmap: folium.Map, tiles: str, tianditu_key: str = "") -> None:
@@ -111,8 +159,10 @@ def add_district_layer(fmap: folium.Map, districts: gpd.GeoDataFrame | None, lan
         return
     name_col = "name_zh" if lang == "zh-Hans" else "name_en"
     data = geojson_of(districts, BOUNDARY_SIMPLIFY_DEG, ["adcode", name_col])
-    folium.GeoJson(
+    minx, miny, maxx, maxy = districts.to_crs(4326).total_bounds
+    BoundedGeoJson(
         data,
+        bounds=(minx, miny, maxx, maxy),
         name=translate(lang, "map.layer.districts"),
         style_function=lambda _f: {
             "color": DISTRICT_COLOUR, "weight": 2, "fill": True, "fillOpacity": 0.03,
@@ -123,7 +173,6 @@ def add_district_layer(fmap: folium.Map, districts: gpd.GeoDataFrame | None, lan
     ).add_to(fmap)
     if not fit:
         return
-    minx, miny, maxx, maxy = districts.to_crs(4326).total_bounds
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
 
 
@@ -131,10 +180,11 @@ def add_network_layer(
     fmap: folium.Map, network: NetworkLayer | None, label: str | None, lang: str
 ) -> None:
     """The street network (a prepared :class:`NetworkLayer`), not clickable."""
-    if network is None or not network.geojson["features"]:
+    if network is None or not network.geojson["features"] or network.bounds is None:
         return
-    folium.GeoJson(
+    BoundedGeoJson(
         network.geojson,
+        bounds=network.bounds,
         name=label or translate(lang, "map.layer.network"),
         style_function=lambda _f: {"color": NETWORK_COLOUR, "weight": 1.5, "opacity": 0.8},
         interactive=False,

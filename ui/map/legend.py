@@ -24,7 +24,12 @@ from ui.map.styles import (
 
 
 class MapHtml(MacroElement):
-    """Raw HTML added to the map container (legend, marker CSS)."""
+    """Raw HTML added to the map container (legend, marker CSS).
+
+    Each element is kept out of Leaflet's map events, as Leaflet's own controls are: otherwise a
+    mouse press on the legend reaches the map, whose keyboard handler focuses the map container,
+    so the browser scrolls the page to show it, the release lands on another element and the
+    click never toggles the legend; the click would also count as a tap on the map."""
 
     _template = Template(
         """
@@ -33,7 +38,12 @@ class MapHtml(MacroElement):
                 var box = document.createElement('div');
                 box.innerHTML = {{ this.content|tojson }};
                 while (box.firstChild) {
-                    {{ this._parent.get_name() }}.getContainer().appendChild(box.firstChild);
+                    var el = box.firstChild;
+                    if (el.nodeType === 1) {
+                        L.DomEvent.disableClickPropagation(el);
+                        L.DomEvent.disableScrollPropagation(el);
+                    }
+                    {{ this._parent.get_name() }}.getContainer().appendChild(el);
                 }
             })();
         {% endmacro %}"""

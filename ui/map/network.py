@@ -35,7 +35,8 @@ class NetworkLayer:
 
     ``simplified``: thinned to the main and longest streets to stay under
     :data:`MAX_NETWORK_VERTICES` (the page then says so); ``districts_only``: limited to the
-    chosen districts; ``vertices``: vertices sent; ``edges``: edges of the whole network.
+    chosen districts; ``vertices``: vertices sent; ``edges``: edges of the whole network;
+    ``bounds``: (min lon, min lat, max lon, max lat) of what is drawn, None when nothing is.
     """
 
     geojson: dict[str, Any]
@@ -43,6 +44,7 @@ class NetworkLayer:
     edges: int
     simplified: bool = False
     districts_only: bool = False
+    bounds: tuple[float, float, float, float] | None = None
 
 
 def network_layer(
@@ -84,4 +86,10 @@ def network_layer(
         edges=total,
         simplified=simplified,
         districts_only=districts_only,
+        bounds=None if shapely.is_empty(geom) else _bounds(geom),
     )
+
+
+def _bounds(geom: Any) -> tuple[float, float, float, float]:
+    minx, miny, maxx, maxy = (float(b) for b in shapely.bounds(geom))
+    return minx, miny, maxx, maxy

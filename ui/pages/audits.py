@@ -153,6 +153,7 @@ def _location_map(facility_type: str) -> None:
         folium.Marker((loc["lat"], loc["lon"]), tooltip=t("inspect.loc.chosen")).add_to(fmap)
     localise(fmap)
     result = st_folium(fmap, key="insp_map", height=MAP_HEIGHT_PX, use_container_width=True,
+                       render=False,  # rendered once: see ui/pages/map.py
                        returned_objects=["last_clicked"])
     clicked = (result or {}).get("last_clicked")
     if clicked and clicked != st.session_state[LAST_CLICK]:

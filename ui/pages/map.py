@@ -218,7 +218,7 @@ def render() -> None:
             choropleth = rankings_choropleth_layer(ranking["table"], districts, lang)
             choropleth.show = True  # the user asked for it with the toggle
     work_orders, _ = _optional(cache.work_order_flags)
-    attribution, _ = _optional(cache.boundary_attribution)
+    attribution, _ = _optional(cache.boundary_attribution, lang)
 
     st.markdown(
         t(
@@ -253,6 +253,11 @@ def render() -> None:
             key="facility_map",
             height=MAP_HEIGHT_PX,
             use_container_width=True,
+            # the map is rendered once, not twice: with render=True streamlit-folium renders the
+            # whole figure and then the map again, for the same component arguments (each render
+            # compiles the network's and the labels' scripts as templates; tests/
+            # test_app_map_layers.py checks the arguments are the same)
+            render=False,
             returned_objects=["last_object_clicked_tooltip", "last_object_clicked_count"],
         )
     moved = _take_click(result)

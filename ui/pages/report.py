@@ -131,6 +131,7 @@ def _draw_map(point: tuple[float, float] | None, jump: dict[str, Any] | None) ->
                                           icon_anchor=(15, 30))).add_to(fmap)
     localise(fmap)
     return st_folium(fmap, key="report_map", height=MAP_HEIGHT_PX, use_container_width=True,
+                     render=False,  # rendered once: see ui/pages/map.py
                      returned_objects=["last_clicked", "last_object_clicked_tooltip",
                                        "last_object_clicked_count"])
 

@@ -16,6 +16,7 @@ import streamlit as st
 from audit.actors import Actor
 from audit.errors import AuditError, ConflictError, NotFoundError
 from audit.frames import frame_rows
+from audit.reports import category_label
 from audit.workorders import (
     STATUSES,
     TRANSITIONS,
@@ -179,7 +180,8 @@ def _create_form(actor: Actor, lang: str) -> None:
                            index=None, key="wo_fid", placeholder=t("work.wo.search"))
     else:
         rep = cache.report_frame()
-        labels = {int(r.report_id): f"{r.code} · {r.category}" for r in frame_rows(rep)}
+        labels = {int(r.report_id): f"{r.code} · {category_label(str(r.category), lang)}"
+                  for r in frame_rows(rep)}
         rid = st.selectbox(t("work.wo.report"), list(labels), format_func=lambda i: labels[i],
                            index=None, key="wo_rid", placeholder=t("work.wo.search_code"))
     with st.form("wo_create"):
