@@ -127,13 +127,20 @@ class CompactNetwork:
         """Per edge position: the present values of ``keys`` (``name``/``highway`` included)."""
         return _tag_dicts(self._columns(self.edge_tags, keys, edge=True), self.number_of_edges())
 
+    def edge_column(self, key: str) -> np.ndarray | None:
+        """Per edge position, the value of tag ``key`` as an object array (missing values NaN or
+        None; ``name``/``highway`` included, which live in the index), or ``None`` when the
+        network has no such tag."""
+        found = self._columns(self.edge_tags, (key,), edge=True)
+        return found[0][1] if found else None
+
     def edge_tag_pairs(self, key: str, other: str) -> dict[str, str]:
         """Each present value of edge tag ``key`` -> the value of ``other`` on its first edge
         having both (e.g. a street's Chinese name -> its English name), without a dict per edge."""
-        cols = dict(self._columns(self.edge_tags, (key, other), edge=True))
-        if key not in cols or other not in cols:
+        a, b = self.edge_column(key), self.edge_column(other)
+        if a is None or b is None:
             return {}
-        pairs = pd.DataFrame({"a": cols[key], "b": cols[other]}, dtype=object).dropna()
+        pairs = pd.DataFrame({"a": a, "b": b}, dtype=object).dropna()
         pairs = pairs[(pairs["a"] != "") & (pairs["b"] != "")].drop_duplicates("a")
         return {str(a): str(b) for a, b in zip(pairs["a"], pairs["b"], strict=True)}
 

@@ -394,12 +394,10 @@ def edge_inclines(G: nx.MultiDiGraph | Any) -> tuple[np.ndarray, np.ndarray]:
 
 def _edge_column(G: Any, key: str) -> np.ndarray:
     """One attribute of every edge position (``None`` where absent), as an object array."""
-    if hasattr(G, "edge_tag_dicts"):  # a compact network: its categorical column
-        m = G.number_of_edges()
-        col = G.edge_tags.get(key)
-        out = np.full(m, None, dtype=object)
-        if col is not None:
-            values = np.asarray(col.astype(object))
+    if hasattr(G, "edge_column"):  # a compact network (name/highway live in its index)
+        out = np.full(G.number_of_edges(), None, dtype=object)
+        values = G.edge_column(key)
+        if values is not None:
             present = ~pd.isna(values)
             out[present] = values[present]
         return out

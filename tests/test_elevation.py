@@ -209,6 +209,23 @@ def test_osm_tag_wins_and_bridges_and_tunnels_get_no_dem_slope(tmp_path, plane_u
     assert "no elevation model is loaded" not in text
 
 
+def test_elevators_get_no_dem_slope_in_the_graph_and_in_the_compact_network(tmp_path,
+                                                                            plane_utm):
+    """An elevator's ends lie at different heights by design: no DEM slope for it, whether the
+    DEM is added to the osmnx graph or to the compact network the app and CLI build (whose
+    ``highway`` lives in its index, not among its tag columns)."""
+    from geodata.compact import CompactNetwork
+
+    osm = _write_osm(tmp_path / "lift.osm", {("B", "C"): {"highway": "elevator"}})
+    G = load_walk_network(osm)
+    net = CompactNetwork.from_graph(G)
+    elevation.add_dem_inclines(G, plane_utm)
+    elevation.add_dem_inclines(net, plane_utm)
+    for got in (_edge_slopes(G), _edge_slopes(net)):
+        assert got[("B", "C")][1] == "unknown" and got[("C", "B")][1] == "unknown"
+        assert got[("A", "B")] == (pytest.approx(10.0, abs=0.05), "dem")
+
+
 def test_wheelchair_route_avoids_a_steep_dem_edge_and_says_so(osm_file, tmp_path):
     """A 12 % bump on A-B-C (the direct 200 m) and flat elsewhere: with the DEM the manual
     wheelchair goes round (600 m, all judged from the DEM); without it, it goes straight and
