@@ -25,7 +25,7 @@ from ui.map.labels import (
     report_status_label,
     verdict_label,
 )
-from ui.map.layers import TILE_CHOICES, add_scale, add_tiles
+from ui.map.layers import TILE_CHOICES, add_map_controls, add_tiles
 from ui.map.legend import legend_html
 from ui.map.markers import facility_rows, report_rows
 from ui.map.network import MAX_NETWORK_VERTICES, NetworkLayer, network_layer
@@ -50,7 +50,7 @@ __all__ = [
     "YANGJIANG_CENTRE",
     "MarkerStyle",
     "NetworkLayer",
-    "add_scale",
+    "add_map_controls",
     "add_tiles",
     "build_map",
     "escape",

@@ -17,8 +17,8 @@ from ui.map.layers import (
     add_attribution,
     add_district_layer,
     add_gaps_layer,
+    add_map_controls,
     add_network_layer,
-    add_scale,
     add_tiles,
 )
 from ui.map.legend import MapHtml, count_flagged, legend_html
@@ -77,7 +77,7 @@ def build_map(
         maxZoom=MAX_ZOOM,  # map option (folium's max_zoom only reaches its own tile layer)
     )
     add_tiles(fmap, tiles, tianditu_key)
-    add_scale(fmap)
+    add_map_controls(fmap)
     root = cast(Figure, fmap.get_root())
     root.header.add_child(folium.Element(MARKER_CSS), name="a11y_marker_css")
 

@@ -98,8 +98,9 @@ class PressKeepsPage(MacroElement):
         self._name = "PressKeepsPage"
 
 
-def add_scale(fmap: folium.Map) -> None:
-    """A metric scale bar at the bottom left; a press on any control keeps the page still."""
+def add_map_controls(fmap: folium.Map) -> None:
+    """What every map of the app has: a metric scale bar at the bottom left, and a press on any
+    control keeps the page still."""
     fmap.add_child(MetricScale())
     fmap.add_child(PressKeepsPage())
 

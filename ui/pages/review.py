@@ -116,7 +116,7 @@ def _queue_map(queue: pd.DataFrame, selected: int | None) -> None:
     from streamlit_folium import st_folium
 
     from ui.assets import localise
-    from ui.map import YANGJIANG_CENTRE, add_scale, add_tiles
+    from ui.map import YANGJIANG_CENTRE, add_map_controls, add_tiles
 
     located = [r for r in frame_rows(queue) if pd.notna(r.lon) and pd.notna(r.lat)]
     st.caption(t("review.queue.count", n=len(queue), located=len(located)))
@@ -128,7 +128,7 @@ def _queue_map(queue: pd.DataFrame, selected: int | None) -> None:
         add_tiles(fmap, cfg.tiles, cfg.tianditu_key)
     except AuditError:
         add_tiles(fmap, "none")
-    add_scale(fmap)
+    add_map_controls(fmap)
     for r in located:
         chosen = int(r.report_id) == selected
         label = f"{r.code} · {D.category_label(r.category)} · {D.status_label(r.status)}"
