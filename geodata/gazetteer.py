@@ -169,6 +169,19 @@ def _name_codes(values: Sequence[Any]) -> tuple[np.ndarray, list[str]]:
     return remap[codes], names  # code -1 (no value) reads the trailing -1
 
 
+def _named_edges(
+    names: Sequence[Any], geometries: Sequence[Any]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """The geometries as an array, the positions of the edges that have a street name and a
+    line, their name codes, and the names (see :func:`_name_codes`)."""
+    codes, labels = _name_codes(names)
+    geoms = np.asarray(geometries, dtype=object)
+    if len(codes) != len(geoms):
+        raise ValueError(f"names ({len(codes)}) and geometries ({len(geoms)}) differ in length")
+    idx = np.flatnonzero((codes >= 0) & ~shapely.is_empty(geoms) & ~shapely.is_missing(geoms))
+    return geoms, idx, codes[idx], labels
+
+
 def street_places(
     names: Sequence[Any],
     geometries: Sequence[Any],
@@ -184,20 +197,13 @@ def street_places(
     has them); otherwise the English name is the pinyin. Work per edge is vectorised: a city's
     network has hundreds of thousands of edges and a few thousand names.
     """
-    codes, labels = _name_codes(names)
-    geoms = np.asarray(geometries, dtype=object)
-    if len(codes) != len(geoms):
-        raise ValueError(f"names ({len(codes)}) and geometries ({len(geoms)}) differ in length")
-    if not len(geoms):
-        return []
-    idx = np.flatnonzero((codes >= 0) & ~shapely.is_empty(geoms) & ~shapely.is_missing(geoms))
+    geoms, idx, code, labels = _named_edges(names, geometries)
     if not idx.size:
         return []
     mids = shapely.line_interpolate_point(geoms[idx], 0.5, normalized=True)
     lon, lat = shapely.get_x(mids), shapely.get_y(mids)
     x, y = lonlat_to_metric(lon, lat)
     length = shapely.length(geoms[idx])  # degrees: enough to rank the edges of one street
-    code = codes[idx]
     # by name (sorted), then longest first, then edge order
     order = np.lexsort((np.arange(idx.size), -length, code))
     starts = np.flatnonzero(np.r_[True, np.diff(code[order]) != 0])
@@ -256,32 +262,25 @@ class StreetIndex:
 
     def __init__(self, names: Sequence[Any], geometries: Sequence[Any],
                  english: Mapping[str, str] | None = None) -> None:
-        labels = _edge_names(names)
-        geoms = np.asarray(geometries, dtype=object)
-        if len(labels) != len(geoms):
-            raise ValueError(
-                f"names ({len(labels)}) and geometries ({len(geoms)}) differ in length")
-        keep = np.array([bool(n) for n in labels], dtype=bool) if labels else np.zeros(0, bool)
-        keep &= ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
-        self._names = [labels[i] for i in np.flatnonzero(keep)]
+        geoms, idx, self._codes, self._labels = _named_edges(names, geometries)
         self._english = dict(english or {})
-        metric = shapely.transform(geoms[keep], _to_metric) if keep.any() else geoms[keep]
+        metric = shapely.transform(geoms[idx], _to_metric) if idx.size else geoms[idx]
         self._tree = shapely.STRtree(metric)
 
     def __len__(self) -> int:
-        return len(self._names)
+        return len(self._codes)
 
     def nearest(self, lon: float, lat: float,
                 max_m: float = NEAREST_STREET_MAX_M) -> NearestStreet | None:
         """The named street within ``max_m`` metres of (lon, lat) WGS84, else None."""
-        if not (math.isfinite(lon) and math.isfinite(lat)) or not self._names:
+        if not (math.isfinite(lon) and math.isfinite(lat)) or not len(self._codes):
             return None
         x, y = lonlat_to_metric(np.array([lon]), np.array([lat]))
         point = shapely.Point(float(x[0]), float(y[0]))
         hit, dist = self._tree.query_nearest(point, max_distance=max_m, return_distance=True)
         if len(hit) == 0:
             return None
-        name = self._names[int(hit[0])]
+        name = self._labels[int(self._codes[int(hit[0])])]
         return NearestStreet(name, self._english.get(name) or pinyin_name(name), float(dist[0]))
 
 
