@@ -246,9 +246,14 @@ def test_english_staff_on_a_tablet(chromium_browser: Any, app_url: str,
         frame.locator(".leaflet-container").click(position={"x": box["width"] * 0.62,
                                                             "y": box["height"] * 0.35})
         pg.get_by_text(_en("inspect.loc.chosen")).first.wait_for(timeout=TIMEOUT_MS)
+        # the click's rerun asks again (st.rerun) and only then offers a facility of the same
+        # type nearby (filed by another test on the shared app): until the page is idle, the
+        # form on it is the stale one from before the click
+        _idle(pg)
         different = pg.get_by_role("button", name=_en("inspect.dup.different"))
         if different.count():
             different.click()
+            _idle(pg)
         for label, value in (("Running slope (%)", "10"), ("Rise of one run (mm)", "400")):
             field = pg.get_by_label(label, exact=True)
             field.wait_for(timeout=TIMEOUT_MS)
