@@ -7,6 +7,8 @@ via :func:`ui.i18n.t`, rule titles from the ruleset (``title_zh`` / ``title_en``
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
@@ -38,6 +40,22 @@ def sidebar() -> None:
         st.toggle(t("sidebar.large_text"), key=state.LARGE_TEXT)
     if st.session_state.get(state.LARGE_TEXT):
         st.html(LARGE_TEXT_CSS)
+
+
+@contextmanager
+def progress_while(text: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar for the work inside the block, gone when the block ends, whether it
+    succeeded or was refused: the message that follows speaks for the outcome. Yields the
+    ``progress(done, total)`` callback the library's long operations take."""
+    bar = st.progress(0.0, text=text)
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(done / max(total, 1), text=text)
+
+    try:
+        yield progress
+    finally:
+        bar.empty()
 
 
 def provenance_notices(*, demo_data: bool, network: dict[str, Any] | None) -> list[str]:

@@ -53,6 +53,7 @@ from ui.map import YANGJIANG_CENTRE, build_map, facility_type_label, verdict_lab
 from ui.place_search import place_search
 from ui.plaintext import md_text
 from ui.timefmt import local_time
+from ui.widgets import progress_while
 
 if TYPE_CHECKING:
     from audit.drafts import DraftRecord
@@ -344,11 +345,6 @@ def _import_section(actor: Any) -> None:
         if not st.button(t("inspect.import.run"), key="insp_odk_run", disabled=export is None):
             return
         assert export is not None
-        bar = st.progress(0.0, text=t("inspect.import.progress"))
-
-        def progress(done: int, total: int) -> None:
-            bar.progress(done / max(total, 1), text=t("inspect.import.progress"))
-
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / Path(export.name).name
             path.write_bytes(export.getvalue())
@@ -358,7 +354,8 @@ def _import_section(actor: Any) -> None:
                 zpath.write_bytes(zip_file.getvalue())
             network = _network()
             try:
-                with cache.unit_of_work(actor, write=True) as repo:
+                with (progress_while(t("inspect.import.progress")) as progress,
+                      cache.unit_of_work(actor, write=True) as repo):
                     report = import_odk(
                         repo, path, attachments=zpath, crs=crs, network=network,
                         progress=progress,
