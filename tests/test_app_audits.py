@@ -67,6 +67,9 @@ def test_sign_in_required_wrong_password_and_lockout(app_db: Database) -> None:
     at = _open(AUDIT_PAGE)
     assert at.text_input(key="sign_in_password") is not None
     assert "设施督导" not in [str(x.value) for x in at.title]
+    # the page's one heading says what it is now: the staff sign-in
+    assert [str(x.value) for x in at.title] == ["工作人员登录"]
+    assert "居民反映问题、查询进度无需登录" in _text(at)
     at = _sign_in(at, password="wrong-password")
     assert "用户名或密码错误" in _text(at)
     at = _sign_in(at, password="wrong-password")
@@ -83,6 +86,9 @@ def test_expired_session_shows_sign_in(app_db: Database) -> None:
     at.run()
     assert "登录已过期" in _text(at)
     assert "设施督导" not in [str(x.value) for x in at.title]
+    # the page's one heading says what it is now: the staff sign-in
+    assert [str(x.value) for x in at.title] == ["工作人员登录"]
+    assert "居民反映问题、查询进度无需登录" in _text(at)
 
 
 def test_bureau_cannot_audit(app_db: Database) -> None:

@@ -134,11 +134,17 @@ def test_staff_pages_by_address_throttle_time_and_sign_out(
             break
         pg.wait_for_timeout(200)
     assert [c for c in pg.context.cookies() if c["name"] == "yj_session"] == []
+    if viewport["width"] < 768:  # a phone: the menu folded, the signed-out page is in view
+        expect(pg.locator('[data-testid="stExpandSidebarButton"]')).to_be_visible(
+            timeout=TIMEOUT_MS)
+        assert pg.get_by_label("密码", exact=True).is_visible()
 
     pg.go_back(timeout=TIMEOUT_MS)  # the inspector's page, from the browser's history
     assert pg.url.endswith("/audits")
     pg.get_by_label("密码", exact=True).wait_for(timeout=TIMEOUT_MS)
     assert pg.get_by_role("heading", name="设施督导").count() == 0
+    # the staff page, signed out, is titled for what it shows: the sign-in
+    assert pg.get_by_role("heading", name="工作人员登录", level=1).count() == 1
     assert recorder.blocked == []
 
 

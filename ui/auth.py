@@ -220,7 +220,11 @@ def require_role(*roles: str) -> Actor:
     if actor.role in roles:
         sign_out_button()
         return actor
-    if actor.user_id is None:
+    if actor.user_id is None:  # a staff page opened signed out: the sign-in page's heading
+        # and words, so the page has a title a screen reader can find, and a resident who came
+        # by a shared address reads that reporting needs no account
+        st.title(t("words.sign_in.title"))
+        st.caption(t("words.sign_in.intro"))
         sign_in_form()
     else:  # signed in, on a page of another role: say so on the page (a phone's sidebar,
         # where "signed in as" sits, is folded), and where to go instead

@@ -1,4 +1,5 @@
-"""Phone layout helpers that Streamlit lacks: the menu closes after a page is chosen, and a
+"""Phone layout helpers that Streamlit lacks: the menu closes after a page is chosen or after
+signing out (the button sits in the menu, and the page behind it is what changed), and a
 folded sidebar leaves the Tab order (``inert``).
 
 Streamlit draws the sidebar as an overlay on narrow screens and keeps it open after a link is
@@ -24,7 +25,8 @@ _PAGE_SCRIPT = """
     if (bar && bar.inert !== collapsed()) { bar.inert = collapsed(); }
   }
   doc.addEventListener('click', function (e) {
-    var link = e.target.closest && e.target.closest('[data-testid="stSidebarNavLink"]');
+    var link = e.target.closest && e.target.closest(
+      '[data-testid="stSidebarNavLink"], .st-key-sign_out_button button');
     if (!link || window.innerWidth >= PHONE_MAX_WIDTH) { return; }
     setTimeout(function () {
       var close = doc.querySelector('[data-testid="stSidebarCollapseButton"] button');
