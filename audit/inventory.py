@@ -21,7 +21,6 @@ Every item keeps its source file name and provenance label: an extract outside Y
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -31,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
+import tomli
 
 from audit.actors import require
 from audit.errors import InputError, Problem
@@ -74,8 +74,8 @@ def _rules_cached(path: str, mtime: float) -> InventoryRules:
     if mtime < 0:
         raise InputError(Problem("inventory tag rules", path, "an existing TOML file"))
     try:
-        data = tomllib.loads(Path(path).read_text("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        data = tomli.loads(Path(path).read_text("utf-8"))
+    except (tomli.TOMLDecodeError, UnicodeDecodeError) as exc:
         problem = Problem("inventory tag rules", path, f"valid UTF-8 TOML ({exc})")
         raise InputError(problem) from None
     rules = parse_feature_rules(data.get("rule"), labels=FACILITY_TYPES,

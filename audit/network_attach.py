@@ -11,7 +11,6 @@ latest verdict of the facilities attached to it and their failing clauses, and a
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import sqlalchemy as sa
+import tomli
 
 from audit.errors import InputError, Problem
 from audit.model import FACILITY_TYPES
@@ -55,10 +55,10 @@ def load_attach_rules(
     """Read and validate the attachment table (every problem reported at once)."""
     p = Path(path) if path is not None else ATTACH_FILE
     try:
-        data = tomllib.loads(p.read_text("utf-8"))
+        data = tomli.loads(p.read_text("utf-8"))
     except FileNotFoundError:
         raise InputError(Problem("network attach rules", str(p), "an existing TOML file")) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except (tomli.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError(
             Problem("network attach rules", str(p), f"valid UTF-8 TOML ({exc})")
         ) from None

@@ -31,7 +31,6 @@ demo data and every result says so. Unit costs are assumptions (``retrofit.toml`
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -40,6 +39,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import tomli
 
 from audit.errors import InputError, Problem
 from audit.frames import csv_line_numbers
@@ -84,8 +84,8 @@ def _params_cached(path: str, mtime: float) -> dict[str, Any]:
         raise InputError(Problem("retrofit_params_file", path, "an existing TOML file"))
     try:
         with open(path, "rb") as fh:
-            doc = tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+            doc = tomli.load(fh)
+    except (OSError, tomli.TOMLDecodeError) as exc:
         raise InputError(Problem("retrofit_params_file", path, f"valid TOML ({exc})")) from exc
     problems: list[Problem] = []
 

@@ -19,13 +19,13 @@ The routing itself is :mod:`geodata.routing` (no audits there); this module give
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import tomli
 
 from audit.errors import InputError, Problem
 from audit.storage.repository import Repository
@@ -149,7 +149,7 @@ def routing_for(
 
 @lru_cache(maxsize=1)
 def _words() -> dict[str, Any]:
-    return tomllib.loads(WORDS_FILE.read_text("utf-8"))
+    return tomli.loads(WORDS_FILE.read_text("utf-8"))
 
 
 def _fmt(words: dict[str, Any], key: str, **kw: Any) -> str:

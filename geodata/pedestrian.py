@@ -21,7 +21,6 @@ an OSM sample that is not Yangjiang).
 from __future__ import annotations
 
 import threading
-import tomllib
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 import shapely
+import tomli
 
 from geodata.crs import check_lonlat, lonlat_to_metric
 from geodata.errors import InputError, Problem
@@ -181,8 +181,8 @@ def read_toml(p: Path, what: str) -> dict[str, Any]:
     if not p.is_file():
         raise InputError(Problem(what, str(p), "an existing TOML file"))
     try:
-        return tomllib.loads(p.read_text("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        return tomli.loads(p.read_text("utf-8"))
+    except (tomli.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError(Problem(what, str(p), f"valid UTF-8 TOML ({exc})")) from None
 
 

@@ -7,11 +7,12 @@ verifies checksums and builds the attribution text that must accompany every map
 from __future__ import annotations
 
 import hashlib
-import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+
+import tomli
 
 from geodata.errors import InputError, Problem
 
@@ -51,7 +52,7 @@ class Dataset:
 def datasets() -> dict[str, Dataset]:
     """All registry entries by name, in file order."""
     with REGISTRY_FILE.open("rb") as fh:
-        raw = tomllib.load(fh)
+        raw = tomli.load(fh)
     return {row["name"]: Dataset(**row) for row in raw["dataset"]}
 
 

@@ -7,10 +7,11 @@ the current language from ``st.session_state``. Keys are dotted paths into the T
 
 from __future__ import annotations
 
-import tomllib
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+import tomli
 
 from audit.errors import InputError, Problem
 
@@ -41,7 +42,7 @@ def catalogue(lang: str) -> dict[str, str]:
     # <lang>.toml holds the shell and map; each page area may own <lang>.<area>.toml
     for path in [CATALOGUE_DIR / f"{lang}.toml", *sorted(CATALOGUE_DIR.glob(f"{lang}.*.toml"))]:
         with path.open("rb") as handle:
-            flat = _flatten(tomllib.load(handle))
+            flat = _flatten(tomli.load(handle))
         clash = sorted(set(flat) & set(merged))
         if clash:
             msg = f"catalogue {path.name} repeats keys already defined: {', '.join(clash[:5])}"

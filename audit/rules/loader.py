@@ -29,7 +29,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -38,6 +37,8 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
+
+import tomli
 
 from audit.checks import CHECKS, UNITS, Condition, Quantity
 from audit.errors import InputError, Problem
@@ -353,8 +354,8 @@ def _read(path: Path, problems: list[Problem]) -> tuple[dict[str, Any] | None, s
         problems.append(Problem(str(path), None, f"a readable ruleset file ({exc.strerror})"))
         return None, ""
     try:
-        doc = tomllib.loads(data.decode("utf-8"), parse_float=Decimal)
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        doc = tomli.loads(data.decode("utf-8"), parse_float=Decimal)
+    except (tomli.TOMLDecodeError, UnicodeDecodeError) as exc:
         problems.append(Problem(path.name, None, f"valid UTF-8 TOML ({exc})"))
         return None, ""
     return doc, hashlib.sha256(data).hexdigest()
