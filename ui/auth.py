@@ -48,6 +48,9 @@ CLAIM_KEY = "auth_claim_code"
 END_COOKIE_KEY = "auth_end_cookie"
 #: The cookie token already tried in this browser session (so a stale cookie is asked once).
 COOKIE_TRIED_KEY = "auth_cookie_tried"
+#: The sign-in form's fields (emptied at sign-out).
+USERNAME_FIELD = "sign_in_username"
+PASSWORD_FIELD = "sign_in_password"
 
 
 def _now() -> float:
@@ -147,6 +150,10 @@ def sign_out() -> None:
     st.session_state.pop(CLAIM_KEY, None)
     st.session_state[END_COOKIE_KEY] = True
     st.session_state[COOKIE_TRIED_KEY] = _cookie_token()
+    # the sign-in form comes back empty: a phone's browser kept the last user's name and
+    # password in it (a shared tablet's next user could sign in with them)
+    for key in (USERNAME_FIELD, PASSWORD_FIELD):
+        st.session_state[key] = ""
 
 
 def sync_cookie() -> None:
@@ -176,9 +183,9 @@ def sign_in_form() -> None:
     first_run_hint()
     with st.form("sign_in_form"):
         st.markdown(f"#### {t('auth.heading')}")
-        username = st.text_input(t("auth.username"), key="sign_in_username",
+        username = st.text_input(t("auth.username"), key=USERNAME_FIELD,
                                  autocomplete="username")
-        password = st.text_input(t("auth.password"), type="password", key="sign_in_password",
+        password = st.text_input(t("auth.password"), type="password", key=PASSWORD_FIELD,
                                  autocomplete="current-password")
         submitted = st.form_submit_button(t("auth.sign_in"), type="primary")
     if not submitted:
