@@ -167,7 +167,9 @@ def test_a_cold_rankings_process_imports_no_heavy_library(sqlite_db: Database) -
     with every default (the ruleset's severity weights included) must not pull in scipy (the
     Wilson interval uses the standard library's normal quantile), pyproj, geopandas, matplotlib
     — nor pandas and numpy: the figures are a few hundred rows of plain Python, the ruleset's
-    checks load numpy only to evaluate arrays, and the frame is made when a page asks for it."""
+    checks load numpy only to evaluate arrays, and the frame is made when a page asks for it;
+    nor SQLAlchemy's PostgreSQL dialect on SQLite (see audit.storage.orm,
+    POSTGRESQL_INDEX_PREDICATES)."""
     _seed(sqlite_db)
     code = (
         "import sys\n"
@@ -178,7 +180,7 @@ def test_a_cold_rankings_process_imports_no_heavy_library(sqlite_db: Database) -
         "    res = compute_rankings(Repository(s))\n"
         "assert res.n_audits > 0 and res.rows, res\n"
         "heavy = ('scipy', 'pyproj', 'geopandas', 'matplotlib', 'shapely', 'networkx',\n"
-        "         'pandas', 'numpy')\n"
+        "         'pandas', 'numpy', 'sqlalchemy.dialects.postgresql')\n"
         "print(','.join(m for m in heavy if m in sys.modules))\n"
     )
     done = subprocess.run([sys.executable, "-c", code, sqlite_db.engine.url.render_as_string()],

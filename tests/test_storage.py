@@ -227,3 +227,68 @@ def test_postgis_stores_real_geometry(postgis_db: Database) -> None:
         ).scalar()
     assert srid == 4326 and wkt.startswith("POINT(111.98")
     assert index is not None and "gist" in index.lower()
+
+
+def test_postgresql_index_predicates_are_attached_when_postgresql_is_opened() -> None:
+    """The partial indexes' PostgreSQL predicates are not declared on the index (that would load
+    SQLAlchemy's PostgreSQL dialect into every SQLite process); opening a PostgreSQL database
+    attaches them, so ``CREATE INDEX`` on PostgreSQL is partial as the migrations make it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys\n"
+        "from sqlalchemy.schema import CreateIndex\n"
+        "from audit.storage.orm import Base, POSTGRESQL_INDEX_PREDICATES\n"
+        "loaded = 'sqlalchemy.dialects.postgresql' in sys.modules\n"
+        "from audit.storage import open_database\n"
+        "from sqlalchemy.dialects import postgresql\n"
+        "def ddl():\n"
+        "    return {str(ix.name): str(CreateIndex(ix).compile(dialect=postgresql.dialect()))\n"
+        "            for t in Base.metadata.tables.values() for ix in t.indexes\n"
+        "            if ix.name in POSTGRESQL_INDEX_PREDICATES}\n"
+        "before = ddl()\n"
+        "open_database('postgresql+psycopg://nobody:none@127.0.0.1:9/none')  # no connection\n"
+        "after = ddl()\n"
+        "print(loaded, sorted(n for n, d in before.items() if 'WHERE' in d))\n"
+        "for n, d in sorted(after.items()):\n"
+        "    print(n, d.split(' WHERE ', 1)[1])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parent.parent, check=True)
+    assert done.stdout.splitlines() == [
+        "False []",
+        "ix_facilities_current current_verdict IS NOT NULL",
+        "ix_findings_current_fail is_current AND status = 'fail'",
+        "ux_audits_current_facility is_current",
+    ]
+
+
+def test_create_all_on_postgresql_makes_the_partial_indexes(postgis_db: Database) -> None:
+    """``metadata.create_all`` (the benchmarks' schema) gives PostgreSQL the same partial indexes
+    as the migrations, in a schema of the test's own."""
+    import geoalchemy2  # noqa: F401  (its DDL hooks, before CREATE TABLE)
+
+    schema = "test_partial_indexes"
+    with postgis_db.engine.begin() as conn:
+        conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    try:
+        engine = postgis_db.engine.execution_options(schema_translate_map={None: schema})
+        Base.metadata.create_all(engine)
+        with postgis_db.engine.connect() as conn:
+            defs = dict(conn.execute(sa.text(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = :s"
+                " AND indexname IN ('ix_facilities_current', 'ux_audits_current_facility',"
+                " 'ix_findings_current_fail')"), {"s": schema}).all())
+    finally:
+        with postgis_db.engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    assert sorted(defs) == ["ix_facilities_current", "ix_findings_current_fail",
+                            "ux_audits_current_facility"]
+    assert defs["ix_facilities_current"].endswith("WHERE (current_verdict IS NOT NULL)")
+    assert defs["ux_audits_current_facility"].startswith("CREATE UNIQUE INDEX")
+    assert defs["ux_audits_current_facility"].endswith("WHERE is_current")
+    assert defs["ix_findings_current_fail"].endswith(
+        "WHERE (is_current AND ((status)::text = 'fail'::text))")

@@ -91,6 +91,10 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
         _configure_sqlite(engine)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    if parsed.get_backend_name() == "postgresql":
+        from audit.storage.orm import add_postgresql_predicates
+
+        add_postgresql_predicates()
     return sa.create_engine(url, **kwargs)
 
 
