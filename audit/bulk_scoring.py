@@ -1,0 +1,260 @@
+"""Score a batch of one facility type's audits at once: the evaluations as plain data.
+
+:func:`evaluation_dicts` gives, for each raw measurement record, exactly what
+``audit.scoring.evaluate(facility_type, raw, strict=strict).to_dict()`` gives — the JSON-safe
+evaluation an audit stores — without building a :class:`~audit.scoring.Finding` per rule and
+copying it to a dict. The rules' checks, their exceptions and their conditions run once per rule
+over the whole batch as numpy arrays (:mod:`audit.vectorized`, which the tests hold equal to the
+scalar engine); each row's findings are then assembled from per-rule templates (the parts of a
+finding that only depend on the rule, made once per batch) and the row's own values: its
+status, what was measured, the exception it passed through, the flags inferred for it, its
+suspect and confirmed values. The split groups of a row whose branch flag was not recorded are
+judged by :func:`audit.scoring.resolve_split` (their note and question name the row's unknown
+fields). Each record is read by :func:`audit.model.check_measurements` as the scalar engine
+reads it; a bad record raises its :class:`~audit.errors.InputError` (the caller words it per row).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from audit.checks import (
+    ADVICE,
+    CHECKS,
+    FAIL,
+    NOT_APPLICABLE,
+    NOT_MEASURED,
+    PASS,
+    STATUS_NAMES,
+    _measured,
+)
+from audit.model import CheckedMeasurements, MeasurementField, check_measurements, schema
+from audit.rules.loader import Rule, Ruleset, default_ruleset
+from audit.scoring import (
+    SEVERITY_ORDER,
+    STATUS_ORDER,
+    _base,
+    resolve_split,
+    score_from_weights,
+)
+from audit.vectorized import _applicability, _base_vector
+
+#: checks whose threshold never depends on the measurements (made once per rule); what they
+#: measured is read here for the one-field checks and by the check itself for the others
+_STATIC_THRESHOLD = frozenset({"max", "min", "range", "exact", "flag", "one_of",
+                               "min_dimensions"})
+_ONE_FIELD = frozenset({"max", "min", "range", "exact", "flag"})
+_STATUS_TEXT = tuple(STATUS_NAMES)
+_REQUIREMENT_STATUS_ORDER = {code: STATUS_ORDER[name] for code, name in enumerate(STATUS_NAMES)}
+
+
+@dataclass(frozen=True)
+class ScoredAudit:
+    """One evaluation of a batch as the storage layer takes it (``to_dict``: the plain data,
+    not a copy; the fields an importer reads of an :class:`~audit.scoring.Evaluation`)."""
+
+    data: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.data
+
+    @property
+    def suspects(self) -> list[dict[str, Any]]:
+        suspects: list[dict[str, Any]] = self.data["suspects"]
+        return suspects
+
+
+class _RulePlan:
+    """What a batch needs of one rule: its finding's fixed parts and how to read the rest."""
+
+    def __init__(self, rule: Rule, fields: Mapping[str, MeasurementField]) -> None:
+        self.rule = rule
+        self.rule_id = rule.rule_id
+        self.check = rule.check
+        self.field = rule.params.get("field") if rule.check in _ONE_FIELD else None
+        self.unit = (fields[self.field].unit if self.field is not None and rule.check != "flag"
+                     else None)
+        self.static = rule.check in _STATIC_THRESHOLD
+        self.threshold = _base(rule, {}, fields).threshold if self.static else None
+        self.severity_order = SEVERITY_ORDER[rule.severity]
+        self.is_advice = rule.is_advice
+        self.reads = rule.reads
+        self.head = {"rule_id": rule.rule_id, "standard": rule.standard, "edition": rule.edition,
+                     "clause": rule.clause, "item": rule.item, "reference": rule.reference}
+        self.exc = rule.exception
+        self.with_area = "area_m2" in rule.reads
+
+
+def evaluation_dicts(
+    facility_type: str,
+    raws: Sequence[Mapping[str, object]],
+    *,
+    strict: bool = False,
+    ruleset: Ruleset | None = None,
+    checked: Callable[[int, CheckedMeasurements], None] | None = None,
+) -> list[dict[str, Any]]:
+    """``[evaluate(facility_type, raw, strict=strict).to_dict() for raw in raws]``, at once.
+
+    The first bad record raises what :func:`audit.scoring.evaluate` raises for it.
+    ``checked(i, measurements)`` is told each record as read (for the caller's own checks).
+    The findings' threshold dicts of a rule are shared by the rows (read them, never change
+    them).
+    """
+    rs = ruleset if ruleset is not None else default_ruleset()
+    fields = schema(facility_type)
+    rules = rs.for_facility(facility_type)
+    rows = [check_measurements(facility_type, raw, strict=strict) for raw in raws]
+    if checked is not None:
+        for i, c in enumerate(rows):
+            checked(i, c)
+    n = len(rows)
+    if n == 0:
+        return []
+    cols = _arrays(fields, [c.readable for c in rows])
+    plans = [_RulePlan(r, fields) for r in rules]
+    base = {r.rule_id: _base_vector(r, cols, n) for r in rules}
+    status_of: dict[str, list[int]] = {}
+    via_of: dict[str, list[bool]] = {}
+    applies_false: dict[str, list[bool]] = {}
+    groups: dict[str, list[Rule]] = {}
+    for r in rules:
+        status, via = base[r.rule_id]
+        if r.split:
+            groups.setdefault(r.split, []).append(r)
+            status_of[r.rule_id] = status.tolist()
+            via_of[r.rule_id] = via.tolist()
+            continue
+        false, unknown = _applicability(r, cols, n)
+        final = np.where(false, NOT_APPLICABLE, np.where(unknown, NOT_MEASURED, status))
+        status_of[r.rule_id] = final.tolist()
+        via_of[r.rule_id] = (via & (final == PASS) & ~false).tolist()
+        applies_false[r.rule_id] = false.tolist()
+    weights = rs.weights
+    head = {"ruleset_id": rs.id, "ruleset_version": rs.version, "ruleset_sha256": rs.sha256}
+    out = []
+    for k, c in enumerate(rows):
+        out.append(_row(facility_type, k, c, plans, groups, status_of, via_of, fields,
+                        weights, head))
+    return out
+
+
+def _arrays(fields: Mapping[str, MeasurementField],
+            readables: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarray]:
+    """Each field's readable values as float codes (NaN = not read), as :mod:`audit.vectorized`
+    holds them: booleans 1/0, choices their index, numbers as floats."""
+    cols: dict[str, np.ndarray] = {}
+    nan = float("nan")
+    for name, spec in fields.items():
+        values = [m.get(name) for m in readables]
+        if spec.kind == "bool":
+            codes = [nan if v is None else (1.0 if v else 0.0) for v in values]
+        elif spec.kind == "choice":
+            index = {c: float(i) for i, c in enumerate(spec.choices)}
+            codes = [nan if v is None else index[v] for v in values]
+        else:
+            codes = [nan if v is None else float(v) for v in values]
+        cols[name] = np.asarray(codes, dtype=np.float64)
+    return cols
+
+
+def _row(
+    facility_type: str, k: int, c: CheckedMeasurements, plans: Sequence[_RulePlan],
+    groups: Mapping[str, list[Rule]], status_of: Mapping[str, list[int]],
+    via_of: Mapping[str, list[bool]], fields: Mapping[str, MeasurementField],
+    weights: Mapping[str, int], head: Mapping[str, str],
+) -> dict[str, Any]:
+    """One record's evaluation dict (as ``Evaluation.to_dict``)."""
+    m = c.readable
+    resolved: dict[str, tuple[int, dict[str, Any] | None, dict[str, Any] | None]] = {}
+    for members in groups.values():
+        resolved.update(resolve_split(members, {r.rule_id: status_of[r.rule_id][k]
+                                                for r in members}, m, facility_type))
+    unconfirmed = set(c.unconfirmed)
+    inferred, confirmed = c.inferred, c.confirmed
+    keyed: list[tuple[tuple[int, int, int], dict[str, Any]]] = []
+    counts = dict.fromkeys(STATUS_NAMES, 0)
+    passed = total = 0
+    failed = gap = False
+    for order, p in enumerate(plans):
+        r = p.rule
+        note = question = None
+        if r.split:
+            status, note, question = resolved[p.rule_id]
+            via = via_of[p.rule_id][k] and status == PASS and note is None
+        else:
+            status = status_of[p.rule_id][k]
+            via = via_of[p.rule_id][k]
+        if p.is_advice and status == FAIL:
+            status = ADVICE
+        reads = p.reads
+        if p.with_area and "area_m2" not in c.recorded:
+            reads = (*reads, "internal_width_mm", "internal_depth_mm")
+        suspect = [f for f in reads if f in unconfirmed] if unconfirmed else []
+        source = c.values if suspect else m
+        if p.static:
+            threshold = p.threshold
+            if p.field is not None:
+                x = source.get(p.field)
+                measured = None if x is None else _measured(x, p.unit)
+            else:
+                measured = CHECKS[p.check].scalar(source, r.params, fields).measured
+        else:
+            judged = _base(r, m, fields)
+            threshold = judged.threshold
+            measured = (CHECKS[p.check].scalar(source, r.params, fields).measured if suspect
+                        else judged.outcome.measured)
+        exc = p.exc
+        name = _STATUS_TEXT[status]
+        counts[name] += 1
+        if not p.is_advice:
+            if status == FAIL:
+                failed = True
+                total += weights[r.severity]
+            elif status == PASS:
+                total += weights[r.severity]
+                passed += weights[r.severity]
+            elif status == NOT_MEASURED:
+                gap = True
+        finding = {
+            **p.head,
+            "status": name,
+            "severity": r.severity,
+            "measured": measured,
+            "threshold": threshold,
+            "verification": exc.verification if via and exc else r.verification,
+            "provisional": r.provisional or bool(via and exc and exc.provisional),
+            "title_zh": r.title_zh,
+            "title_en": r.title_en,
+            "fields": list(r.fields),
+            "applies_when": r.applies_text,
+            "via_exception": bool(via),
+            "source": r.source,
+            "obligation": r.obligation,
+            "inferred": {f: inferred[f] for f in reads if f in inferred} if inferred else {},
+            "suspect": suspect,
+            "confirmed": [f for f in reads if f in confirmed] if confirmed else [],
+            "split": note,
+            "question": question,
+        }
+        keyed.append(((_REQUIREMENT_STATUS_ORDER[status], p.severity_order, order), finding))
+    keyed.sort(key=lambda kf: kf[0])
+    verdict = ("non_compliant" if failed else
+               "incomplete" if gap or unconfirmed else "compliant")
+    return {
+        "facility_type": facility_type,
+        "verdict": verdict,
+        "score": score_from_weights(passed, total),
+        "counts": counts,
+        **head,
+        "measurements": dict(c.recorded),
+        "inferred": dict(inferred),
+        "suspects": [s.to_dict() for s in c.suspects],
+        "findings": [f for _, f in keyed],
+    }
+
+
+__all__ = ["ScoredAudit", "evaluation_dicts"]
