@@ -16,8 +16,10 @@ reads it; a bad record raises its :class:`~audit.errors.InputError` (the caller 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from json.encoder import encode_basestring_ascii as _quote
 from typing import Any
 
 import numpy as np
@@ -55,9 +57,11 @@ _REQUIREMENT_STATUS_ORDER = {code: STATUS_ORDER[name] for code, name in enumerat
 @dataclass(frozen=True)
 class ScoredAudit:
     """One evaluation of a batch as the storage layer takes it (``to_dict``: the plain data,
-    not a copy; the fields an importer reads of an :class:`~audit.scoring.Evaluation`)."""
+    not a copy; ``to_json``: its JSON text, exactly ``json.dumps(to_dict())``, made from the
+    rules' fixed parts encoded once per batch)."""
 
     data: dict[str, Any]
+    codecs: Mapping[str, _Codec]
 
     def to_dict(self) -> dict[str, Any]:
         return self.data
@@ -66,6 +70,70 @@ class ScoredAudit:
     def suspects(self) -> list[dict[str, Any]]:
         suspects: list[dict[str, Any]] = self.data["suspects"]
         return suspects
+
+    def to_json(self) -> str:
+        data = self.data
+        head = json.dumps({k: v for k, v in data.items() if k != "findings"})
+        codecs = self.codecs
+        findings = ", ".join(codecs[f["rule_id"]].encode(f) for f in data["findings"])
+        return f'{head[:-1]}, "findings": [{findings}]}}'
+
+
+def _text(value: Any) -> str:
+    """``json.dumps(value)`` (default settings), without its overhead for the common values."""
+    kind = type(value)
+    if kind is str:
+        return _quote(value)
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    if (kind is list or kind is dict) and not value:
+        return "[]" if kind is list else "{}"
+    return json.dumps(value)
+
+
+#: the keys of a finding that differ between the rows of a rule (the others are the rule's)
+_VARYING = frozenset({"status", "measured", "threshold", "verification", "provisional",
+                      "via_exception", "inferred", "suspect", "confirmed", "split", "question"})
+
+
+class _Codec:
+    """A rule's findings as JSON: the runs of keys fixed by the rule are encoded once."""
+
+    def __init__(self, template: Mapping[str, Any]) -> None:
+        #: per varying key: the fixed text before it, the key, the template's value, its text
+        self.pieces: list[tuple[str, str, Any, str]] = []
+        text = "{"
+        for n, (key, value) in enumerate(template.items()):
+            text += ("" if n == 0 else ", ") + json.dumps(key) + ": "
+            if key in _VARYING:
+                self.pieces.append((text, key, value, _text(value)))
+                text = ""
+            else:
+                text += _text(value)
+        self.tail = text + "}"
+        self.size = len(template)
+        #: the text of each finding encoded so far (rows of a batch share findings)
+        self.texts: dict[int, tuple[Mapping[str, Any], str]] = {}
+
+    def encode(self, finding: Mapping[str, Any]) -> str:
+        """``json.dumps(finding)`` for a finding made from this rule's template (its fixed
+        keys unchanged)."""
+        known = self.texts.get(id(finding))
+        if known is not None and known[0] is finding:
+            return known[1]
+        if len(finding) != self.size:
+            return json.dumps(finding)
+        out = []
+        for before, key, fixed, fixed_text in self.pieces:
+            value = finding[key]
+            out.append(before)
+            out.append(fixed_text if value is fixed else _text(value))
+        out.append(self.tail)
+        text = "".join(out)
+        self.texts[id(finding)] = (finding, text)  # the finding kept: its id stays its own
+        return text
 
 
 class _RulePlan:
@@ -83,10 +151,25 @@ class _RulePlan:
         self.severity_order = SEVERITY_ORDER[rule.severity]
         self.is_advice = rule.is_advice
         self.reads = rule.reads
-        self.head = {"rule_id": rule.rule_id, "standard": rule.standard, "edition": rule.edition,
-                     "clause": rule.clause, "item": rule.item, "reference": rule.reference}
+        #: the finding with every part that depends on the rule only, in the order of
+        #: ``Finding.to_dict``'s keys; a row copies it and sets the rest
+        self.template: dict[str, Any] = {
+            "rule_id": rule.rule_id, "standard": rule.standard, "edition": rule.edition,
+            "clause": rule.clause, "item": rule.item, "reference": rule.reference,
+            "status": None, "severity": rule.severity, "measured": None,
+            "threshold": self.threshold, "verification": rule.verification,
+            "provisional": rule.provisional, "title_zh": rule.title_zh,
+            "title_en": rule.title_en, "fields": list(rule.fields),
+            "applies_when": rule.applies_text,
+            "via_exception": False, "source": rule.source, "obligation": rule.obligation,
+            "inferred": None, "suspect": None, "confirmed": None, "split": None,
+            "question": None}
+        self.fields = rule.fields
         self.exc = rule.exception
         self.with_area = "area_m2" in rule.reads
+        #: the batch's findings of the rule by what they are made of: rows that read the same
+        #: values share one finding (and its JSON text)
+        self.cache: dict[tuple[Any, ...], dict[str, Any]] = {}
 
 
 def evaluation_dicts(
@@ -95,31 +178,45 @@ def evaluation_dicts(
     *,
     strict: bool = False,
     ruleset: Ruleset | None = None,
-    checked: Callable[[int, CheckedMeasurements], None] | None = None,
 ) -> list[dict[str, Any]]:
     """``[evaluate(facility_type, raw, strict=strict).to_dict() for raw in raws]``, at once.
 
-    The first bad record raises what :func:`audit.scoring.evaluate` raises for it.
-    ``checked(i, measurements)`` is told each record as read (for the caller's own checks).
-    The findings' threshold dicts of a rule are shared by the rows (read them, never change
-    them).
+    The first bad record raises what :func:`audit.scoring.evaluate` raises for it. Rows whose
+    finding of a rule is made of the same status and values share that finding's dict, and a
+    rule's threshold dict is shared by its findings: read them, never change them.
     """
+    return _evaluate(facility_type, raws, strict=strict, ruleset=ruleset)[0]
+
+
+def score_batch(
+    facility_type: str,
+    raws: Sequence[Mapping[str, object]],
+    *,
+    strict: bool = False,
+    ruleset: Ruleset | None = None,
+) -> list[ScoredAudit]:
+    """:func:`evaluation_dicts`, each wrapped to be stored (with its JSON text at hand)."""
+    found, plans = _evaluate(facility_type, raws, strict=strict, ruleset=ruleset)
+    codecs = {p.rule_id: _Codec(p.template) for p in plans}
+    return [ScoredAudit(data, codecs) for data in found]
+
+
+def _evaluate(
+    facility_type: str, raws: Sequence[Mapping[str, object]], *, strict: bool,
+    ruleset: Ruleset | None,
+) -> tuple[list[dict[str, Any]], list[_RulePlan]]:
     rs = ruleset if ruleset is not None else default_ruleset()
     fields = schema(facility_type)
     rules = rs.for_facility(facility_type)
     rows = [check_measurements(facility_type, raw, strict=strict) for raw in raws]
-    if checked is not None:
-        for i, c in enumerate(rows):
-            checked(i, c)
     n = len(rows)
-    if n == 0:
-        return []
-    cols = _arrays(fields, [c.readable for c in rows])
     plans = [_RulePlan(r, fields) for r in rules]
+    if n == 0:
+        return [], plans
+    cols = _arrays(fields, [c.readable for c in rows])
     base = {r.rule_id: _base_vector(r, cols, n) for r in rules}
     status_of: dict[str, list[int]] = {}
     via_of: dict[str, list[bool]] = {}
-    applies_false: dict[str, list[bool]] = {}
     groups: dict[str, list[Rule]] = {}
     for r in rules:
         status, via = base[r.rule_id]
@@ -132,14 +229,11 @@ def evaluation_dicts(
         final = np.where(false, NOT_APPLICABLE, np.where(unknown, NOT_MEASURED, status))
         status_of[r.rule_id] = final.tolist()
         via_of[r.rule_id] = (via & (final == PASS) & ~false).tolist()
-        applies_false[r.rule_id] = false.tolist()
     weights = rs.weights
     head = {"ruleset_id": rs.id, "ruleset_version": rs.version, "ruleset_sha256": rs.sha256}
-    out = []
-    for k, c in enumerate(rows):
-        out.append(_row(facility_type, k, c, plans, groups, status_of, via_of, fields,
-                        weights, head))
-    return out
+    out = [_row(facility_type, k, c, plans, groups, status_of, via_of, fields, weights, head)
+           for k, c in enumerate(rows)]
+    return out, plans
 
 
 def _arrays(fields: Mapping[str, MeasurementField],
@@ -194,6 +288,32 @@ def _row(
         if p.with_area and "area_m2" not in c.recorded:
             reads = (*reads, "internal_width_mm", "internal_depth_mm")
         suspect = [f for f in reads if f in unconfirmed] if unconfirmed else []
+        name = _STATUS_TEXT[status]
+        counts[name] += 1
+        if not p.is_advice:
+            if status == FAIL:
+                failed = True
+                total += weights[r.severity]
+            elif status == PASS:
+                total += weights[r.severity]
+                passed += weights[r.severity]
+            elif status == NOT_MEASURED:
+                gap = True
+        key: tuple[Any, ...] | None = None
+        if note is None and question is None:
+            # everything the finding is made of: its status and the values of what it reads
+            key = (status, via, reads, tuple([repr(m.get(f)) for f in reads]))
+            if suspect:
+                key += (tuple(suspect), tuple([repr(c.values.get(f)) for f in reads]))
+            if inferred:
+                key += (tuple([(f, inferred[f]) for f in reads if f in inferred]),)
+            if confirmed:
+                key += (tuple([f for f in reads if f in confirmed]),)
+            known = p.cache.get(key)
+            if known is not None:
+                keyed.append(((_REQUIREMENT_STATUS_ORDER[status], p.severity_order, order),
+                              known))
+                continue
         source = c.values if suspect else m
         if p.static:
             threshold = p.threshold
@@ -208,38 +328,26 @@ def _row(
             measured = (CHECKS[p.check].scalar(source, r.params, fields).measured if suspect
                         else judged.outcome.measured)
         exc = p.exc
-        name = _STATUS_TEXT[status]
-        counts[name] += 1
-        if not p.is_advice:
-            if status == FAIL:
-                failed = True
-                total += weights[r.severity]
-            elif status == PASS:
-                total += weights[r.severity]
-                passed += weights[r.severity]
-            elif status == NOT_MEASURED:
-                gap = True
-        finding = {
-            **p.head,
-            "status": name,
-            "severity": r.severity,
-            "measured": measured,
-            "threshold": threshold,
-            "verification": exc.verification if via and exc else r.verification,
-            "provisional": r.provisional or bool(via and exc and exc.provisional),
-            "title_zh": r.title_zh,
-            "title_en": r.title_en,
-            "fields": list(r.fields),
-            "applies_when": r.applies_text,
-            "via_exception": bool(via),
-            "source": r.source,
-            "obligation": r.obligation,
-            "inferred": {f: inferred[f] for f in reads if f in inferred} if inferred else {},
-            "suspect": suspect,
-            "confirmed": [f for f in reads if f in confirmed] if confirmed else [],
-            "split": note,
-            "question": question,
-        }
+        finding = p.template.copy()
+        finding["status"] = name
+        finding["measured"] = measured
+        finding["threshold"] = threshold
+        if via:
+            finding["via_exception"] = True
+            if exc is not None:
+                finding["verification"] = exc.verification
+                finding["provisional"] = r.provisional or exc.provisional
+        finding["fields"] = list(p.fields)
+        finding["inferred"] = {f: inferred[f] for f in reads if f in inferred} \
+            if inferred else {}
+        finding["suspect"] = suspect
+        finding["confirmed"] = [f for f in reads if f in confirmed] if confirmed else []
+        if note is not None:
+            finding["split"] = note
+        if question is not None:
+            finding["question"] = question
+        if key is not None:
+            p.cache[key] = finding
         keyed.append(((_REQUIREMENT_STATUS_ORDER[status], p.severity_order, order), finding))
     keyed.sort(key=lambda kf: kf[0])
     verdict = ("non_compliant" if failed else
@@ -257,4 +365,4 @@ def _row(
     }
 
 
-__all__ = ["ScoredAudit", "evaluation_dicts"]
+__all__ = ["ScoredAudit", "evaluation_dicts", "score_batch"]

@@ -11,13 +11,15 @@ are judged on every branch.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_rules_vectorized import _measurements
 
-from audit.bulk_scoring import evaluation_dicts
+from audit.bulk_scoring import evaluation_dicts, score_batch
 from audit.demo.measurements import random_measurements
 from audit.errors import InputError
 from audit.model import CONFIRM_KEY, FACILITY_TYPES, check_measurements, schema
@@ -26,10 +28,13 @@ from audit.scoring import evaluate
 
 def _assert_same(ftype: str, records: list[dict], *, strict: bool = False) -> None:
     got = evaluation_dicts(ftype, records, strict=strict)
-    assert len(got) == len(records)
-    for raw, data in zip(records, got, strict=True):
+    scored = score_batch(ftype, records, strict=strict)
+    assert len(got) == len(scored) == len(records)
+    for raw, data, stored in zip(records, got, scored, strict=True):
         want = evaluate(ftype, raw, strict=strict).to_dict()
         assert data == want, raw
+        assert stored.to_dict() == want
+        assert stored.to_json() == json.dumps(want)  # the very text the JSON column stores
         assert list(data) == list(want)  # the same keys in the same order: the same JSON text
         for mine, theirs in zip(data["findings"], want["findings"], strict=True):
             assert list(mine) == list(theirs)

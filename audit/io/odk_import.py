@@ -46,7 +46,7 @@ import numpy as np
 
 from audit.actors import require
 from audit.archives import Limits, open_zip, zip_entry
-from audit.bulk_scoring import ScoredAudit, evaluation_dicts
+from audit.bulk_scoring import ScoredAudit, score_batch
 from audit.errors import InputError, Problem
 from audit.inspect import gps_needs_confirmation, snap_location, snap_streets, to_wgs84_point
 from audit.io.xlsform import BOOL_NO, BOOL_NOT_CHECKED, BOOL_YES, LOCATION_FIELD, PHOTO_FIELDS
@@ -451,7 +451,7 @@ def _scored(
     records: Sequence[Mapping[str, Any]], strict: bool
 ) -> dict[int, ScoredAudit]:
     """The evaluation of each row's measurements, each facility type's rows scored at once
-    (:func:`audit.bulk_scoring.evaluation_dicts`). A type with a bad row is left out: its rows
+    (:func:`audit.bulk_scoring.score_batch`). A type with a bad row is left out: its rows
     are scored one by one while validating, which words each problem by row."""
     by_type: dict[str, tuple[list[int], list[dict[str, Any]]]] = {}
     for i, rec in enumerate(records, start=1):
@@ -464,10 +464,10 @@ def _scored(
     out: dict[int, ScoredAudit] = {}
     for ftype, (rows, raws) in by_type.items():
         try:
-            found = evaluation_dicts(ftype, raws, strict=strict)
+            found = score_batch(ftype, raws, strict=strict)
         except InputError:
             continue
-        out.update(zip(rows, map(ScoredAudit, found), strict=True))
+        out.update(zip(rows, found, strict=True))
     return out
 
 

@@ -20,7 +20,9 @@ leaves nothing behind.
 
 from __future__ import annotations
 
+import json
 import math
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
@@ -233,9 +235,17 @@ def submit_audits(
             "gps_accuracy_m": it.gps_accuracy_m, "row_version": 1, "is_demo": False,
             "is_current": last[fid] == i, "measured_from": checked.measured_from.get(i, {}),
         })
+    serialize = _json_serializer(repo)
+    params = []
+    for i, row in zip(todo, rows, strict=True):
+        param = {k: v for k, v in row.items() if k != "evaluation"}
+        param["evaluation_json"] = _evaluation_json(items[i].evaluation, row["evaluation"],
+                                                    serialize)
+        params.append(param)
     try:
         audit_ids = list(repo.session.scalars(
-            sa.insert(_AUDITS).returning(_AUDITS.c.id, sort_by_parameter_order=True), rows))
+            sa.insert(_AUDITS).values(evaluation=_json_text_param(repo, "evaluation_json"))
+            .returning(_AUDITS.c.id, sort_by_parameter_order=True), params))
     except sa.exc.IntegrityError as exc:  # a concurrent writer stored one of the keys first
         msg = ("some of these submissions were stored by another import at the same moment; "
                "import the file again (submissions already stored are skipped)")
@@ -282,6 +292,34 @@ def submit_audits(
     return result
 
 
+def _json_serializer(repo: Repository) -> Callable[[Any], str]:
+    """What the JSON columns serialize a value with (the dialect's, as SQLAlchemy uses it)."""
+    dialect = repo.session.get_bind().dialect
+    serializer: Callable[[Any], str] = getattr(dialect, "_json_serializer", None) or json.dumps
+    return serializer
+
+
+def _evaluation_json(evaluation: EvaluationLike, data: dict[str, Any],
+                     serialize: Callable[[Any], str]) -> str:
+    """The JSON text of a checked evaluation: the one the evaluation made of itself when it
+    offers it (``to_json``, :class:`audit.bulk_scoring.ScoredAudit`: much cheaper than
+    serializing the ~15 kB of each audit's findings) and ``data`` is its own dict, else
+    ``data`` serialized as the JSON column would."""
+    encode = getattr(evaluation, "to_json", None)
+    if encode is not None and evaluation.to_dict() is data:
+        text: str = encode()
+        return text
+    return serialize(data)
+
+
+def _json_text_param(repo: Repository, name: str) -> sa.ColumnElement[Any]:
+    """A bound parameter holding JSON text for a JSON column (PostgreSQL casts it)."""
+    param = sa.bindparam(name, type_=sa.Text())
+    if repo.session.get_bind().dialect.name == "postgresql":
+        return sa.cast(param, sa.JSON)
+    return param
+
+
 def _insert_plain(repo: Repository, table: sa.Table, rows: list[dict[str, Any]]) -> None:
     """``INSERT`` rows of plain values (text, numbers, booleans, ``None``; the same keys in
     every row) with the driver's executemany: SQLAlchemy's per-row parameter processing would
@@ -298,7 +336,9 @@ def _insert_plain(repo: Repository, table: sa.Table, rows: list[dict[str, Any]])
     marks = ", ".join(["?" if style == "qmark" else "%s"] * len(cols))
     sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in cols)}) "
            f"VALUES ({marks})")
-    conn.exec_driver_sql(sql, [tuple(r[c] for c in cols) for r in rows])
+    values = operator.itemgetter(*cols)  # a tuple of the row's values, in C
+    conn.exec_driver_sql(sql, [values(r) for r in rows] if len(cols) > 1
+                         else [(values(r),) for r in rows])
 
 
 def _placeholder(i: int) -> int:
