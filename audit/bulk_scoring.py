@@ -35,7 +35,7 @@ from audit.checks import (
     _measured,
 )
 from audit.model import CheckedMeasurements, MeasurementField, check_measurements, schema
-from audit.rules.loader import Rule, Ruleset, default_ruleset
+from audit.rules.loader import Rule, Ruleset, default_ruleset, split_fields
 from audit.scoring import (
     SEVERITY_ORDER,
     STATUS_ORDER,
@@ -136,6 +136,15 @@ class _Codec:
         return text
 
 
+class _Split:
+    """A split group of a batch and its judgements so far (by statuses and context values)."""
+
+    def __init__(self, members: list[Rule]) -> None:
+        self.members = members
+        self.names = split_fields(members)
+        self.judged: dict[tuple[Any, ...], dict[str, tuple[int, Any, Any]]] = {}
+
+
 class _RulePlan:
     """What a batch needs of one rule: its finding's fixed parts and how to read the rest."""
 
@@ -217,11 +226,11 @@ def _evaluate(
     base = {r.rule_id: _base_vector(r, cols, n) for r in rules}
     status_of: dict[str, list[int]] = {}
     via_of: dict[str, list[bool]] = {}
-    groups: dict[str, list[Rule]] = {}
+    members: dict[str, list[Rule]] = {}
     for r in rules:
         status, via = base[r.rule_id]
         if r.split:
-            groups.setdefault(r.split, []).append(r)
+            members.setdefault(r.split, []).append(r)
             status_of[r.rule_id] = status.tolist()
             via_of[r.rule_id] = via.tolist()
             continue
@@ -229,6 +238,7 @@ def _evaluate(
         final = np.where(false, NOT_APPLICABLE, np.where(unknown, NOT_MEASURED, status))
         status_of[r.rule_id] = final.tolist()
         via_of[r.rule_id] = (via & (final == PASS) & ~false).tolist()
+    groups = [_Split(group) for group in members.values()]
     weights = rs.weights
     head = {"ruleset_id": rs.id, "ruleset_version": rs.version, "ruleset_sha256": rs.sha256}
     out = [_row(facility_type, k, c, plans, groups, status_of, via_of, fields, weights, head)
@@ -257,16 +267,23 @@ def _arrays(fields: Mapping[str, MeasurementField],
 
 def _row(
     facility_type: str, k: int, c: CheckedMeasurements, plans: Sequence[_RulePlan],
-    groups: Mapping[str, list[Rule]], status_of: Mapping[str, list[int]],
+    groups: Sequence[_Split], status_of: Mapping[str, list[int]],
     via_of: Mapping[str, list[bool]], fields: Mapping[str, MeasurementField],
     weights: Mapping[str, int], head: Mapping[str, str],
 ) -> dict[str, Any]:
     """One record's evaluation dict (as ``Evaluation.to_dict``)."""
     m = c.readable
     resolved: dict[str, tuple[int, dict[str, Any] | None, dict[str, Any] | None]] = {}
-    for members in groups.values():
-        resolved.update(resolve_split(members, {r.rule_id: status_of[r.rule_id][k]
-                                                for r in members}, m, facility_type))
+    for group in groups:
+        # a split group is judged on its branches' statuses and its context fields only
+        context = (tuple([status_of[r.rule_id][k] for r in group.members]),
+                   tuple([repr(m.get(n)) for n in group.names]))
+        judgement = group.judged.get(context)
+        if judgement is None:
+            judgement = group.judged[context] = resolve_split(
+                group.members, {r.rule_id: status_of[r.rule_id][k] for r in group.members}, m,
+                facility_type)
+        resolved.update(judgement)
     unconfirmed = set(c.unconfirmed)
     inferred, confirmed = c.inferred, c.confirmed
     keyed: list[tuple[tuple[int, int, int], dict[str, Any]]] = []
@@ -299,21 +316,21 @@ def _row(
                 passed += weights[r.severity]
             elif status == NOT_MEASURED:
                 gap = True
-        key: tuple[Any, ...] | None = None
-        if note is None and question is None:
-            # everything the finding is made of: its status and the values of what it reads
-            key = (status, via, reads, tuple([repr(m.get(f)) for f in reads]))
-            if suspect:
-                key += (tuple(suspect), tuple([repr(c.values.get(f)) for f in reads]))
-            if inferred:
-                key += (tuple([(f, inferred[f]) for f in reads if f in inferred]),)
-            if confirmed:
-                key += (tuple([f for f in reads if f in confirmed]),)
-            known = p.cache.get(key)
-            if known is not None:
-                keyed.append(((_REQUIREMENT_STATUS_ORDER[status], p.severity_order, order),
-                              known))
-                continue
+        # everything the finding is made of: its status, the values of what it reads and its
+        # split note (one object per judgement of the group, kept by the group for the batch)
+        key: tuple[Any, ...] = (status, via, reads, tuple([repr(m.get(f)) for f in reads]))
+        if note is not None or question is not None:
+            key += (id(note), id(question))
+        if suspect:
+            key += (tuple(suspect), tuple([repr(c.values.get(f)) for f in reads]))
+        if inferred:
+            key += (tuple([(f, inferred[f]) for f in reads if f in inferred]),)
+        if confirmed:
+            key += (tuple([f for f in reads if f in confirmed]),)
+        known = p.cache.get(key)
+        if known is not None:
+            keyed.append(((_REQUIREMENT_STATUS_ORDER[status], p.severity_order, order), known))
+            continue
         source = c.values if suspect else m
         if p.static:
             threshold = p.threshold
@@ -346,8 +363,7 @@ def _row(
             finding["split"] = note
         if question is not None:
             finding["question"] = question
-        if key is not None:
-            p.cache[key] = finding
+        p.cache[key] = finding
         keyed.append(((_REQUIREMENT_STATUS_ORDER[status], p.severity_order, order), finding))
     keyed.sort(key=lambda kf: kf[0])
     verdict = ("non_compliant" if failed else

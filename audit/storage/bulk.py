@@ -242,10 +242,19 @@ def submit_audits(
         param["evaluation_json"] = _evaluation_json(items[i].evaluation, row["evaluation"],
                                                     serialize)
         params.append(param)
+    insert = sa.insert(_AUDITS).values(evaluation=_json_text_param(repo, "evaluation_json"))
     try:
-        audit_ids = list(repo.session.scalars(
-            sa.insert(_AUDITS).values(evaluation=_json_text_param(repo, "evaluation_json"))
-            .returning(_AUDITS.c.id, sort_by_parameter_order=True), params))
+        if repo.session.get_bind().dialect.name == "sqlite":
+            # SQLite numbers a multi-row INSERT's rows in order, but SQLAlchemy sends the rows
+            # one statement each when RETURNING must come back in order: take the ids by
+            # their (unique) keys from batched statements instead
+            returned = repo.session.execute(
+                insert.returning(_AUDITS.c.idempotency_key, _AUDITS.c.id), params)
+            by_key: dict[str, int] = dict(returned.tuples().all())
+            audit_ids = [by_key[row["idempotency_key"]] for row in rows]
+        else:
+            audit_ids = list(repo.session.scalars(
+                insert.returning(_AUDITS.c.id, sort_by_parameter_order=True), params))
     except sa.exc.IntegrityError as exc:  # a concurrent writer stored one of the keys first
         msg = ("some of these submissions were stored by another import at the same moment; "
                "import the file again (submissions already stored are skipped)")
@@ -256,13 +265,13 @@ def submit_audits(
          "current_submitted_at": f["when"]} for fid, f in facts.items()])
     findings: list[dict[str, Any]] = []
     links: list[dict[str, Any]] = []
+    rows_of = _FindingRows()
     for done, (i, row, aid) in enumerate(zip(todo, rows, audit_ids, strict=True), start=1):
         result.audit_ids[i] = aid
         fid = facility_of[i]
         findings.extend(
-            finding_row(f, audit_id=aid, facility_id=fid, district_code=facts[fid]["district"],
-                        facility_type=items[i].facility_type, ruleset_id=row["ruleset_id"],
-                        ruleset_version=row["ruleset_version"], is_current=row["is_current"])
+            rows_of(f, aid, fid, facts[fid]["district"], items[i].facility_type,
+                    row["ruleset_id"], row["ruleset_version"], row["is_current"])
             for f in checked.evaluations[i]["findings"])
         for pid in checked.photo_ids[i]:
             links.append({"audit_id": aid, "photo_id": pid})
@@ -290,6 +299,32 @@ def submit_audits(
     result.reaudits = len(todo) - len(place.created)
     result.photos = sum(len(p) for p in checked.photo_ids.values())
     return result
+
+
+class _FindingRows:
+    """:func:`finding_row`, made once per finding dict: audits of a batch may share one finding
+    (:mod:`audit.bulk_scoring`), whose row differs only in the audit's own columns."""
+
+    def __init__(self) -> None:
+        self.made: dict[int, tuple[Mapping[str, Any], tuple[str, str, str], dict[str, Any]]] = {}
+
+    def __call__(self, finding: Mapping[str, Any], audit_id: int, facility_id: int,
+                 district_code: str | None, facility_type: str, ruleset_id: str,
+                 ruleset_version: str, is_current: bool) -> dict[str, Any]:
+        same = (facility_type, ruleset_id, ruleset_version)
+        known = self.made.get(id(finding))
+        if known is None or known[0] is not finding or known[1] != same:
+            known = (finding, same, finding_row(
+                finding, audit_id=0, facility_id=0, district_code=None,
+                facility_type=facility_type, ruleset_id=ruleset_id,
+                ruleset_version=ruleset_version, is_current=False))
+            self.made[id(finding)] = known  # the finding kept: its id stays its own
+        row = known[2].copy()
+        row["audit_id"] = audit_id
+        row["facility_id"] = facility_id
+        row["district_code"] = district_code
+        row["is_current"] = is_current
+        return row
 
 
 def _json_serializer(repo: Repository) -> Callable[[Any], str]:

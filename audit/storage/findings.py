@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeGuard
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -74,7 +74,7 @@ def _unconfirmed(suspects: Any) -> bool:
     return any(isinstance(s, Mapping) and not s.get("confirmed") for s in suspects)
 
 
-def _is_mapping(value: Any) -> bool:
+def _is_mapping(value: Any) -> TypeGuard[Mapping[str, Any]]:
     """``isinstance(value, Mapping)``, a plain dict (nearly always) known without the ABC."""
     return type(value) is dict or isinstance(value, Mapping)
 
