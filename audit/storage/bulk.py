@@ -250,7 +250,7 @@ def submit_audits(
             # their (unique) keys from batched statements instead
             returned = repo.session.execute(
                 insert.returning(_AUDITS.c.idempotency_key, _AUDITS.c.id), params)
-            by_key: dict[str, int] = dict(returned.tuples().all())
+            by_key: dict[str, int] = dict(returned.all())
             audit_ids = [by_key[row["idempotency_key"]] for row in rows]
         else:
             audit_ids = list(repo.session.scalars(
