@@ -14,7 +14,10 @@ Rules:
 - **All or nothing per file**: every row is validated first; if any is bad, an
   :class:`ImportRejected` error lists *every* bad row with field, value and reason, and nothing is
   written. Otherwise all rows go in one transaction, stored with batched statements
-  (:mod:`audit.storage.bulk`: the same rows the one-at-a-time repository calls store).
+  (:mod:`audit.storage.bulk`: the same rows the one-at-a-time repository calls store). The
+  rows of each facility type are scored at once (:mod:`audit.bulk_scoring`: the evaluations
+  ``audit.scoring.evaluate`` gives, with their JSON text); a type with a bad row is scored row
+  by row, so that every problem is named by row, field and value.
 - **Idempotent** on the submission's ``instanceID``, used as the audit's idempotency key:
   importing the same file twice adds nothing the second time.
 - A submission within ``duplicate_radius_m`` of a facility of the same type is recorded as a

@@ -14,8 +14,9 @@ submission it issues a few per batch: one ``SELECT`` of the stored keys, one of 
 facilities, one of the re-audited facilities' latest audits, ``INSERT … RETURNING`` of the new
 facilities and the audits, executemany ``UPDATE`` of the facilities (and of the re-audits'
 ``measured_from`` that name an audit of the batch), and executemany ``INSERT`` of findings,
-photo links and the change log. Everything runs in the caller's transaction: any failure
-leaves nothing behind.
+photo links and the change log. An evaluation that offers its own JSON text (``to_json``:
+:class:`audit.bulk_scoring.ScoredAudit`) is stored as that text, the very text the JSON column
+would write. Everything runs in the caller's transaction: any failure leaves nothing behind.
 """
 
 from __future__ import annotations
