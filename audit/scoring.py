@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from functools import lru_cache
 from typing import Any, Literal
 
 from audit.checks import (
@@ -368,7 +369,7 @@ def resolve_split(
     """
     names = split_fields(members)
     fields = schema(facility)
-    worlds = [w for w in split_worlds(facility, names)
+    worlds = [w for w in _worlds(facility, names)
               if all(m.get(k) is None or m.get(k) == v for k, v in w.items())]
     outcomes: set[int] = set()
     candidates: list[int] = []
@@ -428,6 +429,12 @@ def resolve_split(
                      "text_en": f"Judged together with {rep.reference}: {text_en}"}
             out[rid] = (NOT_APPLICABLE, other, None)
     return out
+
+
+@lru_cache(maxsize=256)
+def _worlds(facility: str, names: tuple[str, ...]) -> tuple[dict[str, Any], ...]:
+    """:func:`split_worlds`, made once per group (read them, never change them)."""
+    return tuple(split_worlds(facility, names))
 
 
 def evaluate_rules(rules: Sequence[Rule], checked: CheckedMeasurements) -> list[Finding]:

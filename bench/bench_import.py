@@ -1,8 +1,10 @@
 """Benchmark: ODK/Kobo CSV import of a synthetic Central export (issue 15 §3).
 
 Ours: :func:`audit.io.odk_import.import_odk` as the page and the CLI call it (``method="bulk"``:
-positions, districts and column lookups for the whole file at once, batched inserts of
-facilities, audits, findings and change log). Baseline, measured in the same run on the same file
+positions, districts and column lookups for the whole file at once, each facility type's rows
+scored at once with the vectorised rules (:mod:`audit.bulk_scoring`), batched inserts of
+facilities, audits (with their evaluations' JSON made from the rules' pre-encoded parts),
+findings and change log). Baseline, measured in the same run on the same file
 and the same kind of database: the row-at-a-time path it replaced (``method="rows"``:
 ``create_facility`` / ``submit_audit`` per submission), which the tests hold to storing the same
 rows. Each repetition imports into a freshly migrated database (a new SQLite file; PostGIS:

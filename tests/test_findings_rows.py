@@ -232,6 +232,16 @@ class _Counter:
         for module in (audit.scoring, audit.io.odk_import, audit.demo.facilities,
                        audit.demo.workorders):
             monkeypatch.setattr(module, "evaluate", counting)
+        real_batch = audit.io.odk_import.score_batch
+
+        def counting_batch(*args: Any, **kwargs: Any) -> Any:
+            """The bulk import scores a facility type's rows at once: one evaluation each."""
+            out = real_batch(*args, **kwargs)
+            self.calls += len(out)
+            self.made.update(id(e) for e in out)
+            return out
+
+        monkeypatch.setattr(audit.io.odk_import, "score_batch", counting_batch)
         for name in ("submit_audit", "update_draft"):
             real_save = getattr(Repository, name)
             monkeypatch.setattr(Repository, name, self._spy(real_save))

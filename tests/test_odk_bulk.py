@@ -25,11 +25,13 @@ from audit.demo.odk_export import export_header, synthetic_rows
 from audit.errors import InputError, PermissionDenied
 from audit.io import odk_import
 from audit.io.odk_import import ImportRejected
+from audit.io.xlsform import BOOL_YES
+from audit.model import CONFIRM_KEY, schema
 from audit.scoring import evaluate
 from audit.settings import Settings
 from audit.storage import Database
 from audit.storage.bulk import AuditInput, submit_audits
-from audit.storage.orm import Base
+from audit.storage.orm import Audit, Base
 
 import_odk = one_unit_of_work(odk_import.import_odk)
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "odk"
@@ -94,6 +96,31 @@ def _export(path: Path, n: int, *, seed: int = 7, edit: Any = None) -> Path:
     return path
 
 
+def _vary_findings(i: int, row: dict[str, str]) -> None:
+    """Rows whose findings vary every way a finding can: flags left empty (presence inferred,
+    split groups judged on every branch, with their question), a value outside its plausible
+    range (suspect), the same confirmed by the inspector."""
+    ftype = row["facility_type"]
+    fields = schema(ftype)
+    if i % 3 == 1:  # yes/no and choice answers left empty
+        for name, spec in fields.items():
+            if spec.kind in ("bool", "choice") and i % 2:
+                row[f"{ftype}-{name}"] = ""
+    if ftype == "ramp" and i % 2 == 0:  # too steep but short, on a constrained site
+        row.update({"ramp-running_slope_pct": "9", "ramp-rise_mm": "100",
+                    "ramp-site_constrained": BOOL_YES})
+    numeric = [s for s in fields.values()
+               if s.is_numeric and s.plausible and row.get(f"{ftype}-{s.name}")]
+    if i % 7 in (2, 5) and numeric:  # a unit slip, confirmed in every other such row
+        spec = numeric[i % len(numeric)]
+        slip = spec.plausible[1] * 3
+        if slip > spec.maximum:
+            slip = spec.plausible[0] / 10
+        row[f"{ftype}-{spec.name}"] = f"{slip:g}"
+        if i % 7 == 5:
+            row[f"{ftype}-{CONFIRM_KEY}"] = spec.name
+
+
 def _jpeg(colour: str) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (16, 12), colour).save(out, format="JPEG")
@@ -136,6 +163,7 @@ def test_bulk_stores_what_the_row_path_stores(db: Database, cfg: Settings,
 
     def with_photos(i: int, row: dict[str, str]) -> None:
         row["photo_1"] = f"media/p{i % 3}.jpg" if i % 4 == 0 else ""
+        _vary_findings(i, row)
         if i == 0:
             row_1.update(row)
         elif i == 44:  # back at the facility stored by the earlier import
@@ -163,6 +191,15 @@ def test_bulk_stores_what_the_row_path_stores(db: Database, cfg: Settings,
         seen[method] = (report, _snapshot(db))
     rows, bulk = seen["rows"], seen["bulk"]
     assert bulk[0] == rows[0]
+    # the batch scorer met every way a finding varies, and stored what the row path stores
+    with db.engine.connect() as conn:
+        found = [f for e in conn.scalars(sa.select(Audit.evaluation)) for f in e["findings"]]
+    for key in ("split", "question", "inferred", "suspect", "confirmed", "via_exception",
+                "provisional"):
+        assert any(f[key] for f in found), key
+    assert {f["status"] for f in found} == {"pass", "fail", "not_applicable", "not_measured",
+                                           "advice"}
+    assert bulk[0].suspect and {p.row for p in bulk[0].suspect} <= set(range(2, 46))
     assert (bulk[0].imported, bulk[0].already_imported) == (44, 1)
     assert bulk[0].reaudits >= 7 and bulk[0].photos == 11
     for table in TABLES:

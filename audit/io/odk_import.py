@@ -14,7 +14,10 @@ Rules:
 - **All or nothing per file**: every row is validated first; if any is bad, an
   :class:`ImportRejected` error lists *every* bad row with field, value and reason, and nothing is
   written. Otherwise all rows go in one transaction, stored with batched statements
-  (:mod:`audit.storage.bulk`: the same rows the one-at-a-time repository calls store).
+  (:mod:`audit.storage.bulk`: the same rows the one-at-a-time repository calls store). The
+  rows of each facility type are scored at once (:mod:`audit.bulk_scoring`: the evaluations
+  ``audit.scoring.evaluate`` gives, with their JSON text); a type with a bad row is scored row
+  by row, so that every problem is named by row, field and value.
 - **Idempotent** on the submission's ``instanceID``, used as the audit's idempotency key:
   importing the same file twice adds nothing the second time.
 - A submission within ``duplicate_radius_m`` of a facility of the same type is recorded as a
@@ -46,6 +49,7 @@ import numpy as np
 
 from audit.actors import require
 from audit.archives import Limits, open_zip, zip_entry
+from audit.bulk_scoring import ScoredAudit, score_batch
 from audit.errors import InputError, Problem
 from audit.inspect import gps_needs_confirmation, snap_location, snap_streets, to_wgs84_point
 from audit.io.xlsform import BOOL_NO, BOOL_NOT_CHECKED, BOOL_YES, LOCATION_FIELD, PHOTO_FIELDS
@@ -133,8 +137,9 @@ class Submission:
     submitted_at: datetime | None
     photos: tuple[str, ...]
     suspect: tuple[RowProblem, ...] = ()
-    #: the one evaluation of the measurements, made while validating; stored as it is
-    evaluation: Evaluation | None = None
+    #: the one evaluation of the measurements, made while validating (for the whole file at
+    #: once by the bulk import); stored as it is
+    evaluation: Evaluation | ScoredAudit | None = None
     #: the district the point lies in (found while validating)
     district_code: str | None = None
 
@@ -325,12 +330,15 @@ def parse_submission(
     rec: Mapping[str, Any], row: int, *, crs: str, settings: Settings,
     attachments: set[str] | None, accept_poor_gps: bool = False, strict: bool = False,
     positions: Mapping[int, tuple[float, float, str]] | None = None,
+    scored: Mapping[int, ScoredAudit] | None = None,
 ) -> tuple[Submission | None, list[RowProblem]]:
     """Validate one record; return (submission or None, every problem in it).
 
     ``strict`` makes an unconfirmed value outside its plausible range a problem of the row.
     ``positions`` maps row numbers to the (WGS84 lon, lat, district) already found for them
     (the bulk import reads the whole file's positions at once); other rows are read here.
+    ``scored`` maps row numbers to the evaluation of their measurements already made (the bulk
+    import scores each facility type's rows at once); other rows are scored here.
     """
     cols = _plan(rec)
     iid = str(cols.lookup(rec, *ID_KEYS) or "").strip()
@@ -380,25 +388,14 @@ def parse_submission(
             "to accept poorer fixes)")
     measurements: dict[str, Any] = {}
     suspect: tuple[RowProblem, ...] = ()
-    evaluation: Evaluation | None = None
+    evaluation: Evaluation | ScoredAudit | None = None
     if ftype in FACILITY_TYPES:
         fields = schema(ftype)
-        raw: dict[str, Any] = {}
-        for key, name in cols.fields_of(ftype):
-            value = rec[key]
-            if value in (None, ""):
-                continue
-            if name == CONFIRM_KEY:
-                raw[CONFIRM_KEY] = value
-            else:
-                spec = fields[name]
-                if spec.kind == "bool" and isinstance(value, str) and value in _BOOL_WORDS:
-                    value = _BOOL_WORDS[value]
-                    if value is None:
-                        continue
-                raw[name] = value
+        raw = _raw_measurements(cols, rec, ftype)
         try:
-            evaluation = evaluate(ftype, raw, strict=strict)
+            known_score = scored.get(row) if scored is not None else None
+            evaluation = known_score if known_score is not None \
+                else evaluate(ftype, raw, strict=strict)
             measurements = raw
             unconfirmed = [suspect_of(fields[s["field"]], s["value"])
                            for s in evaluation.suspects if not s.get("confirmed")]
@@ -430,6 +427,51 @@ def parse_submission(
         submitted_at=_time(cols.lookup(rec, *TIME_KEYS)), photos=tuple(photos), suspect=suspect,
         evaluation=evaluation, district_code=district,
     ), []
+
+
+def _raw_measurements(cols: _Columns, rec: Mapping[str, Any], ftype: str) -> dict[str, Any]:
+    """The measurement cells of a record of a known facility type (yes/no words read, "not
+    checked" and empty cells left out), as the app's form hands them to the scorer."""
+    fields = schema(ftype)
+    raw: dict[str, Any] = {}
+    for key, name in cols.fields_of(ftype):
+        value = rec[key]
+        if value in (None, ""):
+            continue
+        if name == CONFIRM_KEY:
+            raw[CONFIRM_KEY] = value
+        else:
+            spec = fields[name]
+            if spec.kind == "bool" and isinstance(value, str) and value in _BOOL_WORDS:
+                value = _BOOL_WORDS[value]
+                if value is None:
+                    continue
+            raw[name] = value
+    return raw
+
+
+def _scored(
+    records: Sequence[Mapping[str, Any]], strict: bool
+) -> dict[int, ScoredAudit]:
+    """The evaluation of each row's measurements, each facility type's rows scored at once
+    (:func:`audit.bulk_scoring.score_batch`). A type with a bad row is left out: its rows
+    are scored one by one while validating, which words each problem by row."""
+    by_type: dict[str, tuple[list[int], list[dict[str, Any]]]] = {}
+    for i, rec in enumerate(records, start=1):
+        cols = _plan(rec)
+        ftype = str(cols.lookup(rec, "facility_type") or "").strip()
+        if ftype in FACILITY_TYPES:
+            rows, raws = by_type.setdefault(ftype, ([], []))
+            rows.append(i)
+            raws.append(_raw_measurements(cols, rec, ftype))
+    out: dict[int, ScoredAudit] = {}
+    for ftype, (rows, raws) in by_type.items():
+        try:
+            found = score_batch(ftype, raws, strict=strict)
+        except InputError:
+            continue
+        out.update(zip(rows, found, strict=True))
+    return out
 
 
 def _zip_index(archive: zipfile.ZipFile) -> dict[str, str]:
@@ -478,6 +520,7 @@ def import_odk(
         total = len(records)
         tick = _ticker(progress, 2 * total)
         positions = _positions(records, crs, cfg) if method == "bulk" else None
+        scored = _scored(records, strict) if method == "bulk" else None
         subs: list[Submission] = []
         bad_rows: list[RowProblem] = []
         seen: dict[str, int] = {}
@@ -485,6 +528,7 @@ def import_odk(
             sub, problems = parse_submission(
                 rec, i, crs=crs, settings=cfg, attachments=names,
                 accept_poor_gps=accept_poor_gps, strict=strict, positions=positions,
+                scored=scored,
             )
             bad_rows.extend(problems)
             if sub is not None:

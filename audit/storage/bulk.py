@@ -14,13 +14,16 @@ submission it issues a few per batch: one ``SELECT`` of the stored keys, one of 
 facilities, one of the re-audited facilities' latest audits, ``INSERT … RETURNING`` of the new
 facilities and the audits, executemany ``UPDATE`` of the facilities (and of the re-audits'
 ``measured_from`` that name an audit of the batch), and executemany ``INSERT`` of findings,
-photo links and the change log. Everything runs in the caller's transaction: any failure
-leaves nothing behind.
+photo links and the change log. An evaluation that offers its own JSON text (``to_json``:
+:class:`audit.bulk_scoring.ScoredAudit`) is stored as that text, the very text the JSON column
+would write. Everything runs in the caller's transaction: any failure leaves nothing behind.
 """
 
 from __future__ import annotations
 
+import json
 import math
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
@@ -233,9 +236,26 @@ def submit_audits(
             "gps_accuracy_m": it.gps_accuracy_m, "row_version": 1, "is_demo": False,
             "is_current": last[fid] == i, "measured_from": checked.measured_from.get(i, {}),
         })
+    serialize = _json_serializer(repo)
+    params = []
+    for i, row in zip(todo, rows, strict=True):
+        param = {k: v for k, v in row.items() if k != "evaluation"}
+        param["evaluation_json"] = _evaluation_json(items[i].evaluation, row["evaluation"],
+                                                    serialize)
+        params.append(param)
+    insert = sa.insert(_AUDITS).values(evaluation=_json_text_param(repo, "evaluation_json"))
     try:
-        audit_ids = list(repo.session.scalars(
-            sa.insert(_AUDITS).returning(_AUDITS.c.id, sort_by_parameter_order=True), rows))
+        if repo.session.get_bind().dialect.name == "sqlite":
+            # SQLite numbers a multi-row INSERT's rows in order, but SQLAlchemy sends the rows
+            # one statement each when RETURNING must come back in order: take the ids by
+            # their (unique) keys from batched statements instead
+            returned = repo.session.execute(
+                insert.returning(_AUDITS.c.idempotency_key, _AUDITS.c.id), params)
+            by_key: dict[str, int] = dict(returned.all())
+            audit_ids = [by_key[row["idempotency_key"]] for row in rows]
+        else:
+            audit_ids = list(repo.session.scalars(
+                insert.returning(_AUDITS.c.id, sort_by_parameter_order=True), params))
     except sa.exc.IntegrityError as exc:  # a concurrent writer stored one of the keys first
         msg = ("some of these submissions were stored by another import at the same moment; "
                "import the file again (submissions already stored are skipped)")
@@ -246,13 +266,13 @@ def submit_audits(
          "current_submitted_at": f["when"]} for fid, f in facts.items()])
     findings: list[dict[str, Any]] = []
     links: list[dict[str, Any]] = []
+    rows_of = _FindingRows()
     for done, (i, row, aid) in enumerate(zip(todo, rows, audit_ids, strict=True), start=1):
         result.audit_ids[i] = aid
         fid = facility_of[i]
         findings.extend(
-            finding_row(f, audit_id=aid, facility_id=fid, district_code=facts[fid]["district"],
-                        facility_type=items[i].facility_type, ruleset_id=row["ruleset_id"],
-                        ruleset_version=row["ruleset_version"], is_current=row["is_current"])
+            rows_of(f, aid, fid, facts[fid]["district"], items[i].facility_type,
+                    row["ruleset_id"], row["ruleset_version"], row["is_current"])
             for f in checked.evaluations[i]["findings"])
         for pid in checked.photo_ids[i]:
             links.append({"audit_id": aid, "photo_id": pid})
@@ -282,10 +302,65 @@ def submit_audits(
     return result
 
 
+class _FindingRows:
+    """:func:`finding_row`, made once per finding dict: audits of a batch may share one finding
+    (:mod:`audit.bulk_scoring`), whose row differs only in the audit's own columns."""
+
+    def __init__(self) -> None:
+        self.made: dict[int, tuple[Mapping[str, Any], tuple[str, str, str], dict[str, Any]]] = {}
+
+    def __call__(self, finding: Mapping[str, Any], audit_id: int, facility_id: int,
+                 district_code: str | None, facility_type: str, ruleset_id: str,
+                 ruleset_version: str, is_current: bool) -> dict[str, Any]:
+        same = (facility_type, ruleset_id, ruleset_version)
+        known = self.made.get(id(finding))
+        if known is None or known[0] is not finding or known[1] != same:
+            known = (finding, same, finding_row(
+                finding, audit_id=0, facility_id=0, district_code=None,
+                facility_type=facility_type, ruleset_id=ruleset_id,
+                ruleset_version=ruleset_version, is_current=False))
+            self.made[id(finding)] = known  # the finding kept: its id stays its own
+        row = known[2].copy()
+        row["audit_id"] = audit_id
+        row["facility_id"] = facility_id
+        row["district_code"] = district_code
+        row["is_current"] = is_current
+        return row
+
+
+def _json_serializer(repo: Repository) -> Callable[[Any], str]:
+    """What the JSON columns serialize a value with (the dialect's, as SQLAlchemy uses it)."""
+    dialect = repo.session.get_bind().dialect
+    serializer: Callable[[Any], str] = getattr(dialect, "_json_serializer", None) or json.dumps
+    return serializer
+
+
+def _evaluation_json(evaluation: EvaluationLike, data: dict[str, Any],
+                     serialize: Callable[[Any], str]) -> str:
+    """The JSON text of a checked evaluation: the one the evaluation made of itself when it
+    offers it (``to_json``, :class:`audit.bulk_scoring.ScoredAudit`: much cheaper than
+    serializing the ~15 kB of each audit's findings) and ``data`` is its own dict, else
+    ``data`` serialized as the JSON column would."""
+    encode = getattr(evaluation, "to_json", None)
+    if encode is not None and evaluation.to_dict() is data:
+        text: str = encode()
+        return text
+    return serialize(data)
+
+
+def _json_text_param(repo: Repository, name: str) -> sa.ColumnElement[Any]:
+    """A bound parameter holding JSON text for a JSON column (PostgreSQL casts it)."""
+    param = sa.bindparam(name, type_=sa.Text())
+    if repo.session.get_bind().dialect.name == "postgresql":
+        return sa.cast(param, sa.JSON)
+    return param
+
+
 def _insert_plain(repo: Repository, table: sa.Table, rows: list[dict[str, Any]]) -> None:
     """``INSERT`` rows of plain values (text, numbers, booleans, ``None``; the same keys in
-    every row) with the driver's executemany: SQLAlchemy's per-row parameter processing would
-    cost more than the driver's work on the ~12 findings rows of each audit."""
+    every row) with the driver's executemany (PostgreSQL with psycopg: ``COPY``): SQLAlchemy's
+    per-row parameter processing would cost more than the driver's work on the ~12 findings
+    rows of each audit."""
     if not rows:
         return
     conn = repo.session.connection()
@@ -295,10 +370,21 @@ def _insert_plain(repo: Repository, table: sa.Table, rows: list[dict[str, Any]])
         return
     cols = list(rows[0])
     quote = conn.dialect.identifier_preparer.quote
+    names = ", ".join(quote(c) for c in cols)
+    values = operator.itemgetter(*cols)  # a tuple of the row's values, in C
+    tuples = [values(r) for r in rows] if len(cols) > 1 else [(values(r),) for r in rows]
+    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+        # psycopg's executemany runs the statement once per row on the server; COPY streams
+        # them (psycopg adapts each value as it would bind it), in the same transaction
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        with driver.cursor() as cursor, \
+                cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
+            for row in tuples:
+                copy.write_row(row)
+        return
     marks = ", ".join(["?" if style == "qmark" else "%s"] * len(cols))
-    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in cols)}) "
-           f"VALUES ({marks})")
-    conn.exec_driver_sql(sql, [tuple(r[c] for c in cols) for r in rows])
+    conn.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})", tuples)
 
 
 def _placeholder(i: int) -> int:

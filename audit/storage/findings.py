@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeGuard
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -74,6 +74,11 @@ def _unconfirmed(suspects: Any) -> bool:
     return any(isinstance(s, Mapping) and not s.get("confirmed") for s in suspects)
 
 
+def _is_mapping(value: Any) -> TypeGuard[Mapping[str, Any]]:
+    """``isinstance(value, Mapping)``, a plain dict (nearly always) known without the ABC."""
+    return type(value) is dict or isinstance(value, Mapping)
+
+
 def _short_text(value: Any, limit: int) -> bool:
     return isinstance(value, str) and 0 < len(value) <= limit
 
@@ -113,7 +118,7 @@ def check_evaluation(data: Mapping[str, Any], facility_type: str) -> list[Proble
     checked = 0
     for i, f in enumerate(findings):
         where = f"evaluation.findings[{i}]"
-        if not isinstance(f, Mapping):
+        if not _is_mapping(f):
             problems.append(Problem(where, f, "a finding"))
             continue
         rule_id = f.get("rule_id")
@@ -213,7 +218,7 @@ def finding_row(
     """
     measured = finding.get("measured")
     value = text = unit = None
-    if isinstance(measured, Mapping):
+    if _is_mapping(measured):
         raw = measured.get("value")
         if isinstance(raw, int | float) and not isinstance(raw, bool) and math.isfinite(raw):
             value = float(raw)
@@ -221,7 +226,7 @@ def finding_row(
         text = _clip(shown if shown is not None else raw, MAX_MEASURED_TEXT_LEN)
         unit = _clip(measured.get("unit"), MAX_UNIT_LEN)
     threshold = finding.get("threshold")
-    threshold_text = threshold.get("text", "") if isinstance(threshold, Mapping) else ""
+    threshold_text = threshold.get("text", "") if _is_mapping(threshold) else ""
     return {
         "audit_id": audit_id,
         "facility_id": facility_id,

@@ -165,7 +165,15 @@ class AuditRecord:
         )
 
 
+#: values ``_jsonable`` returns as they are, known by their exact type (the common case)
+_JSON_PLAIN = frozenset({str, int, bool, type(None)})
+
+
 def _jsonable(value: Any) -> Any:
+    if type(value) in _JSON_PLAIN:
+        return value
+    if type(value) is dict:
+        return {k: v if type(v) in _JSON_PLAIN else _jsonable(v) for k, v in value.items()}
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, dict):
