@@ -21,13 +21,22 @@ import sqlalchemy as sa
 
 from audit.storage.orm import Audit, AuditFinding, Facility, InventoryItem, Report
 
+#: the tables, read as SQLAlchemy Core (columns of the mapped classes' tables): a statement on
+#: them compiles without the ORM's per-statement context and never configures the mappers, which
+#: a cold process (the rankings page's first load) would otherwise pay on its first query
+AUDITS = Audit.__table__
+FINDINGS = AuditFinding.__table__
+FACILITIES = Facility.__table__
+INVENTORY = InventoryItem.__table__
+REPORTS = Report.__table__
+
 if TYPE_CHECKING:
     from audit.storage.repository import Repository
 
 #: the failing current findings, written exactly as the partial index ``ix_findings_current_fail``
 #: is defined, so both SQLite and PostgreSQL can answer from that index
 CURRENT_FAILING = sa.and_(
-    AuditFinding.is_current, AuditFinding.status == sa.literal_column("'fail'")
+    FINDINGS.c.is_current, FINDINGS.c.status == sa.literal_column("'fail'")
 )
 
 
@@ -68,14 +77,14 @@ def current_verdict_counts(
     Keys ``district_code, facility_type, verdict, n, is_demo`` (``is_demo``: any facility of
     the group is synthetic demo data). ``since``/``until`` filter on the current audit's time.
     """
-    demo = sa.func.max(sa.case((Facility.is_demo, 1), else_=0))
-    conds = _filters(Facility.district_code, Facility.facility_type,
-                     Facility.current_submitted_at, facility_types, districts, since, until)
+    demo = sa.func.max(sa.case((FACILITIES.c.is_demo, 1), else_=0))
+    conds = _filters(FACILITIES.c.district_code, FACILITIES.c.facility_type,
+                     FACILITIES.c.current_submitted_at, facility_types, districts, since, until)
+    keys = (FACILITIES.c.district_code, FACILITIES.c.facility_type, FACILITIES.c.current_verdict)
     stmt = (
-        sa.select(Facility.district_code, Facility.facility_type, Facility.current_verdict,
-                  sa.func.count().label("n"), demo.label("is_demo"))
-        .where(Facility.current_verdict.is_not(None), *conds)
-        .group_by(Facility.district_code, Facility.facility_type, Facility.current_verdict)
+        sa.select(*keys, sa.func.count().label("n"), demo.label("is_demo"))
+        .where(FACILITIES.c.current_verdict.is_not(None), *conds)
+        .group_by(*keys)
     )
     rows = _rows(repo.session.execute(stmt).all(),
                  ["district_code", "facility_type", "verdict", "n", "is_demo"])
@@ -101,20 +110,20 @@ def current_failing_counts(
     current non-compliant audits.
     """
     if by == "cell":
-        keys: list[Any] = [AuditFinding.district_code, AuditFinding.facility_type]
+        keys: list[Any] = [FINDINGS.c.district_code, FINDINGS.c.facility_type]
         names = ["district_code", "facility_type"]
     elif by == "facility":
-        keys, names = [AuditFinding.facility_id], ["facility_id"]
+        keys, names = [FINDINGS.c.facility_id], ["facility_id"]
     else:
         raise ValueError(f"by={by!r}: 'cell' or 'facility'")
-    conds = _filters(AuditFinding.district_code, AuditFinding.facility_type, Audit.submitted_at,
+    conds = _filters(FINDINGS.c.district_code, FINDINGS.c.facility_type, AUDITS.c.submitted_at,
                      facility_types, districts, since, until)
-    stmt = sa.select(*keys, AuditFinding.severity, sa.func.count().label("n")).select_from(
-        AuditFinding
+    stmt = sa.select(*keys, FINDINGS.c.severity, sa.func.count().label("n")).select_from(
+        FINDINGS
     )
     if since is not None or until is not None:  # the current audit's time: one row by key
-        stmt = stmt.join(Audit, Audit.id == AuditFinding.audit_id)
-    stmt = stmt.where(CURRENT_FAILING, *conds).group_by(*keys, AuditFinding.severity)
+        stmt = stmt.join(AUDITS, AUDITS.c.id == FINDINGS.c.audit_id)
+    stmt = stmt.where(CURRENT_FAILING, *conds).group_by(*keys, FINDINGS.c.severity)
     rows = _rows(repo.session.execute(stmt).all(), [*names, "severity", "n"])
     for row in rows:
         row["n"] = int(row["n"])
@@ -127,9 +136,9 @@ def open_report_counts(repo: Repository, closed_statuses: Sequence[str]) -> list
     Only public columns are read; contact details live in another table and are never touched.
     """
     stmt = (
-        sa.select(Report.district_code, Report.category, sa.func.count().label("n"))
-        .where(Report.status.not_in(list(closed_statuses)))
-        .group_by(Report.district_code, Report.category)
+        sa.select(REPORTS.c.district_code, REPORTS.c.category, sa.func.count().label("n"))
+        .where(REPORTS.c.status.not_in(list(closed_statuses)))
+        .group_by(REPORTS.c.district_code, REPORTS.c.category)
     )
     return _rows(repo.session.execute(stmt).all(), ["district_code", "category", "n"])
 
@@ -140,10 +149,10 @@ def located_reports(repo: Repository, statuses: Sequence[str]) -> list[dict[str,
     Keys ``report_id, category, lon, lat, district_code, facility_id, code, is_demo``.
     """
     stmt = (
-        sa.select(Report.id.label("report_id"), Report.category, Report.lon, Report.lat,
-                  Report.district_code, Report.facility_id, Report.code, Report.is_demo)
-        .where(Report.status.in_(list(statuses)), Report.lon.is_not(None))
-        .order_by(Report.id)
+        sa.select(REPORTS.c.id.label("report_id"), REPORTS.c.category, REPORTS.c.lon, REPORTS.c.lat,
+                  REPORTS.c.district_code, REPORTS.c.facility_id, REPORTS.c.code, REPORTS.c.is_demo)
+        .where(REPORTS.c.status.in_(list(statuses)), REPORTS.c.lon.is_not(None))
+        .order_by(REPORTS.c.id)
     )
     return [dict(r._mapping) for r in repo.session.execute(stmt)]
 
@@ -156,14 +165,15 @@ def inventory_count_rows(repo: Repository) -> list[dict[str, Any]]:
     """Inventory items per district × facility type (inside the four districts only): keys
     ``district_code, facility_type, expected, basis`` with ``basis = "osm_inventory"``."""
     stmt = (
-        sa.select(InventoryItem.district_code, InventoryItem.facility_type,
+        sa.select(INVENTORY.c.district_code, INVENTORY.c.facility_type,
                   sa.func.count().label("expected"))
-        .where(InventoryItem.district_code.is_not(None))
-        .group_by(InventoryItem.district_code, InventoryItem.facility_type)
-        .order_by(InventoryItem.district_code, InventoryItem.facility_type)
+        .where(INVENTORY.c.district_code.is_not(None))
+        .group_by(INVENTORY.c.district_code, INVENTORY.c.facility_type)
+        .order_by(INVENTORY.c.district_code, INVENTORY.c.facility_type)
     )
+    rows: list[Any] = list(repo.session.execute(stmt))
     return [{"district_code": d, "facility_type": f, "expected": int(n),
-             "basis": INVENTORY_BASIS} for d, f, n in repo.session.execute(stmt)]
+             "basis": INVENTORY_BASIS} for d, f, n in rows]
 
 
 __all__ = [
