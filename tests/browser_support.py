@@ -103,22 +103,62 @@ def _seed_fresh(data_dir: Path) -> None:
         raise RuntimeError(f"demo seed failed:\n{demo.stdout}\n{demo.stderr}")
 
 
-#: One seeded data directory per test process; every seeded dir starts as a copy of it.
+#: Set by the pytest process that starts the run (the xdist controller, or the only process) to a
+#: directory every worker shares: the demo seed is made there once for the whole run.
+SEED_SHARE_ENV = "A11Y_TEST_SEED_SHARE"
+_SEED_SHARE = pytest.StashKey[str]()
+#: This process's seeded template, once found or made; every seeded dir starts as a copy of it.
 _SEEDED_TEMPLATE: Path | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The run's shared seed directory, made by the first pytest process (workers inherit it)."""
+    if not hasattr(config, "workerinput") and SEED_SHARE_ENV not in os.environ:
+        share = tempfile.mkdtemp(prefix="a11y-seed-share-")
+        os.environ[SEED_SHARE_ENV] = share
+        config.stash[_SEED_SHARE] = share
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove the shared seed directory (the process that made it, after every worker ended)."""
+    share = config.stash.get(_SEED_SHARE, None)
+    if share is not None:
+        shutil.rmtree(share, ignore_errors=True)
+        os.environ.pop(SEED_SHARE_ENV, None)
+
+
+def _seeded_template() -> Path:
+    """The seeded template directory: the demo seed runs once per test run, by whichever pytest
+    process needs it first, while the others wait on a file lock (it is about 20 s of CPU);
+    outside pytest (no shared directory), once per process."""
+    import fcntl
+
+    share = os.environ.get(SEED_SHARE_ENV)
+    if not share or not Path(share).is_dir():
+        template = Path(tempfile.mkdtemp(prefix="a11y-seed-template-"))
+        atexit.register(shutil.rmtree, template, ignore_errors=True)
+        _seed_fresh(template)
+        return template
+    template, done = Path(share) / "template", Path(share) / "template.done"
+    with (Path(share) / "template.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not done.exists():
+            shutil.rmtree(template, ignore_errors=True)  # a seed that failed half-way
+            template.mkdir()
+            _seed_fresh(template)
+            done.touch()
+    return template
 
 
 def seed_database(data_dir: Path) -> str:
     """Give ``data_dir`` a migrated database holding the demo seed; return which seeding was used.
 
-    The CLI seeds once per test process (about 20 s of CPU) into a template directory; each
-    caller gets its own copy of that directory, so tests still never share a database.
+    The CLI seeds once per test run (about 20 s of CPU) into a template directory; each caller
+    gets its own copy of that directory, so tests still never share a database.
     """
     global _SEEDED_TEMPLATE
     if _SEEDED_TEMPLATE is None:
-        template = Path(tempfile.mkdtemp(prefix="a11y-seed-template-"))
-        atexit.register(shutil.rmtree, template, ignore_errors=True)
-        _seed_fresh(template)
-        _SEEDED_TEMPLATE = template
+        _SEEDED_TEMPLATE = _seeded_template()
     shutil.copytree(_SEEDED_TEMPLATE, data_dir, dirs_exist_ok=True)
     return "demo seed"
 

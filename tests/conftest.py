@@ -157,3 +157,20 @@ def db(request: pytest.FixtureRequest) -> Database:
     if request.param == "sqlite":
         return request.getfixturevalue("sqlite_db")
     return request.getfixturevalue("postgis_db")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing() -> Iterator[None]:
+    """Argon2id with its smallest costs in the test processes (RFC 9106's defaults cost about a
+    third of a second of CPU per hash, and the suite hashes and verifies hundreds of passwords).
+    The same code paths run; only the cost parameters differ. App servers and CLI subprocesses
+    the tests start keep the real defaults."""
+    from argon2 import PasswordHasher
+
+    from audit import auth
+
+    real = auth._HASHER, auth._DUMMY_HASH
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    auth._HASHER, auth._DUMMY_HASH = cheap, cheap.hash("not-a-real-password-only-for-timing")
+    yield
+    auth._HASHER, auth._DUMMY_HASH = real

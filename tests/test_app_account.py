@@ -40,8 +40,8 @@ def _sign_in(at: AppTest, password: str = PW) -> AppTest:
 
 
 def _open() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90).run()
-    at.switch_page(AUDIT_PAGE).run()
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.switch_page(AUDIT_PAGE).run()  # straight to the page (the default page is not rendered)
     assert not at.exception, at.exception
     return at
 

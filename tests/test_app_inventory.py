@@ -35,8 +35,7 @@ def _page(role: str | None) -> AppTest:
     if role:
         at.session_state["auth_user"] = {"user_id": 1, "username": "li", "role": role,
                                          "signed_in_at": time.time()}
-    at.run()
-    at.switch_page(PAGE).run()
+    at.switch_page(PAGE).run()  # straight to the page (the default page is not rendered)
     assert not at.exception, at.exception
     return at
 

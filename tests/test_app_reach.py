@@ -40,7 +40,7 @@ def app_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database
 
 
 def test_rankings_page_shows_reach_per_profile_labelled_not_yangjiang(app_db: Database) -> None:
-    at = AppTest.from_file(APP, default_timeout=240).run()
+    at = AppTest.from_file(APP, default_timeout=240)
     at.switch_page("ui/pages/rankings.py").run()
     assert not at.exception, at.exception
     assert not [d for d in at.dataframe if "可达比例（%）" in d.value.columns]  # not until asked

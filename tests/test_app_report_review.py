@@ -22,8 +22,7 @@ def _as(role: str | None) -> object:
     if role is not None:
         at.session_state["auth_user"] = {"user_id": 1, "username": f"{role}-t", "role": role,
                                          "signed_in_at": time.time()}
-    at.run()
-    at.switch_page(REVIEW_PAGE).run()
+    at.switch_page(REVIEW_PAGE).run()  # straight to the page (the default page is not rendered)
     assert not at.exception, at.exception
     return at
 

@@ -23,8 +23,7 @@ def _bureau() -> Any:
     at = AppTest.from_file(APP, default_timeout=90)
     at.session_state["auth_user"] = {"user_id": 1, "username": "bureau-t", "role": "bureau",
                                      "signed_in_at": time.time()}
-    at.run()
-    at.switch_page(REVIEW_PAGE).run()
+    at.switch_page(REVIEW_PAGE).run()  # straight to the page (the default page is not rendered)
     assert not at.exception, at.exception
     return at
 

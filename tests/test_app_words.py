@@ -112,8 +112,7 @@ def app(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
 def _open(at: AppTest, page: str, role: str) -> AppTest:
     if role != "anonymous":
         at.session_state["auth_user"] = _user(role)
-    at.run()
-    at.switch_page(page).run()
+    at.switch_page(page).run()  # straight to the page (the default page is not rendered)
     assert not at.exception, (page, [e.value for e in at.exception])
     return at
 

@@ -37,8 +37,7 @@ def _page() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=90)
     at.session_state["auth_user"] = {"user_id": 1, "username": "chen", "role": "bureau",
                                      "signed_in_at": time.time()}
-    at.run()
-    at.switch_page(PAGE).run()
+    at.switch_page(PAGE).run()  # straight to the page (the default page is not rendered)
     assert not at.exception, at.exception
     return at
 

@@ -16,6 +16,7 @@ import sys
 import tarfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,8 +28,8 @@ from audit.storage import Database
 
 REPO = Path(__file__).resolve().parent.parent
 CSV = REPO / "tests" / "fixtures" / "odk" / "central_submissions.csv"  # row 1 names ramp_a.jpg
-BOMB_MB = 400
-CAP_HEADROOM_MB = 250  # well under the 400 MB an entry read whole would need
+BOMB_MB = 128
+CAP_HEADROOM_MB = 64  # half of the 128 MB an entry read whole would need
 
 CHILD = r"""
 import json, resource, sys, zipfile
@@ -43,85 +44,109 @@ import audit.photos, audit.storage.bulk, numpy, pandas
 from geodata import district_of
 district_of(111.98, 21.86)
 
-tmp, csv_path, bomb, mode = Path(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
-db = open_database(f"sqlite:///{tmp / 'db.sqlite3'}")
-upgrade_to_head(db)
-cfg = Settings(data_dir=tmp)
-vm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmSize"))
-cap = vm * 1024 + int(sys.argv[5]) * 1024 * 1024
-hard = resource.getrlimit(resource.RLIMIT_AS)[1]
-resource.setrlimit(resource.RLIMIT_AS, (cap, hard))  # soft cap, lifted again below
-out = {"error": None, "message": ""}
-try:
-    if mode == "control":
-        with zipfile.ZipFile(bomb) as z:
-            z.read(z.namelist()[0])
-    else:
-        with db.unit_of_work(SYSTEM, write=True) as repo:
-            import_odk(repo, csv_path, attachments=bomb, settings=cfg)
-except MemoryError:
-    out["error"] = "MemoryError"
-except Exception as exc:
-    out["error"] = type(exc).__name__
-    out["message"] = str(exc)
-resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
-with db.session() as s:
-    from audit.storage.orm import Audit, Facility, Photo
-    out["rows"] = [s.query(t).count() for t in (Facility, Audit, Photo)]
-photos = tmp / "photos"
-out["files"] = sorted(str(p) for p in photos.rglob("*") if p.is_file()) if photos.exists() else []
-print(json.dumps(out))
+csv_path, headroom_mb, jobs = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+
+
+def run(tmp, bomb, mode):
+    # one capped run, in its own data directory; the cap is relative to the size right now
+    db = open_database(f"sqlite:///{tmp / 'db.sqlite3'}")
+    upgrade_to_head(db)
+    cfg = Settings(data_dir=tmp)
+    status = open("/proc/self/status").read().splitlines()
+    vm = next(int(line.split()[1]) for line in status if line.startswith("VmSize"))
+    cap = vm * 1024 + headroom_mb * 1024 * 1024
+    hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))  # soft cap, lifted again below
+    out = {"error": None, "message": ""}
+    try:
+        if mode == "control":
+            with zipfile.ZipFile(bomb) as z:
+                z.read(z.namelist()[0])
+        else:
+            with db.unit_of_work(SYSTEM, write=True) as repo:
+                import_odk(repo, csv_path, attachments=bomb, settings=cfg)
+    except MemoryError:
+        out["error"] = "MemoryError"
+    except Exception as exc:
+        out["error"] = type(exc).__name__
+        out["message"] = str(exc)
+    resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
+    with db.session() as s:
+        from audit.storage.orm import Audit, Facility, Photo
+        out["rows"] = [s.query(t).count() for t in (Facility, Audit, Photo)]
+    db.engine.dispose()
+    photos = tmp / "photos"
+    found = photos.rglob("*") if photos.exists() else []
+    out["files"] = sorted(str(p) for p in found if p.is_file())
+    return out
+
+
+print(json.dumps([run(Path(jobs[i]), jobs[i + 1], jobs[i + 2]) for i in range(0, len(jobs), 3)]))
 """
 
 
-def _bomb(path: Path, *, mb: int = BOMB_MB, lie: bool = False) -> Path:
-    """A zip whose one photo entry is ``mb`` MiB of zeros (about 0.1% of that compressed).
-
-    With ``lie`` the local and central headers declare 1000 bytes instead.
-    """
+def _bomb(path: Path, *, mb: int = BOMB_MB) -> Path:
+    """A zip whose one photo entry is ``mb`` MiB of zeros (about 0.1% of that compressed)."""
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive, \
             archive.open("media/ramp_a.jpg", "w") as entry:
         block = bytes(1 << 20)
         for _ in range(mb):
             entry.write(block)
-    if lie:
-        data = bytearray(path.read_bytes())
-        assert data[:4] == b"PK\x03\x04"
-        data[22:26] = struct.pack("<I", 1000)  # local header: uncompressed size
-        central = data.rindex(b"PK\x01\x02")
-        data[central + 24: central + 28] = struct.pack("<I", 1000)
-        path.write_bytes(bytes(data))
     return path
 
 
-def _run_capped(tmp_path: Path, bomb: Path, mode: str = "import") -> dict[str, object]:
+def _liar(bomb: Path, path: Path) -> Path:
+    """``bomb`` with its local and central headers declaring 1000 bytes instead."""
+    data = bytearray(bomb.read_bytes())
+    assert data[:4] == b"PK\x03\x04"
+    data[22:26] = struct.pack("<I", 1000)  # local header: uncompressed size
+    central = data.rindex(b"PK\x01\x02")
+    data[central + 24: central + 28] = struct.pack("<I", 1000)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _run_capped(*jobs: tuple[Path, Path, str]) -> list[dict[str, object]]:
+    """Each ``(data dir, zip, "control" | "import")`` run in turn in one child process (its
+    imports paid once), each under its own cap; one result dict per job."""
+    args = [str(part) for job in jobs for part in job]
     proc = subprocess.run(
-        [sys.executable, "-c", CHILD, str(tmp_path), str(CSV), str(bomb), mode,
-         str(CAP_HEADROOM_MB)],
+        [sys.executable, "-c", CHILD, str(CSV), str(CAP_HEADROOM_MB), *args],
         cwd=REPO, capture_output=True, text=True, check=False, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+    return [dict(out) for out in json.loads(proc.stdout.strip().splitlines()[-1])]
 
 
-def test_zip_bomb_refused_under_memory_cap_nothing_written(tmp_path: Path) -> None:
-    bomb = _bomb(tmp_path / "bomb.zip")
-    assert bomb.stat().st_size < 2 * 1024 * 1024  # ~0.4 MB on disk, 400 MB expanded
-    (tmp_path / "control").mkdir()
-    control = _run_capped(tmp_path / "control", bomb, "control")
+@pytest.fixture(scope="module")
+def capped(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The bomb, its lying twin, and the capped runs of both tests, in one child process:
+    the control read of the bomb, then the import of each zip (each in an empty data dir)."""
+    tmp = tmp_path_factory.mktemp("bombs")
+    bomb = _bomb(tmp / "bomb.zip")
+    liar = _liar(bomb, tmp / "liar.zip")
+    dirs = [tmp / name for name in ("control", "run", "run-liar")]
+    for folder in dirs:
+        folder.mkdir()
+    control, out, lied = _run_capped((dirs[0], bomb, "control"), (dirs[1], bomb, "import"),
+                                     (dirs[2], liar, "import"))
+    return {"bomb": bomb, "liar": liar, "control": control, "import": out, "liar_import": lied}
+
+
+def test_zip_bomb_refused_under_memory_cap_nothing_written(capped: dict[str, Any]) -> None:
+    bomb = capped["bomb"]
+    assert bomb.stat().st_size < 2 * 1024 * 1024  # ~0.1 MB on disk, 128 MB expanded
+    control = capped["control"]
     assert control["error"] == "MemoryError"  # the cap is real: reading it whole fails
-    (tmp_path / "run").mkdir()
-    out = _run_capped(tmp_path / "run", bomb)
+    out = capped["import"]
     assert out["error"] == "InputError", out
     assert "ARCHIVE_MAX_RATIO" in str(out["message"]) and "ramp_a.jpg" in str(out["message"])
     assert out["rows"] == [0, 0, 0] and out["files"] == []
 
 
-def test_zip_with_lying_header_refused_under_memory_cap(tmp_path: Path) -> None:
-    bomb = _bomb(tmp_path / "liar.zip", lie=True)
-    with zipfile.ZipFile(bomb) as archive:
-        assert archive.infolist()[0].file_size == 1000  # declares 1 kB, holds 400 MB
-    (tmp_path / "run").mkdir()
-    out = _run_capped(tmp_path / "run", bomb)
+def test_zip_with_lying_header_refused_under_memory_cap(capped: dict[str, Any]) -> None:
+    with zipfile.ZipFile(capped["liar"]) as archive:
+        assert archive.infolist()[0].file_size == 1000  # declares 1 kB, holds 128 MB
+    out = capped["liar_import"]
     assert out["error"] == "ImportRejected", out
     assert "ramp_a.jpg" in str(out["message"]) and "intact zip entry" in str(out["message"])
     assert out["rows"] == [0, 0, 0] and out["files"] == []

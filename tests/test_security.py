@@ -299,7 +299,7 @@ def test_app_session_of_a_disabled_account_ends(app_env: Database) -> None:
 
     with app_env.unit_of_work(SYSTEM, write=True) as repo:
         auth.create_user(repo, "insp", PW, "inspector")
-    at = AppTest.from_file(APP, default_timeout=90).run()
+    at = AppTest.from_file(APP, default_timeout=90)
     at.switch_page("ui/pages/audits.py").run()
     at.text_input(key="sign_in_username").set_value("insp")
     at.text_input(key="sign_in_password").set_value(PW)
