@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 import streamlit as st
 from browser_support import app_env, app_test, seeded_tmp_dir
+from published_support import published_bodies
 from shapely.geometry import LineString
 from streamlit.testing.v1 import AppTest
 
@@ -313,3 +314,7 @@ def test_the_map_rendered_once_gives_streamlit_folium_the_same_arguments(
     for name in ("script", "header", "html", "css_links", "js_links"):
         assert got[0][name] == got[1][name], name
     assert "Jiangcheng" in str(got[1]["script"])
+    # the place labels travel as a published file the script fetches
+    labels = [body for name, body in published_bodies(str(got[1]["script"])).items()
+              if name.startswith("labels-")]
+    assert len(labels) == 1 and b'["Jiangcheng",21.86,111.95]' in labels[0]

@@ -1,7 +1,8 @@
 """Every ``st.cache_*`` wrapper of the app lives here.
 
-Resources (database handle, network graph) and large read-only geo frames (district boundaries,
-network edges: no caller mutates them) use ``cache_resource``, so a rerun gets the one shared
+Resources (database handle, network graph), large read-only geo frames (district boundaries,
+network edges: no caller mutates them) and the map's published layers (network layer, place
+labels: serialised once for the browser) use ``cache_resource``, so a rerun gets the one shared
 object instead of an unpickled copy. Data frames handed to pages use ``cache_data`` keyed on the
 **data version** (:func:`data_version`, a counter in the database that every write raises in its
 own transaction, see :mod:`audit.storage.dataversion`): a write made by this process or by any
@@ -251,12 +252,14 @@ def network_edges() -> gpd.GeoDataFrame:
     return edges[["highway", "geometry"]].reset_index(drop=True)
 
 
-@st.cache_data(max_entries=NETWORK_LAYER_CACHE_ENTRIES, show_spinner=False)
+@st.cache_resource(max_entries=NETWORK_LAYER_CACHE_ENTRIES, show_spinner=False)
 def network_layer(district_codes: tuple[str, ...] | None = None) -> Any:
     """The network layer as drawn (:class:`ui.map.NetworkLayer`, capped in size).
 
-    Keyed by the chosen districts, which matter only when the network is over the cap. A copy
-    per rerun (``cache_data``): folium adds feature ids to the GeoJSON it is given.
+    Keyed by the chosen districts, which matter only when the network is over the cap. One
+    shared object (``cache_resource``; read only): the map fetches its GeoJSON from a published
+    file, serialised once per layer (:attr:`ui.map.NetworkLayer.document`), so no rerun copies
+    or re-serialises it.
     """
     from ui.map.network import network_layer as build
 
@@ -527,11 +530,13 @@ def _district_label_points() -> tuple[Any, Any] | None:
     return bounds, bounds.to_crs(3857).representative_point().to_crs(4326)
 
 
-@st.cache_data(show_spinner=False)
-def basemap_labels(lang: str) -> dict[str, list[list[Any]]]:
-    """Rows ``[escaped name, lat, lon]`` of district, town and street names for the map."""
+@st.cache_resource(show_spinner=False)
+def basemap_labels(lang: str) -> Any:
+    """Rows ``[escaped name, lat, lon]`` of district, town and street names for the map
+    (:class:`ui.map.basemap.LabelSets`; one shared, read-only object per language, so its
+    published file is serialised once)."""
     from geodata import load_towns
-    from ui.map.basemap import label_rows
+    from ui.map.basemap import LabelSets, label_rows
 
     zh = lang == "zh-Hans"
     out: dict[str, list[list[Any]]] = {}
@@ -546,7 +551,7 @@ def basemap_labels(lang: str) -> dict[str, list[list[Any]]]:
     streets = street_label_places()
     out["streets"] = label_rows([p.name_zh if zh else p.name_en for p in streets],
                                 [p.lat for p in streets], [p.lon for p in streets])
-    return out
+    return LabelSets.of(out)
 
 
 @st.cache_resource(ttl=DATA_TTL_S, show_spinner=False)

@@ -2,8 +2,9 @@
 
 - :class:`PlaceLabels`: district names (zoomed out), town names (city zoom) and street names
   (street zoom, only those in view) as non-interactive labels in their own pane, so taps reach
-  the markers and the map beneath. Built in the browser from compact rows; every name is
-  escaped in Python first (:func:`ui.map.labels.escape`).
+  the markers and the map beneath. Built in the browser from compact rows, which it fetches
+  from a published file (:class:`LabelSets`, :mod:`ui.map.published`); every name is escaped
+  in Python first (:func:`ui.map.labels.escape`).
 - :func:`add_locate_control`: leaflet.locatecontrol (npm, served by the app) with the accuracy
   circle and the accuracy in words in a live region ("±12 m").
 
@@ -12,7 +13,9 @@ No streamlit here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import folium
@@ -22,6 +25,7 @@ from folium.template import Template
 
 from ui.i18n import translate
 from ui.map.labels import escape
+from ui.map.published import JsonFile, json_file, publish
 from ui.map.styles import COORD_DECIMALS
 
 #: Zoom levels at which each kind of name shows (inclusive bounds).
@@ -45,7 +49,8 @@ def label_rows(names: Sequence[str], lats: Sequence[float], lons: Sequence[float
 
 
 class PlaceLabels(MacroElement):
-    """District, town and street names, shown by zoom; street names only within the view."""
+    """District, town and street names, shown by zoom; street names only within the view.
+    ``url`` serves the label sets (:attr:`LabelSets.document`)."""
 
     _template = Template(
         """
@@ -66,7 +71,7 @@ class PlaceLabels(MacroElement):
             var pane = map.createPane('a11yLabels');
             pane.style.zIndex = 450;
             pane.style.pointerEvents = 'none';
-            var sets = {{ this.sets|tojson }};
+            var sets = [];
             var group = L.layerGroup().addTo(map);
             function draw() {
                 group.clearLayers();
@@ -86,36 +91,62 @@ class PlaceLabels(MacroElement):
                 });
             }
             map.on('zoomend moveend', draw);
-            map.whenReady(draw);
+            fetch({{ this.url|tojson }}).then(function (r) {
+                if (!r.ok) { throw new Error('map labels ' + r.url + ': HTTP ' + r.status); }
+                return r.json();
+            }).then(function (data) { sets = data; map.whenReady(draw); });
         })();
         {% endmacro %}"""
     )
 
-    def __init__(self, sets: list[dict[str, Any]]) -> None:
+    def __init__(self, url: str) -> None:
         super().__init__()
         self._name = "PlaceLabels"
-        self.sets = sets
+        self.url = url
 
 
-def add_place_labels(
-    fmap: folium.Map,
-    *,
-    districts: list[list[Any]] | None = None,
-    towns: list[list[Any]] | None = None,
-    streets: list[list[Any]] | None = None,
-) -> None:
-    """Add the name labels (rows from :func:`label_rows`); nothing when all are empty."""
-    sets = []
-    for kind, rows, (lo, hi), in_view, cap in (
-        ("district", districts, DISTRICT_LABEL_ZOOM, False, 100),
-        ("town", towns, TOWN_LABEL_ZOOM, False, 500),
-        ("street", streets, STREET_LABEL_ZOOM, True, MAX_STREET_LABELS),
-    ):
-        if rows:
-            sets.append({"kind": kind, "rows": rows, "min": lo, "max": hi, "inView": in_view,
-                         "cap": cap})
-    if sets:
-        fmap.add_child(PlaceLabels(sets))
+@dataclass(frozen=True)
+class LabelSets:
+    """District, town and street name rows (from :func:`label_rows`) as the map draws them.
+
+    Keep one object per language in a shared cache (``st.cache_resource``): its
+    :attr:`document` is serialised once per object."""
+
+    districts: tuple[list[Any], ...] = ()
+    towns: tuple[list[Any], ...] = ()
+    streets: tuple[list[Any], ...] = ()
+
+    @classmethod
+    def of(cls, rows: Mapping[str, Sequence[list[Any]] | None]) -> LabelSets:
+        """From a mapping ``{"districts": rows, "towns": rows, "streets": rows}`` (any may be
+        missing)."""
+        return cls(*(tuple(rows.get(kind) or ()) for kind in ("districts", "towns", "streets")))
+
+    @cached_property
+    def sets(self) -> list[dict[str, Any]]:
+        """The non-empty sets with the zoom range, view rule and cap of each kind."""
+        return [
+            {"kind": kind, "rows": list(rows), "min": lo, "max": hi, "inView": in_view,
+             "cap": cap}
+            for kind, rows, (lo, hi), in_view, cap in (
+                ("district", self.districts, DISTRICT_LABEL_ZOOM, False, 100),
+                ("town", self.towns, TOWN_LABEL_ZOOM, False, 500),
+                ("street", self.streets, STREET_LABEL_ZOOM, True, MAX_STREET_LABELS),
+            )
+            if rows
+        ]
+
+    @cached_property
+    def document(self) -> JsonFile:
+        """The sets as the file the browser fetches."""
+        return json_file("labels", self.sets)
+
+
+def add_place_labels(fmap: folium.Map, labels: LabelSets, asset_base_url: str) -> None:
+    """Add the name labels, fetched from their published file under ``asset_base_url``;
+    nothing when every set is empty."""
+    if labels.sets:
+        fmap.add_child(PlaceLabels(publish(labels.document, asset_base_url)))
 
 
 class LocateAccuracy(MacroElement):

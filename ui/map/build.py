@@ -11,7 +11,7 @@ import pandas as pd
 from branca.element import Figure
 
 from ui.assets import STREAMLIT_STATIC_URL, localise
-from ui.map.basemap import add_locate_control, add_place_labels
+from ui.map.basemap import LabelSets, add_locate_control, add_place_labels
 from ui.map.layers import (
     MAX_ZOOM,
     add_attribution,
@@ -48,7 +48,7 @@ def build_map(
     tiles: str = "none",
     tianditu_key: str = "",
     asset_base_url: str = STREAMLIT_STATIC_URL,
-    labels: Mapping[str, list[list[Any]]] | None = None,
+    labels: LabelSets | Mapping[str, list[list[Any]]] | None = None,
     locate: bool = True,
     view: Mapping[str, Any] | None = None,
 ) -> folium.Map:
@@ -65,6 +65,8 @@ def build_map(
     unfinished work order to ``"open"`` / ``"overdue"`` (tooltip suffix + marker badge).
     ``labels`` holds district/town/street name rows (:func:`ui.cache.basemap_labels`), drawn
     by zoom over the network (the offline basemap); ``locate`` adds the locate-me control.
+    The network and the labels are published as static files (:mod:`ui.map.published`) that
+    the browser fetches from ``asset_base_url``/data/..., not inlined in the page.
     ``view`` (``{"center": [lat, lon], "zoom": z}``, e.g. a place-search match) opens the map
     there instead of fitting it to the districts.
     Every JS/CSS resource points at ``asset_base_url`` (see :func:`ui.assets.localise`).
@@ -86,8 +88,8 @@ def build_map(
         choropleth.add_to(fmap)
     if isinstance(network_edges, gpd.GeoDataFrame):
         network_edges = network_layer(network_edges) if not network_edges.empty else None
-    add_network_layer(fmap, network_edges, network_label, lang)
-    add_basemap_words(fmap, lang, labels, locate=locate)
+    add_network_layer(fmap, network_edges, network_label, lang, asset_base_url)
+    add_basemap_words(fmap, lang, labels, asset_base_url, locate=locate)
     add_gaps_layer(fmap, gaps, gaps_label, lang)
     add_facility_layer(fmap, facilities, lang, work_orders)
     statuses = add_report_layer(fmap, reports, lang)
@@ -113,10 +115,11 @@ def build_map(
 
 
 def add_basemap_words(fmap: folium.Map, lang: str,
-                      labels: Mapping[str, list[list[Any]]] | None, *, locate: bool) -> None:
+                      labels: LabelSets | Mapping[str, list[list[Any]]] | None,
+                      asset_base_url: str, *, locate: bool) -> None:
     """District, town and street names over the drawn network, and the locate-me control."""
     if labels:
-        add_place_labels(fmap, districts=labels.get("districts"), towns=labels.get("towns"),
-                         streets=labels.get("streets"))
+        add_place_labels(fmap, labels if isinstance(labels, LabelSets) else LabelSets.of(labels),
+                         asset_base_url)
     if locate:
         add_locate_control(fmap, lang)

@@ -17,6 +17,7 @@ from audit.errors import InputError, Problem
 from ui.i18n import translate
 from ui.map.labels import escape
 from ui.map.network import NETWORK_SIMPLIFY_DEG, NetworkLayer
+from ui.map.published import JsonFile, publish
 from ui.map.styles import COORD_DECIMALS, DISTRICT_COLOUR, GAPS_COLOUR, NETWORK_COLOUR
 
 #: Douglas-Peucker tolerance (degrees) for district boundaries: about 10 m.
@@ -129,6 +130,36 @@ class BoundedGeoJson(folium.GeoJson):
         return self._known_bounds
 
 
+class FetchedGeoJson(folium.map.Layer):
+    """A GeoJSON layer whose data the browser fetches from ``url`` (a published file, see
+    :mod:`ui.map.published`) instead of reading it from the page's script. The layer exists at
+    once (the layer control lists it); its features are drawn when the file arrives. ``bounds``
+    (min lon, min lat, max lon, max lat) are known beforehand, so no one walks coordinates."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.geoJson(null, {{ this.options|tojson }});
+        fetch({{ this.url|tojson }}).then(function (r) {
+            if (!r.ok) { throw new Error('map layer ' + r.url + ': HTTP ' + r.status); }
+            return r.json();
+        }).then(function (data) { {{ this.get_name() }}.addData(data); });
+        {% endmacro %}"""
+    )
+
+    def __init__(self, url: str, *, bounds: Sequence[float], name: str,
+                 style: dict[str, Any], interactive: bool = True) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=True)
+        self._name = "FetchedGeoJson"
+        self.url = url
+        self.options = {"style": style, "interactive": interactive}
+        minx, miny, maxx, maxy = (float(b) for b in bounds)
+        self._known_bounds: list[list[float | None]] = [[miny, minx], [maxy, maxx]]
+
+    def _get_self_bounds(self) -> list[list[float | None]]:
+        return self._known_bounds
+
+
 def add_tiles(fmap: folium.Map, tiles: str, tianditu_key: str = "") -> None:
     """Add the configured basemap: none (vector only), OpenStreetMap or 天地图 (WGS84 ``_w``)."""
     if tiles not in TILE_CHOICES:
@@ -178,16 +209,19 @@ def add_district_layer(fmap: folium.Map, districts: gpd.GeoDataFrame | None, lan
 
 
 def add_network_layer(
-    fmap: folium.Map, network: NetworkLayer | None, label: str | None, lang: str
+    fmap: folium.Map, network: NetworkLayer | None, label: str | None, lang: str,
+    asset_base_url: str,
 ) -> None:
-    """The street network (a prepared :class:`NetworkLayer`), not clickable."""
+    """The street network (a prepared :class:`NetworkLayer`), not clickable, fetched by the
+    browser from its published file (:attr:`NetworkLayer.document`) under ``asset_base_url``."""
     if network is None or not network.geojson["features"] or network.bounds is None:
         return
-    BoundedGeoJson(
-        network.geojson,
+    document: JsonFile = network.document
+    FetchedGeoJson(
+        publish(document, asset_base_url),
         bounds=network.bounds,
         name=label or translate(lang, "map.layer.network"),
-        style_function=lambda _f: {"color": NETWORK_COLOUR, "weight": 1.5, "opacity": 0.8},
+        style={"color": NETWORK_COLOUR, "weight": 1.5, "opacity": 0.8},
         interactive=False,
     ).add_to(fmap)
 

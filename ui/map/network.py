@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import geopandas as gpd
@@ -17,6 +18,7 @@ import numpy as np
 import shapely
 
 from geodata.lines import edges_in_districts, highway_rank, merge_within, thin_to_cap
+from ui.map.published import JsonFile, json_file
 from ui.map.styles import COORD_DECIMALS
 
 #: Douglas-Peucker tolerance (degrees) for the network and coverage gaps: about 5 m.
@@ -45,6 +47,12 @@ class NetworkLayer:
     simplified: bool = False
     districts_only: bool = False
     bounds: tuple[float, float, float, float] | None = None
+
+    @cached_property
+    def document(self) -> JsonFile:
+        """The GeoJSON as the file the browser fetches (serialised once per layer object: keep
+        the layer in a shared cache, e.g. ``st.cache_resource``)."""
+        return json_file("network", self.geojson)
 
 
 def network_layer(
