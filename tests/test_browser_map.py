@@ -231,8 +231,12 @@ def test_live_gps_fills_the_inspector_position(chromium_browser: Any, app_url: s
         pg.get_by_label("密码").fill(password)
         pg.get_by_role("button", name="登录").click()
         pg.get_by_text("GPS 定位").first.wait_for(timeout=TIMEOUT_MS)
+        # the sign-in's rerun may still be drawing: a choice clicked on its stale radio is lost
+        # when the new one replaces it (CI saw the GPS button never come)
+        _wait_idle(pg)
         pg.get_by_text("GPS 定位", exact=True).click()
-        pg.get_by_role("button", name="获取我的位置（GPS）").click()
+        _wait_idle(pg)
+        pg.get_by_role("button", name="获取我的位置（GPS）").click(timeout=TIMEOUT_MS)
         done = pg.get_by_text("已选位置：111.981200, 21.863400")
         done.first.wait_for(timeout=TIMEOUT_MS)
         assert "GPS 精度 ±7 米" in done.first.inner_text()
