@@ -36,10 +36,13 @@ from audit.errors import ConflictError, InputError, Problem
 from audit.geo import degree_box, haversine_m
 from audit.storage.findings import EvaluationLike, finding_row
 from audit.storage.orm import (
+    AUDIT_PHOTOS,
+    AUDITS,
+    CHANGE_LOG,
+    FACILITIES,
+    FINDINGS,
     Audit,
     AuditFinding,
-    AuditPhoto,
-    ChangeLog,
     Facility,
     point_ewkt,
     utcnow,
@@ -64,12 +67,6 @@ from geodata.crs import check_lonlat, check_point
 CHUNK = 500
 
 Progress = Callable[[int, int], None]
-# Core tables: executemany without the ORM's per-row bookkeeping
-_AUDITS = cast(sa.Table, Audit.__table__)
-_FACILITIES = cast(sa.Table, Facility.__table__)
-_FINDINGS = cast(sa.Table, AuditFinding.__table__)
-_AUDIT_PHOTOS = cast(sa.Table, AuditPhoto.__table__)
-_CHANGE_LOG = cast(sa.Table, ChangeLog.__table__)
 
 
 @dataclass(frozen=True)
@@ -243,19 +240,19 @@ def submit_audits(
         param["evaluation_json"] = _evaluation_json(items[i].evaluation, row["evaluation"],
                                                     serialize)
         params.append(param)
-    insert = sa.insert(_AUDITS).values(evaluation=_json_text_param(repo, "evaluation_json"))
+    insert = sa.insert(AUDITS).values(evaluation=_json_text_param(repo, "evaluation_json"))
     try:
         if repo.session.get_bind().dialect.name == "sqlite":
             # SQLite numbers a multi-row INSERT's rows in order, but SQLAlchemy sends the rows
             # one statement each when RETURNING must come back in order: take the ids by
             # their (unique) keys from batched statements instead
             returned = repo.session.execute(
-                insert.returning(_AUDITS.c.idempotency_key, _AUDITS.c.id), params)
+                insert.returning(AUDITS.c.idempotency_key, AUDITS.c.id), params)
             by_key: dict[str, int] = dict(returned.all())
             audit_ids = [by_key[row["idempotency_key"]] for row in rows]
         else:
             audit_ids = list(repo.session.scalars(
-                insert.returning(_AUDITS.c.id, sort_by_parameter_order=True), params))
+                insert.returning(AUDITS.c.id, sort_by_parameter_order=True), params))
     except sa.exc.IntegrityError as exc:  # a concurrent writer stored one of the keys first
         msg = ("some of these submissions were stored by another import at the same moment; "
                "import the file again (submissions already stored are skipped)")
@@ -288,13 +285,13 @@ def submit_audits(
             measured_from=dict(row["measured_from"]))
         log[i].append(_log_row(repo, "audit", aid, "create", _audit_log_view(record), now))
         if len(findings) >= 20 * CHUNK:
-            _insert_plain(repo, _FINDINGS, findings)
+            _insert_plain(repo, FINDINGS, findings)
             findings = []
         tick(len(todo) + done)
-    _insert_plain(repo, _FINDINGS, findings)
+    _insert_plain(repo, FINDINGS, findings)
     if links:
-        repo.session.execute(sa.insert(_AUDIT_PHOTOS), links)
-    repo.session.execute(sa.insert(_CHANGE_LOG), [r for i in todo for r in log[i]])
+        repo.session.execute(sa.insert(AUDIT_PHOTOS), links)
+    repo.session.execute(sa.insert(CHANGE_LOG), [r for i in todo for r in log[i]])
     tick(steps)
     result.created_facilities = len(place.created)
     result.reaudits = len(todo) - len(place.created)
@@ -407,7 +404,7 @@ def _resolve_placeholders(
                 for name, src in carried.items()}
             changed.append({"b_id": aid, "b_carried": row["measured_from"]})
     if changed:
-        repo.session.execute(sa.update(_AUDITS).where(_AUDITS.c.id == sa.bindparam("b_id"))
+        repo.session.execute(sa.update(AUDITS).where(AUDITS.c.id == sa.bindparam("b_id"))
                              .values(measured_from=sa.bindparam("b_carried")), changed)
 
 
@@ -566,7 +563,7 @@ def _insert_facilities(
             "snap_distance_m": street.distance_m if street else None,
         })
     ids = list(repo.session.scalars(
-        sa.insert(_FACILITIES).returning(_FACILITIES.c.id, sort_by_parameter_order=True),
+        sa.insert(FACILITIES).returning(FACILITIES.c.id, sort_by_parameter_order=True),
         rows))
     for i, row, fid in zip(place.created, rows, ids, strict=True):
         record = FacilityRecord(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from types import MappingProxyType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -487,6 +487,20 @@ class AuditDraft(Base):
     updated_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
     __table_args__ = (sa.UniqueConstraint("user_id", "form_key", name="uq_audit_drafts_form"),)
+
+
+#: The mapped classes' tables, for SQLAlchemy Core statements: bulk writes (executemany without
+#: the ORM's per-row bookkeeping, :mod:`audit.storage.bulk`) and the aggregates a cold process
+#: runs (:mod:`audit.storage.queries`; a Core statement neither builds the ORM's statement
+#: context nor configures every mapper).
+AUDITS = cast(sa.Table, Audit.__table__)
+FACILITIES = cast(sa.Table, Facility.__table__)
+FINDINGS = cast(sa.Table, AuditFinding.__table__)
+AUDIT_PHOTOS = cast(sa.Table, AuditPhoto.__table__)
+CHANGE_LOG = cast(sa.Table, ChangeLog.__table__)
+REPORTS = cast(sa.Table, Report.__table__)
+INVENTORY = cast(sa.Table, InventoryItem.__table__)
+APP_META = cast(sa.Table, AppMeta.__table__)
 
 
 #: PostgreSQL's predicates of the partial indexes (SQLite's are declared on each index). They

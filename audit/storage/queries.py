@@ -19,16 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from audit.storage.orm import Audit, AuditFinding, Facility, InventoryItem, Report
-
-#: the tables, read as SQLAlchemy Core (columns of the mapped classes' tables): a statement on
-#: them compiles without the ORM's per-statement context and never configures the mappers, which
-#: a cold process (the rankings page's first load) would otherwise pay on its first query
-AUDITS = Audit.__table__
-FINDINGS = AuditFinding.__table__
-FACILITIES = Facility.__table__
-INVENTORY = InventoryItem.__table__
-REPORTS = Report.__table__
+from audit.storage.orm import AUDITS, FACILITIES, FINDINGS, INVENTORY, REPORTS
 
 if TYPE_CHECKING:
     from audit.storage.repository import Repository

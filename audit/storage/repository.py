@@ -29,6 +29,8 @@ from audit.storage.findings import (
     write_findings,
 )
 from audit.storage.orm import (
+    APP_META,
+    FACILITIES,
     AppMeta,
     Audit,
     AuditPhoto,
@@ -370,7 +372,7 @@ class Repository:
         # SQLAlchemy Core on the tables (after a flush of this unit of work's own changes): the
         # rankings page's cold process asks this, and an ORM query would configure every mapper
         self.session.flush()
-        meta, facilities = AppMeta.__table__.c, Facility.__table__.c
+        meta, facilities = APP_META.c, FACILITIES.c
         seeded = sa.select(meta.key).where(meta.key == "demo_seed").exists()
         demo = sa.select(facilities.id).where(facilities.is_demo.is_(True)).exists()
         return bool(self.session.scalar(sa.select(sa.or_(seeded, demo))))
