@@ -119,3 +119,36 @@ def test_another_inspector_never_sees_the_draft(app_db: Database) -> None:
     assert len(_drafts(app_db)) == 1  # a location alone is worth keeping
     other = _sign_in(_open(AUDIT_PAGE), "boss")
     assert not any("我的草稿" in e.label for e in other.expander)
+
+
+def _place_of(at: object, key: str) -> int:
+    """Which of the page's top-level elements holds the widget ``key``: the browser keeps a
+    field (and what is being typed into it) only while its place stays the same."""
+    main = at.main  # type: ignore[attr-defined]
+
+    def holds(node: object) -> bool:
+        if getattr(node, "key", None) == key:
+            return True
+        return any(holds(child) for child in getattr(node, "children", {}).values())
+
+    return next(i for i, child in main.children.items() if holds(child))
+
+
+def test_the_first_autosave_does_not_move_the_form(app_db: Database) -> None:
+    """The first automatic draft used to add "my drafts" above the form on the next run, so
+    every field moved down one place and the browser redrew them: a value typed at that moment
+    was lost (seen in Chromium on a tablet). The list is shown when there is another draft to
+    go to; its place on the page is the same with or without it."""
+    at = _locate_typed(_sign_in(_open(AUDIT_PAGE)))
+    form = at.session_state["insp_form_id"]
+    before = _place_of(at, "insp_type")
+    _field(at, "running_slope_pct").set_value(10.0)  # type: ignore[attr-defined]
+    at.run()
+    assert "已自动保存草稿" in _text(at)
+    _field(at, "rise_mm").set_value(400.0)  # type: ignore[attr-defined]
+    at.run()
+    assert not at.exception, at.exception
+    assert _place_of(at, "insp_type") == before
+    assert not any("我的草稿" in e.label for e in at.expander)  # only this form's draft
+    assert _field(at, "rise_mm").value == 400.0  # type: ignore[attr-defined]
+    assert _drafts(app_db)[0].form_key == form

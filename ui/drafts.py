@@ -72,8 +72,9 @@ def forget_saved(form_key: str) -> None:
 
 
 def draft_list(actor: Actor, current_form: str) -> DraftRecord | None:
-    """The actor's drafts, newest first, each with "continue" and "delete"; returns the draft
-    chosen to continue (``None`` when none was)."""
+    """The actor's drafts, newest first, each with "continue" and "delete", shown when there
+    is a draft other than the form being typed; returns the draft chosen to continue (``None``
+    when none was)."""
     try:
         with cache.unit_of_work(actor) as repo:
             mine = list_drafts(repo)
@@ -83,12 +84,12 @@ def draft_list(actor: Actor, current_form: str) -> DraftRecord | None:
     resumed = st.session_state.pop(RESUMED_KEY, None)
     if resumed is not None:
         st.success(t("drafts.resumed", title=md_text(resumed)))
-    if not mine:
+    others = [d for d in mine if d.form_key != current_form]
+    if not others:  # only the form being typed: its autosave line says so, nothing moves
         return None
     lang = current_language()
-    others = [d for d in mine if d.form_key != current_form]
     chosen: DraftRecord | None = None
-    with st.expander(t("drafts.heading", n=len(mine)), expanded=bool(others)):
+    with st.expander(t("drafts.heading", n=len(mine)), expanded=True):
         st.caption(t("drafts.help"))
         for draft in mine:
             cols = st.columns([4, 1, 1], vertical_alignment="center")

@@ -394,7 +394,8 @@ def main() -> None:
             st.warning(t("work.reaudit.saved_dropped", fields=pick(lang, "、", ", ").join(
                 pick(lang, fields[n].label_zh, fields[n].label_en) for n in done["dropped"]
                 if n in fields)))
-    chosen = draft_ui.draft_list(actor, st.session_state[FORM_ID])
+    with st.container():  # one slot whatever it holds: the form below keeps its place
+        chosen = draft_ui.draft_list(actor, st.session_state[FORM_ID])
     if chosen is not None:
         _resume(chosen)
         st.rerun()
