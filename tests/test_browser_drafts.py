@@ -94,7 +94,10 @@ def test_reload_keeps_sign_in_and_draft(page: Any, app_url: str, seeded_data_dir
 
     pg.reload(timeout=TIMEOUT_MS)
     pg.get_by_role("heading", name="设施督导").first.wait_for(timeout=TIMEOUT_MS)
-    assert pg.get_by_label("密码").count() == 0  # still signed in after the reload
+    # still signed in after the reload: the account's line, and no sign-in form (the signed-in
+    # sidebar has its own "当前密码", "新密码" fields, hence the exact label)
+    pg.get_by_text(f"已登录：{user}").first.wait_for(timeout=TIMEOUT_MS)
+    assert pg.get_by_label("密码", exact=True).count() == 0
     pg.get_by_role("button", name="继续填写").first.click()
     pg.get_by_text("已恢复草稿").first.wait_for(timeout=TIMEOUT_MS)
     expect(pg.get_by_label(SLOPE, exact=True).first).to_have_value("10", timeout=TIMEOUT_MS)
