@@ -357,6 +357,37 @@ def _is_base_path_probe(text: str, url: str) -> bool:
     return "status of 404" in text and bool(_BASE_PATH_PROBE.match(url))
 
 
+#: Pages opened by :func:`open_page` and not yet closed: what a failing test was looking at.
+_OPEN_PAGES: list[Any] = []
+FAILURE_DIR = Path(tempfile.gettempdir()) / "a11y-browser-failures"
+
+
+def _describe_open_pages(nodeid: str) -> str:
+    """Each open page's address and visible text, for the failure report (CI's log is all a
+    reader of a failed run has), and a screenshot beside it."""
+    FAILURE_DIR.mkdir(exist_ok=True)
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid)[-120:]
+    parts = []
+    for i, pg in enumerate(list(_OPEN_PAGES)):
+        try:
+            text = " ".join(pg.inner_text("body", timeout=5_000).split())
+            shot = FAILURE_DIR / f"{stem}-{i}.png"
+            pg.screenshot(path=str(shot), full_page=True, timeout=10_000)
+            parts.append(f"{pg.url} (screenshot {shot})\n{text[:3000]}")
+        except Exception as exc:  # a report must not hide the test's own error
+            parts.append(f"{pg.url}: could not read the page ({type(exc).__name__})")
+    return "\n\n".join(parts)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if report.when == "call" and report.failed and _OPEN_PAGES:
+        report.sections.append(("browser pages at the failure",
+                                _describe_open_pages(item.nodeid)))
+
+
 def open_page(browser: Any, viewport: dict[str, int]) -> tuple[Any, Any, PageRecorder]:
     """A new context+page with external requests aborted and errors recorded."""
     context = browser.new_context(viewport=viewport, locale="zh-CN")
@@ -371,6 +402,8 @@ def open_page(browser: Any, viewport: dict[str, int]) -> tuple[Any, Any, PageRec
 
     context.route("**/*", _route)
     page = context.new_page()
+    _OPEN_PAGES.append(page)
+    page.on("close", lambda closed: _OPEN_PAGES.remove(closed) if closed in _OPEN_PAGES else None)
 
     def _console(msg: Any) -> None:
         if msg.type != "error":
