@@ -388,6 +388,39 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
                                 _describe_open_pages(item.nodeid)))
 
 
+#: A browser test that times out waiting for the page runs once more (pytest-rerunfailures):
+#: the machines CI runs on are shared, and a walk through a real browser and a real server can
+#: miss a deadline under someone else's load. A failure of any other kind, or a second timeout,
+#: fails the run; every re-run is listed with what the page showed (:func:`_rerun_summary`).
+BROWSER_RERUNS = 1
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.flaky(reruns=BROWSER_RERUNS,
+                                              only_rerun=["TimeoutError"]))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    _rerun_summary(terminalreporter)
+
+
+def _rerun_summary(terminalreporter: Any) -> None:
+    """Each browser test that timed out once and was re-run: its error and the pages it saw."""
+    reruns = terminalreporter.stats.get("rerun", [])
+    if not reruns:
+        return
+    terminalreporter.section(f"browser tests re-run after a timeout: {len(reruns)}")
+    for report in reruns:
+        lines = str(getattr(report, "longreprtext", "")).splitlines()
+        error = [line[1:].strip() for line in lines if line.startswith("E ")][:4]
+        terminalreporter.write_line(f"{report.nodeid}: {' / '.join(error)}")
+        for title, content in report.sections:
+            if title.endswith("browser pages at the failure"):
+                terminalreporter.write_line(content[:1500])
+
+
 def open_page(browser: Any, viewport: dict[str, int]) -> tuple[Any, Any, PageRecorder]:
     """A new context+page with external requests aborted and errors recorded."""
     context = browser.new_context(viewport=viewport, locale="zh-CN")
