@@ -90,6 +90,35 @@ def test_every_resource_is_local_and_no_cdn_remains() -> None:
     assert any(link.endswith("leaflet.markercluster.js") for link in links)
 
 
+def _links(fmap: folium.Map) -> list[str]:
+    return re.findall(r'(?:src|href)="([^"]+)"', localise(fmap).get_root().render())
+
+
+def test_our_maps_load_only_what_their_elements_use() -> None:
+    """streamlit-folium loads a map's scripts one after another: the landing map loads Leaflet,
+    the cluster and locate plugins, not jQuery, Bootstrap or awesome-markers, and its script
+    calls no jQuery."""
+    html = _render(districts=_districts(), reports=_reports(), network_edges=_edges(),
+                   network_label="synthetic")
+    names = {link.rsplit("/", 1)[-1] for link in re.findall(r'(?:src|href)="([^"]+)"', html)}
+    assert names == {"leaflet.js", "leaflet.css", "leaflet.markercluster.js", "MarkerCluster.css",
+                     "MarkerCluster.Default.css", "L.Control.Locate.min.js",
+                     "L.Control.Locate.min.css"}
+    assert "$(" not in html and "jQuery" not in html
+
+
+def test_a_map_with_a_popup_or_an_awesome_icon_keeps_what_it_needs() -> None:
+    with_popup = folium.Map(tiles=None)
+    folium.Marker((21.86, 111.98), popup="x").add_to(with_popup)
+    assert any(link.endswith("jquery.min.js") for link in _links(with_popup))
+    with_icon = folium.Map(tiles=None)
+    folium.Marker((21.86, 111.98), icon=folium.Icon(icon="info-sign")).add_to(with_icon)
+    links = _links(with_icon)
+    assert any(link.endswith("leaflet.awesome-markers.min.js") for link in links)
+    assert any(link.endswith("fontawesome-free/css/all.min.css") for link in links)
+    assert not any("jquery" in link or "bootstrap" in link for link in links)
+
+
 def test_localise_refuses_unknown_resources() -> None:
     fmap = folium.Map(tiles=None)
     fmap.default_js = [*fmap.default_js, ("mystery", "https://cdn.example/x.js")]

@@ -9,7 +9,7 @@ into a page. streamlit-folium collects exactly these lists and loads them in its
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,6 +95,31 @@ VENDOR_FILES: tuple[VendorFile, ...] = (
 )
 
 
+def _needs_jquery(element: branca.element.Element) -> bool:
+    """folium's templates that call jQuery: popups, GeoJSON loaded by URL, layers kept in front."""
+    return (isinstance(element, folium.Popup)
+            or (isinstance(element, folium.GeoJson) and not element.embed)
+            or (isinstance(element, folium.Map) and bool(element.objects_to_stay_in_front)))
+
+
+def _needs_awesome_markers(element: branca.element.Element) -> bool:
+    return isinstance(element, folium.Icon)
+
+
+#: Resources folium lists for every map that only some elements use. streamlit-folium loads a
+#: map's scripts one after another before drawing it, so each unused one delays every map: a
+#: resource here is kept only when the map has an element that uses it. Bootstrap (script and
+#: stylesheet) is never kept: none of folium's elements that we draw uses it.
+USED_BY: dict[str, Callable[[branca.element.Element], bool]] = {
+    "jquery": _needs_jquery,
+    "bootstrap": lambda _element: False,
+    "bootstrap_css": lambda _element: False,
+    "awesome_markers": _needs_awesome_markers,
+    "awesome_markers_css": _needs_awesome_markers,
+    "awesome_markers_font_css": _needs_awesome_markers,
+}
+
+
 class MissingAssetError(RuntimeError):
     """A map element asks for a browser resource that is not vendored locally."""
 
@@ -111,7 +136,8 @@ def _walk(element: branca.element.Element) -> Iterator[branca.element.Element]:
 
 
 def localise(fmap: folium.Map, base_url: str = STREAMLIT_STATIC_URL) -> folium.Map:
-    """Point every JS/CSS resource of ``fmap`` (and its children) at ``base_url``/vendor/...
+    """Point every JS/CSS resource of ``fmap`` (and its children) at ``base_url``/vendor/...,
+    leaving out the ones no element of this map uses (:data:`USED_BY`).
 
     ``base_url`` is ``/app/static`` inside Streamlit, or e.g. ``http://127.0.0.1:8000/static``
     for a standalone HTML file. Raises :class:`MissingAssetError` naming any resource that has
@@ -119,7 +145,9 @@ def localise(fmap: folium.Map, base_url: str = STREAMLIT_STATIC_URL) -> folium.M
     """
     base = base_url.rstrip("/")
     unknown: list[str] = []
-    for element in _walk(fmap):
+    elements = list(_walk(fmap))
+    unused = {name for name, uses in USED_BY.items() if not any(uses(e) for e in elements)}
+    for element in elements:
         for attr in ("default_js", "default_css"):
             links = getattr(element, attr, None)
             if not links:
@@ -130,7 +158,7 @@ def localise(fmap: folium.Map, base_url: str = STREAMLIT_STATIC_URL) -> folium.M
                     unknown.append(f"{type(element).__name__}.{name} ({url})")
                     continue
                 vendored = RESOURCES[name]
-                if vendored is not None:
+                if vendored is not None and name not in unused:
                     local.append((name, f"{base}/{vendored.url_path}"))
             # instance attribute: never mutate folium's class-level lists
             setattr(element, attr, local)
