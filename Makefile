@@ -27,8 +27,12 @@ $(PY):
 # Installs exactly the locked versions (hash-checked), then the project itself without
 # resolving again. Re-runs only when the lock (or pyproject.toml) changed. uv installs the
 # same hash-checked lock as pip would, in seconds instead of minutes (parallel, cached).
+# --compile-bytecode writes the .pyc files at install time, as pip does and uv does not by
+# default: where Python may not write them (PYTHONDONTWRITEBYTECODE, set on these machines
+# and in many container images), every process would otherwise compile SQLAlchemy, pandas
+# and Streamlit from source at each start (a cold rankings process: 1.8 s instead of 0.5 s).
 $(STAMP): $(LOCK) pyproject.toml | $(VENV)/bin/uv
-	$(VENV)/bin/uv pip install --quiet --python $(PY) --require-hashes -r $(LOCK)
+	$(VENV)/bin/uv pip install --quiet --python $(PY) --compile-bytecode --require-hashes -r $(LOCK)
 	$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps -e .
 	touch $(STAMP)
 
@@ -36,8 +40,11 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch node_modules/.installed
 
+# The project's own modules are compiled too (a second or less; sources edited later are
+# recompiled in memory, as Python checks each .pyc against its source).
 setup: $(STAMP) node_modules/.installed
 	$(PY) -m ui.install_assets
+	$(PY) -m compileall -q -j0 audit geodata ui bench serve.py streamlit_app.py >/dev/null
 
 seed: setup
 	$(PY) -m audit db upgrade
