@@ -317,3 +317,29 @@ def test_bad_method_and_bad_input_are_named(sqlite_db: Database, cfg: Settings) 
             pytest.raises(PermissionDenied):
         submit_audits(repo, [good], radius_m=cfg.duplicate_radius_m)
     assert _counts(sqlite_db) == (0, 0, 0, 0)
+
+
+def test_new_facilities_numbered_in_order_after_the_largest_id(db: Database,
+                                                               cfg: Settings) -> None:
+    """New facilities get the ids the database would give them one by one, in input order,
+    after the largest stored id (on SQLite the bulk path numbers them itself, in batches)."""
+    _clear(db)
+    ev = evaluate("ramp", {"running_slope_pct": 7.5, "rise_mm": 300})
+    first = [AuditInput("ramp", 111.95 + 0.01 * k, 21.86, ev, f"a-{k}", name=f"first {k}")
+             for k in range(2)]
+    later = [AuditInput("ramp", 111.95 + 0.01 * k, 21.90, ev, f"b-{k}", name=f"later {k}")
+             for k in range(5)]
+    for batch in (first, later):
+        with db.unit_of_work(INSPECTOR, write=True) as repo:
+            result = submit_audits(repo, batch, radius_m=cfg.duplicate_radius_m)
+        assert result.created_facilities == len(batch)
+    with db.engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT id, name FROM facilities ORDER BY id")).all()
+        audits = conn.execute(sa.text(
+            "SELECT a.idempotency_key, f.name FROM audits a JOIN facilities f "
+            "ON f.id = a.facility_id ORDER BY a.id")).all()
+    assert [tuple(r) for r in rows] == [(1, "first 0"), (2, "first 1")] + [
+        (3 + k, f"later {k}") for k in range(5)]
+    # each audit is on its own input's facility
+    assert [tuple(a) for a in audits] == [(f"a-{k}", f"first {k}") for k in range(2)] + [
+        (f"b-{k}", f"later {k}") for k in range(5)]

@@ -562,9 +562,7 @@ def _insert_facilities(
             "street_name": street.name if street else None,
             "snap_distance_m": street.distance_m if street else None,
         })
-    ids = list(repo.session.scalars(
-        sa.insert(FACILITIES).returning(FACILITIES.c.id, sort_by_parameter_order=True),
-        rows))
+    ids = _insert_numbered(repo, FACILITIES, rows)
     for i, row, fid in zip(place.created, rows, ids, strict=True):
         record = FacilityRecord(
             id=fid, facility_type=row["facility_type"], name=row["name"], lon=row["lon"],
@@ -573,6 +571,27 @@ def _insert_facilities(
             is_demo=False, created_at=now)
         view = {f.name: getattr(record, f.name) for f in fields(record)}  # asdict, shallow
         log[i].append(_log_row(repo, "facility", fid, "create", view, now))
+    return ids
+
+
+def _insert_numbered(repo: Repository, table: sa.Table, rows: list[dict[str, Any]]) -> list[int]:
+    """``INSERT`` ``rows`` into ``table`` (an integer ``id`` key numbered by the database) and
+    return their ids in the rows' order.
+
+    PostgreSQL returns them in order from batched statements. SQLite cannot say which returned
+    id belongs to which row, so SQLAlchemy would send one statement per row (9,000 statements
+    for a district's export); there the rows get the ids SQLite itself would give them (one
+    more than the largest, in order; the table has no AUTOINCREMENT, so deleted ids are not
+    held back), taken under the write session's lock (``BEGIN IMMEDIATE``), so no other
+    writer can take them in between (and were one to, the insert would fail on the primary
+    key and the whole unit of work roll back: two rows never share an id)."""
+    if repo.session.get_bind().dialect.name != "sqlite":
+        return list(repo.session.scalars(
+            sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), rows))
+    last = repo.session.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar()
+    ids = list(range(int(last or 0) + 1, int(last or 0) + 1 + len(rows)))
+    repo.session.execute(sa.insert(table), [{**row, "id": i} for row, i in zip(rows, ids,
+                                                                                strict=True)])
     return ids
 
 
