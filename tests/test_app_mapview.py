@@ -11,7 +11,7 @@ import pytest
 from shapely.geometry import LineString, box
 
 from audit.errors import InputError
-from ui.assets import MissingAssetError, localise
+from ui.assets import VENDOR_DIR, MissingAssetError, localise
 from ui.map import (
     VERDICT_STYLES,
     build_map,
@@ -117,6 +117,25 @@ def test_a_map_with_a_popup_or_an_awesome_icon_keeps_what_it_needs() -> None:
     assert any(link.endswith("leaflet.awesome-markers.min.js") for link in links)
     assert any(link.endswith("fontawesome-free/css/all.min.css") for link in links)
     assert not any("jquery" in link or "bootstrap" in link for link in links)
+
+
+def test_a_default_pin_finds_its_image_whenever_the_stylesheet_arrives() -> None:
+    """The report and inspector pages' pins use Leaflet's default icon: its image folder is set
+    in the map's script before the first marker, not read from leaflet.css (which
+    streamlit-folium may not have applied yet: CI saw .../leaflet/distmarker-icon.png, 404)."""
+    from streamlit_folium import generate_leaflet_string
+
+    pinned = folium.Map(tiles=None)
+    folium.Marker((21.86, 111.98), tooltip="here").add_to(pinned)
+    script = generate_leaflet_string(localise(pinned, "/app/static"))
+    path = re.search(r'L\.Icon\.Default\.imagePath = "([^"]+)";', script)
+    assert path is not None and path.group(1) == "/app/static/vendor/leaflet/dist/images/"
+    assert path.start() < script.index("L.marker(")
+    assert (VENDOR_DIR / "leaflet" / "dist" / "images" / "marker-icon.png").is_file()
+    # a map without a default pin is left as it was
+    circles = folium.Map(tiles=None)
+    folium.CircleMarker((21.86, 111.98), radius=4).add_to(circles)
+    assert "imagePath" not in generate_leaflet_string(localise(circles, "/app/static"))
 
 
 def test_localise_refuses_unknown_resources() -> None:

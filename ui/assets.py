@@ -15,6 +15,7 @@ from pathlib import Path
 
 import branca.element
 import folium
+from jinja2 import Template
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES = REPO_ROOT / "node_modules"
@@ -120,6 +121,32 @@ USED_BY: dict[str, Callable[[branca.element.Element], bool]] = {
 }
 
 
+class DefaultIconPath(branca.element.MacroElement):
+    """Tells Leaflet where its default marker images are before the map's first marker is made.
+
+    Leaflet otherwise reads the folder from leaflet.css, and streamlit-folium adds the
+    stylesheets only just before it runs the map's script: when the stylesheet is not applied
+    yet, Leaflet falls back to the stylesheet's own folder without a trailing slash
+    (``.../distmarker-icon.png``), the image is not found and the pin is invisible."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "L.Icon.Default.imagePath = {{ this.path|tojson }};"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self._name = "DefaultIconPath"
+        self.path = path
+
+
+def _has_default_icon(element: branca.element.Element) -> bool:
+    """An ``L.marker`` without an icon of its own (folium's CircleMarker is a Marker too)."""
+    return (isinstance(element, folium.Marker) and not isinstance(element, folium.CircleMarker)
+            and element.icon is None)
+
+
 class MissingAssetError(RuntimeError):
     """A map element asks for a browser resource that is not vendored locally."""
 
@@ -162,6 +189,10 @@ def localise(fmap: folium.Map, base_url: str = STREAMLIT_STATIC_URL) -> folium.M
                     local.append((name, f"{base}/{vendored.url_path}"))
             # instance attribute: never mutate folium's class-level lists
             setattr(element, attr, local)
+    if any(_has_default_icon(e) for e in elements):
+        first = DefaultIconPath(f"{base}/{LEAFLET_IMAGES.url_path}/")
+        fmap.add_child(first)
+        fmap._children.move_to_end(first.get_name(), last=False)  # before any marker
     if unknown:
         raise MissingAssetError(
             "no local copy of: " + ", ".join(unknown) + "; add it to package.json and "
