@@ -98,6 +98,14 @@ def test_reload_keeps_sign_in_and_draft(page: Any, app_url: str, seeded_data_dir
     # sidebar has its own "当前密码", "新密码" fields, hence the exact label)
     pg.get_by_text(f"已登录：{user}").first.wait_for(timeout=TIMEOUT_MS)
     assert pg.get_by_label("密码", exact=True).count() == 0
+    # the draft's buttons show their whole labels (a tablet beside the open sidebar cut them to
+    # "继续…" and "删除…" when their columns were a sixth of the width each)
+    for name in ("继续填写", "删除草稿"):
+        button = pg.get_by_role("button", name=name).first
+        button.wait_for(timeout=TIMEOUT_MS)
+        assert button.evaluate(
+            "b => [b, ...b.querySelectorAll('*')].every(e => e.scrollWidth <= e.clientWidth + 1)"
+        ), f"{name} is cut short at {viewport['width']} px"
     pg.get_by_role("button", name="继续填写").first.click()
     pg.get_by_text("已恢复草稿").first.wait_for(timeout=TIMEOUT_MS)
     expect(pg.get_by_label(SLOPE, exact=True).first).to_have_value("10", timeout=TIMEOUT_MS)
