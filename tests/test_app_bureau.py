@@ -116,3 +116,21 @@ def test_choropleth_layer_marks_thin_districts() -> None:
     html = m.get_root().render()
     assert html.count("每设施缺口分") == 4
     assert "阳西县：每设施缺口分 2.00，覆盖率 10%，排名 覆盖不足，不排名" in html
+
+
+def test_plan_table_names_facility_types_in_english() -> None:
+    """The English plan shows each fix's facility type by its name, not its data key
+    (AppTest cannot run this page in English: its radios' labels are translated in the test's
+    process, in the default language)."""
+    import pandas as pd
+
+    from ui.plan_view import plan_table as _table
+
+    frame = pd.DataFrame({
+        "candidate_id": ["F1", "R2"], "district_code": ["441702", "441704"],
+        "fix_type": ["parking", "curb_ramp"], "type_zh": ["无障碍停车位", "缘石坡道"],
+        "name": ["a", "b"], "severity": ["critical", "major"], "importance": [1.0, 2.0],
+        "cost_yuan": [1000.0, 2000.0], "priority": [0.5, 0.25]})
+    english = _table(frame, "en", {}).iloc[:, 2].tolist()
+    assert english == ["Accessible parking", "Curb ramp"], english
+    assert _table(frame, "zh-Hans", {}).iloc[:, 2].tolist() == ["无障碍停车位", "缘石坡道"]

@@ -14,6 +14,7 @@ from ui import cache
 from ui.auth import require_role
 from ui.errors import error_text, log_error
 from ui.i18n import t
+from ui.plan_view import plan_table
 from ui.state import LANG
 
 DEFAULT_BUDGET_YUAN = 500_000.0  # the form's starting value; the bureau types its own budget
@@ -31,20 +32,6 @@ PLAN_COLUMNS: tuple[str, ...] = (
 
 def _headers() -> dict[str, str]:
     return {c: t(f"words.col.{c}") for c in PLAN_COLUMNS}
-
-
-def _table(frame: pd.DataFrame, lang: str, names: dict[str, str]) -> pd.DataFrame:
-    return pd.DataFrame({
-        t("bureau.col.candidate"): frame["candidate_id"],
-        t("bureau.col.district"): frame["district_code"].map(
-            lambda c: names.get(c, t("reports.counts.no_district"))),
-        t("bureau.col.type"): frame["type_zh"] if lang.startswith("zh") else frame["fix_type"],
-        t("bureau.col.name"): frame["name"],
-        t("bureau.col.severity"): frame["severity"],
-        t("bureau.col.importance"): frame["importance"].round(2),
-        t("bureau.col.cost"): frame["cost_yuan"],
-        t("bureau.col.priority"): frame["priority"].round(2),
-    })
 
 
 def main() -> None:
@@ -100,7 +87,7 @@ def main() -> None:
         _show_plan(actor, st.session_state[PLAN]["plan"], st.session_state[PLAN]["greedy"],
                    data, lang, names)
     with st.expander(t("bureau.plan.candidates", n=len(cand))):
-        st.dataframe(_table(cand, lang, names), hide_index=True, use_container_width=True)
+        st.dataframe(plan_table(cand, lang, names), hide_index=True, use_container_width=True)
 
 
 def _show_plan(actor: Actor, plan: Any, greedy: float, data: dict[str, Any], lang: str,
@@ -111,7 +98,7 @@ def _show_plan(actor: Actor, plan: Any, greedy: float, data: dict[str, Any], lan
     st.success(t("bureau.plan.summary", n=len(plan.selected),
                  cost=f"{plan.total_cost_yuan:,.0f}", priority=f"{plan.total_priority:.1f}",
                  greedy=f"{greedy:.1f}"))
-    st.dataframe(_table(plan.selected, lang, names), hide_index=True, use_container_width=True)
+    st.dataframe(plan_table(plan.selected, lang, names), hide_index=True, use_container_width=True)
     with cache.unit_of_work(SYSTEM) as repo:
         note = about(repo)
     note["assumptions"] = (f"unit costs: {data['params_source']}; destinations: "
