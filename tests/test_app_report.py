@@ -149,6 +149,17 @@ def test_status_lookup_unknown_and_malformed_codes(app_db: Database) -> None:
     next(b for b in at.button if b.label == "查询").click()
     at.run()
     assert "编号格式不对" in at.error[0].value
+    # 8 symbols, but a 1: the message names the symbols a code never uses, and those are
+    # exactly the letters and digits missing from the codes' alphabet
+    at.text_input(key="status_code_input").set_value("XXXX-1234")
+    next(b for b in at.button if b.label == "查询").click()
+    at.run()
+    message = at.error[0].value
+    assert "编号格式不对" in message and "0、1、I、L、O" in message
+    from audit.reports.records import CODE_ALPHABET
+
+    never = {c for c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in CODE_ALPHABET}
+    assert never == {"0", "1", "I", "L", "O"}
 
 
 def test_resident_reopens_a_report_closed_as_fixed(app_db: Database) -> None:
