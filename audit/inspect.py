@@ -292,7 +292,8 @@ def save_audit(
     if request.facility_id is None and request.draft_audit_id is None:
         require(actor, "facility.create")
         if request.lon is None or request.lat is None:
-            problems.append(Problem("location", None, "tap the map, use GPS or enter coordinates"))
+            problems.append(Problem("location", None, "tap the map, use GPS or enter coordinates",
+                                    code="location_missing"))
         else:
             try:
                 lon, lat = to_wgs84_point(request.lon, request.lat, request.crs)

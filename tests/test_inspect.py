@@ -137,6 +137,22 @@ def test_outside_city_and_bad_measurements_reported_together(
     assert _count(sqlite_db) == (0, 0)
 
 
+def test_no_location_says_how_to_give_one(sqlite_db: Database, cfg: Settings) -> None:
+    """A new facility without a location is refused with a sentence that says how to choose
+    one, in both languages (it read "“位置”填写有误，请按说明更正后重试。", with no 说明
+    to follow)."""
+    from ui.errors import problem_sentence
+
+    request = AuditRequest("ramp", {"running_slope_pct": 5.0, "rise_mm": 300})
+    with pytest.raises(InputError) as info:
+        save_audit(sqlite_db, INSPECTOR, request, settings=cfg)
+    missing = next(p for p in info.value.problems if p.field == "location")
+    zh = problem_sentence(missing, "zh-Hans")
+    assert "还没有选定位置" in zh and "在地图上点选" in zh and "粘贴坐标" in zh
+    assert "No location is chosen yet" in problem_sentence(missing, "en")
+    assert _count(sqlite_db) == (0, 0)
+
+
 def test_poor_gps_fix_refused_until_confirmed(sqlite_db: Database, spot: tuple[float, float],
                                                cfg: Settings) -> None:
     req = _new(spot, FAIL_RAMP, location_source="gps", gps_accuracy_m=80.0)
