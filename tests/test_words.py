@@ -197,3 +197,15 @@ def test_html_on_a_page_is_checked_for_what_a_person_reads() -> None:
     leaked = '<div aria-label="status = done">value = 10, unit = %</div>'
     assert visible_html_text(leaked) == "status = done value = 10, unit = %"
     assert offences(visible_html_text(leaked))
+
+
+def test_tables_that_name_districts_say_district_not_district_code() -> None:
+    """The work-order tables show 江城区, not 441702: their header is 区县 / District (区县代码
+    is kept for the exports, which carry the codes)."""
+    from ui.words import display_table
+
+    frame = pd.DataFrame({"district_code": ["441702"], "cost_yuan": [1200.0]})
+    zh = display_table(frame, ["district_code", "cost_yuan"], "zh-Hans")
+    assert list(zh.columns) == ["区县", "估算费用（元）"] and zh.iloc[0, 0] == "江城区"
+    en = display_table(frame, ["district_code"], "en")
+    assert list(en.columns) == ["District"] and en.iloc[0, 0] == "Jiangcheng District"

@@ -126,10 +126,16 @@ def display_table(frame: Any, columns: list[str] | tuple[str, ...], lang: str | 
 
     lang = lang or current_language()
     out = pd.DataFrame({
-        translate(lang, f"words.col.{c}"): [_cell(c, v, lang) for v in frame[c].tolist()]
+        translate(lang, f"words.col.{_SHOWN_AS.get(c, c)}"): [_cell(c, v, lang)
+                                                             for v in frame[c].tolist()]
         for c in columns
     })
     return out
+
+
+#: columns whose cells :func:`display_table` turns from codes into names, and the header key
+#: that says so (the code's own header, e.g. 区县代码, stays for exports of the codes)
+_SHOWN_AS = {"district_code": "district"}
 
 
 __all__ = ["action_label", "actor_label", "audit_status_label", "days", "display_table",
