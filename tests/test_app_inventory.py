@@ -63,3 +63,17 @@ def test_visitors_must_sign_in(inventory_db: Database) -> None:
     at = _page(None)
     assert not at.dataframe
     assert any(b.label for b in at.button)  # the sign-in form, nothing of the worklist
+
+
+def test_without_an_inventory_only_the_admin_is_shown_the_command(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An inspector is told in words that the list comes from the administrator; the server
+    command is shown to the administrator, who can run it."""
+    with empty_app_db(tmp_path, monkeypatch):
+        inspector = _page("inspector")
+        said = [i.value for i in inspector.info] + [c.value for c in inspector.caption]
+        assert any("尚未导入巡查清单" in s for s in said)
+        assert not any("python -m" in s for s in said)
+        admin = _page("admin")
+        shown = " ".join(c.value for c in admin.caption)
+        assert "python -m audit inventory import" in shown

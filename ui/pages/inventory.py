@@ -37,7 +37,7 @@ def _stops_table(rows: list[dict[str, str]]) -> pd.DataFrame:
 
 
 def main() -> None:
-    require_role("inspector", "bureau", "admin")
+    actor = require_role("inspector", "bureau", "admin")
     lang = st.session_state.get(LANG, "zh-Hans")
     zh = lang.startswith("zh")
     st.title(t("inventory.page.title"))
@@ -45,6 +45,8 @@ def main() -> None:
     sources = cache.inventory_sources()
     if sources.empty:
         st.info(t("inventory.page.none"))
+        if actor.role == "admin":  # the one who can import it: how, on the server
+            st.caption(t("inventory.page.none_admin"))
         return
     st.subheader(t("inventory.page.sources"))
     st.dataframe(_sources_table(sources), hide_index=True, use_container_width=True)
