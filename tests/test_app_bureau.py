@@ -33,6 +33,10 @@ def test_rankings_page_is_public_and_labels_demo_and_thin_cells(app: AppTest) ->
     assert any("演示数据（合成）：排名" in w.value for w in app.warning)
     table = app.dataframe[0].value
     assert len(table) == 4 * 7
+    # where the expected counts come from, in words: no file name on the page
+    shown = [c.value for c in app.caption] + [str(v) for v in table["应查数来源"]]
+    assert not any(".csv" in s for s in shown), [s for s in shown if ".csv" in s]
+    assert "假设目标数（未清点，为设定的估计值）" in set(table["应查数来源"])
     flags = set(table["可排名"])
     assert flags <= {"参与排名", "覆盖不足，不排名"} and "参与排名" in flags
     ranked = table[table["可排名"] == "参与排名"]["排名"].dropna().astype(int).tolist()

@@ -68,7 +68,9 @@ def main() -> None:
         st.info(t("bureau.rank.empty"))
         reach_section(lang)  # reach rests on the network and OSM tags, audits or not
         return
-    st.dataframe(_display(table, lang, group), hide_index=True, use_container_width=True)
+    percent = st.column_config.NumberColumn(format="%d%%")  # 34 → 34%: the cells stay numbers
+    st.dataframe(_display(table, lang, group), hide_index=True, use_container_width=True,
+                 column_config={t("bureau.col.coverage"): percent, t("bureau.col.rate"): percent})
     weights = t("words.list_sep").join(
         t("words.weight", severity=t(f"severity.{k}") if f"severity.{k}" in catalogue(
             current_language()) else t("words.other"), weight=f"{v:g}")
