@@ -129,6 +129,10 @@ def _legend_and_locate_by_mouse(pg: Any, frame: Any) -> None:
     accuracy in English."""
     assert frame.locator(".a11y-legend[open]").count() == 0
     assert frame.locator(".a11y-legend summary").inner_text() == _en("map.legend.title")
+    # the folded legend sits above the scale bar, not on it
+    legend = frame.locator(".a11y-legend").bounding_box()
+    scale = frame.locator(".leaflet-control-scale").bounding_box()
+    assert legend["y"] + legend["height"] <= scale["y"], (legend, scale)
     _mouse_click(pg, frame, ".a11y-legend summary")
     frame.locator(".a11y-legend[open]").wait_for(timeout=TIMEOUT_MS)
     assert _en("map.legend.facilities") in frame.locator(".a11y-legend").inner_text()

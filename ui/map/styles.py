@@ -71,7 +71,7 @@ MARKER_CSS = """
   font:bold 13px/1 system-ui,sans-serif;display:flex;align-items:center;
   justify-content:center;width:36px;height:36px;box-sizing:border-box}
 .a11y-cluster.reports{border-style:dashed;border-color:#6a1b9a;color:#4a0d6e}
-.a11y-legend{position:absolute;z-index:1000;bottom:24px;left:8px;background:#fff;
+.a11y-legend{position:absolute;z-index:1000;bottom:40px;left:8px;background:#fff;
   color:#1a1a1a;border:1px solid #1a1a1a;border-radius:4px;padding:6px 8px;
   font:13px/1.4 system-ui,sans-serif;max-width:60%}
 .a11y-legend h2{font-size:13px;margin:0 0 2px 0;font-weight:bold}
