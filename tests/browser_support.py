@@ -40,6 +40,9 @@ __all__ = ["in_ci", "skip_or_fail"]  # re-exported: older tests import them from
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = chromium_path()
+#: true when no part of an element (a button and its label's boxes) is cut short
+LABEL_FITS_JS = ("b => [b, ...b.querySelectorAll('*')]"
+                 ".every(e => e.scrollWidth <= e.clientWidth + 1)")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--headless",

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_support import LABEL_FITS_JS
 from test_browser_tablet import _number
 
 pytestmark = pytest.mark.browser
@@ -103,9 +104,7 @@ def test_reload_keeps_sign_in_and_draft(page: Any, app_url: str, seeded_data_dir
     for name in ("继续填写", "删除草稿"):
         button = pg.get_by_role("button", name=name).first
         button.wait_for(timeout=TIMEOUT_MS)
-        assert button.evaluate(
-            "b => [b, ...b.querySelectorAll('*')].every(e => e.scrollWidth <= e.clientWidth + 1)"
-        ), f"{name} is cut short at {viewport['width']} px"
+        assert button.evaluate(LABEL_FITS_JS), f"{name} is cut short at {viewport['width']} px"
     pg.get_by_role("button", name="继续填写").first.click()
     pg.get_by_text("已恢复草稿").first.wait_for(timeout=TIMEOUT_MS)
     expect(pg.get_by_label(SLOPE, exact=True).first).to_have_value("10", timeout=TIMEOUT_MS)

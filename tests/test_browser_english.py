@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import VIEWPORTS, map_frame, open_page
+from browser_support import LABEL_FITS_JS, VIEWPORTS, map_frame, open_page
 from page_text import text_offences
 from test_browser_words import _TEXTS_JS
 
@@ -285,6 +285,11 @@ def test_english_staff_on_a_tablet(chromium_browser: Any, app_url: str,
         error = pg.locator('[data-testid="stAlert"]', has_text=re.compile("^Could not do that"))
         error.first.wait_for(timeout=TIMEOUT_MS)
         assert _offences(pg, seeded_data_dir) == []
+        # the export buttons show their whole labels beside the open sidebar
+        exports = pg.locator('[data-testid="stDownloadButton"] button')
+        assert exports.count() >= 4
+        for button in exports.all():
+            assert button.evaluate(LABEL_FITS_JS), button.inner_text()
         assert recorder.console_errors == []
         assert recorder.blocked == []
     finally:

@@ -31,13 +31,15 @@ def export_buttons(
     """A row of buttons (CSV, Excel, GeoJSON, GeoPackage) exporting ``tables()`` — a callable
     returning (tables, note) — as ``<stem>.<suffix>``; the Excel file has headers in the
     session's language and a sheet naming the machine columns."""
-    cols = st.columns(len(FORMATS))
-    for col, fmt in zip(cols, FORMATS, strict=True):
+    # one row that wraps: each button as wide as its label (in four equal columns beside a
+    # tablet's sidebar, "GeoJSON（压缩包）" was cut to "GeoJSON（压…")
+    row = st.container(horizontal=True, wrap=True)
+    for fmt in FORMATS:
         suffix, mime = DOWNLOADS[fmt]
 
         def data(fmt: str = fmt) -> bytes:
             frames, note = tables()
             return export_bytes(frames, note, fmt, headers=column_headers(frames))
 
-        col.download_button(t(f"work.download.{fmt}"), data, file_name=f"{stem}{suffix}",
+        row.download_button(t(f"work.download.{fmt}"), data, file_name=f"{stem}{suffix}",
                             mime=mime, key=f"{key}_{fmt}", on_click="ignore")
