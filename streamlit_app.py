@@ -102,14 +102,33 @@ def navigation(role: str) -> dict[str, list[st.Page]]:
             shown = visible and (spec is not SIGN_IN or sign_in is not None)
             page = st.Page(spec.path, title=t(spec.title_key), icon=spec.icon,
                            default=spec.default, visibility="visible" if shown else "hidden",
-                           url_path=spec.path.rsplit("/", 1)[-1].removesuffix(".py"))
+                           url_path=_url_path(spec))
             if shown:
                 menu.setdefault(t(f"nav.group.{group}"), []).append(page)
             else:
                 hidden.append(page)
+    # the landing map lives at "/"; "/map" (a bookmarked or shared address of it) opens it too,
+    # instead of Streamlit's English "Page not found" dialog
+    hidden.append(st.Page(_open_landing_map, title=t("nav.map"), url_path=LANDING_ALIAS,
+                          visibility="hidden"))
     first = next(iter(menu))
     menu[first].extend(hidden)  # reachable by address, never listed
     return menu
+
+
+#: the landing map's second address
+LANDING_ALIAS = "map"
+
+
+def _url_path(spec: PageSpec) -> str:
+    """A page's address: its file's name. The default page is served at "/" but still holds
+    a name of its own, which must not be the alias's."""
+    name = spec.path.rsplit("/", 1)[-1].removesuffix(".py")
+    return f"{name}-home" if spec.default else name
+
+
+def _open_landing_map() -> None:
+    st.switch_page(next(spec.path for spec in PAGES if spec.default))
 
 
 def _storage_error(exc: StorageUnavailable) -> NoReturn:

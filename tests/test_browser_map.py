@@ -39,6 +39,19 @@ def test_map_draws_markers_and_boundaries_offline(page: Any, app_url: str) -> No
     assert recorder.blocked == []
 
 
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_the_maps_own_address_opens_the_landing_map(page: Any, app_url: str) -> None:
+    """/map (a bookmarked or shared address) opens the landing map at "/", not Streamlit's
+    English "Page not found" dialog."""
+    pg, recorder = page
+    frame = _load(pg, f"{app_url}/map")
+    assert frame.locator(".leaflet-marker-icon").count() > 0
+    pg.get_by_role("heading", name="无障碍设施地图").first.wait_for(timeout=TIMEOUT_MS)
+    assert pg.url.rstrip("/") == app_url.rstrip("/")
+    assert pg.get_by_text("Page not found").count() == 0
+    assert recorder.console_errors == []
+
+
 def _open_filters(pg: Any) -> None:
     """Unfold the filters (folded under the map since issue 17 item 14), as a user taps them."""
     filters = pg.locator('[data-testid="stExpander"]', has_text="筛选与图层").first
