@@ -68,6 +68,7 @@ def main() -> None:
     cache.new_rerun()  # data caches key on the database's data version, read once per rerun
     state.init_state()
     widgets.sidebar()
+    state.keep_language_in_url()
     chrome.install()
     install_phone_layout()
     page = st.navigation(navigation(auth.current_actor().role))

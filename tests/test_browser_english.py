@@ -294,3 +294,35 @@ def test_english_staff_on_a_tablet(chromium_browser: Any, app_url: str,
         assert recorder.blocked == []
     finally:
         context.close()
+
+
+def test_english_stays_after_a_reload_and_on_the_next_page(chromium_browser: Any,
+                                                           app_url: str) -> None:
+    """The language is in the page's address (?lang=en): a reload, another page and its reload
+    stay in English; back in Chinese the address carries no language."""
+    context, pg, recorder, _frame = _english_map(chromium_browser, app_url, "desktop")
+    try:
+        assert "lang=en" in pg.url
+        pg.reload(timeout=TIMEOUT_MS)
+        pg.get_by_role("heading", name=_en("map.title")).first.wait_for(timeout=TIMEOUT_MS)
+        _nav(pg, _en("reports.nav.status"))
+        pg.get_by_role("heading", name=_en("reports.status.title")).first.wait_for(
+            timeout=TIMEOUT_MS)
+        _idle(pg)
+        assert "lang=en" in pg.url
+        pg.reload(timeout=TIMEOUT_MS)
+        pg.get_by_role("heading", name=_en("reports.status.title")).first.wait_for(
+            timeout=TIMEOUT_MS)
+        assert pg.evaluate("document.documentElement.lang") == "en"
+        pg.locator('[data-testid="stSidebar"]').get_by_text("中文", exact=True).click()
+        pg.get_by_role("heading", name=translate("zh-Hans", "reports.status.title")).first \
+            .wait_for(timeout=TIMEOUT_MS)
+        _idle(pg)
+        assert "lang=" not in pg.url
+        # a language the app does not have is ignored
+        pg.goto(f"{app_url}/?lang=xx", timeout=TIMEOUT_MS)
+        pg.get_by_role("heading", name=translate("zh-Hans", "map.title")).first.wait_for(
+            timeout=TIMEOUT_MS)
+        assert recorder.console_errors == []
+    finally:
+        context.close()

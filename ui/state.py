@@ -23,6 +23,9 @@ LAST_MAP_CLICK = "map_last_click_count"
 KEPT_FACILITY = "selected_facility_kept"
 #: Query parameter that carries the selected facility (reload, bookmark, link).
 FACILITY_PARAM = "facility"
+#: the chosen language in the page's address (only when it is not the default), so that a
+#: reload, a bookmark or a shared link keeps it
+LANG_PARAM = "lang"
 
 
 def _default_language() -> str:
@@ -44,9 +47,20 @@ DEFAULTS: dict[str, Any] = {
 def init_state() -> None:
     """Set every key that is not yet in ``st.session_state`` to its default."""
     if LANG not in st.session_state:
-        st.session_state[LANG] = _default_language()
+        asked = st.query_params.get(LANG_PARAM)
+        st.session_state[LANG] = asked if asked in LANGUAGES else _default_language()
     for key, value in DEFAULTS.items():
         st.session_state.setdefault(key, value)
+
+
+def keep_language_in_url() -> None:
+    """Write the session's language into the address (``?lang=en``), or take it out when it is
+    the default; call once per run, after the language switch."""
+    lang = st.session_state.get(LANG)
+    if lang == _default_language() or lang not in LANGUAGES:
+        st.query_params.pop(LANG_PARAM, None)
+    elif st.query_params.get(LANG_PARAM) != lang:
+        st.query_params[LANG_PARAM] = str(lang)
 
 
 def kept_facility() -> int | None:
