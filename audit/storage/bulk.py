@@ -588,8 +588,9 @@ def _insert_numbered(repo: Repository, table: sa.Table, rows: list[dict[str, Any
     if repo.session.get_bind().dialect.name != "sqlite":
         return list(repo.session.scalars(
             sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), rows))
-    last = repo.session.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar()
-    ids = list(range(int(last or 0) + 1, int(last or 0) + 1 + len(rows)))
+    start = int(repo.session.execute(
+        sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar_one()) + 1
+    ids = list(range(start, start + len(rows)))
     repo.session.execute(sa.insert(table), [{**row, "id": i} for row, i in zip(rows, ids,
                                                                                 strict=True)])
     return ids
